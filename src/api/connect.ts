@@ -1,0 +1,63 @@
+/**
+ * connect(): a client connection, like `net.connect()`. The socket is
+ * returned at once; resolving the host, binding the local addresses and the
+ * handshake follow, then 'connect'. Any failure on the way destroys the
+ * socket with the error.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { defaultClientAddresses, familyOf } from '../io/interfaces.js';
+import { UdpEndpoint } from '../io/udp-endpoint.js';
+import { MpudpError } from './errors.js';
+import { MultipathSocket } from './socket.js';
+import {
+  validateConnectOptions,
+  validateOptionalFunction,
+  type ConnectOptions,
+  type ValidConnectOptions,
+} from './validate.js';
+
+/** Opens a multipath connection; `connectListener` is added to 'connect'. */
+export function connect(options: ConnectOptions, connectListener?: () => void): MultipathSocket {
+  const valid = validateConnectOptions(options);
+  validateOptionalFunction(connectListener, 'connectListener');
+  const socket = new MultipathSocket({ allowHalfOpen: valid.allowHalfOpen, connectionOptions: valid.connection });
+  if (connectListener) socket.once('connect', connectListener);
+  start(socket, valid).catch((err: Error) => socket.destroy(err));
+  return socket;
+}
+
+/** Resolves, binds, starts the handshake. */
+async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promise<void> {
+  const remotes = valid.remotes ?? (await resolve(valid.host!, valid.port!));
+  if (socket.destroyed) return;
+  const locals = valid.localAddresses ?? defaultClientAddresses(remotes.map((r) => r.address));
+  // Only pairs of one family can form a path.
+  const remoteFamilies = new Set(remotes.map((r) => familyOf(r.address)));
+  const usableLocals = locals.filter((a) => remoteFamilies.has(familyOf(a)));
+  const localFamilies = new Set(usableLocals.map(familyOf));
+  const usableRemotes = remotes.filter((r) => localFamilies.has(familyOf(r.address)));
+  if (usableLocals.length === 0 || usableRemotes.length === 0) {
+    throw new MpudpError(
+      'ERR_MPUDP_NO_ADDRESS',
+      `no local address (${locals.join(', ') || 'none'}) shares a family with the server's (${remotes.map((r) => r.address).join(', ')})`,
+    );
+  }
+  const endpoint = new UdpEndpoint({ server: false, handler: socket });
+  // Explicit addresses must all bind; of the defaults, those that bind are used.
+  await endpoint.bind(usableLocals, 0, false, valid.localAddresses === undefined);
+  if (socket.destroyed) {
+    await endpoint.close();
+    return;
+  }
+  const connection = endpoint.connect({ ...valid.connection, remoteAddresses: usableRemotes });
+  socket._attach(endpoint, connection, true);
+}
+
+/** Every address of `host` (IP text passes through), each with `port`. */
+async function resolve(host: string, port: number): Promise<{ address: string; port: number }[]> {
+  if (isIP(host) !== 0) return [{ address: host, port }];
+  const found = await lookup(host, { all: true, verbatim: true });
+  const unique = [...new Set(found.map((f) => f.address))];
+  return unique.map((address) => ({ address, port }));
+}

@@ -1,0 +1,214 @@
+/**
+ * MultipathServer: accepts multipath connections on every address it listens
+ * on, like `net.Server`. One UdpEndpoint serves all its addresses (one
+ * socket each, all on one port); each accepted connection becomes a
+ * MultipathSocket, announced by 'connection' once its handshake completes.
+ */
+import { EventEmitter } from 'node:events';
+import type { Connection } from '../core/connection.js';
+import type { ConnectionEvent, SocketAddress } from '../core/types.js';
+import { defaultServerAddresses, familyOf } from '../io/interfaces.js';
+import { UdpEndpoint, type EndpointHandler, type UdpEndpointStats } from '../io/udp-endpoint.js';
+import { MpudpError } from './errors.js';
+import { MultipathSocket } from './socket.js';
+import {
+  validateListenOptions,
+  validateOptionalFunction,
+  validateServerOptions,
+  type ListenOptions,
+  type ServerOptions,
+  type ValidServerOptions,
+} from './validate.js';
+
+/** One address the server listens on. */
+export interface ServerAddress {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+export class MultipathServer extends EventEmitter implements EndpointHandler {
+  /** Checked createServer() options. */
+  private readonly options: ValidServerOptions;
+  /** The io loop, from listen() until the server is closed. */
+  private endpoint: UdpEndpoint | null = null;
+  /** Sockets bound (listen() finished). */
+  private isListening = false;
+  /** close() was called; 'close' follows once every connection is over. */
+  private closing = false;
+  /** Sockets of the connections still open, by core connection. */
+  private readonly sockets = new Map<Connection, MultipathSocket>();
+  /** Bound addresses with the real port. */
+  private bound: SocketAddress[] = [];
+  /** unref() was called. */
+  private unrefed = false;
+
+  constructor(options?: ServerOptions, connectionListener?: (socket: MultipathSocket) => void) {
+    super();
+    this.options = validateServerOptions(options);
+    validateOptionalFunction(connectionListener, 'connectionListener');
+    if (connectionListener) this.on('connection', connectionListener);
+  }
+
+  /**
+   * Starts listening: one socket per address, all on one port (0: the port
+   * the first bind picks). Emits 'listening', or 'error' if a bind fails.
+   */
+  listen(port?: number | ListenOptions | (() => void), callback?: () => void): this {
+    if (typeof port === 'function') {
+      callback = port;
+      port = undefined;
+    }
+    const { port: listenPort, addresses } = validateListenOptions(port);
+    validateOptionalFunction(callback, 'callback');
+    if (this.endpoint !== null) {
+      throw new MpudpError('ERR_MPUDP_SERVER_RUNNING', 'listen() was already called on this server');
+    }
+    if (callback) this.once('listening', callback);
+    this.closing = false;
+    const endpoint = new UdpEndpoint({
+      server: true,
+      handler: this,
+      connectionDefaults: this.options.connection,
+      ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
+    });
+    if (this.unrefed) endpoint.unref();
+    this.endpoint = endpoint;
+    const list = addresses ?? defaultServerAddresses();
+    if (list.length === 0) {
+      this.failListen(endpoint, new MpudpError('ERR_MPUDP_NO_ADDRESS', 'the host has no address to listen on'));
+      return this;
+    }
+    endpoint.bind(list, listenPort, true).then(
+      (bound) => {
+        if (this.endpoint !== endpoint) return;
+        this.bound = bound;
+        this.isListening = true;
+        this.emit('listening');
+        if (this.closing) this.maybeFinishClose();
+      },
+      (err: Error) => this.failListen(endpoint, err),
+    );
+    return this;
+  }
+
+  private failListen(endpoint: UdpEndpoint, err: Error): void {
+    if (this.endpoint !== endpoint) return;
+    this.endpoint = null;
+    void endpoint.close();
+    process.nextTick(() => {
+      this.emit('error', err);
+      if (this.closing) this.emit('close');
+    });
+  }
+
+  /**
+   * Stops accepting connections; 'close' (and `callback`) follow once every
+   * open connection has ended, as with net.Server.
+   */
+  close(callback?: (err?: Error) => void): this {
+    validateOptionalFunction(callback, 'callback');
+    if (this.endpoint === null) {
+      if (callback) this.once('close', () => callback(new MpudpError('ERR_MPUDP_SERVER_NOT_RUNNING', 'the server is not running')));
+      process.nextTick(() => this.emit('close'));
+      return this;
+    }
+    if (callback) this.once('close', callback);
+    if (this.closing) return this;
+    this.closing = true;
+    this.isListening = false;
+    this.endpoint.core.stopAccepting();
+    this.maybeFinishClose();
+    return this;
+  }
+
+  /** Closes the sockets once no connection is left. */
+  private maybeFinishClose(): void {
+    const endpoint = this.endpoint;
+    if (!this.closing || endpoint === null || this.bound.length === 0) return;
+    if (this.sockets.size > 0 || endpoint.core.connectionCount > 0) return;
+    this.endpoint = null;
+    this.bound = [];
+    void endpoint.close().then(() => this.emit('close'));
+  }
+
+  /** The addresses listened on, with their port ([] before 'listening'). */
+  addresses(): ServerAddress[] {
+    return this.bound.map((b) => ({ address: b.address, family: familyOf(b.address) ?? 'IPv4', port: b.port }));
+  }
+
+  /** The first listening address (net.Server compatibility), or null. */
+  address(): ServerAddress | null {
+    return this.addresses()[0] ?? null;
+  }
+
+  /** True between 'listening' and close(). */
+  get listening(): boolean {
+    return this.isListening;
+  }
+
+  /** Number of open connections (net.Server compatibility). */
+  getConnections(callback: (err: Error | null, count: number) => void): this {
+    validateOptionalFunction(callback, 'callback');
+    const count = this.sockets.size;
+    process.nextTick(() => callback(null, count));
+    return this;
+  }
+
+  /** Counters of the io loop and the endpoint core, or null when not listening. */
+  stats(): UdpEndpointStats | null {
+    return this.endpoint?.stats() ?? null;
+  }
+
+  /** Lets the process exit while only this server is open. */
+  unref(): this {
+    this.unrefed = true;
+    this.endpoint?.unref();
+    return this;
+  }
+
+  /** Undoes unref(). */
+  ref(): this {
+    this.unrefed = false;
+    this.endpoint?.ref();
+    return this;
+  }
+
+  /** @internal The io loop (tests use it). */
+  _endpoint(): UdpEndpoint | null {
+    return this.endpoint;
+  }
+
+  /** EndpointHandler: a new connection; announced by 'connection' once established. */
+  accepted(connection: Connection): void {
+    const endpoint = this.endpoint;
+    if (endpoint === null) return;
+    const socket = new MultipathSocket({
+      allowHalfOpen: this.options.allowHalfOpen,
+      connectionOptions: this.options.connection,
+    });
+    socket._attach(endpoint, connection, false);
+    this.sockets.set(connection, socket);
+  }
+
+  /** EndpointHandler: an event of one accepted connection. */
+  connectionEvent(connection: Connection, event: ConnectionEvent): void {
+    const socket = this.sockets.get(connection);
+    if (socket === undefined) return;
+    socket._handleEvent(event);
+    if (event.type === 'connected' && !socket.destroyed) this.emit('connection', socket);
+    if (event.type === 'closed') {
+      this.sockets.delete(connection);
+      this.maybeFinishClose();
+    }
+  }
+}
+
+/** Creates a server; `connectionListener` is added to 'connection'. */
+export function createServer(
+  options?: ServerOptions | ((socket: MultipathSocket) => void),
+  connectionListener?: (socket: MultipathSocket) => void,
+): MultipathServer {
+  if (typeof options === 'function') return new MultipathServer(undefined, options);
+  return new MultipathServer(options, connectionListener);
+}

@@ -1,0 +1,308 @@
+/**
+ * The shapes of the public options and their checks. Every check throws a
+ * TypeError (wrong type, value not allowed) or a RangeError (out of range)
+ * with a Node-style `code` before anything reaches the core, which trusts
+ * what it is given. The ranges are listed in docs/api.md.
+ */
+import { isIP } from 'node:net';
+import type { CongestionControlName, ConnectionOptions } from '../core/options.js';
+import {
+  badPort,
+  invalidArgType,
+  invalidArgValue,
+  missingArgs,
+  outOfRange,
+} from './errors.js';
+
+/** Connection options an application may set (all optional; defaults in the core). */
+export interface ConnectionOptionsInput {
+  /** Receive window in bytes (flow control); 64 KiB..1 GiB. */
+  receiveWindow?: number;
+  /** Most bytes written but not yet acknowledged; 64 KiB..1 GiB. */
+  sendBufferSize?: number;
+  /** Congestion controller of every path. */
+  congestionControl?: CongestionControlName;
+  /** Close after this many ms without hearing from the peer; 0 = never. */
+  idleTimeout?: number;
+  /** Most paths of one connection, all states counted; 1..64. */
+  maxPaths?: number;
+  /** Interval (ms) at which idle paths are probed; 10..3,600,000. */
+  keepAliveInterval?: number;
+  /** Largest UDP payload sent; 1200..65507. */
+  maxDatagramSize?: number;
+}
+
+/** Options of `createServer()`. */
+export interface ServerOptions extends ConnectionOptionsInput {
+  /** Keep the writable side open after the peer ended its side (like net). Default false. */
+  allowHalfOpen?: boolean;
+  /** Most connections at once; further ones are refused. 1..1,048,576. */
+  maxConnections?: number;
+}
+
+/** Options of `server.listen()`. */
+export interface ListenOptions {
+  /** Port of every address; 0 = an ephemeral port chosen by the first bind. Default 0. */
+  port?: number;
+  /** Local addresses to serve on (IP text). Default: every address of the host but link-local ones. */
+  addresses?: string[];
+  /** One local address to serve on (shorthand for `addresses: [host]`). */
+  host?: string;
+}
+
+/** A server address given to `connect()`: IP text, or IP text and port. */
+export type RemoteAddressInput = string | { address: string; port?: number };
+
+/** Options of `connect()`. */
+export interface ConnectOptions extends ConnectionOptionsInput {
+  /** The server's port (for every address given without its own port). */
+  port?: number;
+  /** The server: one IP address or a host name (every address it resolves to is used). */
+  host?: string;
+  /** The server's addresses; first contact is raced over all of them. Exclusive with `host`. */
+  addresses?: RemoteAddressInput[];
+  /** The client's own addresses (IP text). Default: the host's usable addresses. */
+  localAddresses?: string[];
+  /** Keep the writable side open after the peer ended its side (like net). Default false. */
+  allowHalfOpen?: boolean;
+}
+
+/** Most addresses in one list (local or remote). */
+export const MAX_ADDRESSES = 64;
+/** Smallest and largest receive window and send buffer. */
+export const MIN_WINDOW = 64 * 1024;
+export const MAX_WINDOW = 1024 * 1024 * 1024;
+/** Congestion controllers the core implements. */
+export const CONGESTION_CONTROLLERS: readonly CongestionControlName[] = ['cubic', 'newreno'];
+
+/** Throws unless `value` is a plain object (not null, not an array). */
+export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgType(name, 'of type object', value);
+  }
+}
+
+/** Throws unless `value` is undefined or a function. */
+export function validateOptionalFunction(value: unknown, name: string): asserts value is ((...args: never[]) => unknown) | undefined {
+  if (value !== undefined && typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
+}
+
+/** Throws unless `value` is a boolean. */
+export function validateBoolean(value: unknown, name: string): asserts value is boolean {
+  if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function validateInteger(value: unknown, name: string, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
+  }
+}
+
+/** Throws unless `value` is a finite number in [min, max]. */
+export function validateNumber(value: unknown, name: string, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw outOfRange(name, `>= ${min} and <= ${max}`, value);
+  }
+}
+
+/** Throws unless `value` is a port: an integer in 0..65535 (1..65535 unless `allowZero`). */
+export function validatePort(value: unknown, name: string, allowZero: boolean): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1) || value > 65535) {
+    throw badPort(name, value, allowZero);
+  }
+}
+
+/** Throws unless `value` is textual IPv4 or IPv6 address. */
+export function validateIpAddress(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
+  if (isIP(value) === 0) throw invalidArgValue(name, value, 'must be an IPv4 or IPv6 address');
+}
+
+/** Throws unless `value` is an array of 1..MAX_ADDRESSES entries; returns it typed. */
+function validateAddressArray(value: unknown, name: string): unknown[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  if (value.length < 1 || value.length > MAX_ADDRESSES) {
+    throw outOfRange(`${name}.length`, `>= 1 and <= ${MAX_ADDRESSES}`, value.length);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a list of IP addresses; returns them without duplicates. */
+export function validateAddressList(value: unknown, name: string): string[] {
+  const list = validateAddressArray(value, name);
+  list.forEach((entry, i) => validateIpAddress(entry, `${name}[${i}]`));
+  return [...new Set(list as string[])];
+}
+
+/** Checks the connection options present in `options`; returns only those, typed. */
+export function validateConnectionOptions(options: Record<string, unknown>, name: string): Partial<ConnectionOptions> {
+  const out: Partial<ConnectionOptions> = {};
+  const o = options;
+  if (o.receiveWindow !== undefined) {
+    validateInteger(o.receiveWindow, `${name}.receiveWindow`, MIN_WINDOW, MAX_WINDOW);
+    out.receiveWindow = o.receiveWindow;
+  }
+  if (o.sendBufferSize !== undefined) {
+    validateInteger(o.sendBufferSize, `${name}.sendBufferSize`, MIN_WINDOW, MAX_WINDOW);
+    out.sendBufferSize = o.sendBufferSize;
+  }
+  if (o.congestionControl !== undefined) {
+    const cc = o.congestionControl;
+    if (typeof cc !== 'string') throw invalidArgType(`${name}.congestionControl`, 'of type string', cc);
+    if (!(CONGESTION_CONTROLLERS as readonly string[]).includes(cc)) {
+      throw invalidArgValue(`${name}.congestionControl`, cc, `must be one of ${CONGESTION_CONTROLLERS.map((c) => `'${c}'`).join(', ')}`);
+    }
+    out.congestionControl = cc as CongestionControlName;
+  }
+  if (o.idleTimeout !== undefined) {
+    validateNumber(o.idleTimeout, `${name}.idleTimeout`, 0, 2 ** 31 - 1);
+    out.idleTimeout = o.idleTimeout;
+  }
+  if (o.maxPaths !== undefined) {
+    validateInteger(o.maxPaths, `${name}.maxPaths`, 1, 64);
+    out.maxPaths = o.maxPaths;
+  }
+  if (o.keepAliveInterval !== undefined) {
+    validateNumber(o.keepAliveInterval, `${name}.keepAliveInterval`, 10, 3_600_000);
+    out.keepAliveInterval = o.keepAliveInterval;
+  }
+  if (o.maxDatagramSize !== undefined) {
+    validateInteger(o.maxDatagramSize, `${name}.maxDatagramSize`, 1200, 65507);
+    out.maxDatagramSize = o.maxDatagramSize;
+  }
+  return out;
+}
+
+/** What `createServer()` keeps of its options. */
+export interface ValidServerOptions {
+  connection: Partial<ConnectionOptions>;
+  allowHalfOpen: boolean;
+  maxConnections: number | undefined;
+}
+
+/** Checks `createServer()` options. */
+export function validateServerOptions(value: unknown): ValidServerOptions {
+  if (value === undefined) return { connection: {}, allowHalfOpen: false, maxConnections: undefined };
+  validateObject(value, 'options');
+  const connection = validateConnectionOptions(value, 'options');
+  let allowHalfOpen = false;
+  if (value.allowHalfOpen !== undefined) {
+    validateBoolean(value.allowHalfOpen, 'options.allowHalfOpen');
+    allowHalfOpen = value.allowHalfOpen;
+  }
+  let maxConnections: number | undefined;
+  if (value.maxConnections !== undefined) {
+    validateInteger(value.maxConnections, 'options.maxConnections', 1, 1_048_576);
+    maxConnections = value.maxConnections;
+  }
+  return { connection, allowHalfOpen, maxConnections };
+}
+
+/** What `listen()` keeps of its arguments. */
+export interface ValidListenOptions {
+  port: number;
+  /** Undefined: every address of the host. */
+  addresses: string[] | undefined;
+}
+
+/** Checks `listen()`'s first argument: a port or an options object. */
+export function validateListenOptions(value: unknown): ValidListenOptions {
+  if (value === undefined) return { port: 0, addresses: undefined };
+  if (typeof value === 'number') {
+    validatePort(value, 'port', true);
+    return { port: value, addresses: undefined };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgType('options', 'of type object or number', value);
+  }
+  const o = value as Record<string, unknown>;
+  let port = 0;
+  if (o.port !== undefined) {
+    validatePort(o.port, 'options.port', true);
+    port = o.port;
+  }
+  if (o.host !== undefined && o.addresses !== undefined) {
+    throw invalidArgValue('options.host', o.host, 'cannot be given together with options.addresses');
+  }
+  let addresses: string[] | undefined;
+  if (o.addresses !== undefined) addresses = validateAddressList(o.addresses, 'options.addresses');
+  if (o.host !== undefined) {
+    validateIpAddress(o.host, 'options.host');
+    addresses = [o.host];
+  }
+  return { port, addresses };
+}
+
+/** What `connect()` keeps of its options; host names are resolved later. */
+export interface ValidConnectOptions {
+  connection: Partial<ConnectionOptions>;
+  allowHalfOpen: boolean;
+  /** The server's port for addresses without their own. */
+  port: number | undefined;
+  /** A host name or address to resolve (exclusive with `remotes`). */
+  host: string | undefined;
+  /** The server's addresses, each with its port. */
+  remotes: { address: string; port: number }[] | undefined;
+  /** The client's addresses; undefined = the host's usable addresses. */
+  localAddresses: string[] | undefined;
+}
+
+/** Checks `connect()` options. */
+export function validateConnectOptions(value: unknown): ValidConnectOptions {
+  if (value === undefined) throw missingArgs('options');
+  validateObject(value, 'options');
+  const connection = validateConnectionOptions(value, 'options');
+  let allowHalfOpen = false;
+  if (value.allowHalfOpen !== undefined) {
+    validateBoolean(value.allowHalfOpen, 'options.allowHalfOpen');
+    allowHalfOpen = value.allowHalfOpen;
+  }
+  let port: number | undefined;
+  if (value.port !== undefined) {
+    validatePort(value.port, 'options.port', false);
+    port = value.port;
+  }
+  if (value.host !== undefined && value.addresses !== undefined) {
+    throw invalidArgValue('options.host', value.host, 'cannot be given together with options.addresses');
+  }
+  let host: string | undefined;
+  let remotes: { address: string; port: number }[] | undefined;
+  if (value.addresses !== undefined) {
+    const list = validateAddressArray(value.addresses, 'options.addresses');
+    remotes = list.map((entry, i) => {
+      const name = `options.addresses[${i}]`;
+      if (typeof entry === 'string') {
+        validateIpAddress(entry, name);
+        if (port === undefined) throw missingArgs('options.port', `${name}.port`);
+        return { address: entry, port };
+      }
+      validateObject(entry, name);
+      validateIpAddress(entry.address, `${name}.address`);
+      let entryPort = port;
+      if (entry.port !== undefined) {
+        validatePort(entry.port, `${name}.port`, false);
+        entryPort = entry.port;
+      }
+      if (entryPort === undefined) throw missingArgs('options.port', `${name}.port`);
+      return { address: entry.address, port: entryPort };
+    });
+  } else {
+    if (value.host !== undefined) {
+      if (typeof value.host !== 'string') throw invalidArgType('options.host', 'of type string', value.host);
+      if (value.host.length === 0) throw invalidArgValue('options.host', value.host, 'must not be empty');
+      host = value.host;
+    } else {
+      host = 'localhost';
+    }
+    if (port === undefined) throw missingArgs('options.port');
+  }
+  let localAddresses: string[] | undefined;
+  if (value.localAddresses !== undefined) {
+    localAddresses = validateAddressList(value.localAddresses, 'options.localAddresses');
+  }
+  return { connection, allowHalfOpen, port, host, remotes, localAddresses };
+}

@@ -1,0 +1,421 @@
+/**
+ * Connection: the sans-IO state machine of one multipath connection. It is
+ * fed datagrams (`handleDatagram`) and time (`handleTimeout`), and polled for
+ * datagrams (`pollTransmit`), its next wake-up (`pollTimeout`) and events
+ * (`pollEvent`). It never reads a clock, starts a timer or draws randomness
+ * of its own.
+ *
+ * This file holds the state and orchestrates; the work lives in siblings:
+ * `handshake.ts` (keys), `receive.ts` (incoming packets and frames),
+ * `send.ts` (packet building), `recovery.ts` (ACKs, loss, PTO, path
+ * failure), `timers.ts` (deadlines), `pm/path-manager.ts` (which paths to
+ * open) and `sched/` (which path carries data).
+ */
+import { Assembler } from './data/assembler.js';
+import { ReceiveWindow, SendWindow } from './data/flow-control.js';
+import { SendBuffer } from './data/send-buffer.js';
+import type { ConnectionKeys } from './crypto/keys.js';
+import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
+import { HandshakeSide, type HelloFrame } from './handshake.js';
+import type { ConnectionOptions } from './options.js';
+import { PathState } from './path/path-state.js';
+import { openMeshPaths } from './pm/path-manager.js';
+import { handleDatagram } from './receive.js';
+import { failPath } from './recovery.js';
+import { MinRttScheduler, type Scheduler } from './sched/scheduler.js';
+import { pollTransmit } from './send.js';
+import type { ConnectionStats } from './stats.js';
+import { handleTimeout, pollTimeout } from './timers.js';
+import type { ConnectionEvent, PathInfo, RandomSource, SocketAddress, Transmit } from './types.js';
+import type { Frame } from '../wire/types.js';
+
+export type Role = 'client' | 'server';
+
+/** Connection-level lifecycle. */
+export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+export interface ConnectionInit {
+  role: Role;
+  random: RandomSource;
+  now: number;
+  options: ConnectionOptions;
+  /** Client: its local addresses. Server: the address the first Initial arrived on. */
+  localAddresses: SocketAddress[];
+  /** Client: the server's addresses. Server: the client's address of the first Initial. */
+  remoteAddresses: SocketAddress[];
+  /** Server: the destination CID of the client's first Initial. */
+  initialDcid?: Uint8Array;
+}
+
+/** How long a client keeps trying to complete the handshake (ms). */
+export const HANDSHAKE_TIMEOUT = 10_000;
+/** First retransmission interval of the client's Initial (ms); doubles each time. */
+export const INITIAL_RETRANSMIT = 600;
+
+export class Connection {
+  /** Client or server. */
+  readonly role: Role;
+  /** Options in force. */
+  readonly options: ConnectionOptions;
+  /** Injected source of random bytes. */
+  readonly random: RandomSource;
+  /** Our connection ID: packets to us carry it. */
+  readonly localCid: Uint8Array;
+  /** The peer's connection ID (client: a random one until the server's HELLO). */
+  remoteCid: Uint8Array;
+  /** Destination CID of the client's first Initial (the server uses it to match retransmissions). */
+  readonly initialDcid: Uint8Array;
+  /** Lifecycle. */
+  state: ConnectionState = 'handshake';
+  /** Latest time we were given. */
+  now: number;
+
+  /** Our side of the handshake. */
+  readonly handshake: HandshakeSide;
+  /** The peer's HELLO once received. */
+  peerHello: HelloFrame | null = null;
+  /** Keys once derived. */
+  keys: ConnectionKeys | null = null;
+  /** Client: retry cookie from the server, echoed in HELLO. */
+  cookie: Uint8Array = new Uint8Array(0);
+  /** Client: first-contact targets the Initial is raced over. */
+  firstContact: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
+  /** Client: first-contact targets still to be sent in this round. */
+  initialQueue: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
+  /** Client: next Initial retransmission, attempts so far, give-up time. */
+  initialNextAt = Infinity;
+  initialAttempts = 0;
+  handshakeDeadline: number;
+  /** Client: when the first Initial went out (the handshake's RTT sample), -1 before. */
+  initialSentAt = -1;
+  /** Server: the Handshake response is to be (re)sent on path 0. */
+  handshakeResponsePending = false;
+  /** Server: the handshake is confirmed (a Short packet arrived). */
+  handshakeConfirmed = false;
+
+  /** Our usable local addresses. */
+  readonly localAddresses: SocketAddress[];
+  /** The peer's known addresses. */
+  readonly remoteAddresses: SocketAddress[];
+  /** Addresses the peer advertised (ADD_ADDRESS), by address ID. */
+  readonly advertisedByPeer = new Map<number, SocketAddress>();
+  /** Every path by ID. */
+  readonly pathsById = new Map<number, PathState>();
+  /** Paths in ID order, for iteration. */
+  pathList: PathState[] = [];
+  /** Client: next path ID to assign. */
+  nextPathId = 1;
+  /** Rotates which path pollTransmit looks at first, for fairness among control packets. */
+  pathCursor = 0;
+
+  /** Bytes the application wrote, kept until acknowledged. */
+  readonly sendBuffer = new SendBuffer();
+  /** Bytes received, reassembled in order. */
+  readonly assembler = new Assembler();
+  /** Our receive window (what we let the peer send). */
+  readonly receiveWindow: ReceiveWindow;
+  /** The peer's receive window (what we may send). */
+  readonly sendWindow = new SendWindow(0);
+  /** Chooses the path for each data packet. */
+  scheduler: Scheduler = new MinRttScheduler();
+
+  /** Retransmittable control frames waiting for room (path status, address adverts). */
+  readonly pendingControl: Frame[] = [];
+  /** A receive-window update must be sent. */
+  windowUpdatePending = false;
+  /** Data-level cumulative ACK last sent. */
+  lastDataAckSent = -1;
+
+  /** Events waiting for pollEvent. */
+  readonly events: ConnectionEvent[] = [];
+  /** 'readable' was emitted and read() has not returned null since. */
+  readableSignalled = false;
+  /** write() accepted less than asked: emit 'writable' when room appears. */
+  writableWanted = false;
+  /** 'end' and 'finished' emitted. */
+  endEmitted = false;
+  finishedEmitted = false;
+
+  /** CLOSE to send while closing, and the paths still to send it on. */
+  closeFrame: { errorCode: number; reason: string } | null = null;
+  closeQueue: PathState[] = [];
+  /** The closed event to emit when draining ends. */
+  closeEvent: Extract<ConnectionEvent, { type: 'closed' }> | null = null;
+  /** End of the closing/draining period. */
+  drainUntil = Infinity;
+  /** Last time a packet from the peer was accepted (idle timeout). */
+  lastActivity: number;
+
+  /** Connection-wide counters. */
+  readonly counters = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    dataBytesDelivered: 0,
+    dataBytesDuplicate: 0,
+    pathsOpened: 0,
+    pathsFailed: 0,
+  };
+  /** Drops by reason. */
+  readonly drops: Record<string, number> = {};
+
+  constructor(init: ConnectionInit) {
+    this.role = init.role;
+    this.options = init.options;
+    this.random = init.random;
+    this.now = init.now;
+    this.lastActivity = init.now;
+    this.handshakeDeadline = init.now + HANDSHAKE_TIMEOUT;
+    this.localCid = init.random(8);
+    this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
+    this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
+    this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
+    this.handshake = new HandshakeSide(init.random, this.localCid, init.options);
+    if (init.role === 'client') {
+      this.initialDcid = init.random(8);
+      this.remoteCid = this.initialDcid;
+      this.firstContact = firstContactTargets(this.localAddresses, this.remoteAddresses);
+      this.initialQueue = [...this.firstContact];
+      this.initialNextAt = init.now + INITIAL_RETRANSMIT;
+    } else {
+      this.initialDcid = init.initialDcid ?? new Uint8Array(8);
+      this.remoteCid = new Uint8Array(8);
+    }
+  }
+
+  handleDatagram(data: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
+    this.advance(now);
+    if (this.state === 'closed') return;
+    handleDatagram(this, data, local, remote, now);
+  }
+
+  handleTimeout(now: number): void {
+    this.advance(now);
+    if (this.state === 'closed') return;
+    handleTimeout(this, now);
+  }
+
+  pollTransmit(now: number): Transmit | null {
+    this.advance(now);
+    if (this.state === 'closed') return null;
+    return pollTransmit(this, now);
+  }
+
+  pollTimeout(): number | null {
+    if (this.state === 'closed') return null;
+    return pollTimeout(this);
+  }
+
+  pollEvent(): ConnectionEvent | null {
+    return this.events.shift() ?? null;
+  }
+
+  /** Queues bytes; returns how many were accepted (the send buffer is capped). */
+  write(data: Uint8Array): number {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return 0;
+    if (this.sendBuffer.finOffset !== null) return 0;
+    const room = this.writableBytes;
+    const n = Math.min(room, data.length);
+    if (n > 0) this.sendBuffer.write(n === data.length ? data : data.subarray(0, n));
+    if (n < data.length) this.writableWanted = true;
+    return n;
+  }
+
+  /** Half-close: FIN after every written byte. */
+  end(): void {
+    if (this.sendBuffer.finOffset !== null) return;
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.sendBuffer.finish();
+  }
+
+  /** Abort with an application error code (0 = no error). */
+  close(errorCode = 0, reason = ''): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    const code = errorCode === 0 ? CloseCode.NO_ERROR : CloseCode.ABORTED;
+    const wireCode = errorCode === 0 ? TransportError.NO_ERROR : APPLICATION_BASE + errorCode;
+    this.startClosing(wireCode, reason, { type: 'closed', code, errorCode, reason, remote: false });
+  }
+
+  /** Next in-order bytes, or null. Reading opens the receive window. */
+  read(maxBytes?: number): Uint8Array | null {
+    const chunk = this.assembler.read(maxBytes);
+    if (chunk === null) {
+      this.readableSignalled = false;
+      this.checkEnd();
+      return null;
+    }
+    this.counters.dataBytesDelivered += chunk.length;
+    if (this.receiveWindow.onConsumed(this.assembler.readOffset)) this.windowUpdatePending = true;
+    return chunk;
+  }
+
+  /** A local address appeared: open paths from it. */
+  addLocalAddress(addr: SocketAddress, now: number): void {
+    this.advance(now);
+    if (this.localAddresses.some((a) => sameAddress(a, addr))) return;
+    this.localAddresses.push({ ...addr });
+    if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
+  }
+
+  /** A local address vanished: its paths close, their bytes go to other paths. */
+  removeLocalAddress(addr: SocketAddress, now: number): void {
+    this.advance(now);
+    const i = this.localAddresses.findIndex((a) => sameAddress(a, addr));
+    if (i >= 0) this.localAddresses.splice(i, 1);
+    for (const path of this.pathList) {
+      if (path.state !== 'closed' && sameAddress(path.local, addr)) failPath(this, path, now, 'local-address-gone', true);
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get isEstablished(): boolean {
+    return this.state === 'established';
+  }
+
+  /** Bytes the send buffer can take now. */
+  get writableBytes(): number {
+    return Math.max(0, this.options.sendBufferSize - this.sendBuffer.bufferedBytes);
+  }
+
+  paths(): PathInfo[] {
+    return this.pathList.map((p) => p.info());
+  }
+
+  stats(): ConnectionStats {
+    return {
+      role: this.role,
+      state: this.state,
+      ...this.counters,
+      drops: { ...this.drops },
+      paths: this.pathList.map((p) => p.stats()),
+    };
+  }
+
+  // ---- internal, used by the sibling modules ----
+
+  /** Moves the notion of now forward (never back). */
+  advance(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+
+  emit(event: ConnectionEvent): void {
+    this.events.push(event);
+  }
+
+  /** Adds a path and indexes it. */
+  addPath(path: PathState): void {
+    this.pathsById.set(path.id, path);
+    this.pathList.push(path);
+    this.pathList.sort((a, b) => a.id - b.id);
+    this.counters.pathsOpened++;
+  }
+
+  /** Emits 'end' once the peer's FIN is reached and every byte was read. */
+  checkEnd(): void {
+    if (!this.endEmitted && this.assembler.isFinished) {
+      this.endEmitted = true;
+      this.emit({ type: 'end' });
+      this.checkGracefulClose();
+    }
+  }
+
+  /** Emits 'finished' once our FIN is acknowledged; 'writable' once room appears. */
+  checkSendProgress(): void {
+    if (this.writableWanted && this.writableBytes > 0) {
+      this.writableWanted = false;
+      this.emit({ type: 'writable' });
+    }
+    if (!this.finishedEmitted && this.sendBuffer.allAcked && this.sendBuffer.finOffset !== null) {
+      this.finishedEmitted = true;
+      this.emit({ type: 'finished' });
+      this.checkGracefulClose();
+    }
+  }
+
+  /**
+   * Both directions are done (our FIN acknowledged, the peer's FIN read):
+   * send CLOSE(NO_ERROR), which tells the peer we hold all its bytes, and
+   * linger briefly for retransmissions.
+   */
+  checkGracefulClose(): void {
+    if (this.endEmitted && this.finishedEmitted && this.state === 'established') {
+      this.startClosing(TransportError.NO_ERROR, '', {
+        type: 'closed',
+        code: CloseCode.NO_ERROR,
+        errorCode: 0,
+        reason: '',
+        remote: false,
+      });
+    }
+  }
+
+  /** Enters the closing state: CLOSE goes out on every live path, then the connection ends. */
+  startClosing(wireCode: number, reason: string, event: Extract<ConnectionEvent, { type: 'closed' }>): void {
+    if (this.state === 'handshake' && this.keys === null && this.role === 'client') {
+      // Nothing was agreed: nobody to tell.
+      this.finishClose(event);
+      return;
+    }
+    this.state = 'closing';
+    this.closeFrame = { errorCode: wireCode, reason };
+    this.closeQueue = this.pathList.filter((p) => p.state !== 'closed' && p.state !== 'failed');
+    this.closeEvent = event;
+    this.drainUntil = this.now + 3 * this.bestPto();
+  }
+
+  /** The peer closed: stop sending, wait out stray packets, end. */
+  startDraining(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
+    this.state = 'draining';
+    this.closeFrame = null;
+    this.closeQueue = [];
+    this.closeEvent = event;
+    this.drainUntil = this.now + 3 * this.bestPto();
+  }
+
+  /** Ends the connection now. */
+  finishClose(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    for (const path of this.pathList) path.setState('closed', this.now);
+    this.emit(event);
+  }
+
+  /** The smallest PTO among live paths (for closing and draining periods). */
+  bestPto(): number {
+    let best = Infinity;
+    for (const p of this.pathList) {
+      if (p.state === 'active' || p.state === 'suspect') best = Math.min(best, p.rtt.pto(0));
+    }
+    return Number.isFinite(best) ? best : 1000;
+  }
+}
+
+/** Two socket addresses are the same address and port. */
+export function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
+  return a.port === b.port && a.address === b.address;
+}
+
+/** IPv4 or IPv6, from the textual form. */
+export function addressFamily(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+/**
+ * First contact: the Initial goes to every server address at once (from our
+ * first local address of the same family), and the first to answer wins.
+ */
+function firstContactTargets(
+  locals: SocketAddress[],
+  remotes: SocketAddress[],
+): Array<{ local: SocketAddress; remote: SocketAddress }> {
+  const out: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
+  for (const remote of remotes) {
+    const local = locals.find((l) => addressFamily(l.address) === addressFamily(remote.address));
+    if (local !== undefined) out.push({ local, remote });
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+/**
+ * Connection options: what an application may tune, with defaults. Validated
+ * by the api layer (stable error codes) before they reach the core.
+ */
+import type { RandomSource, SocketAddress } from './types.js';
+
+export type CongestionControlName = 'cubic' | 'newreno';
+
+export interface ConnectionOptions {
+  /** Receive window in bytes of the data sequence space (flow control). */
+  receiveWindow: number;
+  /** Most bytes the send buffer holds (written, not yet acknowledged). */
+  sendBufferSize: number;
+  /** Congestion controller for every path. */
+  congestionControl: CongestionControlName;
+  /** Close the connection after this long without hearing from the peer (ms; 0 = never). */
+  idleTimeout: number;
+  /** Most paths, all states counted. */
+  maxPaths: number;
+  /** Largest UDP payload we send. */
+  maxDatagramSize: number;
+  /** Interval (ms) at which paths that carry no data are probed. */
+  keepAliveInterval: number;
+}
+
+export const DEFAULT_OPTIONS: ConnectionOptions = {
+  receiveWindow: 4 * 1024 * 1024,
+  sendBufferSize: 4 * 1024 * 1024,
+  congestionControl: 'cubic',
+  idleTimeout: 30_000,
+  maxPaths: 8,
+  maxDatagramSize: 1200,
+  keepAliveInterval: 1_000,
+};
+
+/** What a client connection is built from. */
+export interface ClientConfig extends Partial<ConnectionOptions> {
+  /** The client's own addresses (each bound by the io layer). */
+  localAddresses: SocketAddress[];
+  /** The server's addresses; first contact is raced over all of them. */
+  remoteAddresses: SocketAddress[];
+}
+
+/** What the endpoint core is built from. */
+export interface EndpointConfig {
+  /** Random bytes for keys, connection IDs, nonces. */
+  random: RandomSource;
+  /** Accept incoming connections (server role). */
+  server: boolean;
+  /** Defaults for the connections this endpoint accepts. */
+  connectionDefaults?: Partial<ConnectionOptions>;
+  /** Most connections at once (server); further Initials are refused and counted. */
+  maxConnections?: number;
+  /**
+   * Stateless retry: 'always' answers every new Initial with a cookie the
+   * client must echo (proving its address); 'under-load' does so once
+   * `retryThreshold` handshakes are half-open; 'never' disables it.
+   */
+  retry?: 'always' | 'under-load' | 'never';
+  /** Half-open handshakes above which 'under-load' retry starts (default 1000). */
+  retryThreshold?: number;
+}

@@ -1,0 +1,97 @@
+/**
+ * Token-bucket pacer, per path (RFC 9002 §7.7; modelled on quinn's pacing.rs).
+ *
+ * RFC 9002 §7.7: "One possible implementation strategy for pacing uses a leaky
+ * bucket algorithm, where the capacity of the "bucket" is limited to the
+ * maximum burst size and the rate the "bucket" fills is determined by the
+ * above function" — rate = N * congestion_window / smoothed_rtt, with "a value
+ * for N that is small, but at least 1 (for example, 1.25)".
+ *
+ * - Rate: 1.25 * window / smoothedRtt bytes per ms (2 * window / smoothedRtt
+ *   when the caller says the path is in slow start).
+ * - Burst capacity: the bytes the window allows in BURST_INTERVAL_MS
+ *   (window * 2 ms / smoothedRtt), clamped to [10, 256] datagrams. The floor
+ *   of 10 datagrams is the initial window (§7.7: "Senders SHOULD limit bursts
+ *   to the initial congestion window"); the 2 ms interval lets a sender woken
+ *   by coarse timers still reach the rate on fast paths.
+ * - The bucket starts full. ACK-only packets should not be paced (§7.7) and
+ *   need not call `delay`; `onSent` is for paced (in-flight) packets.
+ *
+ * No allocation per call: state is a few numbers.
+ */
+
+/** Interval whose worth of window may go out back to back, ms. */
+export const BURST_INTERVAL_MS = 2;
+/** Smallest burst capacity, in datagrams. */
+export const MIN_BURST_DATAGRAMS = 10;
+/** Largest burst capacity, in datagrams. */
+export const MAX_BURST_DATAGRAMS = 256;
+/** Pacing gain N in congestion avoidance / recovery. */
+export const PACING_GAIN = 1.25;
+/** Pacing gain in slow start. */
+export const SLOW_START_PACING_GAIN = 2;
+
+export class Pacer {
+  /** Maximum datagram size, bytes. */
+  readonly maxDatagramSize: number;
+  /** Tokens available, bytes. */
+  private tokens: number;
+  /** Bucket capacity, bytes (last computed). */
+  private capacity: number;
+  /** Refill rate from the last `delay` call, bytes per ms (0 = unknown: no refill). */
+  private rate = 0;
+  /** Time tokens were last refilled, ms, or null before the first call. */
+  private lastTime: number | null = null;
+
+  constructor(maxDatagramSize: number) {
+    this.maxDatagramSize = maxDatagramSize;
+    this.capacity = MIN_BURST_DATAGRAMS * maxDatagramSize;
+    this.tokens = this.capacity;
+  }
+
+  /** Tokens currently available, bytes (for tests and stats). */
+  get available(): number {
+    return this.tokens;
+  }
+
+  /** Current burst capacity, bytes. */
+  get burstCapacity(): number {
+    return this.capacity;
+  }
+
+  /**
+   * When may a packet of `bytes` go? Returns 0 if now, else the absolute time
+   * (ms) at which enough tokens will have accumulated.
+   */
+  delay(now: number, bytes: number, window: number, smoothedRtt: number, slowStart = false): number {
+    if (smoothedRtt <= 0 || window <= 0) return 0;
+    const mds = this.maxDatagramSize;
+    const cap = Math.min(
+      Math.max((window * BURST_INTERVAL_MS) / smoothedRtt, MIN_BURST_DATAGRAMS * mds),
+      MAX_BURST_DATAGRAMS * mds,
+    );
+    this.capacity = cap;
+    if (this.tokens > cap) this.tokens = cap;
+    this.rate = ((slowStart ? SLOW_START_PACING_GAIN : PACING_GAIN) * window) / smoothedRtt;
+    this.refill(now);
+    // A packet larger than the bucket waits only for a full bucket.
+    const need = bytes < cap ? bytes : cap;
+    if (this.tokens >= need - 1e-6) return 0; // tolerate float rounding at the wake-up time
+    return now + (need - this.tokens) / this.rate;
+  }
+
+  /** A paced packet of `bytes` left at `now`: consume its tokens (never below 0). */
+  onSent(now: number, bytes: number): void {
+    this.refill(now);
+    this.tokens = this.tokens > bytes ? this.tokens - bytes : 0;
+  }
+
+  /** Adds the tokens earned since the last refill. */
+  private refill(now: number): void {
+    if (this.lastTime !== null && now > this.lastTime) {
+      const t = this.tokens + (now - this.lastTime) * this.rate;
+      this.tokens = t < this.capacity ? t : this.capacity;
+    }
+    if (this.lastTime === null || now > this.lastTime) this.lastTime = now;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * PathState: everything about one path (a local address and a remote
+ * address): its state, packet numbers, RTT, loss detection, congestion
+ * control, pacing, validation, liveness and counters. The data sequence
+ * space is not here: it belongs to the connection, so bytes sent on a dead
+ * path are re-sent on a live one without renumbering.
+ */
+import type { Frame } from '../../wire/types.js';
+import type { CongestionControlName } from '../options.js';
+import type { PathStats } from '../stats.js';
+import type { PathInfo, PathStateName, SocketAddress } from '../types.js';
+import { createCongestionController, type CongestionController } from './congestion.js';
+import { Pacer } from './pacer.js';
+import { ReceivedPackets } from './received-packets.js';
+import { RttEstimator } from './rtt.js';
+import { SentPackets } from './sent-packets.js';
+
+/** What one sent packet carried, for acknowledgement and loss handling. */
+export interface PacketMeta {
+  /** Data sequence offset of the DATA frame, or -1 if the packet had none. */
+  dataOffset: number;
+  /** Length of the DATA frame. */
+  dataLength: number;
+  /** The DATA frame carried the FIN. */
+  dataFin: boolean;
+  /** Control frames that must be re-sent if this packet is lost. */
+  control: Frame[] | null;
+  /** The packet carried a receive-window update (re-sent if lost). */
+  windowUpdate: boolean;
+}
+
+/** Largest delay we take before acknowledging (ms); also what the peer assumes. */
+export const MAX_ACK_DELAY = 25;
+/** PTOs in a row after which a suspect path is declared failed. */
+export const PTOS_TO_FAIL = 3;
+/** First interval between probes of a failed path (ms). */
+export const FAILED_PROBE_MIN = 50;
+/**
+ * Cap of the back-off between probes of a failed path (ms). Kept low so a
+ * healed path is found within half a second however long the outage was
+ * (TCP's exponential back-off is what makes kernel MP-TCP slow here).
+ */
+export const FAILED_PROBE_MAX = 300;
+/** Attempts at validating a new path before it is declared failed. */
+export const VALIDATION_ATTEMPTS = 5;
+
+export class PathState {
+  /** Path ID: its packet number space on the wire. */
+  readonly id: number;
+  /** Our address on this path. */
+  local: SocketAddress;
+  /** The peer's address on this path. */
+  remote: SocketAddress;
+  /** Lifecycle: validating → active ⇄ suspect → failed → active, or closed. */
+  state: PathStateName = 'validating';
+  /** We prefer this path as a backup (no data while an active path works). */
+  localBackup = false;
+  /** The peer asked for this path to be a backup. */
+  remoteBackup = false;
+  /** Sequence of the last PATH_STATUS applied from the peer. */
+  remoteStatusSeq = -1;
+  /** Next packet number in our send space for this path. */
+  nextPacketNumber = 0;
+  /** Packets we sent and have not seen acknowledged or lost. */
+  readonly sent = new SentPackets<PacketMeta>();
+  /** Packet numbers we received, for our ACK frames. */
+  readonly received = new ReceivedPackets({ maxAckDelay: MAX_ACK_DELAY });
+  /** RTT estimate of this path. */
+  readonly rtt = new RttEstimator();
+  /** Congestion controller of this path. */
+  readonly cc: CongestionController;
+  /** Pacer of this path. */
+  readonly pacer: Pacer;
+
+  /** We validated the path (handshake or a MACed PATH_RESPONSE): it may carry data. */
+  validated = false;
+  /** Our outstanding challenge (8 bytes), or null. */
+  challenge: Uint8Array | null = null;
+  /** When our challenge was last sent, and how many times. */
+  challengeSentAt = -Infinity;
+  challengeAttempts = 0;
+  /** Challenges from the peer we still have to answer. */
+  readonly pendingResponses: Uint8Array[] = [];
+  /** Joining side: our PATH_JOIN nonce; the JOIN is repeated until validated. */
+  joinNonce: Uint8Array | null = null;
+  /** Bytes received on this path before it was validated (anti-amplification). */
+  unvalidatedBytesReceived = 0;
+  /** Bytes sent on this path before it was validated (≤ 3 × received). */
+  unvalidatedBytesSent = 0;
+  /** Enforce the anti-amplification limit (the side that did not open the path). */
+  amplificationLimited = false;
+
+  /** PTOs fired since the last acknowledgement on this path. */
+  ptoCount = 0;
+  /** Probe packets the PTO asked for and not yet sent. */
+  probesPending = 0;
+  /** Failed path: when the next liveness probe goes out, and the current back-off. */
+  nextProbeAt = Infinity;
+  probeInterval = FAILED_PROBE_MIN;
+  /** Last time a packet arrived on this path. */
+  lastReceivedAt: number;
+  /** Last time we sent an ack-eliciting packet on this path. */
+  lastAckElicitingSentAt: number;
+  /** Last time this path's state changed. */
+  stateChangedAt: number;
+  /** An ACK frame for this path is wanted even though no threshold says so (e.g. a probe arrived). */
+  ackImmediately = false;
+
+  /** Counters exposed in stats(). */
+  readonly counters = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    dataBytesSent: 0,
+    dataBytesRetransmitted: 0,
+    dataBytesReinjected: 0,
+    packetsLost: 0,
+    packetsSpuriouslyLost: 0,
+    ptoCount: 0,
+    congestionEvents: 0,
+  };
+
+  constructor(
+    id: number,
+    local: SocketAddress,
+    remote: SocketAddress,
+    congestionControl: CongestionControlName,
+    readonly maxDatagramSize: number,
+    now: number,
+  ) {
+    this.id = id;
+    this.local = local;
+    this.remote = remote;
+    this.cc = createCongestionController(congestionControl, maxDatagramSize);
+    this.pacer = new Pacer(maxDatagramSize);
+    this.lastReceivedAt = now;
+    this.lastAckElicitingSentAt = now;
+    this.stateChangedAt = now;
+  }
+
+  /** Backup if either end asked for it. */
+  get backup(): boolean {
+    return this.localBackup || this.remoteBackup;
+  }
+
+  /** The path may carry stream data now (validated and not failed or closed). */
+  get carriesData(): boolean {
+    return this.validated && (this.state === 'active' || this.state === 'suspect');
+  }
+
+  /** Packets on this path can be sent now (not held by the anti-amplification limit). */
+  get canSend(): boolean {
+    return this.state !== 'closed' && this.amplificationRoom >= 64;
+  }
+
+  /** Congestion window room for new packets. */
+  get windowRoom(): number {
+    return Math.max(0, this.cc.window - this.sent.bytesInFlight);
+  }
+
+  /** Bytes this path may still send before validation (Infinity once validated or not limited). */
+  get amplificationRoom(): number {
+    if (this.validated || !this.amplificationLimited) return Infinity;
+    return Math.max(0, 3 * this.unvalidatedBytesReceived - this.unvalidatedBytesSent);
+  }
+
+  /** Probe timeout for this path, with exponential back-off (RFC 9002 §6.2.1). */
+  ptoDuration(): number {
+    return this.rtt.pto(MAX_ACK_DELAY) * 2 ** Math.min(this.ptoCount, 6);
+  }
+
+  /** When the PTO fires, or null if nothing ack-eliciting is in flight. */
+  ptoDeadline(): number | null {
+    if (this.sent.ackElicitingInFlight === 0 || this.state === 'failed' || this.state === 'closed') return null;
+    const last = this.sent.timeOfLastAckEliciting;
+    if (last === null) return null;
+    return last + this.ptoDuration();
+  }
+
+  setState(state: PathStateName, now: number): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.stateChangedAt = now;
+  }
+
+  info(): PathInfo {
+    return {
+      id: this.id,
+      localAddress: this.local.address,
+      localPort: this.local.port,
+      remoteAddress: this.remote.address,
+      remotePort: this.remote.port,
+      state: this.state,
+      backup: this.backup,
+      smoothedRtt: this.rtt.smoothed,
+      congestionWindow: this.cc.window,
+      bytesInFlight: this.sent.bytesInFlight,
+      bytesSent: this.counters.bytesSent,
+      bytesReceived: this.counters.bytesReceived,
+    };
+  }
+
+  stats(): PathStats {
+    return {
+      id: this.id,
+      state: this.state,
+      ...this.counters,
+      smoothedRtt: this.rtt.smoothed,
+      minRtt: this.rtt.min,
+      congestionWindow: this.cc.window,
+    };
+  }
+}

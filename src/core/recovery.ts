@@ -1,0 +1,142 @@
+/**
+ * Recovery across paths: ACK processing, loss, probe timeouts, and the path
+ * liveness machine (active → suspect → failed → active). Lost bytes go back
+ * into the one send buffer, so any live path can re-send them.
+ */
+import type { Frame } from '../wire/types.js';
+import type { Connection } from './connection.js';
+import { FAILED_PROBE_MIN, PTOS_TO_FAIL, MAX_ACK_DELAY, type PacketMeta, type PathState } from './path/path-state.js';
+import { persistentCongestion, type SentPacket } from './path/sent-packets.js';
+import { countDrop } from './stats.js';
+
+/** An ACK frame for path `frame.pathId`, which may have arrived on any path. */
+export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack' }>, now: number): void {
+  const path = conn.pathsById.get(frame.pathId);
+  if (path === undefined || path.state === 'closed') {
+    countDrop(conn.drops, 'ack-unknown-path');
+    return;
+  }
+  const largest = frame.ranges[0]?.largest ?? -1;
+  if (largest >= path.nextPacketNumber) {
+    // RFC 9000 §13.1: acknowledging a packet never sent is a protocol
+    // violation; here the frame is only refused and counted.
+    countDrop(conn.drops, 'ack-of-unsent');
+    return;
+  }
+  const result = path.sent.onAck(frame.ranges, now, path.rtt, frame.ackDelay / 1000, MAX_ACK_DELAY);
+  if (result.acked.length === 0 && result.lost.length === 0) return;
+  for (const p of result.acked) {
+    const meta = p.meta;
+    if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
+    if (p.inFlight) path.cc.onAck(p.size, p.timeSent, now, path.rtt, path.sent.bytesInFlight);
+  }
+  if (result.acked.length > 0) {
+    path.ptoCount = 0;
+    if (path.state === 'suspect' || path.state === 'failed') recoverPath(conn, path, now);
+  }
+  onLost(conn, path, result.lost, now);
+  conn.checkSendProgress();
+}
+
+/** Packets of `path` declared lost: their bytes and control frames go back in the queues. */
+export function onLost(conn: Connection, path: PathState, lost: SentPacket<PacketMeta>[], now: number): void {
+  if (lost.length === 0) return;
+  let latestInFlight = -Infinity;
+  for (const p of lost) {
+    path.counters.packetsLost++;
+    requeue(conn, p.meta);
+    if (p.inFlight && p.timeSent > latestInFlight) latestInFlight = p.timeSent;
+  }
+  if (latestInFlight > -Infinity) {
+    const before = path.cc.inRecovery;
+    path.cc.onCongestionEvent(latestInFlight, now);
+    if (!before && path.cc.inRecovery) path.counters.congestionEvents++;
+    if (persistentCongestion(lost, path.rtt, MAX_ACK_DELAY)) path.cc.onPersistentCongestion();
+  }
+}
+
+/** What a lost (or stranded) packet carried goes back to be sent again. */
+function requeue(conn: Connection, meta: PacketMeta): void {
+  if (meta.dataOffset >= 0) conn.sendBuffer.onLost(meta.dataOffset, meta.dataLength, meta.dataFin);
+  if (meta.windowUpdate) conn.windowUpdatePending = true;
+  if (meta.control !== null) {
+    for (const f of meta.control) conn.pendingControl.push(f);
+  }
+}
+
+/**
+ * The probe timeout of `path` fired (RFC 9002 §6.2): nothing was
+ * acknowledged for a PTO while ack-eliciting packets were in flight.
+ *
+ * Multipath twist: with another live path, the path becomes suspect at its
+ * first PTO and everything it holds is re-sent elsewhere at once (reinjected,
+ * still tracked here in case it arrives after all); after PTOS_TO_FAIL PTOs
+ * in a row it is failed.
+ */
+export function onPto(conn: Connection, path: PathState, now: number): void {
+  path.ptoCount++;
+  path.counters.ptoCount++;
+  reinject(conn, path);
+  if (path.ptoCount >= PTOS_TO_FAIL) {
+    failPath(conn, path, now, 'timeout', false);
+    return;
+  }
+  if (path.state === 'active' && otherLivePath(conn, path)) path.setState('suspect', now);
+  // "When a PTO timer expires, a sender MUST send at least one ack-eliciting
+  // packet in the packet number space as a probe." (RFC 9002 §6.2.4)
+  path.probesPending = 1;
+}
+
+/** Queues every unacknowledged byte on `path` for re-sending, keeping it tracked. */
+function reinject(conn: Connection, path: PathState): void {
+  for (const p of path.sent.packets()) {
+    const meta = p.meta;
+    if (meta.dataOffset >= 0) {
+      conn.sendBuffer.onLost(meta.dataOffset, meta.dataLength, meta.dataFin);
+      path.counters.dataBytesReinjected += meta.dataLength;
+    }
+  }
+}
+
+function otherLivePath(conn: Connection, path: PathState): boolean {
+  return conn.pathList.some((p) => p !== path && p.state === 'active' && p.validated);
+}
+
+/**
+ * Declares `path` failed (or closed, when its address is gone): everything in
+ * flight on it goes back to the queues, its congestion state is reset, and a
+ * failed path is probed with a back-off capped low so it is back soon after
+ * it heals.
+ */
+export function failPath(conn: Connection, path: PathState, now: number, reason: string, close: boolean): void {
+  const wasUp = path.state === 'active' || path.state === 'suspect';
+  for (const p of path.sent.drainAll()) requeue(conn, p.meta);
+  path.cc.reset();
+  path.ptoCount = 0;
+  path.probesPending = 0;
+  if (close) {
+    path.setState('closed', now);
+    path.nextProbeAt = Infinity;
+  } else {
+    path.setState('failed', now);
+    path.probeInterval = FAILED_PROBE_MIN;
+    path.nextProbeAt = now + FAILED_PROBE_MIN;
+  }
+  conn.counters.pathsFailed++;
+  if (wasUp && path.validated) conn.emit({ type: 'path-down', path: path.info(), reason });
+}
+
+/** The peer abandoned the path, or the address under it was withdrawn. */
+export function abandonPath(conn: Connection, path: PathState, now: number, reason: string): void {
+  failPath(conn, path, now, reason, true);
+}
+
+/** An acknowledgement arrived on a suspect or failed path: it works again. */
+export function recoverPath(conn: Connection, path: PathState, now: number): void {
+  const wasFailed = path.state === 'failed';
+  path.setState('active', now);
+  path.ptoCount = 0;
+  path.nextProbeAt = Infinity;
+  path.probeInterval = FAILED_PROBE_MIN;
+  if (wasFailed) conn.emit({ type: 'path-up', path: path.info() });
+}

@@ -1,0 +1,52 @@
+/**
+ * Counters: every decision and every drop is counted, and `stats()` exposes
+ * them. Tests assert on these, not on log lines.
+ */
+
+/** Per-path counters. */
+export interface PathStats {
+  id: number;
+  state: string;
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Stream bytes first sent on this path. */
+  dataBytesSent: number;
+  /** Stream bytes re-sent on this path (lost elsewhere or here). */
+  dataBytesRetransmitted: number;
+  /** Stream bytes of this path queued for re-sending elsewhere when it timed out. */
+  dataBytesReinjected: number;
+  packetsLost: number;
+  /** Packets declared lost that were later acknowledged. */
+  packetsSpuriouslyLost: number;
+  ptoCount: number;
+  congestionEvents: number;
+  smoothedRtt: number;
+  minRtt: number;
+  congestionWindow: number;
+}
+
+/** Connection-wide counters. */
+export interface ConnectionStats {
+  role: string;
+  state: string;
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Stream bytes delivered in order to the application. */
+  dataBytesDelivered: number;
+  /** Stream bytes received more than once. */
+  dataBytesDuplicate: number;
+  /** Datagrams or frames refused, by reason (e.g. 'decode', 'unknown-path', 'bad-mac'). */
+  drops: Record<string, number>;
+  pathsOpened: number;
+  pathsFailed: number;
+  paths: PathStats[];
+}
+
+/** Adds one to a drop counter. */
+export function countDrop(drops: Record<string, number>, reason: string): void {
+  drops[reason] = (drops[reason] ?? 0) + 1;
+}

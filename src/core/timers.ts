@@ -1,0 +1,103 @@
+/**
+ * Deadlines. pollTimeout returns the earliest time at which handleTimeout or
+ * pollTransmit has something to do; handleTimeout acts on every deadline
+ * that has passed. Calling handleTimeout early is harmless.
+ */
+import type { Connection } from './connection.js';
+import { CloseCode } from './errors.js';
+import { onLost, onPto, failPath } from './recovery.js';
+import { ackRoute, challengeDue, pacingDeadline } from './send.js';
+import { VALIDATION_ATTEMPTS } from './path/path-state.js';
+
+export function pollTimeout(conn: Connection): number | null {
+  let t = Infinity;
+  const min = (v: number | null): void => {
+    if (v !== null && v < t) t = v;
+  };
+  if (conn.state === 'closing' || conn.state === 'draining') {
+    min(conn.drainUntil);
+    if (conn.state === 'closing' && conn.closeQueue.length > 0) min(conn.now);
+    return Number.isFinite(t) ? t : null;
+  }
+  if (conn.options.idleTimeout > 0) min(conn.lastActivity + conn.options.idleTimeout);
+  if (conn.state === 'handshake') {
+    if (conn.role === 'client') {
+      min(conn.initialQueue.length > 0 ? conn.now : conn.initialNextAt);
+      min(conn.handshakeDeadline);
+    }
+    return Number.isFinite(t) ? t : null;
+  }
+  if (conn.handshakeResponsePending) min(conn.now);
+  for (const path of conn.pathList) {
+    if (path.state === 'closed') continue;
+    min(path.sent.lossTime);
+    min(path.ptoDeadline());
+    if (!path.canSend) continue;
+    if (path.state === 'failed') min(path.nextProbeAt);
+    if (path.challenge !== null && path.state !== 'failed') min(challengeDue(path));
+    if (path.pendingResponses.length > 0 || path.probesPending > 0) min(conn.now);
+    const route = path.received.hasUnacked ? ackRoute(conn, path) : null;
+    if (route !== null && route.canSend) {
+      min(path.ackImmediately ? conn.now : path.received.ackDeadline);
+    }
+    if (path.validated && (path.state === 'active' || path.state === 'suspect')) {
+      min(path.lastAckElicitingSentAt + conn.options.keepAliveInterval);
+    }
+  }
+  min(pacingDeadline(conn, conn.now));
+  return Number.isFinite(t) ? t : null;
+}
+
+export function handleTimeout(conn: Connection, now: number): void {
+  if (conn.state === 'closing' || conn.state === 'draining') {
+    if (now >= conn.drainUntil && conn.closeEvent !== null) conn.finishClose(conn.closeEvent);
+    return;
+  }
+  if (conn.options.idleTimeout > 0 && now >= conn.lastActivity + conn.options.idleTimeout) {
+    // RFC 9000 §10.1: the connection is silently closed.
+    conn.finishClose({
+      type: 'closed',
+      code: CloseCode.IDLE_TIMEOUT,
+      errorCode: 0,
+      reason: 'idle timeout',
+      remote: false,
+    });
+    return;
+  }
+  if (conn.state === 'handshake') {
+    if (conn.role !== 'client') return;
+    if (now >= conn.handshakeDeadline) {
+      conn.finishClose({
+        type: 'closed',
+        code: CloseCode.HANDSHAKE_TIMEOUT,
+        errorCode: 0,
+        reason: 'no answer from any server address',
+        remote: false,
+      });
+      return;
+    }
+    if (now >= conn.initialNextAt) {
+      conn.initialAttempts++;
+      conn.initialQueue = [...conn.firstContact];
+      conn.initialNextAt = now + 600 * 2 ** Math.min(conn.initialAttempts, 4);
+    }
+    return;
+  }
+  for (const path of conn.pathList) {
+    if (path.state === 'closed') continue;
+    if (path.sent.lossTime !== null && now >= path.sent.lossTime) {
+      onLost(conn, path, path.sent.detectLost(now, path.rtt), now);
+    }
+    const pto = path.ptoDeadline();
+    if (pto !== null && now >= pto) onPto(conn, path, now);
+    if (
+      !path.validated &&
+      path.state === 'validating' &&
+      path.challengeAttempts >= VALIDATION_ATTEMPTS &&
+      now >= challengeDue(path)
+    ) {
+      failPath(conn, path, now, 'validation-timeout', false);
+    }
+  }
+  conn.checkSendProgress();
+}

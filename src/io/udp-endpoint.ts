@@ -1,0 +1,472 @@
+/**
+ * UdpEndpoint: the io loop around one EndpointCore. It owns one `node:dgram`
+ * socket per local address, the real clock and one timer, and does nothing
+ * but move datagrams and time between the sockets and the core:
+ *
+ *   'message'  → core.handleDatagram(bytes, local, remote, now), then flush
+ *   flush      → pollEvent* (dispatch), pollTransmit* (socket.send), pollEvent*,
+ *                then one timer at pollTimeout()
+ *   timer      → core.handleTimeout(now), then flush
+ *
+ * Flushes are coalesced: any number of requests in one turn of the event loop
+ * (many datagrams read in one poll phase, many writes) run one flush from
+ * `setImmediate`, which also batches the core's acknowledgements. A flush
+ * never runs inside another one.
+ */
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
+import type { Connection } from '../core/connection.js';
+import { EndpointCore, type EndpointStats } from '../core/endpoint.js';
+import type { ClientConfig, ConnectionOptions } from '../core/options.js';
+import { countDrop } from '../core/stats.js';
+import type { ConnectionEvent, SocketAddress, Transmit } from '../core/types.js';
+import { systemClock, type Clock } from './clock.js';
+
+/** Receives what the core reports. */
+export interface EndpointHandler {
+  /** A server accepted a new connection (its handshake has started). */
+  accepted(connection: Connection): void;
+  /** An event of one connection. */
+  connectionEvent(connection: Connection, event: ConnectionEvent): void;
+}
+
+export interface UdpEndpointOptions {
+  /** Accept incoming connections. */
+  server: boolean;
+  /** Receives the core's events. */
+  handler: EndpointHandler;
+  /** Defaults for accepted connections. */
+  connectionDefaults?: Partial<ConnectionOptions>;
+  /** Most connections at once (server). */
+  maxConnections?: number;
+  /** Clock; the process's monotonic clock by default. */
+  clock?: Clock;
+  /** Kernel socket buffer size requested for each socket (bytes). Default 4 MiB. */
+  socketBufferSize?: number;
+}
+
+/** Counters of the io layer. */
+export interface UdpEndpointStats {
+  /** Datagrams read from the sockets. */
+  datagramsReceived: number;
+  /** Bytes read from the sockets. */
+  bytesReceived: number;
+  /** Datagrams handed to the sockets. */
+  datagramsSent: number;
+  /** Bytes handed to the sockets. */
+  bytesSent: number;
+  /** Failed sends by error code (EPERM, ENETUNREACH, ERR_SOCKET_DGRAM_NOT_RUNNING, ...). */
+  sendErrors: Record<string, number>;
+  /** Datagrams not sent, by reason ('no-socket': the core chose a local address we have no socket for). */
+  drops: Record<string, number>;
+  /** Sockets whose kernel buffers are smaller than requested (setsockopt capped or refused). */
+  bufferSizeCapped: number;
+  /** 'error' events of the sockets (each also closed that address). */
+  socketErrors: number;
+  /** Exceptions thrown by the core (a core bug; each is also a process warning). */
+  coreExceptions: number;
+  /** Flushes run. */
+  flushes: number;
+  /** Timer expiries. */
+  timeouts: number;
+  /** The core's own counters. */
+  core: EndpointStats;
+}
+
+/** One bound socket. */
+interface BoundSocket {
+  /** The dgram socket. */
+  socket: DgramSocket;
+  /** Its address and real port (shared object handed to the core on every datagram). */
+  local: SocketAddress;
+}
+
+/** Most datagrams sent in one flush before yielding to the event loop. */
+const TRANSMIT_BUDGET = 256;
+/** Most attempts to find a port free on every address when the server's port is 0. */
+const BIND_ATTEMPTS = 8;
+const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
+
+/**
+ * dgram's lookup for IP text answers synchronously: `send()` then reaches the
+ * kernel at once instead of one `dns.lookup` and `nextTick` per datagram.
+ */
+function lookupLiteral(
+  hostname: string,
+  options: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options as number, callback);
+}
+
+export class UdpEndpoint {
+  /** The sans-IO endpoint this loop drives. */
+  readonly core: EndpointCore;
+  /** Where events go. */
+  private readonly handler: EndpointHandler;
+  /** Time source. */
+  private readonly clock: Clock;
+  /** Requested kernel buffer size. */
+  private readonly socketBufferSize: number;
+  /** Bound sockets by local IP text. */
+  private readonly sockets = new Map<string, BoundSocket>();
+  /** The one timer (setTimeout or setImmediate), if armed. */
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** The timer is a setImmediate (deadline already past), not a setTimeout. */
+  private timerIsImmediate = false;
+  /** The deadline the timer is armed for. */
+  private timerDeadline: number | null = null;
+  /** A flush is scheduled with setImmediate. */
+  private flushScheduled = false;
+  /** A flush is running (re-entrancy guard). */
+  private flushing = false;
+  /** close() was called: no more flushes, timers or sends. */
+  private closed = false;
+  /** The application wants this endpoint to keep the process alive. */
+  private refed = true;
+  /** Counters (the core's are added by stats()). */
+  private readonly counters: Omit<UdpEndpointStats, 'core'> = {
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    datagramsSent: 0,
+    bytesSent: 0,
+    sendErrors: {},
+    drops: {},
+    bufferSizeCapped: 0,
+    socketErrors: 0,
+    coreExceptions: 0,
+    flushes: 0,
+    timeouts: 0,
+  };
+
+  constructor(options: UdpEndpointOptions) {
+    this.handler = options.handler;
+    this.clock = options.clock ?? systemClock;
+    this.socketBufferSize = options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
+    this.core = new EndpointCore({
+      random: (n) => randomBytes(n),
+      server: options.server,
+      ...(options.connectionDefaults ? { connectionDefaults: options.connectionDefaults } : {}),
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+    });
+  }
+
+  /**
+   * Binds one socket per address, all on `port`; with port 0 the first bind
+   * picks an ephemeral port and the others share it (`sharePort`), or each
+   * gets its own (client). Unless `tolerant`, one failed bind fails them all
+   * (every socket bound so far is closed); if `tolerant`, addresses that do
+   * not bind are skipped and only a total failure throws.
+   */
+  async bind(addresses: readonly string[], port: number, sharePort: boolean, tolerant = false): Promise<SocketAddress[]> {
+    for (let attempt = 1; ; attempt++) {
+      const bound: BoundSocket[] = [];
+      let firstError: unknown = null;
+      try {
+        let nextPort = port;
+        for (const address of addresses) {
+          let b: BoundSocket;
+          try {
+            b = await this.bindOne(address, nextPort);
+          } catch (err) {
+            firstError ??= err;
+            if (tolerant) continue;
+            throw err;
+          }
+          bound.push(b);
+          if (sharePort) nextPort = b.local.port;
+        }
+        if (bound.length === 0) throw firstError ?? new Error('no address to bind');
+      } catch (err) {
+        for (const b of bound) b.socket.close();
+        const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (port === 0 && sharePort && inUse && bound.length > 0 && attempt < BIND_ATTEMPTS) continue;
+        throw err;
+      }
+      if (this.closed) {
+        for (const b of bound) b.socket.close();
+        return [];
+      }
+      for (const b of bound) this.adopt(b);
+      return bound.map((b) => ({ ...b.local }));
+    }
+  }
+
+  /** Binds one socket; resolves once it listens. */
+  private bindOne(address: string, port: number): Promise<BoundSocket> {
+    const socket =
+      isIP(address) === 6
+        ? createSocket({ type: 'udp6', ipv6Only: true, lookup: lookupLiteral })
+        : createSocket({ type: 'udp4', lookup: lookupLiteral });
+    return new Promise<BoundSocket>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        socket.close();
+        reject(err);
+      };
+      socket.once('error', onError);
+      socket.bind({ address, port, exclusive: true }, () => {
+        socket.removeListener('error', onError);
+        resolve({ socket, local: { address, port: socket.address().port } });
+      });
+    });
+  }
+
+  /** Starts reading a bound socket and sizes its kernel buffers. */
+  private adopt(bound: BoundSocket): void {
+    const { socket, local } = bound;
+    this.sockets.set(local.address, bound);
+    try {
+      socket.setRecvBufferSize(this.socketBufferSize);
+      socket.setSendBufferSize(this.socketBufferSize);
+      // Linux reports twice the size it granted.
+      if (socket.getRecvBufferSize() < this.socketBufferSize || socket.getSendBufferSize() < this.socketBufferSize) {
+        this.counters.bufferSizeCapped++;
+      }
+    } catch {
+      this.counters.bufferSizeCapped++;
+    }
+    if (!this.refed) socket.unref();
+    socket.on('message', (msg, rinfo) => {
+      this.counters.datagramsReceived++;
+      this.counters.bytesReceived += msg.length;
+      try {
+        this.core.handleDatagram(msg, local, { address: rinfo.address, port: rinfo.port }, this.clock.now());
+      } catch (err) {
+        this.coreFault(err);
+      }
+      this.requestFlush();
+    });
+    socket.on('error', () => {
+      this.counters.socketErrors++;
+      this.closeLocalAddress(local.address);
+    });
+    socket.on('close', () => {
+      if (this.sockets.get(local.address) === bound) this.closeLocalAddress(local.address);
+    });
+    if (this.core.config.server) this.call(() => this.core.addLocalAddress(local, this.clock.now()));
+  }
+
+  /** The bound local addresses with their real ports. */
+  localAddresses(): SocketAddress[] {
+    return [...this.sockets.values()].map((b) => ({ ...b.local }));
+  }
+
+  /** Starts a client connection from every bound address. */
+  connect(config: Omit<ClientConfig, 'localAddresses'>): Connection {
+    const connection = this.core.connect({ ...config, localAddresses: this.localAddresses() }, this.clock.now());
+    this.requestFlush();
+    return connection;
+  }
+
+  /**
+   * Closes the socket of one local address, as if the interface went away:
+   * the core fails the paths that used it and re-sends their bytes elsewhere.
+   * Returns false if no socket is bound to that address.
+   */
+  closeLocalAddress(address: string): boolean {
+    const bound = this.sockets.get(address);
+    if (!bound) return false;
+    this.sockets.delete(address);
+    try {
+      bound.socket.close();
+    } catch {
+      // Already closed.
+    }
+    if (!this.closed) {
+      this.call(() => this.core.removeLocalAddress(bound.local, this.clock.now()));
+      this.requestFlush();
+    }
+    return true;
+  }
+
+  /**
+   * The application acted on `connection` (write, read, end, close): the
+   * core may have datagrams for it now. Flushes soon.
+   */
+  touch(connection: Connection): void {
+    this.call(() => this.core.touch(connection));
+    this.requestFlush();
+  }
+
+  /** Asks for one flush soon; many requests in one turn run one flush. */
+  requestFlush(): void {
+    if (this.closed || this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.runScheduledFlush);
+  }
+
+  private readonly runScheduledFlush = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Dispatches events, sends what the core has to send, re-arms the timer. */
+  flush(): void {
+    if (this.closed) return;
+    if (this.flushing) {
+      this.requestFlush();
+      return;
+    }
+    this.flushing = true;
+    this.counters.flushes++;
+    try {
+      this.drainEvents();
+      const more = this.drainTransmits(this.clock.now());
+      this.drainEvents();
+      if (more) this.requestFlush();
+    } finally {
+      this.flushing = false;
+      this.armTimer();
+    }
+  }
+
+  /** Hands every event to the handler (which may run application code). */
+  private drainEvents(): void {
+    while (!this.closed) {
+      const event = this.call(() => this.core.pollEvent());
+      if (!event) return;
+      if (event.type === 'accepted') this.handler.accepted(event.connection);
+      else this.handler.connectionEvent(event.connection, event.event);
+    }
+  }
+
+  /** Sends up to TRANSMIT_BUDGET datagrams; true if the core may have more. */
+  private drainTransmits(now: number): boolean {
+    for (let i = 0; i < TRANSMIT_BUDGET; i++) {
+      if (this.closed) return false;
+      const transmit = this.call(() => this.core.pollTransmit(now));
+      if (!transmit) return false;
+      this.send(transmit);
+    }
+    return true;
+  }
+
+  /** Sends one datagram from the socket of `transmit.local`; failures are counted, never thrown. */
+  private send(transmit: Transmit): void {
+    const bound = this.sockets.get(transmit.local.address);
+    if (!bound) {
+      countDrop(this.counters.drops, 'no-socket');
+      return;
+    }
+    try {
+      bound.socket.send(transmit.data, transmit.remote.port, transmit.remote.address, this.onSent);
+      this.counters.datagramsSent++;
+      this.counters.bytesSent += transmit.data.length;
+    } catch (err) {
+      this.onSent(err as Error);
+    }
+  }
+
+  /** Completion of one send (shared by all sends: no closure per datagram). */
+  private readonly onSent = (err: Error | null): void => {
+    if (err) countDrop(this.counters.sendErrors, (err as NodeJS.ErrnoException).code ?? err.name);
+  };
+
+  /** Arms the one timer at the core's next deadline (or clears it). */
+  private armTimer(): void {
+    if (this.closed) return;
+    const deadline = this.call(() => this.core.pollTimeout());
+    if (deadline === null || deadline === undefined) {
+      this.clearTimer();
+      return;
+    }
+    if (this.timer === null || this.timerDeadline !== deadline) {
+      this.clearTimer();
+      const delay = deadline - this.clock.now();
+      this.timerIsImmediate = delay <= 0;
+      this.timer = delay <= 0 ? setImmediate(this.onTimer) : setTimeout(this.onTimer, Math.ceil(delay));
+      this.timerDeadline = deadline;
+    }
+    // Keep the process alive while a connection needs the timer.
+    if (this.refed && this.call(() => this.core.connectionCount) > 0) this.timer.ref();
+    else this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer === null) return;
+    if (this.timerIsImmediate) clearImmediate(this.timer as NodeJS.Immediate);
+    else clearTimeout(this.timer as NodeJS.Timeout);
+    this.timer = null;
+    this.timerDeadline = null;
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.timerDeadline = null;
+    if (this.closed) return;
+    this.counters.timeouts++;
+    this.call(() => this.core.handleTimeout(this.clock.now()));
+    this.flush();
+  };
+
+  /** Runs a core call; an exception there is a core bug: counted and warned, not fatal. */
+  private call<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.coreFault(err);
+      return null as T;
+    }
+  }
+
+  private coreFault(err: unknown): void {
+    this.counters.coreExceptions++;
+    if (this.counters.coreExceptions === 1) {
+      process.emitWarning(`mpudp core threw: ${(err as Error)?.stack ?? String(err)}`, { code: 'MPUDP_CORE_EXCEPTION' });
+    }
+  }
+
+  /** Lets the process exit while only this endpoint is open (like net's unref). */
+  unref(): void {
+    this.refed = false;
+    for (const b of this.sockets.values()) b.socket.unref();
+    this.timer?.unref();
+  }
+
+  /** Undoes unref(). */
+  ref(): void {
+    this.refed = true;
+    for (const b of this.sockets.values()) b.socket.ref();
+    if (this.timer && this.call(() => this.core.connectionCount) > 0) this.timer.ref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Sends what is pending, then closes every socket and the timer. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // The last datagrams (a CLOSE, a final ACK) still leave.
+    const now = this.clock.now();
+    for (let i = 0; i < 64 && this.drainTransmits(now); i++);
+    this.closed = true;
+    this.clearTimer();
+    const sockets = [...this.sockets.values()];
+    this.sockets.clear();
+    return Promise.all(
+      sockets.map((b) => new Promise<void>((resolve) => {
+        try {
+          b.socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      })),
+    ).then(() => undefined);
+  }
+
+  /** Counters of this loop and of the core. */
+  stats(): UdpEndpointStats {
+    const c = this.counters;
+    return {
+      ...c,
+      sendErrors: { ...c.sendErrors },
+      drops: { ...c.drops },
+      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, drops: {} },
+    };
+  }
+}

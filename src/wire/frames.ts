@@ -1,0 +1,522 @@
+/**
+ * Frame codecs. Every frame starts with a one-byte type; integers are QUIC
+ * varints unless noted. Layouts are in docs/protocol.md.
+ *
+ * Encoding is two passes over the frame: `frameSize` validates every field
+ * and returns the exact length, then `writeFrame` writes without checks.
+ * Nothing is written unless the whole frame fits, and nothing is allocated.
+ */
+import { WireError } from './errors.js';
+import { formatIpv4, formatIpv6, ipByteLength, parseIpInto } from './ip.js';
+import { CID_LENGTH } from './types.js';
+import type { AckRange, Frame } from './types.js';
+import { checkOffset, putVarint, varintLength } from './varint.js';
+import type { Reader } from './varint.js';
+
+/** Frame type bytes. */
+export const FrameType = {
+  Padding: 0x00,
+  Ping: 0x01,
+  Ack: 0x02,
+  DataAck: 0x03,
+  Data: 0x08,
+  DataFin: 0x09,
+  PathJoin: 0x10,
+  PathChallenge: 0x11,
+  PathResponse: 0x12,
+  PathStatus: 0x13,
+  PathAbandon: 0x14,
+  AddAddress: 0x15,
+  RemoveAddress: 0x16,
+  Close: 0x1c,
+  Hello: 0x30,
+  Finished: 0x31,
+  Retry: 0x32,
+} as const;
+
+/** X25519 public key in HELLO. */
+export const PUBLIC_KEY_LENGTH = 32;
+/** Random nonce in HELLO. */
+export const HELLO_NONCE_LENGTH = 16;
+/** Random nonce in PATH_JOIN. */
+export const JOIN_NONCE_LENGTH = 8;
+/** PATH_CHALLENGE / PATH_RESPONSE data. */
+export const CHALLENGE_LENGTH = 8;
+/** Truncated HMAC in PATH_JOIN, PATH_RESPONSE, ADD_ADDRESS, REMOVE_ADDRESS. */
+export const MAC_LENGTH = 16;
+/** Full HMAC-SHA256 in FINISHED. */
+export const FINISHED_MAC_LENGTH = 32;
+/** Most UTF-8 bytes in a CLOSE reason. */
+export const MAX_REASON_LENGTH = 1024;
+/** Most bytes in a retry cookie (HELLO, RETRY). */
+export const MAX_COOKIE_LENGTH = 255;
+/** Most ACK ranges after the first one (the ACK's Range Count field). */
+export const MAX_ACK_RANGE_COUNT = 256;
+
+/** Shared by frameSize and the decoder of CLOSE. */
+const utf8Encoder = new TextEncoder();
+/** fatal: invalid UTF-8 throws; ignoreBOM: a leading U+FEFF is kept, so text round-trips. */
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function badValue(message: string): never {
+  throw new WireError('WIRE_BAD_VALUE', message);
+}
+
+function badFrame(message: string): never {
+  throw new WireError('WIRE_BAD_FRAME', message);
+}
+
+/** Throws unless `v` is a Uint8Array of exactly `len` bytes. */
+function checkFixed(v: unknown, len: number, name: string): void {
+  if (!(v instanceof Uint8Array) || v.length !== len) badValue(`${name} must be ${len} bytes`);
+}
+
+function checkBool(v: unknown, name: string): void {
+  if (typeof v !== 'boolean') badValue(`${name} must be a boolean`);
+}
+
+/** Length of a cookie field (varint length + bytes), validating min..MAX_COOKIE_LENGTH. */
+function cookieSize(cookie: unknown, min: number): number {
+  if (!(cookie instanceof Uint8Array) || cookie.length < min || cookie.length > MAX_COOKIE_LENGTH) {
+    badValue(`cookie must be ${min}..${MAX_COOKIE_LENGTH} bytes`);
+  }
+  return varintLength(cookie.length) + cookie.length;
+}
+
+/**
+ * UTF-8 length of `s`; refuses lone surrogates (they would not round-trip)
+ * and anything longer than MAX_REASON_LENGTH bytes.
+ */
+function reasonLength(s: unknown): number {
+  if (typeof s !== 'string') badValue('reason must be a string');
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) badValue('reason has a lone surrogate');
+      n += 4;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) badValue('reason has a lone surrogate');
+    else n += 3;
+    if (n > MAX_REASON_LENGTH) badValue(`reason longer than ${MAX_REASON_LENGTH} UTF-8 bytes`);
+  }
+  return n;
+}
+
+function checkRange(r: AckRange): void {
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    !Number.isSafeInteger(r.smallest) ||
+    !Number.isSafeInteger(r.largest) ||
+    r.smallest < 0 ||
+    r.smallest > r.largest
+  ) {
+    badValue('ack range must have 0 <= smallest <= largest (safe integers)');
+  }
+}
+
+/**
+ * Exact length of an ACK frame, validating it: 1..MAX_ACK_RANGE_COUNT+1
+ * ranges, descending, with at least one unacknowledged number between two
+ * ranges (RFC 9000 §19.3.1: gap = previous smallest - current largest - 2 >= 0).
+ */
+export function ackFrameLength(pathId: number, ackDelay: number, ranges: readonly AckRange[]): number {
+  if (!Array.isArray(ranges) || ranges.length < 1 || ranges.length > MAX_ACK_RANGE_COUNT + 1) {
+    badValue(`ack needs 1..${MAX_ACK_RANGE_COUNT + 1} ranges`);
+  }
+  const first = ranges[0]!;
+  checkRange(first);
+  let n =
+    1 +
+    varintLength(pathId) +
+    varintLength(first.largest) +
+    varintLength(ackDelay) +
+    varintLength(ranges.length - 1) +
+    varintLength(first.largest - first.smallest);
+  let prevSmallest = first.smallest;
+  for (let i = 1; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    checkRange(r);
+    const gap = prevSmallest - r.largest - 2;
+    if (gap < 0) badValue('ack ranges must be descending and separated by a gap');
+    n += varintLength(gap) + varintLength(r.largest - r.smallest);
+    prevSmallest = r.smallest;
+  }
+  return n;
+}
+
+/** Length of a DATA frame's header (type, offset, length) before its `length` bytes. */
+export function dataFrameHeaderLength(offset: number, length: number): number {
+  const n = 1 + varintLength(offset) + varintLength(length);
+  if (offset + length > Number.MAX_SAFE_INTEGER) badValue('data offset + length exceeds MAX_SAFE_INTEGER');
+  return n;
+}
+
+/**
+ * Writes a DATA frame header at `pos`; the caller then copies exactly
+ * `length` stream bytes at the returned position. Checks that the header and
+ * the bytes both fit in `buf`.
+ */
+export function writeDataFrameHeader(buf: Uint8Array, pos: number, offset: number, length: number, fin: boolean): number {
+  const n = dataFrameHeaderLength(offset, length);
+  checkBool(fin, 'fin');
+  checkOffset(buf, pos);
+  if (pos + n + length > buf.length) {
+    throw new WireError('WIRE_BUFFER_TOO_SMALL', `data frame needs ${n + length} bytes at ${pos}, buffer is ${buf.length}`);
+  }
+  buf[pos] = fin ? FrameType.DataFin : FrameType.Data;
+  return putVarint(buf, putVarint(buf, pos + 1, offset), length);
+}
+
+/** Validates `frame` and returns exactly the number of bytes encodeFrame writes. */
+export function frameLength(frame: Frame): number {
+  if (frame === null || typeof frame !== 'object') badValue('frame is not an object');
+  switch (frame.type) {
+    case 'padding':
+      if (!Number.isSafeInteger(frame.length) || frame.length < 1) badValue('padding length must be >= 1');
+      return frame.length;
+    case 'ping':
+      return 1;
+    case 'ack':
+      return ackFrameLength(frame.pathId, frame.ackDelay, frame.ranges);
+    case 'data_ack':
+      return 1 + varintLength(frame.cumulative) + varintLength(frame.maxData);
+    case 'data':
+      if (!(frame.data instanceof Uint8Array)) badValue('data must be a Uint8Array');
+      checkBool(frame.fin, 'fin');
+      return dataFrameHeaderLength(frame.offset, frame.data.length) + frame.data.length;
+    case 'path_join':
+      checkFixed(frame.nonce, JOIN_NONCE_LENGTH, 'path_join nonce');
+      checkFixed(frame.mac, MAC_LENGTH, 'path_join mac');
+      return 1 + varintLength(frame.pathId) + JOIN_NONCE_LENGTH + MAC_LENGTH;
+    case 'path_challenge':
+      checkFixed(frame.data, CHALLENGE_LENGTH, 'path_challenge data');
+      return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH;
+    case 'path_response':
+      checkFixed(frame.data, CHALLENGE_LENGTH, 'path_response data');
+      checkFixed(frame.mac, MAC_LENGTH, 'path_response mac');
+      return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH + MAC_LENGTH;
+    case 'path_status':
+      checkBool(frame.backup, 'backup');
+      // status is a varint: 0 active, 1 backup (always one byte)
+      return 1 + varintLength(frame.pathId) + varintLength(frame.seq) + 1;
+    case 'path_abandon':
+      return 1 + varintLength(frame.pathId) + varintLength(frame.errorCode);
+    case 'add_address': {
+      const ipLen = ipByteLength(frame.address);
+      if (ipLen === 0) badValue(`not an IPv4 or IPv6 address: ${String(frame.address)}`);
+      if (!Number.isInteger(frame.port) || frame.port < 0 || frame.port > 0xffff) badValue('port must be 0..65535');
+      checkBool(frame.backup, 'backup');
+      checkFixed(frame.mac, MAC_LENGTH, 'add_address mac');
+      return 1 + varintLength(frame.addressId) + 1 + ipLen + 2 + MAC_LENGTH;
+    }
+    case 'remove_address':
+      checkFixed(frame.mac, MAC_LENGTH, 'remove_address mac');
+      return 1 + varintLength(frame.addressId) + MAC_LENGTH;
+    case 'close': {
+      const n = reasonLength(frame.reason);
+      return 1 + varintLength(frame.errorCode) + varintLength(n) + n;
+    }
+    case 'hello': {
+      checkFixed(frame.cid, CID_LENGTH, 'hello cid');
+      checkFixed(frame.publicKey, PUBLIC_KEY_LENGTH, 'hello publicKey');
+      checkFixed(frame.nonce, HELLO_NONCE_LENGTH, 'hello nonce');
+      const p = frame.params;
+      if (p === null || typeof p !== 'object') badValue('hello params missing');
+      return (
+        1 +
+        varintLength(frame.version) +
+        CID_LENGTH +
+        PUBLIC_KEY_LENGTH +
+        HELLO_NONCE_LENGTH +
+        varintLength(p.initialMaxData) +
+        varintLength(p.maxPaths) +
+        varintLength(p.idleTimeoutMs) +
+        varintLength(p.maxDatagramSize) +
+        cookieSize(frame.cookie, 0)
+      );
+    }
+    case 'finished':
+      checkFixed(frame.mac, FINISHED_MAC_LENGTH, 'finished mac');
+      return 1 + FINISHED_MAC_LENGTH;
+    case 'retry':
+      return 1 + cookieSize(frame.cookie, 1);
+    default:
+      return badValue(`unknown frame type ${String((frame as { type: unknown }).type)}`);
+  }
+}
+
+/** Copies `bytes` at `pos`; returns the position after them. */
+function put(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+  buf.set(bytes, pos);
+  return pos + bytes.length;
+}
+
+/**
+ * Writes a frame already validated by frameLength into room already checked;
+ * returns the position after it. Internal to src/wire (packet.ts).
+ */
+export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
+  switch (frame.type) {
+    case 'padding':
+      buf.fill(0, pos, pos + frame.length);
+      return pos + frame.length;
+    case 'ping':
+      buf[pos] = FrameType.Ping;
+      return pos + 1;
+    case 'ack': {
+      const ranges = frame.ranges;
+      const first = ranges[0]!;
+      buf[pos] = FrameType.Ack;
+      let p = putVarint(buf, pos + 1, frame.pathId);
+      p = putVarint(buf, p, first.largest);
+      p = putVarint(buf, p, frame.ackDelay);
+      p = putVarint(buf, p, ranges.length - 1);
+      p = putVarint(buf, p, first.largest - first.smallest);
+      let prevSmallest = first.smallest;
+      for (let i = 1; i < ranges.length; i++) {
+        const r = ranges[i]!;
+        p = putVarint(buf, p, prevSmallest - r.largest - 2);
+        p = putVarint(buf, p, r.largest - r.smallest);
+        prevSmallest = r.smallest;
+      }
+      return p;
+    }
+    case 'data_ack':
+      buf[pos] = FrameType.DataAck;
+      return putVarint(buf, putVarint(buf, pos + 1, frame.cumulative), frame.maxData);
+    case 'data': {
+      buf[pos] = frame.fin ? FrameType.DataFin : FrameType.Data;
+      const p = putVarint(buf, putVarint(buf, pos + 1, frame.offset), frame.data.length);
+      return put(buf, p, frame.data);
+    }
+    case 'path_join':
+      buf[pos] = FrameType.PathJoin;
+      return put(buf, put(buf, putVarint(buf, pos + 1, frame.pathId), frame.nonce), frame.mac);
+    case 'path_challenge':
+      buf[pos] = FrameType.PathChallenge;
+      return put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data);
+    case 'path_response':
+      buf[pos] = FrameType.PathResponse;
+      return put(buf, put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data), frame.mac);
+    case 'path_status': {
+      buf[pos] = FrameType.PathStatus;
+      const p = putVarint(buf, putVarint(buf, pos + 1, frame.pathId), frame.seq);
+      return putVarint(buf, p, frame.backup ? 1 : 0);
+    }
+    case 'path_abandon':
+      buf[pos] = FrameType.PathAbandon;
+      return putVarint(buf, putVarint(buf, pos + 1, frame.pathId), frame.errorCode);
+    case 'add_address': {
+      buf[pos] = FrameType.AddAddress;
+      const flagsAt = putVarint(buf, pos + 1, frame.addressId);
+      const ipLen = parseIpInto(frame.address, buf, flagsAt + 1);
+      buf[flagsAt] = (frame.backup ? 1 : 0) | (ipLen === 16 ? 2 : 0);
+      let p = flagsAt + 1 + ipLen;
+      buf[p++] = frame.port >>> 8;
+      buf[p++] = frame.port & 0xff;
+      return put(buf, p, frame.mac);
+    }
+    case 'remove_address':
+      buf[pos] = FrameType.RemoveAddress;
+      return put(buf, putVarint(buf, pos + 1, frame.addressId), frame.mac);
+    case 'close': {
+      buf[pos] = FrameType.Close;
+      let p = putVarint(buf, pos + 1, frame.errorCode);
+      const n = reasonLength(frame.reason);
+      p = putVarint(buf, p, n);
+      if (n > 0) utf8Encoder.encodeInto(frame.reason, buf.subarray(p, p + n));
+      return p + n;
+    }
+    case 'hello': {
+      buf[pos] = FrameType.Hello;
+      let p = putVarint(buf, pos + 1, frame.version);
+      p = put(buf, p, frame.cid);
+      p = put(buf, p, frame.publicKey);
+      p = put(buf, p, frame.nonce);
+      p = putVarint(buf, p, frame.params.initialMaxData);
+      p = putVarint(buf, p, frame.params.maxPaths);
+      p = putVarint(buf, p, frame.params.idleTimeoutMs);
+      p = putVarint(buf, p, frame.params.maxDatagramSize);
+      return put(buf, putVarint(buf, p, frame.cookie.length), frame.cookie);
+    }
+    case 'finished':
+      buf[pos] = FrameType.Finished;
+      return put(buf, pos + 1, frame.mac);
+    case 'retry':
+      buf[pos] = FrameType.Retry;
+      return put(buf, putVarint(buf, pos + 1, frame.cookie.length), frame.cookie);
+  }
+}
+
+/** Writes `frame` at `offset` in `buf`; returns the offset after it (offset + frameLength(frame)). */
+export function encodeFrame(frame: Frame, buf: Uint8Array, offset: number): number {
+  const len = frameLength(frame);
+  checkOffset(buf, offset);
+  if (offset + len > buf.length) {
+    throw new WireError('WIRE_BUFFER_TOO_SMALL', `${frame.type} frame needs ${len} bytes at ${offset}, buffer is ${buf.length}`);
+  }
+  return writeFrame(frame, buf, offset);
+}
+
+/** Reads a cookie (varint length, then bytes) of min..MAX_COOKIE_LENGTH bytes. */
+function readCookie(r: Reader, min: number): Uint8Array {
+  const n = r.varint();
+  if (n < min || n > MAX_COOKIE_LENGTH) badFrame(`cookie length ${n} outside ${min}..${MAX_COOKIE_LENGTH}`);
+  return r.bytes(n);
+}
+
+/** RFC 9000 §19.3.1 ACK ranges, refusing any that would go below packet number 0. */
+function readAck(r: Reader): Frame {
+  const pathId = r.varint();
+  const largest = r.varint();
+  const ackDelay = r.varint();
+  const count = r.varint();
+  if (count > MAX_ACK_RANGE_COUNT) badFrame(`ack range count ${count} > ${MAX_ACK_RANGE_COUNT}`);
+  const firstRange = r.varint();
+  // "The smallest packet number in the first range is determined by
+  // subtracting the First ACK Range value from the Largest Acknowledged field."
+  if (firstRange > largest) badFrame('first ack range goes below 0');
+  let smallest = largest - firstRange;
+  const ranges: AckRange[] = [{ smallest, largest }];
+  for (let i = 0; i < count; i++) {
+    const gap = r.varint();
+    const len = r.varint();
+    // "largest = previous_smallest - gap - 2; smallest = largest - ack_range_length"
+    const lg = smallest - gap - 2;
+    if (lg < 0 || len > lg) badFrame('ack range goes below 0');
+    smallest = lg - len;
+    ranges.push({ smallest, largest: lg });
+  }
+  return { type: 'ack', pathId, ackDelay, ranges };
+}
+
+function readData(r: Reader, fin: boolean): Frame {
+  const offset = r.varint();
+  const length = r.varint();
+  if (offset + length > Number.MAX_SAFE_INTEGER) badFrame('data offset + length exceeds MAX_SAFE_INTEGER');
+  return { type: 'data', offset, fin, data: r.bytes(length) };
+}
+
+function readAddAddress(r: Reader): Frame {
+  const addressId = r.varint();
+  const flags = r.u8();
+  if ((flags & ~3) !== 0) badFrame(`add_address flags 0x${flags.toString(16)} has reserved bits`);
+  const v6 = (flags & 2) !== 0;
+  const ip = r.bytes(v6 ? 16 : 4);
+  const address = v6 ? formatIpv6(ip) : formatIpv4(ip);
+  const port = r.u16();
+  const mac = r.bytes(MAC_LENGTH);
+  return { type: 'add_address', addressId, address, port, backup: (flags & 1) !== 0, mac };
+}
+
+function readClose(r: Reader): Frame {
+  const errorCode = r.varint();
+  const n = r.varint();
+  if (n > MAX_REASON_LENGTH) badFrame(`close reason of ${n} bytes > ${MAX_REASON_LENGTH}`);
+  const bytes = r.bytes(n);
+  let reason: string;
+  try {
+    reason = utf8Decoder.decode(bytes);
+  } catch {
+    return badFrame('close reason is not valid UTF-8');
+  }
+  return { type: 'close', errorCode, reason };
+}
+
+function readHello(r: Reader): Frame {
+  const version = r.varint();
+  const cid = r.bytes(CID_LENGTH);
+  const publicKey = r.bytes(PUBLIC_KEY_LENGTH);
+  const nonce = r.bytes(HELLO_NONCE_LENGTH);
+  const initialMaxData = r.varint();
+  const maxPaths = r.varint();
+  const idleTimeoutMs = r.varint();
+  const maxDatagramSize = r.varint();
+  const cookie = readCookie(r, 0);
+  return {
+    type: 'hello',
+    version,
+    cid,
+    publicKey,
+    nonce,
+    params: { initialMaxData, maxPaths, idleTimeoutMs, maxDatagramSize },
+    cookie,
+  };
+}
+
+/**
+ * Reads one frame. Byte fields are views into the reader's buffer (no copy):
+ * copy what must outlive the datagram.
+ */
+export function decodeFrame(r: Reader): Frame {
+  const type = r.u8();
+  switch (type) {
+    case FrameType.Padding: {
+      // A run of zero bytes is one PADDING frame.
+      const buf = r.buf;
+      let p = r.pos;
+      while (p < r.end && buf[p] === 0) p++;
+      const length = p - r.pos + 1;
+      r.pos = p;
+      return { type: 'padding', length };
+    }
+    case FrameType.Ping:
+      return { type: 'ping' };
+    case FrameType.Ack:
+      return readAck(r);
+    case FrameType.DataAck: {
+      const cumulative = r.varint();
+      return { type: 'data_ack', cumulative, maxData: r.varint() };
+    }
+    case FrameType.Data:
+      return readData(r, false);
+    case FrameType.DataFin:
+      return readData(r, true);
+    case FrameType.PathJoin: {
+      const pathId = r.varint();
+      const nonce = r.bytes(JOIN_NONCE_LENGTH);
+      return { type: 'path_join', pathId, nonce, mac: r.bytes(MAC_LENGTH) };
+    }
+    case FrameType.PathChallenge: {
+      const pathId = r.varint();
+      return { type: 'path_challenge', pathId, data: r.bytes(CHALLENGE_LENGTH) };
+    }
+    case FrameType.PathResponse: {
+      const pathId = r.varint();
+      const data = r.bytes(CHALLENGE_LENGTH);
+      return { type: 'path_response', pathId, data, mac: r.bytes(MAC_LENGTH) };
+    }
+    case FrameType.PathStatus: {
+      const pathId = r.varint();
+      const seq = r.varint();
+      const status = r.varint();
+      if (status > 1) badFrame(`path_status status ${status} is neither 0 (active) nor 1 (backup)`);
+      return { type: 'path_status', pathId, seq, backup: status === 1 };
+    }
+    case FrameType.PathAbandon: {
+      const pathId = r.varint();
+      return { type: 'path_abandon', pathId, errorCode: r.varint() };
+    }
+    case FrameType.AddAddress:
+      return readAddAddress(r);
+    case FrameType.RemoveAddress: {
+      const addressId = r.varint();
+      return { type: 'remove_address', addressId, mac: r.bytes(MAC_LENGTH) };
+    }
+    case FrameType.Close:
+      return readClose(r);
+    case FrameType.Hello:
+      return readHello(r);
+    case FrameType.Finished:
+      return { type: 'finished', mac: r.bytes(FINISHED_MAC_LENGTH) };
+    case FrameType.Retry:
+      return { type: 'retry', cookie: readCookie(r, 1) };
+    default:
+      throw new WireError('WIRE_UNKNOWN_FRAME', `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Packet header codec.
+ *
+ *   byte 0: 0 1 0 0 t t t t   fixed bits 0b01, two zero bits, 4-bit type
+ *   dcid:   CID_LENGTH (8) bytes
+ *   pathId: varint
+ *   packetNumber: varint (full, never truncated)
+ */
+import { WireError } from './errors.js';
+import { CID_LENGTH, PacketType } from './types.js';
+import type { PacketHeader } from './types.js';
+import { checkOffset, putVarint, varintLength } from './varint.js';
+import type { Reader } from './varint.js';
+
+/** Top two bits of byte 0 must be 0b01; the next two must be zero. */
+const FIXED_MASK = 0xf0;
+const FIXED_BITS = 0x40;
+/** Largest valid packet type value. */
+const MAX_TYPE = PacketType.Retry;
+
+/** The packet type encoded in first byte `b`, or -1 if `b` is not a valid header byte. */
+function typeOf(b: number): number {
+  if ((b & FIXED_MASK) !== FIXED_BITS) return -1;
+  const t = b & 0x0f;
+  return t <= MAX_TYPE ? t : -1;
+}
+
+/** Validates `h` and returns its encoded length. */
+export function headerLength(h: PacketHeader): number {
+  if (h === null || typeof h !== 'object') throw new WireError('WIRE_BAD_VALUE', 'header is not an object');
+  if (!Number.isInteger(h.type) || h.type < 0 || h.type > MAX_TYPE) {
+    throw new WireError('WIRE_BAD_VALUE', `bad packet type ${String(h.type)}`);
+  }
+  if (!(h.dcid instanceof Uint8Array) || h.dcid.length !== CID_LENGTH) {
+    throw new WireError('WIRE_BAD_VALUE', `dcid must be ${CID_LENGTH} bytes`);
+  }
+  return 1 + CID_LENGTH + varintLength(h.pathId) + varintLength(h.packetNumber);
+}
+
+/** Writes `h` at `offset` in `buf`; returns the offset after it. */
+export function encodeHeader(h: PacketHeader, buf: Uint8Array, offset: number): number {
+  const len = headerLength(h);
+  checkOffset(buf, offset);
+  if (offset + len > buf.length) {
+    throw new WireError('WIRE_BUFFER_TOO_SMALL', `header needs ${len} bytes at ${offset}, buffer is ${buf.length}`);
+  }
+  buf[offset] = FIXED_BITS | h.type;
+  buf.set(h.dcid, offset + 1);
+  const pos = putVarint(buf, offset + 1 + CID_LENGTH, h.pathId);
+  return putVarint(buf, pos, h.packetNumber);
+}
+
+/** Reads a header; `dcid` is a view into the reader's buffer. */
+export function decodeHeader(reader: Reader): PacketHeader {
+  const first = reader.u8();
+  const type = typeOf(first);
+  if (type < 0) throw new WireError('WIRE_BAD_HEADER', `bad first byte 0x${first.toString(16).padStart(2, '0')}`);
+  const dcid = reader.bytes(CID_LENGTH);
+  const pathId = reader.varint();
+  const packetNumber = reader.varint();
+  return { type: type as PacketType, dcid, pathId, packetNumber };
+}
+
+/** The dcid of `datagram` as a view (no copy), or null if it cannot be a packet of ours. */
+export function peekDcid(datagram: Uint8Array): Uint8Array | null {
+  if (!(datagram instanceof Uint8Array) || datagram.length < 1 + CID_LENGTH) return null;
+  if (typeOf(datagram[0]!) < 0) return null;
+  return datagram.subarray(1, 1 + CID_LENGTH);
+}
+
+/** The packet type of `datagram` from its first byte, or null if that byte is invalid. */
+export function peekPacketType(datagram: Uint8Array): PacketType | null {
+  if (!(datagram instanceof Uint8Array) || datagram.length < 1) return null;
+  const type = typeOf(datagram[0]!);
+  return type < 0 ? null : (type as PacketType);
+}

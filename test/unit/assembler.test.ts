@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { Assembler, AssemblerError } from '../../src/core/data/assembler.js';
+import { Rng } from '../support/rng.js';
+
+/** Run fn with a seeded Rng; any failure names the seed so it can be replayed. */
+function withSeed(seed: number, fn: (rng: Rng) => void): void {
+  try {
+    fn(new Rng(seed));
+  } catch (e) {
+    throw new Error(`seed ${seed}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function bytes(...values: number[]): Uint8Array {
+  return Uint8Array.from(values);
+}
+
+/** Read everything currently readable, concatenated. */
+function drain(a: Assembler, maxBytes = Infinity): number[] {
+  const out: number[] = [];
+  for (let chunk = a.read(maxBytes); chunk !== null; chunk = a.read(maxBytes)) out.push(...chunk);
+  return out;
+}
+
+function expectCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AssemblerError);
+    expect((e as AssemblerError).code).toBe(code);
+    return;
+  }
+  throw new Error(`expected AssemblerError ${code}`);
+}
+
+describe('Assembler', () => {
+  it('starts empty', () => {
+    const a = new Assembler();
+    expect(a.read()).toBeNull();
+    expect(a.readOffset).toBe(0);
+    expect(a.contiguousEnd).toBe(0);
+    expect(a.highestReceived).toBe(0);
+    expect(a.finOffset).toBeNull();
+    expect(a.isFinished).toBe(false);
+    expect(a.bufferedBytes).toBe(0);
+    expect(a.gapCount).toBe(0);
+  });
+
+  it('returns in-order chunks as the very views inserted (no copy)', () => {
+    const a = new Assembler();
+    const backing = bytes(9, 1, 2, 3, 4, 9);
+    const first = backing.subarray(1, 3);
+    expect(a.insert(0, first, false)).toBe(2);
+    expect(a.insert(2, backing.subarray(3, 5), false)).toBe(2);
+    expect(a.bufferedBytes).toBe(4);
+    expect(a.contiguousEnd).toBe(4);
+    const r1 = a.read()!;
+    expect(r1).toBe(first); // the same object: no copy
+    const r2 = a.read()!;
+    expect(r2.buffer).toBe(backing.buffer);
+    expect([...r2]).toEqual([3, 4]);
+    expect(a.read()).toBeNull();
+    expect(a.readOffset).toBe(4);
+    expect(a.bufferedBytes).toBe(0);
+  });
+
+  it('limits reads to maxBytes and splits a chunk', () => {
+    const a = new Assembler();
+    a.insert(0, bytes(1, 2, 3, 4, 5), false);
+    expect([...a.read(2)!]).toEqual([1, 2]);
+    expect(a.readOffset).toBe(2);
+    expect(a.bufferedBytes).toBe(3);
+    expect(a.read(0)).toBeNull();
+    expect([...a.read(10)!]).toEqual([3, 4, 5]);
+    expect(a.read()).toBeNull();
+  });
+
+  it('holds out-of-order data until the gap fills, tracking gaps', () => {
+    const a = new Assembler();
+    expect(a.insert(4, bytes(5, 6), false)).toBe(2);
+    expect(a.insert(8, bytes(9), false)).toBe(1);
+    expect(a.read()).toBeNull();
+    expect(a.contiguousEnd).toBe(0);
+    expect(a.highestReceived).toBe(9);
+    expect(a.gapCount).toBe(2); // [0,4) and [6,8)
+    expect(a.bufferedBytes).toBe(3);
+    expect(a.insert(0, bytes(1, 2, 3, 4), false)).toBe(4);
+    expect(a.gapCount).toBe(1);
+    expect(a.contiguousEnd).toBe(6);
+    expect(drain(a)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(a.insert(6, bytes(7, 8), false)).toBe(2);
+    expect(a.gapCount).toBe(0);
+    expect(drain(a)).toEqual([7, 8, 9]);
+  });
+
+  it('keeps only new bytes of overlapping inserts and ignores bytes already read', () => {
+    const a = new Assembler();
+    a.insert(2, bytes(3, 4), false);
+    a.insert(6, bytes(7, 8), false);
+    // Covers [0, 10): new bytes are [0,2), [4,6), [8,10).
+    expect(a.insert(0, bytes(1, 2, 0, 0, 5, 6, 0, 0, 9, 10), false)).toBe(6);
+    expect(a.insert(0, bytes(0, 0, 0), false)).toBe(0); // pure duplicate
+    expect(drain(a, 3)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(a.insert(5, bytes(0, 0, 0, 0, 0, 11), false)).toBe(1); // only [10, 11) is new
+    expect(a.insert(0, bytes(0), false)).toBe(0);
+    expect(drain(a)).toEqual([11]);
+    expect(a.bufferedBytes).toBe(0);
+  });
+
+  it('finishes once the FIN offset is read', () => {
+    const a = new Assembler();
+    a.insert(3, bytes(4, 5), true);
+    expect(a.finOffset).toBe(5);
+    expect(a.isFinished).toBe(false);
+    a.insert(0, bytes(1, 2, 3), false);
+    expect(drain(a)).toEqual([1, 2, 3, 4, 5]);
+    expect(a.isFinished).toBe(true);
+    // A duplicate of the FIN segment is fine.
+    expect(a.insert(3, bytes(4, 5), true)).toBe(0);
+    expect(a.isFinished).toBe(true);
+  });
+
+  it('accepts a zero-length FIN, including on an empty stream', () => {
+    const a = new Assembler();
+    expect(a.insert(0, new Uint8Array(0), true)).toBe(0);
+    expect(a.finOffset).toBe(0);
+    expect(a.isFinished).toBe(true);
+    const b = new Assembler();
+    b.insert(0, bytes(1, 2), false);
+    b.insert(2, new Uint8Array(0), true);
+    expect(b.isFinished).toBe(false);
+    expect(drain(b)).toEqual([1, 2]);
+    expect(b.isFinished).toBe(true);
+  });
+
+  it('rejects FIN conflicts with DATA_FIN_CONFLICT and stays unchanged', () => {
+    const a = new Assembler();
+    a.insert(0, bytes(1, 2, 3), true);
+    expectCode(() => a.insert(0, bytes(1, 2, 3, 4), true), 'DATA_FIN_CONFLICT'); // other FIN
+    expectCode(() => a.insert(2, bytes(3, 4), false), 'DATA_FIN_CONFLICT'); // data beyond FIN
+    expectCode(() => a.insert(0, bytes(1), true), 'DATA_FIN_CONFLICT');
+    expect(a.finOffset).toBe(3);
+    expect(a.bufferedBytes).toBe(3);
+
+    const b = new Assembler();
+    b.insert(10, bytes(1, 2), false);
+    expectCode(() => b.insert(0, bytes(1, 2), true), 'DATA_FIN_CONFLICT'); // FIN below data
+    expect(b.finOffset).toBeNull();
+  });
+
+  it('rejects invalid offsets', () => {
+    const a = new Assembler();
+    expectCode(() => a.insert(-1, bytes(1), false), 'DATA_INVALID_RANGE');
+    expectCode(() => a.insert(Number.MAX_SAFE_INTEGER, bytes(1, 2), false), 'DATA_INVALID_RANGE');
+  });
+
+  it('works at offsets near 2^53', () => {
+    const a = new Assembler();
+    const base = Number.MAX_SAFE_INTEGER - 10;
+    a.insert(base + 2, bytes(3), true);
+    expect(a.highestReceived).toBe(base + 3);
+    expect(a.read()).toBeNull(); // readOffset is 0: nothing in order
+  });
+
+  it('stays O(1) per in-order chunk over a long stream', () => {
+    const a = new Assembler();
+    const chunk = new Uint8Array(100);
+    let offset = 0;
+    for (let i = 0; i < 50_000; i++) {
+      a.insert(offset, chunk, false);
+      offset += chunk.length;
+      if (i % 3 === 2) while (a.read() !== null);
+    }
+    while (a.read() !== null);
+    expect(a.readOffset).toBe(offset);
+    expect(a.bufferedBytes).toBe(0);
+  });
+
+  it('reassembles random permutations, duplicates and overlaps exactly', () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      withSeed(seed, (rng) => runReassembly(rng));
+    }
+  });
+});
+
+/** Random chunks (a cover of the buffer plus overlapping extras), shuffled, interleaved with reads. */
+function runReassembly(rng: Rng): void {
+  const total = rng.chance(0.05) ? 0 : rng.int(1, rng.chance(0.2) ? 20_000 : 600);
+  const source = rng.bytes(total);
+  const pieces: Array<[number, number]> = [];
+  for (let at = 0; at < total; ) {
+    const len = Math.min(total - at, rng.int(1, 200));
+    pieces.push([at, at + len]);
+    at += len;
+  }
+  const extras = rng.int(0, pieces.length);
+  for (let i = 0; i < extras; i++) {
+    const s = rng.int(0, Math.max(0, total - 1));
+    pieces.push([s, Math.min(total, s + rng.int(0, 400))]);
+  }
+  if (total === 0 || rng.chance(0.3)) pieces.push([total, total]); // zero-length FIN
+  for (let i = pieces.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
+  }
+
+  const a = new Assembler();
+  const got = new Uint8Array(total);
+  const arrived = new Uint8Array(total); // model: 1 when the byte arrived
+  let gotLen = 0;
+  let storedModel = 0;
+  const readSome = () => {
+    for (let chunk = a.read(rng.int(1, 300)); chunk !== null; chunk = a.read(rng.int(1, 300))) {
+      if (gotLen + chunk.length > total) throw new Error(`read past the end at ${gotLen}`);
+      got.set(chunk, gotLen);
+      gotLen += chunk.length;
+      if (rng.chance(0.3)) break;
+    }
+  };
+  for (const [s, e] of pieces) {
+    // Give the assembler a fresh copy so a wrongly shared view would show.
+    const data = source.slice(s, e);
+    let fresh = 0;
+    for (let x = Math.max(s, a.readOffset); x < e; x++) if (!arrived[x]) fresh++;
+    for (let x = s; x < e; x++) arrived[x] = 1;
+    const n = a.insert(s, data, e === total);
+    if (n !== fresh) throw new Error(`insert(${s},${e}) stored ${n}, want ${fresh}`);
+    storedModel += n;
+    if (rng.chance(0.5)) readSome();
+    if (total > 1000) continue; // model checks are O(total): small streams only
+    // Invariants against the model.
+    let contiguous = 0;
+    while (contiguous < total && arrived[contiguous]) contiguous++;
+    if (a.contiguousEnd !== contiguous) throw new Error(`contiguousEnd ${a.contiguousEnd} want ${contiguous}`);
+    if (a.bufferedBytes !== storedModel - gotLen) {
+      throw new Error(`bufferedBytes ${a.bufferedBytes} want ${storedModel - gotLen}`);
+    }
+    let gaps = 0;
+    let high = 0;
+    for (let x = 0; x < total; x++) if (arrived[x]) high = x + 1;
+    for (let x = 0; x < high; x++) if (!arrived[x] && (x === 0 || arrived[x - 1])) gaps++;
+    if (a.gapCount !== gaps) throw new Error(`gapCount ${a.gapCount} want ${gaps}`);
+    if (a.highestReceived !== high) throw new Error(`highestReceived ${a.highestReceived} want ${high}`);
+  }
+  while (gotLen < total) {
+    const before = gotLen;
+    readSome();
+    if (gotLen === before) throw new Error(`stuck at ${gotLen} of ${total}`);
+  }
+  if (a.read() !== null) throw new Error('read after the end returned data');
+  for (let x = 0; x < total; x++) {
+    if (got[x] !== source[x]) throw new Error(`byte ${x}: got ${got[x]} want ${source[x]}`);
+  }
+  if (a.finOffset !== total || !a.isFinished) throw new Error(`not finished: fin ${a.finOffset}`);
+  if (a.bufferedBytes !== 0 || a.gapCount !== 0) throw new Error('state left over');
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { decodeHeader, encodeHeader, headerLength, peekDcid, peekPacketType } from '../../src/wire/header.js';
+import { Reader } from '../../src/wire/varint.js';
+import { WireError } from '../../src/wire/errors.js';
+import { PacketType } from '../../src/wire/types.js';
+import type { PacketHeader } from '../../src/wire/types.js';
+
+const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof WireError) return e.code;
+    throw e;
+  }
+  throw new Error('expected a WireError, nothing thrown');
+}
+
+const dcid = hex('0102030405060708');
+
+// Golden vectors written by hand from the layout in docs/protocol.md:
+// 0b0100tttt, dcid (8), varint pathId, varint packetNumber.
+const golden: [string, PacketHeader][] = [
+  ['40 0102030405060708 00 00', { type: PacketType.Initial, dcid, pathId: 0, packetNumber: 0 }],
+  ['41 0102030405060708 00 3f', { type: PacketType.Handshake, dcid, pathId: 0, packetNumber: 63 }],
+  ['42 0102030405060708 01 5234', { type: PacketType.Short, dcid, pathId: 1, packetNumber: 0x1234 }],
+  ['42 0102030405060708 4040 80004000', { type: PacketType.Short, dcid, pathId: 64, packetNumber: 16384 }],
+  ['43 0102030405060708 07 c01fffffffffffff', { type: PacketType.Retry, dcid, pathId: 7, packetNumber: Number.MAX_SAFE_INTEGER }],
+];
+
+describe('packet header', () => {
+  it.each(golden)('%s', (h, header) => {
+    const bytes = hex(h);
+    const r = new Reader(bytes);
+    const got = decodeHeader(r);
+    expect(got).toEqual(header);
+    expect(r.remaining).toBe(0);
+    expect(got.dcid.buffer).toBe(bytes.buffer);
+    expect(headerLength(header)).toBe(bytes.length);
+    const out = new Uint8Array(bytes.length);
+    expect(encodeHeader(header, out, 0)).toBe(bytes.length);
+    expect(toHex(out)).toBe(toHex(bytes));
+  });
+
+  it('refuses bad first bytes', () => {
+    // top bits must be 0b01, bits 5..4 zero, type 0..3
+    for (const b of [0x00, 0x03, 0x80, 0xc2, 0x44, 0x4f, 0x50, 0x60, 0x70, 0xff]) {
+      const bytes = new Uint8Array(11);
+      bytes[0] = b;
+      expect(codeOf(() => decodeHeader(new Reader(bytes))), b.toString(16)).toBe('WIRE_BAD_HEADER');
+      expect(peekPacketType(bytes)).toBeNull();
+      expect(peekDcid(bytes)).toBeNull();
+    }
+  });
+
+  it('reports truncation', () => {
+    for (const h of ['', '42', '42 01020304050607', '42 0102030405060708', '42 0102030405060708 00', '42 0102030405060708 00 40']) {
+      expect(codeOf(() => decodeHeader(new Reader(hex(h)))), h).toBe('WIRE_TRUNCATED');
+    }
+  });
+
+  it('peeks dcid and type without decoding', () => {
+    const bytes = hex('42 0102030405060708 ffff');
+    expect(peekPacketType(bytes)).toBe(PacketType.Short);
+    const view = peekDcid(bytes)!;
+    expect(toHex(view)).toBe('0102030405060708');
+    expect(view.buffer).toBe(bytes.buffer);
+    expect(peekDcid(hex('42 01020304050607'))).toBeNull();
+    expect(peekDcid(new Uint8Array(0))).toBeNull();
+    expect(peekPacketType(new Uint8Array(0))).toBeNull();
+    expect(peekPacketType(hex('43'))).toBe(PacketType.Retry);
+  });
+
+  it('validates the header it encodes', () => {
+    const ok: PacketHeader = { type: PacketType.Short, dcid, pathId: 0, packetNumber: 0 };
+    const buf = new Uint8Array(32);
+    expect(codeOf(() => encodeHeader({ ...ok, type: 4 as PacketType }, buf, 0))).toBe('WIRE_BAD_VALUE');
+    expect(codeOf(() => encodeHeader({ ...ok, dcid: new Uint8Array(7) }, buf, 0))).toBe('WIRE_BAD_VALUE');
+    expect(codeOf(() => encodeHeader({ ...ok, pathId: -1 }, buf, 0))).toBe('WIRE_VARINT_RANGE');
+    expect(codeOf(() => encodeHeader({ ...ok, packetNumber: 0.5 }, buf, 0))).toBe('WIRE_VARINT_RANGE');
+    expect(codeOf(() => encodeHeader(ok, new Uint8Array(10), 0))).toBe('WIRE_BUFFER_TOO_SMALL');
+    expect(codeOf(() => encodeHeader(ok, buf, 30))).toBe('WIRE_BUFFER_TOO_SMALL');
+    expect(buf.every((x) => x === 0)).toBe(true);
+  });
+});
