@@ -319,7 +319,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   private onClosed(event: ClosedEvent): void {
     this.closeEvent = event;
     this.connecting = false;
-    let error = closeError(event);
+    let error = closeError(event, this.established);
     if (event.code === 'NO_ERROR' && event.remote) {
       // The peer's graceful close: every byte it sent (and its FIN) is ours already.
       this.drainAll();
@@ -459,8 +459,10 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
 }
 
 /** The error an application sees for a close, or null for a graceful or local one. */
-function closeError(event: ClosedEvent): Error | null {
-  const mapped = event.code in CLOSE_CODE_ERRORS ? CLOSE_CODE_ERRORS[event.code]! : 'ERR_MPUDP_CLOSED';
+function closeError(event: ClosedEvent, established: boolean): Error | null {
+  let mapped = event.code in CLOSE_CODE_ERRORS ? CLOSE_CODE_ERRORS[event.code]! : 'ERR_MPUDP_CLOSED';
+  // A timeout before the handshake completed is a connect timeout, whichever timer fired.
+  if (!established && mapped === 'ERR_MPUDP_IDLE_TIMEOUT') mapped = 'ERR_MPUDP_CONNECT_TIMEOUT';
   if (mapped === null) return null;
   const extra = { errorCode: event.errorCode, closeCode: event.code };
   switch (mapped) {

@@ -23,12 +23,14 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     countDrop(conn.drops, 'ack-of-unsent');
     return;
   }
+  // The controller judges app-limitedness by the flight before this ACK.
+  const flightBefore = path.sent.bytesInFlight;
   const result = path.sent.onAck(frame.ranges, now, path.rtt, frame.ackDelay / 1000, MAX_ACK_DELAY);
   if (result.acked.length === 0 && result.lost.length === 0) return;
   for (const p of result.acked) {
     const meta = p.meta;
     if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
-    if (p.inFlight) path.cc.onAck(p.size, p.timeSent, now, path.rtt, path.sent.bytesInFlight);
+    if (p.inFlight) path.cc.onAck(p.size, p.timeSent, now, path.rtt, flightBefore);
   }
   if (result.acked.length > 0) {
     path.ptoCount = 0;

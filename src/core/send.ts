@@ -296,7 +296,7 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
       return 'ack';
     }
   }
-  if (path.validated && path.state !== 'validating' && now - path.lastAckElicitingSentAt >= conn.options.keepAliveInterval) {
+  if (path.validated && path.state !== 'validating' && now >= path.lastAckElicitingSentAt + conn.options.keepAliveInterval) {
     return 'keepalive';
   }
   return null;
@@ -354,7 +354,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
       smoothedRtt: p.rtt.smoothed,
       windowRoom: p.windowRoom,
       backup: p.backup,
-      ready: p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed) === 0,
+      ready: p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold) === 0,
     });
   }
   return view;
@@ -401,7 +401,7 @@ export function pacingDeadline(conn: Connection, now: number): number | null {
   for (const v of view) {
     if ((anyActive && v.backup) || v.ready || v.windowRoom < size) continue;
     const p = conn.pathsById.get(v.id)!;
-    const t = p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed);
+    const t = p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold);
     if (earliest === null || t < earliest) earliest = t;
   }
   return earliest;

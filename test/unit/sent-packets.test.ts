@@ -251,12 +251,11 @@ describe('SentPackets', () => {
         for (const pn of expectAcked) model.delete(pn);
         largestAcked = Math.max(largestAcked, top);
         expect(sp.largestAcked).toBe(largestAcked);
-        const lostSendTime = now - lossDelay(rtt);
         const expectLost: number[] = [];
         let expectLossTime: number | null = null;
         for (const [pn, p] of model) {
           if (pn >= largestAcked) continue;
-          if (largestAcked >= pn + 3 || p.timeSent <= lostSendTime) expectLost.push(pn);
+          if (largestAcked >= pn + 3 || p.timeSent + lossDelay(rtt) <= now) expectLost.push(pn);
           else expectLossTime = Math.min(expectLossTime ?? Infinity, p.timeSent + lossDelay(rtt));
         }
         expectLost.sort((a, b) => a - b);

@@ -105,11 +105,11 @@ export class Cubic implements CongestionController {
   }
 
   onPacketSent(_bytes: number, now: number): void {
-    // RFC 9438 §5.8: "t in Figure 1 does not include application-limited
-    // periods, such as idle periods". A send gap longer than an RTT is idle
+    // RFC 9438 §5.8: t must not include "application-limited periods, such as
+    // idle periods". Nothing sent or acknowledged for longer than an RTT is idle
     // time: shift the epoch by it (as Linux does on restart after idle).
     if (this.epochStart !== null && this.lastSentTime !== null && this.rttHint > 0) {
-      const idle = now - this.lastSentTime;
+      const idle = now - Math.max(this.lastSentTime, this.lastAckTime ?? -Infinity);
       if (idle > this.rttHint) {
         this.epochStart += idle;
         this.lastAckTime = now; // the app-limited shift in onAck must not count it again

@@ -208,8 +208,9 @@ export class SentPackets<M> {
     const largestAcked = this.largestAcked;
     if (largestAcked === null || this.len === 0) return lost;
     const delay = lossDelay(rtt);
-    // "Packets sent before this time are deemed lost."
-    const lostSendTime = now - delay;
+    // "Packets sent before this time are deemed lost." Compared as
+    // timeSent + delay <= now, the same sum the loss timer is set to, so a
+    // timer firing exactly on time always declares the loss (no float gap).
     const mask = this.slots.length - 1;
     const end = Math.min(largestAcked, this.basePn + this.len); // exclusive
     for (let pn = this.basePn; pn < end; pn++) {
@@ -218,7 +219,7 @@ export class SentPackets<M> {
       if (p === undefined) continue;
       // RFC 9002 §6.1: lost if sent kPacketThreshold packets before an acknowledged
       // packet, "or it was sent long enough in the past".
-      if (p.timeSent <= lostSendTime || largestAcked >= pn + K_PACKET_THRESHOLD) {
+      if (p.timeSent + delay <= now || largestAcked >= pn + K_PACKET_THRESHOLD) {
         this.slots[idx] = undefined;
         this.forget(p);
         lost.push(p);
