@@ -33,6 +33,8 @@ export interface Side {
   events: Array<{ time: number; event: ConnectionEvent }>;
   received: Uint8Array[];
   receivedBytes: number;
+  /** In-order bytes read, with the virtual time of each read. */
+  deliveries: Array<{ time: number; bytes: number }>;
   /** Stop reading (slow reader). */
   paused: boolean;
 }
@@ -54,8 +56,8 @@ export class Pair {
       connectionDefaults: { ...opts.options, ...opts.serverOptions },
     });
     const clientEp = new EndpointCore({ random: this.world.random(), server: false });
-    this.server = { endpoint: serverEp, connection: null, events: [], received: [], receivedBytes: 0, paused: false };
-    this.client = { endpoint: clientEp, connection: null, events: [], received: [], receivedBytes: 0, paused: false };
+    this.server = { endpoint: serverEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
+    this.client = { endpoint: clientEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
     this.world.addNode(this.wrap(this.server), ...this.serverAddresses);
     this.world.addNode(this.wrap(this.client), ...this.clientAddresses);
     this.clientAddresses.forEach((ca, i) => {
@@ -103,6 +105,7 @@ export class Pair {
     for (let chunk = conn.read(); chunk !== null; chunk = conn.read()) {
       side.received.push(chunk.slice());
       side.receivedBytes += chunk.length;
+      side.deliveries.push({ time: this.world.now, bytes: chunk.length });
       any = true;
     }
     if (any) side.endpoint.touch(conn);
@@ -173,4 +176,21 @@ export function transfer(pair: Pair, data: Uint8Array, maxMs: number): boolean {
     if (offset < data.length && conn.writableBytes > 0) feed();
     return pair.has(pair.server, 'end');
   }, maxMs);
+}
+
+/** Bytes delivered in [t0, t1). */
+export function deliveredBetween(side: Side, t0: number, t1: number): number {
+  let n = 0;
+  for (const d of side.deliveries) if (d.time >= t0 && d.time < t1) n += d.bytes;
+  return n;
+}
+
+/**
+ * Delivery time lost after a failure at `t0`: the window's length minus the
+ * time the bytes delivered in it would take at `rateBps` (the surviving
+ * path's rate), as issue #6 defines it.
+ */
+export function deliveryTimeLost(side: Side, t0: number, windowMs: number, rateBps: number): number {
+  const bytes = deliveredBetween(side, t0, t0 + windowMs);
+  return Math.max(0, windowMs - (bytes * 8) / rateBps * 1000);
 }
