@@ -22,7 +22,8 @@ import { PathState } from './path/path-state.js';
 import { openMeshPaths } from './pm/path-manager.js';
 import { handleDatagram } from './receive.js';
 import { failPath } from './recovery.js';
-import { MinRttScheduler, type Scheduler } from './sched/scheduler.js';
+import { createScheduler } from './sched/index.js';
+import type { Scheduler } from './sched/scheduler.js';
 import { pollTransmit } from './send.js';
 import type { ConnectionStats } from './stats.js';
 import { handleTimeout, pollTimeout } from './timers.js';
@@ -45,6 +46,8 @@ export interface ConnectionInit {
   remoteAddresses: SocketAddress[];
   /** Server: the destination CID of the client's first Initial. */
   initialDcid?: Uint8Array;
+  /** Local addresses whose paths start as backups. */
+  backupAddresses?: string[];
 }
 
 /** How long a client keeps trying to complete the handshake (ms). */
@@ -117,7 +120,17 @@ export class Connection {
   /** The peer's receive window (what we may send). */
   readonly sendWindow = new SendWindow(0);
   /** Chooses the path for each data packet. */
-  scheduler: Scheduler = new MinRttScheduler();
+  readonly scheduler: Scheduler;
+  /** Local addresses whose paths we mark as backups. */
+  readonly backupLocal: Set<string>;
+  /** Sequence of our PATH_STATUS frames. */
+  statusSeq = 0;
+  /** Redundant scheduling: segments still to be copied onto each path. */
+  readonly redundantQueue = new Map<number, Array<{ offset: number; length: number; fin: boolean }>>();
+  /** Opportunistic reinjection: the blocking offset last re-sent, and counters. */
+  lastReinjectedOffset = -1;
+  /** When the scheduler was last told about window blocking (once per round trip). */
+  lastBlockSignalAt = -Infinity;
 
   /** Retransmittable control frames waiting for room (path status, address adverts). */
   readonly pendingControl: Frame[] = [];
@@ -156,6 +169,14 @@ export class Connection {
     dataBytesDuplicate: 0,
     pathsOpened: 0,
     pathsFailed: 0,
+    /** Receive-window stalls: new data waited for the peer's window. */
+    windowBlocked: 0,
+    /** Blocking bytes re-sent on a faster path (opportunistic reinjection). */
+    opportunisticReinjections: 0,
+    /** Slow paths whose window was cut for blocking the receiver. */
+    penalizations: 0,
+    /** Redundant copies sent. */
+    redundantCopies: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};
@@ -171,6 +192,8 @@ export class Connection {
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
+    this.scheduler = createScheduler(init.options.scheduler);
+    this.backupLocal = new Set(init.backupAddresses ?? []);
     this.handshake = new HandshakeSide(init.random, this.localCid, init.options);
     if (init.role === 'client') {
       this.initialDcid = init.random(8);
@@ -258,6 +281,34 @@ export class Connection {
     if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
   }
 
+  /**
+   * Marks the paths on a local address as backups (or active again) and
+   * tells the peer with PATH_STATUS.
+   */
+  setLocalBackup(address: string, backup: boolean): void {
+    if (backup) this.backupLocal.add(address);
+    else this.backupLocal.delete(address);
+    for (const path of this.pathList) {
+      if (path.local.address !== address || path.state === 'closed' || path.localBackup === backup) continue;
+      path.localBackup = backup;
+      this.queuePathStatus(path);
+    }
+  }
+
+  /** A path was validated: the peer learns if we want it as a backup. */
+  onPathValidated(path: PathState): void {
+    if (path.localBackup) this.queuePathStatus(path);
+  }
+
+  /** Queues a PATH_STATUS telling the peer our preference for `path`. */
+  queuePathStatus(path: PathState): void {
+    for (let i = this.pendingControl.length - 1; i >= 0; i--) {
+      const f = this.pendingControl[i]!;
+      if (f.type === 'path_status' && f.pathId === path.id) this.pendingControl.splice(i, 1);
+    }
+    this.pendingControl.push({ type: 'path_status', pathId: path.id, seq: ++this.statusSeq, backup: path.localBackup });
+  }
+
   /** A local address vanished: its paths close, their bytes go to other paths. */
   removeLocalAddress(addr: SocketAddress, now: number): void {
     this.advance(now);
@@ -306,8 +357,9 @@ export class Connection {
     this.events.push(event);
   }
 
-  /** Adds a path and indexes it. */
+  /** Adds a path and indexes it; a path on a backup address is a backup. */
   addPath(path: PathState): void {
+    if (this.backupLocal.has(path.local.address)) path.localBackup = true;
     this.pathsById.set(path.id, path);
     this.pathList.push(path);
     this.pathList.sort((a, b) => a.id - b.id);

@@ -82,7 +82,7 @@ export class EndpointCore {
   /** Starts a client connection. */
   connect(config: ClientConfig, now: number): Connection {
     this.now = Math.max(this.now, now);
-    const { localAddresses, remoteAddresses, ...rest } = config;
+    const { localAddresses, remoteAddresses, backupAddresses, ...rest } = config;
     const options: ConnectionOptions = { ...DEFAULT_OPTIONS, ...this.config.connectionDefaults, ...stripUndefined(rest) };
     const connection = new Connection({
       role: 'client',
@@ -91,6 +91,7 @@ export class EndpointCore {
       options,
       localAddresses,
       remoteAddresses,
+      backupAddresses: backupAddresses ?? [],
     });
     this.register(connection, [cidKey(connection.localCid)]);
     return connection;

@@ -2,6 +2,8 @@
  * Connection options: what an application may tune, with defaults. Validated
  * by the api layer (stable error codes) before they reach the core.
  */
+import type { SchedulerName } from './sched/index.js';
+import type { Scheduler } from './sched/scheduler.js';
 import type { RandomSource, SocketAddress } from './types.js';
 
 export type CongestionControlName = 'cubic' | 'newreno';
@@ -21,6 +23,8 @@ export interface ConnectionOptions {
   maxDatagramSize: number;
   /** Interval (ms) at which paths that carry no data are probed. */
   keepAliveInterval: number;
+  /** Which path carries each data packet: a built-in by name, or your own. */
+  scheduler: SchedulerName | Scheduler;
 }
 
 export const DEFAULT_OPTIONS: ConnectionOptions = {
@@ -31,12 +35,15 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   maxPaths: 8,
   maxDatagramSize: 1200,
   keepAliveInterval: 1_000,
+  scheduler: 'min-rtt',
 };
 
 /** What a client connection is built from. */
 export interface ClientConfig extends Partial<ConnectionOptions> {
   /** The client's own addresses (each bound by the io layer). */
   localAddresses: SocketAddress[];
+  /** Local addresses whose paths start as backups (no data while an active path works). */
+  backupAddresses?: string[];
   /** The server's addresses; first contact is raced over all of them. */
   remoteAddresses: SocketAddress[];
 }

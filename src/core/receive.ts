@@ -161,6 +161,7 @@ function handleHandshake(conn: Connection, frames: Frame[], local: SocketAddress
   path0.rtt.update(Math.max(now - conn.initialSentAt, 0.01), 0, 0);
   path0.ackImmediately = true;
   conn.addPath(path0);
+  conn.onPathValidated(path0);
   conn.state = 'established';
   conn.initialQueue = [];
   conn.initialNextAt = Infinity;
@@ -417,6 +418,7 @@ function onPathResponse(
     path.validated = true;
     path.rtt.update(Math.max(now - path.challengeSentAt, 0.01), 0, 0);
     path.setState('active', now);
+    conn.onPathValidated(path);
     conn.emit({ type: 'path-up', path: path.info() });
   } else if (path.state === 'failed' || path.state === 'suspect') {
     recoverPath(conn, path, now);

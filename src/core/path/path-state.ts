@@ -103,6 +103,8 @@ export class PathState {
   lastAckElicitingSentAt: number;
   /** Last time this path's state changed. */
   stateChangedAt: number;
+  /** Last time opportunistic reinjection cut this path's window. */
+  lastPenalizedAt = -Infinity;
   /** An ACK frame for this path is wanted even though no threshold says so (e.g. a probe arrived). */
   ackImmediately = false;
 

@@ -1,13 +1,21 @@
 /**
  * Schedulers choose which path carries the next packet of stream data. A
- * scheduler only decides; the connection sends.
+ * scheduler only decides; the connection sends. Users may pass their own
+ * object implementing `Scheduler` (documented in docs/api.md).
  */
 
 /** What a scheduler sees of a path that could carry data now. */
 export interface SchedulerPath {
+  /** Path ID. */
   id: number;
   /** Smoothed RTT in ms (the initial estimate before any sample). */
   smoothedRtt: number;
+  /** RTT variation in ms. */
+  rttVar: number;
+  /** Congestion window in bytes. */
+  congestionWindow: number;
+  /** Bytes in flight on the path. */
+  bytesInFlight: number;
   /** Congestion window minus bytes in flight. */
   windowRoom: number;
   /** A backup path carries data only while no active path can. */
@@ -16,32 +24,45 @@ export interface SchedulerPath {
   ready: boolean;
 }
 
+/** What a scheduler sees of the connection. */
+export interface SchedulerContext {
+  /** Size of the packet to place. */
+  packetSize: number;
+  /** Bytes written by the application and never sent. */
+  unsentBytes: number;
+  /** Bytes the peer's receive window still allows beyond what was sent. */
+  sendWindowRoom: number;
+  /** The peer's whole receive window as last advertised (bytes). */
+  sendWindowSize: number;
+}
+
 export interface Scheduler {
+  /** Name shown in stats. */
   readonly name: string;
   /**
-   * Picks the path for a packet of `packetSize` bytes among `paths` (all
-   * validated and live; `ready` says whether pacing allows a packet now),
-   * or returns null to send nothing now.
+   * Picks the path for the next packet among `paths` (validated and live;
+   * `ready` says whether pacing allows a packet now; backup paths are listed
+   * too), or returns null to send nothing now.
    */
-  choose(paths: readonly SchedulerPath[], packetSize: number): number | null;
+  choose(paths: readonly SchedulerPath[], ctx: SchedulerContext): number | null;
+  /** Send every new byte on every live path (first copy wins). */
+  readonly redundant?: boolean;
+  /** Told (at most once per round trip) that the peer's receive window blocked new data. */
+  onWindowBlocked?(): void;
+  /** Told (at most once per round trip) that a round trip passed without such blocking. */
+  onRoundWithoutBlock?(): void;
 }
 
 /**
- * min-RTT (the Linux MP-TCP default scheduler): the path with the lowest
- * smoothed RTT that has congestion-window room for the packet. Backup paths
- * are considered only when no non-backup path is live.
+ * The paths a scheduler may use: non-backup paths while any is live, else
+ * the backups ("a backup path carries no data while an active path works").
  */
-export class MinRttScheduler implements Scheduler {
-  readonly name = 'min-rtt';
+export function eligible(paths: readonly SchedulerPath[]): readonly SchedulerPath[] {
+  const active = paths.filter((p) => !p.backup);
+  return active.length > 0 ? active : paths;
+}
 
-  choose(paths: readonly SchedulerPath[], packetSize: number): number | null {
-    const anyActive = paths.some((p) => !p.backup);
-    let best: SchedulerPath | null = null;
-    for (const p of paths) {
-      if (anyActive && p.backup) continue;
-      if (!p.ready || p.windowRoom < packetSize) continue;
-      if (best === null || p.smoothedRtt < best.smoothedRtt) best = p;
-    }
-    return best === null ? null : best.id;
-  }
+/** A path can take the packet now: pacing allows it and its window has room. */
+export function canTake(p: SchedulerPath, size: number): boolean {
+  return p.ready && p.windowRoom >= size;
 }
