@@ -43,6 +43,14 @@ export interface ConnectionStats {
   drops: Record<string, number>;
   pathsOpened: number;
   pathsFailed: number;
+  /** Times new data waited for the peer's receive window (counted once per round trip). */
+  windowBlocked: number;
+  /** Blocking bytes re-sent on a faster path (opportunistic reinjection). */
+  opportunisticReinjections: number;
+  /** Slow paths whose window was cut for blocking the receiver. */
+  penalizations: number;
+  /** Copies sent by the redundant scheduler. */
+  redundantCopies: number;
   paths: PathStats[];
 }
 

@@ -37,7 +37,7 @@ describe('schedulers in whole connections', () => {
     expect(dataSent(pair, 0)).toBeGreaterThan(0.8 * data.length);
     // Path 1 joins a round trip after the handshake, so the first bytes go on path 0 only.
     expect(dataSent(pair, 1)).toBeGreaterThan(0.8 * data.length);
-    expect(pair.client.connection!.stats().redundantCopies).toBeGreaterThan(700);
+    expect(pair.client.connection!.stats().redundantCopies).toBeGreaterThan(500);
   });
 });
 
