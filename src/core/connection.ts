@@ -19,7 +19,7 @@ import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
 import { HandshakeSide, type HelloFrame } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
 import { PathState } from './path/path-state.js';
-import { openMeshPaths } from './pm/path-manager.js';
+import { advertiseAddress, openMeshPaths, pathPolicy, withdrawAddress, type PathPolicy } from './pm/path-manager.js';
 import { handleDatagram } from './receive.js';
 import { failPath } from './recovery.js';
 import { createScheduler } from './sched/index.js';
@@ -100,6 +100,12 @@ export class Connection {
   readonly localAddresses: SocketAddress[];
   /** The peer's known addresses. */
   readonly remoteAddresses: SocketAddress[];
+  /** Decides which address pairs get a path. */
+  readonly pathPolicy: PathPolicy;
+  /** Addresses we advertised, by "address|port", with their address IDs. */
+  readonly advertisedByUs = new Map<string, number>();
+  /** Next address ID we assign. */
+  nextAddressId = 0;
   /** Addresses the peer advertised (ADD_ADDRESS), by address ID. */
   readonly advertisedByPeer = new Map<number, SocketAddress>();
   /** Every path by ID. */
@@ -177,6 +183,10 @@ export class Connection {
     penalizations: 0,
     /** Redundant copies sent. */
     redundantCopies: 0,
+    /** Paths the policy wanted that maxPaths refused. */
+    pathsRefusedByLimit: 0,
+    /** Paths moved to new addresses after a validated challenge (NAT rebinding, migration). */
+    migrations: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};
@@ -193,6 +203,7 @@ export class Connection {
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
     this.scheduler = createScheduler(init.options.scheduler);
+    this.pathPolicy = pathPolicy(init.options.pathManager);
     this.backupLocal = new Set(init.backupAddresses ?? []);
     this.handshake = new HandshakeSide(init.random, this.localCid, init.options);
     if (init.role === 'client') {
@@ -273,12 +284,14 @@ export class Connection {
     return chunk;
   }
 
-  /** A local address appeared: open paths from it. */
+  /** A local address appeared: a client opens paths from it, a server advertises it. */
   addLocalAddress(addr: SocketAddress, now: number): void {
     this.advance(now);
     if (this.localAddresses.some((a) => sameAddress(a, addr))) return;
     this.localAddresses.push({ ...addr });
-    if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
+    if (this.state !== 'established') return;
+    if (this.role === 'client') openMeshPaths(this, now);
+    else advertiseAddress(this, addr);
   }
 
   /**
@@ -309,14 +322,30 @@ export class Connection {
     this.pendingControl.push({ type: 'path_status', pathId: path.id, seq: ++this.statusSeq, backup: path.localBackup });
   }
 
-  /** A local address vanished: its paths close, their bytes go to other paths. */
+  /**
+   * A local address vanished. A client closes its paths (their bytes go to
+   * other paths) and opens what the mesh still allows. A server withdraws
+   * the address and moves its paths to another local address of the same
+   * family, from which the client revalidates them (migration); with no
+   * such address they close.
+   */
   removeLocalAddress(addr: SocketAddress, now: number): void {
     this.advance(now);
     const i = this.localAddresses.findIndex((a) => sameAddress(a, addr));
     if (i >= 0) this.localAddresses.splice(i, 1);
+    if (this.role === 'server') withdrawAddress(this, addr);
     for (const path of this.pathList) {
-      if (path.state !== 'closed' && sameAddress(path.local, addr)) failPath(this, path, now, 'local-address-gone', true);
+      if (path.state === 'closed' || !sameAddress(path.local, addr)) continue;
+      const other = this.role === 'server' ? this.localAddresses.find((a) => addressFamily(a.address) === addressFamily(addr.address)) : undefined;
+      if (other !== undefined) {
+        path.local = { ...other };
+        path.probesPending = 1;
+        this.counters.migrations++;
+      } else {
+        failPath(this, path, now, 'local-address-gone', true);
+      }
     }
+    if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
   }
 
   get isClosed(): boolean {

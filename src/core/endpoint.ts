@@ -72,11 +72,20 @@ export class EndpointCore {
   private readonly drops: Record<string, number> = {};
   /** Latest time seen. */
   private now = 0;
+  /** Server: the addresses it serves on. */
+  private readonly localAddresses: SocketAddress[];
 
   constructor(readonly config: EndpointConfig) {
     this.accepting = config.server;
     this.cookieSecret = config.random(32);
     this.serverOptions = { ...DEFAULT_OPTIONS, ...config.connectionDefaults };
+    this.localAddresses = (config.localAddresses ?? []).map((a) => ({ ...a }));
+  }
+
+  /** A new server connection knows every serving address, the one the Initial came to first. */
+  private localAddressesFor(local: SocketAddress): SocketAddress[] {
+    const rest = this.localAddresses.filter((a) => !(a.address === local.address && a.port === local.port));
+    return [{ ...local }, ...rest];
   }
 
   /** Starts a client connection. */
@@ -169,6 +178,7 @@ export class EndpointCore {
 
   /** The host gained an address: every connection hears of it. */
   addLocalAddress(addr: SocketAddress, now: number): void {
+    if (!this.localAddresses.some((a) => a.address === addr.address && a.port === addr.port)) this.localAddresses.push({ ...addr });
     for (const entry of this.entries.values()) {
       entry.connection.addLocalAddress(addr, now);
       this.touchEntry(entry);
@@ -177,6 +187,8 @@ export class EndpointCore {
 
   /** The host lost an address: every connection fails the paths on it. */
   removeLocalAddress(addr: SocketAddress, now: number): void {
+    const i = this.localAddresses.findIndex((a) => a.address === addr.address && a.port === addr.port);
+    if (i >= 0) this.localAddresses.splice(i, 1);
     for (const entry of this.entries.values()) {
       entry.connection.removeLocalAddress(addr, now);
       this.touchEntry(entry);
@@ -265,7 +277,7 @@ export class EndpointCore {
       random: this.config.random,
       now,
       options: this.serverOptions,
-      localAddresses: [local],
+      localAddresses: this.localAddressesFor(local),
       remoteAddresses: [remote],
       initialDcid: new Uint8Array(dcid),
     });

@@ -2,11 +2,13 @@
  * Connection options: what an application may tune, with defaults. Validated
  * by the api layer (stable error codes) before they reach the core.
  */
+import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
 import type { SchedulerName } from './sched/index.js';
 import type { Scheduler } from './sched/scheduler.js';
 import type { RandomSource, SocketAddress } from './types.js';
 
-export type CongestionControlName = 'cubic' | 'newreno';
+/** 'lia' (RFC 6356) and 'olia' couple the windows of a connection's paths; 'cubic' and 'newreno' are per path. */
+export type CongestionControlName = 'cubic' | 'newreno' | 'lia' | 'olia';
 
 export interface ConnectionOptions {
   /** Receive window in bytes of the data sequence space (flow control). */
@@ -25,6 +27,10 @@ export interface ConnectionOptions {
   keepAliveInterval: number;
   /** Which path carries each data packet: a built-in by name, or your own. */
   scheduler: SchedulerName | Scheduler;
+  /** Which (local, server) address pairs get a path: a built-in by name, or your own. */
+  pathManager: PathPolicyName | PathPolicy;
+  /** Server: advertise every address it serves on (ADD_ADDRESS). */
+  advertiseAddresses: boolean;
 }
 
 export const DEFAULT_OPTIONS: ConnectionOptions = {
@@ -36,6 +42,8 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   maxDatagramSize: 1200,
   keepAliveInterval: 1_000,
   scheduler: 'min-rtt',
+  pathManager: 'full-mesh',
+  advertiseAddresses: true,
 };
 
 /** What a client connection is built from. */
@@ -56,6 +64,8 @@ export interface EndpointConfig {
   server: boolean;
   /** Defaults for the connections this endpoint accepts. */
   connectionDefaults?: Partial<ConnectionOptions>;
+  /** Server: the addresses it serves on, advertised to every client. */
+  localAddresses?: SocketAddress[];
   /** Most connections at once (server); further Initials are refused and counted. */
   maxConnections?: number;
   /**

@@ -14,7 +14,7 @@ import { joinMac, macEqual, responseMac, addAddressMac, removeAddressMac } from 
 import { CloseCode, TransportError, closeCodeForPeer } from './errors.js';
 import { verifyFinished, type HelloFrame } from './handshake.js';
 import { PathState } from './path/path-state.js';
-import { openMeshPaths } from './pm/path-manager.js';
+import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
@@ -214,10 +214,7 @@ function handleShort(
     countDrop(conn.drops, 'closed-path');
     return;
   } else if (!sameAddress(path.local, local) || !sameAddress(path.remote, remote)) {
-    // A known path from other addresses: NAT rebinding or a forgery. Only a
-    // challenge on the new address could move the path; until then nothing
-    // from there counts.
-    countDrop(conn.drops, 'address-mismatch');
+    onOtherAddress(conn, path, frames, local, remote, size, now);
     return;
   }
   const ackEliciting = isAckEliciting(frames);
@@ -240,6 +237,7 @@ function handleShort(
     conn.handshakeResponsePending = false;
     path.validated = true;
     conn.emit({ type: 'path-up', path: path.info() });
+    advertiseAll(conn);
   }
 
   for (const frame of frames) {
@@ -280,6 +278,72 @@ function acceptJoin(
   path.challenge = conn.random(8);
   conn.addPath(path);
   return path;
+}
+
+/** Most probe rounds for one candidate address pair. */
+const MIGRATION_ATTEMPTS = 5;
+
+/**
+ * A packet for a known path from another address pair: NAT rebinding, the
+ * peer moving the path, or a forgery. Nothing in it counts but path
+ * validation frames; the new pair is challenged, and the path moves there
+ * only when a MACed PATH_RESPONSE comes back from it.
+ */
+function onOtherAddress(
+  conn: Connection,
+  path: PathState,
+  frames: Frame[],
+  local: SocketAddress,
+  remote: SocketAddress,
+  size: number,
+  now: number,
+): void {
+  let m = path.migration;
+  if (m === null || !sameAddress(m.local, local) || !sameAddress(m.remote, remote)) {
+    if (m !== null && m.attempts < MIGRATION_ATTEMPTS && now < m.sentAt + 1000) {
+      // One candidate at a time: a flood of spoofed addresses cannot churn it.
+      countDrop(conn.drops, 'address-mismatch');
+      return;
+    }
+    m = { local: { ...local }, remote: { ...remote }, challenge: conn.random(8), sentAt: -Infinity, attempts: 0, responses: [], bytesReceived: 0, bytesSent: 0 };
+    path.migration = m;
+  }
+  m.bytesReceived += size;
+  let counted = false;
+  for (const f of frames) {
+    if (f.type === 'path_challenge' && f.pathId === path.id) {
+      if (m.responses.length < MAX_PENDING_RESPONSES) m.responses.push(f.data.slice());
+    } else if (f.type === 'path_response' && f.pathId === path.id) {
+      if (!macEqual(f.data, m.challenge)) continue;
+      if (!macEqual(responseMac(conn.keys!.authKey, peerRole(conn), path.id, f.data), f.mac)) {
+        countDrop(conn.drops, 'bad-response-mac');
+        continue;
+      }
+      completeMigration(conn, path, m, now);
+      return;
+    } else if (f.type !== 'padding' && !counted) {
+      counted = true;
+      countDrop(conn.drops, 'address-mismatch');
+    }
+  }
+}
+
+/** The new address pair answered our challenge with the keys: the path moves there. */
+function completeMigration(conn: Connection, path: PathState, m: NonNullable<PathState['migration']>, now: number): void {
+  const addressChanged = m.remote.address !== path.remote.address || m.local.address !== path.local.address;
+  path.local = m.local;
+  path.remote = m.remote;
+  path.migration = null;
+  conn.counters.migrations++;
+  // RFC 9000 §9.4: a new address means a new network path; only a port
+  // change (NAT rebinding) keeps the congestion state.
+  if (addressChanged) {
+    path.cc.reset();
+    path.rtt.reset();
+  }
+  path.lastReceivedAt = now;
+  if (path.state === 'failed' || path.state === 'suspect') recoverPath(conn, path, now);
+  conn.emit({ type: 'path-up', path: path.info() });
 }
 
 function handleFrame(conn: Connection, path: PathState, frame: Frame, now: number): void {

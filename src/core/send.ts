@@ -302,7 +302,56 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
   return null;
 }
 
+/** When the challenge to a migration candidate is due (again), or null. */
+export function migrationDue(path: PathState): number | null {
+  const m = path.migration;
+  if (m === null || m.attempts >= 5) return m !== null && m.responses.length > 0 ? -Infinity : null;
+  if (m.responses.length > 0 || m.attempts === 0) return -Infinity;
+  return m.sentAt + Math.min(Math.max(3 * path.rtt.smoothed, 100) * 2 ** (m.attempts - 1), 2000);
+}
+
+/**
+ * A probe to a migration candidate: our answers to its challenges and our
+ * own challenge, from the candidate's local address to its remote address,
+ * within three times what that address sent us.
+ */
+function sendMigrationProbe(conn: Connection, path: PathState, now: number): Transmit | null {
+  const m = path.migration;
+  const due = migrationDue(path);
+  if (m === null || due === null || now < due) return null;
+  const room = 3 * m.bytesReceived - m.bytesSent;
+  if (room < 64) {
+    countDrop(conn.drops, 'amplification-limit');
+    m.responses.length = 0;
+    m.attempts = Math.max(m.attempts, 1);
+    m.sentAt = now;
+    return null;
+  }
+  const keys = conn.keys!;
+  const header: PacketHeader = { type: PacketType.Short, dcid: conn.remoteCid, pathId: path.id, packetNumber: path.nextPacketNumber++ };
+  const frames: Frame[] = m.responses.map((data) => ({ type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) }));
+  m.responses = [];
+  if (m.attempts < 5) {
+    frames.push({ type: 'path_challenge', pathId: path.id, data: m.challenge });
+    m.attempts++;
+    m.sentAt = now;
+  }
+  let size = headerLength(header);
+  for (const f of frames) size += frameLength(f);
+  const buf = new Uint8Array(Math.min(size, room));
+  if (size > buf.length) return null;
+  let pos = encodeHeader(header, buf, 0);
+  for (const f of frames) pos = encodeFrame(f, buf, pos);
+  m.bytesSent += size;
+  countSent(conn, path, size);
+  return { data: buf, local: m.local, remote: m.remote };
+}
+
 function sendControl(conn: Connection, path: PathState, now: number): Transmit | null {
+  if (path.migration !== null) {
+    const probe = sendMigrationProbe(conn, path, now);
+    if (probe !== null) return probe;
+  }
   const reason = controlReason(conn, path, now);
   if (reason === null) return null;
   if (!path.canSend) {

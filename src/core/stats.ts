@@ -51,6 +51,10 @@ export interface ConnectionStats {
   penalizations: number;
   /** Copies sent by the redundant scheduler. */
   redundantCopies: number;
+  /** Paths the path policy wanted that maxPaths refused. */
+  pathsRefusedByLimit: number;
+  /** Paths moved to new addresses after a validated challenge (NAT rebinding, migration). */
+  migrations: number;
   paths: PathStats[];
 }
 

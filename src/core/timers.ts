@@ -6,7 +6,7 @@
 import type { Connection } from './connection.js';
 import { CloseCode } from './errors.js';
 import { onLost, onPto, failPath } from './recovery.js';
-import { ackRoute, challengeDue, pacingDeadline } from './send.js';
+import { ackRoute, challengeDue, migrationDue, pacingDeadline } from './send.js';
 import { VALIDATION_ATTEMPTS } from './path/path-state.js';
 
 export function pollTimeout(conn: Connection): number | null {
@@ -34,6 +34,8 @@ export function pollTimeout(conn: Connection): number | null {
     min(path.ptoDeadline());
     if (!path.canSend) continue;
     if (path.state === 'failed') min(path.nextProbeAt);
+    const migrating = migrationDue(path);
+    if (migrating !== null) min(Math.max(migrating, conn.now));
     if (path.challenge !== null && path.state !== 'failed') min(challengeDue(path));
     if (path.pendingResponses.length > 0 || path.probesPending > 0) min(conn.now);
     const route = path.received.hasUnacked ? ackRoute(conn, path) : null;
@@ -90,6 +92,8 @@ export function handleTimeout(conn: Connection, now: number): void {
     }
     const pto = path.ptoDeadline();
     if (pto !== null && now >= pto) onPto(conn, path, now);
+    const m = path.migration;
+    if (m !== null && m.attempts >= 5 && m.responses.length === 0 && now >= m.sentAt + 2000) path.migration = null;
     if (
       !path.validated &&
       path.state === 'validating' &&

@@ -10,6 +10,7 @@ import type { ConnectionOptions } from '../../src/core/options.js';
 import type { ConnectionEvent } from '../../src/core/types.js';
 import { World } from './world.js';
 import type { LinkParams } from './link.js';
+import type { SimNode } from './network.js';
 
 export const SERVER_PORT = 4433;
 export const CLIENT_PORT = 50000;
@@ -45,6 +46,9 @@ export class Pair {
   readonly server: Side;
   readonly clientAddresses: string[];
   readonly serverAddresses: string[];
+  /** The simulator nodes of each side (to attach new addresses to). */
+  readonly serverNode: SimNode;
+  readonly clientNode: SimNode;
 
   constructor(readonly opts: PairOptions) {
     this.world = new World({ seed: opts.seed });
@@ -53,13 +57,14 @@ export class Pair {
     const serverEp = new EndpointCore({
       random: this.world.random(),
       server: true,
+      localAddresses: this.serverAddresses.map((a) => ({ address: a, port: SERVER_PORT })),
       connectionDefaults: { ...opts.options, ...opts.serverOptions },
     });
     const clientEp = new EndpointCore({ random: this.world.random(), server: false });
     this.server = { endpoint: serverEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
     this.client = { endpoint: clientEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
-    this.world.addNode(this.wrap(this.server), ...this.serverAddresses);
-    this.world.addNode(this.wrap(this.client), ...this.clientAddresses);
+    this.serverNode = this.world.addNode(this.wrap(this.server), ...this.serverAddresses);
+    this.clientNode = this.world.addNode(this.wrap(this.client), ...this.clientAddresses);
     this.clientAddresses.forEach((ca, i) => {
       for (const sa of this.serverAddresses) {
         this.world.network.path(ca, sa, { delayMs: 10, ...(opts.links?.[i] ?? {}) });

@@ -205,6 +205,9 @@ export class Cubic implements CongestionController {
     this.lastSentTime = null;
   }
 
+  /** Nothing to release: not coupled. */
+  dispose(): void {}
+
   /** Begins a congestion avoidance epoch at `now`. */
   private startEpoch(now: number): void {
     this.epochStart = now;

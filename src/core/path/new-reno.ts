@@ -127,4 +127,7 @@ export class NewReno implements CongestionController {
     this.recovering = false;
     this.bytesAckedInCa = 0;
   }
+
+  /** Nothing to release: not coupled. */
+  dispose(): void {}
 }

@@ -10,6 +10,7 @@ import type { CongestionControlName } from '../options.js';
 import type { PathStats } from '../stats.js';
 import type { PathInfo, PathStateName, SocketAddress } from '../types.js';
 import { createCongestionController, type CongestionController } from './congestion.js';
+import type { CoupledGroup } from './coupled-group.js';
 import { Pacer } from './pacer.js';
 import { ReceivedPackets } from './received-packets.js';
 import { RttEstimator } from './rtt.js';
@@ -43,6 +44,24 @@ export const FAILED_PROBE_MIN = 50;
 export const FAILED_PROBE_MAX = 300;
 /** Attempts at validating a new path before it is declared failed. */
 export const VALIDATION_ATTEMPTS = 5;
+
+/** A candidate address pair for a path, being validated. */
+export interface Migration {
+  /** Our address the probe packets arrived on. */
+  local: SocketAddress;
+  /** The peer's new address. */
+  remote: SocketAddress;
+  /** Our challenge to the new address (8 bytes). */
+  challenge: Uint8Array;
+  /** When the challenge was last sent, and how often. */
+  sentAt: number;
+  attempts: number;
+  /** The peer's challenges that arrived from there, to answer there. */
+  responses: Uint8Array[];
+  /** Anti-amplification towards the unvalidated address. */
+  bytesReceived: number;
+  bytesSent: number;
+}
 
 export class PathState {
   /** Path ID: its packet number space on the wire. */
@@ -103,6 +122,12 @@ export class PathState {
   lastAckElicitingSentAt: number;
   /** Last time this path's state changed. */
   stateChangedAt: number;
+  /**
+   * A new address pair the peer's packets for this path arrived from (NAT
+   * rebinding, or the peer moved the path): it is challenged before the
+   * path moves there. Null when none is pending.
+   */
+  migration: Migration | null = null;
   /** Last time opportunistic reinjection cut this path's window. */
   lastPenalizedAt = -Infinity;
   /** An ACK frame for this path is wanted even though no threshold says so (e.g. a probe arrived). */
@@ -130,11 +155,13 @@ export class PathState {
     congestionControl: CongestionControlName,
     readonly maxDatagramSize: number,
     now: number,
+    /** The connection's CoupledGroup: 'lia'/'olia' paths of one connection are coupled through it. */
+    coupledGroup?: CoupledGroup,
   ) {
     this.id = id;
     this.local = local;
     this.remote = remote;
-    this.cc = createCongestionController(congestionControl, maxDatagramSize);
+    this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup);
     this.pacer = new Pacer(maxDatagramSize);
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;

@@ -1,22 +1,72 @@
 /**
- * Path manager: which paths to open. The client opens the full mesh of its
- * usable local addresses and the server's known addresses (same address
- * family only), capped by maxPaths. It only records intents (a new
- * PathState in 'validating' with a PATH_JOIN and a challenge to send); the
- * packet builder puts them on the wire.
+ * Path manager: which paths to open and which addresses to advertise. Like
+ * Linux MP-TCP's path manager it never writes bytes: it creates PathStates
+ * in 'validating' (their PATH_JOIN and challenge go out when the packet
+ * builder gets to them) and queues ADD_ADDRESS / REMOVE_ADDRESS frames.
+ *
+ * Only the client opens paths (a server may sit behind nothing, a client
+ * often sits behind NAT); the server advertises every address it serves on.
  */
 import type { Connection } from '../connection.js';
 import { addressFamily, sameAddress } from '../connection.js';
+import { addAddressMac, removeAddressMac } from '../crypto/macs.js';
 import { PathState } from '../path/path-state.js';
 import type { SocketAddress } from '../types.js';
+
+/** A (local, remote) address pair a path could run on. */
+export interface AddressPair {
+  local: SocketAddress;
+  remote: SocketAddress;
+}
+
+/**
+ * A path policy decides which pairs of the mesh get a path. It is given
+ * every candidate pair not yet in use (same address family, in preference
+ * order) and the pairs of the live paths, and returns the pairs to open.
+ * The connection still caps the total at `maxPaths`.
+ */
+export interface PathPolicy {
+  readonly name: string;
+  select(candidates: readonly AddressPair[], live: readonly AddressPair[]): AddressPair[];
+}
+
+/** Every local address to every server address (the default). */
+export const fullMesh: PathPolicy = {
+  name: 'full-mesh',
+  select: (candidates) => [...candidates],
+};
+
+/**
+ * One path per local address: each local address gets a path to the first
+ * server address it can reach (like one subflow per interface).
+ */
+export const onePerLocal: PathPolicy = {
+  name: 'one-per-local',
+  select: (candidates, live) => {
+    const out: AddressPair[] = [];
+    for (const c of candidates) {
+      const used = [...live, ...out].some((p) => p.local.address === c.local.address && p.local.port === c.local.port);
+      if (!used) out.push(c);
+    }
+    return out;
+  },
+};
+
+export const PATH_POLICY_NAMES = ['full-mesh', 'one-per-local'] as const;
+export type PathPolicyName = (typeof PATH_POLICY_NAMES)[number];
+
+export function pathPolicy(p: PathPolicyName | PathPolicy): PathPolicy {
+  if (typeof p !== 'string') return p;
+  return p === 'one-per-local' ? onePerLocal : fullMesh;
+}
 
 /** The (local, remote) pairs of the mesh that have no path yet, in preference order. */
 export function missingMeshPairs(
   locals: readonly SocketAddress[],
   remotes: readonly SocketAddress[],
-  existing: ReadonlyArray<{ local: SocketAddress; remote: SocketAddress }>,
-): Array<{ local: SocketAddress; remote: SocketAddress }> {
-  const out: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
+  existing: readonly AddressPair[],
+): AddressPair[] {
+  const out: AddressPair[] = [];
   for (const remote of remotes) {
     for (const local of locals) {
       if (addressFamily(local.address) !== addressFamily(remote.address)) continue;
@@ -27,14 +77,19 @@ export function missingMeshPairs(
   return out;
 }
 
-/** Client: opens paths for every missing mesh pair, up to maxPaths live paths. */
+/** Client: opens paths for the pairs the policy selects, up to maxPaths live paths. */
 export function openMeshPaths(conn: Connection, now: number): void {
-  if (conn.role !== 'client' || conn.keys === null) return;
+  if (conn.role !== 'client' || conn.keys === null || conn.state !== 'established') return;
   const live = conn.pathList.filter((p) => p.state !== 'closed');
-  const pairs = missingMeshPairs(conn.localAddresses, conn.remoteAddresses, live);
+  const candidates = missingMeshPairs(conn.localAddresses, conn.remoteAddresses, live);
+  if (candidates.length === 0) return;
+  const chosen = conn.pathPolicy.select(candidates, live);
   let room = conn.options.maxPaths - live.length;
-  for (const { local, remote } of pairs) {
-    if (room <= 0) break;
+  for (const { local, remote } of chosen) {
+    if (room <= 0) {
+      conn.counters.pathsRefusedByLimit++;
+      continue;
+    }
     room--;
     const path = new PathState(
       conn.nextPathId++,
@@ -46,7 +101,36 @@ export function openMeshPaths(conn: Connection, now: number): void {
     );
     path.joinNonce = conn.random(8);
     path.challenge = conn.random(8);
-    path.challengeSentAt = -Infinity;
     conn.addPath(path);
   }
+}
+
+/** Server: advertises one of its addresses (ADD_ADDRESS, MACed) unless already done. */
+export function advertiseAddress(conn: Connection, addr: SocketAddress): void {
+  if (conn.role !== 'server' || conn.keys === null || !conn.options.advertiseAddresses) return;
+  const key = `${addr.address}|${addr.port}`;
+  if (conn.advertisedByUs.has(key)) return;
+  const addressId = conn.nextAddressId++;
+  conn.advertisedByUs.set(key, addressId);
+  const mac = addAddressMac(conn.keys.authKey, conn.role, addressId, addr.address, addr.port, false);
+  conn.pendingControl.push({ type: 'add_address', addressId, address: addr.address, port: addr.port, backup: false, mac });
+}
+
+/** Server: withdraws an advertised address (REMOVE_ADDRESS, MACed). */
+export function withdrawAddress(conn: Connection, addr: SocketAddress): void {
+  if (conn.role !== 'server' || conn.keys === null) return;
+  const key = `${addr.address}|${addr.port}`;
+  const addressId = conn.advertisedByUs.get(key);
+  if (addressId === undefined) return;
+  conn.advertisedByUs.delete(key);
+  const mac = removeAddressMac(conn.keys.authKey, conn.role, addressId);
+  conn.pendingControl.push({ type: 'remove_address', addressId, mac });
+}
+
+/**
+ * Server, once the handshake is confirmed: every address it serves on,
+ * including the one path 0 uses (so it has an address ID to withdraw).
+ */
+export function advertiseAll(conn: Connection): void {
+  for (const addr of conn.localAddresses) advertiseAddress(conn, addr);
 }

@@ -1,0 +1,165 @@
+/**
+ * Multihoming on both ends (issue #4): address advertisement, first contact
+ * over any server address, local address changes, mobility, NAT rebinding,
+ * and refusal of forged signals.
+ */
+import { describe, expect, it } from 'vitest';
+import { joinMac } from '../../src/core/crypto/macs.js';
+import { encodePacket } from '../../src/wire/packet.js';
+import { PacketType } from '../../src/wire/types.js';
+import { CLIENT_PORT, Pair, SERVER_PORT, payload, sha256, transfer } from './scenario.js';
+
+const MiB = 1024 * 1024;
+const link = { delayMs: 10, rateBps: 50e6 };
+
+describe('address advertisement and first contact', () => {
+  it('the server advertises all its addresses; the client opens the mesh to them', () => {
+    const pair = new Pair({
+      seed: 90,
+      clientAddresses: ['10.0.1.2', '10.0.2.2'],
+      serverAddresses: ['10.0.0.1', '10.0.0.2'],
+      links: [link, link],
+    });
+    // The server serves on both (the Pair tells its endpoint); the client is told only the first.
+    const conn = pair.client.endpoint.connect(
+      { localAddresses: pair.clientAddresses.map((a) => ({ address: a, port: CLIENT_PORT })), remoteAddresses: [{ address: '10.0.0.1', port: SERVER_PORT }] },
+      pair.world.now,
+    );
+    pair.client.connection = conn;
+    const data = payload(4 * MiB, 90);
+    expect(transfer(pair, data, 30_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    const remotes = new Set(conn.pathList.map((p) => p.remote.address));
+    expect([...remotes].sort()).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(conn.pathList.filter((p) => p.validated).length).toBe(4);
+  });
+
+  it('connect() succeeds while any one server address answers', () => {
+    const pair = new Pair({ seed: 91, serverAddresses: ['10.0.0.1', '10.0.0.2'], links: [link, link] });
+    // The first server address is unreachable from everywhere.
+    for (const c of pair.clientAddresses) {
+      pair.world.network.getLink(c, '10.0.0.1')!.set({ blackhole: true });
+      pair.world.network.getLink('10.0.0.1', c)!.set({ blackhole: true });
+    }
+    const data = payload(1 * MiB, 91);
+    expect(transfer(pair, data, 30_000)).toBe(true);
+    const conn = pair.client.connection!;
+    expect(conn.pathsById.get(0)!.remote.address).toBe('10.0.0.2');
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+  });
+
+  it('one-per-local policy opens one path per local address', () => {
+    const pair = new Pair({ seed: 92, serverAddresses: ['10.0.0.1', '10.0.0.2'], links: [link, link], options: { pathManager: 'one-per-local' } });
+    const data = payload(1 * MiB, 92);
+    expect(transfer(pair, data, 30_000)).toBe(true);
+    const conn = pair.client.connection!;
+    const locals = conn.pathList.filter((p) => p.state !== 'closed').map((p) => p.local.address);
+    expect(locals.sort()).toEqual(['10.0.1.2', '10.0.2.2']);
+  });
+});
+
+describe('mobility', () => {
+  it('all client addresses change mid-transfer (old gone first): nothing is lost', () => {
+    const pair = new Pair({ seed: 93, links: [link, link] });
+    const client = pair.connect();
+    const data = payload(16 * MiB, 93);
+    const t0 = pair.world.now + 800;
+    pair.world.at(t0, () => {
+      for (const a of pair.clientAddresses) {
+        pair.world.network.detach(a);
+        pair.client.endpoint.removeLocalAddress({ address: a, port: CLIENT_PORT }, pair.world.now);
+      }
+    });
+    pair.world.at(t0 + 2_000, () => {
+      pair.world.network.attach(pair.clientNode, '10.0.9.2');
+      pair.world.network.path('10.0.9.2', '10.0.0.1', link);
+      pair.client.endpoint.addLocalAddress({ address: '10.0.9.2', port: CLIENT_PORT }, pair.world.now);
+    });
+    expect(transfer(pair, data, 60_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    const live = client.pathList.filter((p) => p.state === 'active');
+    expect(live.map((p) => p.local.address)).toEqual(['10.0.9.2']);
+  });
+
+  it("the server's address changes mid-transfer: nothing is lost", () => {
+    const pair = new Pair({ seed: 94, links: [link, link] });
+    const client = pair.connect();
+    const data = payload(16 * MiB, 94);
+    const t0 = pair.world.now + 800;
+    pair.world.at(t0, () => {
+      pair.world.network.attach(pair.serverNode, '10.0.0.9');
+      for (const c of pair.clientAddresses) pair.world.network.path(c, '10.0.0.9', link);
+      pair.server.endpoint.addLocalAddress({ address: '10.0.0.9', port: SERVER_PORT }, pair.world.now);
+    });
+    pair.world.at(t0 + 300, () => {
+      pair.world.network.detach('10.0.0.1');
+      pair.server.endpoint.removeLocalAddress({ address: '10.0.0.1', port: SERVER_PORT }, pair.world.now);
+    });
+    expect(transfer(pair, data, 60_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    expect(client.pathList.filter((p) => p.state === 'active').every((p) => p.remote.address === '10.0.0.9')).toBe(true);
+  });
+
+  it('NAT rebinding: the path is revalidated on its new port and continues', () => {
+    const pair = new Pair({ seed: 95, clientAddresses: ['10.0.1.2'], links: [link] });
+    pair.connect();
+    const data = payload(8 * MiB, 95);
+    pair.world.at(pair.world.now + 600, () => pair.world.network.rebind('10.0.1.2', CLIENT_PORT, 61000));
+    expect(transfer(pair, data, 60_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    const server = pair.server.connection!;
+    expect(server.stats().migrations).toBe(1);
+    expect(server.pathsById.get(0)!.remote.port).toBe(61000);
+  });
+});
+
+describe('security', () => {
+  it('a JOIN with a wrong HMAC, a forged ADD_ADDRESS and a replayed packet from elsewhere are refused and counted', () => {
+    const pair = new Pair({ seed: 96, links: [link, link] });
+    const client = pair.connect();
+    pair.world.runUntil(() => pair.server.connection !== null && client.pathList.length === 2 && client.pathList.every((p) => p.validated), 5_000);
+    const server = pair.server.connection!;
+    const attacker = { address: '10.0.66.6', port: 6666 };
+    const to = { address: '10.0.0.1', port: SERVER_PORT };
+    const badJoin = encodePacket(
+      { type: PacketType.Short, dcid: server.localCid, pathId: 9, packetNumber: 0 },
+      [{ type: 'path_join', pathId: 9, nonce: new Uint8Array(8), mac: joinMac(new Uint8Array(32), 'client', 9, new Uint8Array(8)) }],
+    );
+    pair.server.endpoint.handleDatagram(badJoin, to, attacker, pair.world.now);
+    const forgedAdd = encodePacket(
+      { type: PacketType.Short, dcid: client.localCid, pathId: 0, packetNumber: 999_999 },
+      [{ type: 'add_address', addressId: 50, address: '10.0.66.6', port: 1, backup: false, mac: new Uint8Array(16) }],
+    );
+    const path0 = client.pathsById.get(0)!;
+    pair.client.endpoint.handleDatagram(forgedAdd, path0.local, path0.remote, pair.world.now);
+    expect(server.stats().drops['bad-join-mac']).toBe(1);
+    expect(client.stats().drops['bad-address-mac']).toBe(1);
+    expect(server.pathList.length).toBe(2);
+    expect(client.remoteAddresses.some((a) => a.address === '10.0.66.6')).toBe(false);
+    // Data from an address that is not a validated path is never taken.
+    const spoof = encodePacket(
+      { type: PacketType.Short, dcid: server.localCid, pathId: 0, packetNumber: 1_000_000 },
+      [{ type: 'data', offset: 0, fin: false, data: new Uint8Array(100).fill(0x41) }],
+    );
+    pair.server.endpoint.handleDatagram(spoof, to, attacker, pair.world.now);
+    expect(server.stats().drops['address-mismatch']).toBe(1);
+    expect(server.assembler.highestReceived).toBe(0);
+    // The server challenges the candidate address at most 3x what it sent.
+    pair.world.runFor(3_000);
+    const m = server.pathsById.get(0)!.migration;
+    expect(m === null || m.bytesSent <= 3 * m.bytesReceived).toBe(true);
+    expect(server.pathsById.get(0)!.remote.address).not.toBe(attacker.address);
+  });
+
+  it('a server sends at most three times what it received to an unvalidated client address', () => {
+    const pair = new Pair({ seed: 97, clientAddresses: ['10.0.1.2'], links: [link] });
+    // The client never gets the Handshake: its address never validates.
+    pair.world.network.getLink('10.0.0.1', '10.0.1.2')!.set({ blackhole: true });
+    const client = pair.connect();
+    pair.world.runUntil(() => client.isClosed, 15_000);
+    const server = pair.server.connection!;
+    const p0 = server.pathsById.get(0)!;
+    expect(p0.unvalidatedBytesSent).toBeGreaterThan(0);
+    expect(p0.unvalidatedBytesSent).toBeLessThanOrEqual(3 * p0.unvalidatedBytesReceived);
+  });
+});
