@@ -485,9 +485,16 @@ export function addressFamily(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;
 }
 
+/** Most first-contact targets (each costs one 1200-byte Initial per round). */
+const MAX_FIRST_CONTACT = 16;
+
 /**
- * First contact: the Initial goes to every server address at once (from our
- * first local address of the same family), and the first to answer wins.
+ * First contact: the Initial goes out at once over every pair of a local
+ * and a server address of the same family, and the first pair to answer
+ * becomes path 0. Trying every local address matters: a local address may
+ * reach no server address at all (its ISP is down, or drops sources that
+ * belong to another ISP), and waiting for a timeout per address is what
+ * makes a dual-homed client slow when its first uplink is dead.
  */
 function firstContactTargets(
   locals: SocketAddress[],
@@ -495,8 +502,9 @@ function firstContactTargets(
 ): Array<{ local: SocketAddress; remote: SocketAddress }> {
   const out: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
   for (const remote of remotes) {
-    const local = locals.find((l) => addressFamily(l.address) === addressFamily(remote.address));
-    if (local !== undefined) out.push({ local, remote });
+    for (const local of locals) {
+      if (addressFamily(local.address) === addressFamily(remote.address)) out.push({ local, remote });
+    }
   }
-  return out;
+  return out.slice(0, MAX_FIRST_CONTACT);
 }
