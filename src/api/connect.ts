@@ -31,7 +31,8 @@ export function connect(options: ConnectOptions, connectListener?: () => void): 
 async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promise<void> {
   const remotes = valid.remotes ?? (await resolve(valid.host!, valid.port!));
   if (socket.destroyed) return;
-  const locals = valid.localAddresses ?? defaultClientAddresses(remotes.map((r) => r.address));
+  const defaults = valid.localAddresses ?? defaultClientAddresses(remotes.map((r) => r.address));
+  const locals = [...new Set([...defaults, ...valid.backupAddresses])];
   // Only pairs of one family can form a path.
   const remoteFamilies = new Set(remotes.map((r) => familyOf(r.address)));
   const usableLocals = locals.filter((a) => remoteFamilies.has(familyOf(a)));
@@ -45,12 +46,16 @@ async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promi
   }
   const endpoint = new UdpEndpoint({ server: false, handler: socket });
   // Explicit addresses must all bind; of the defaults, those that bind are used.
-  await endpoint.bind(usableLocals, 0, false, valid.localAddresses === undefined);
+  await endpoint.bind(usableLocals, 0, false, valid.localAddresses === undefined && valid.backupAddresses.length === 0);
   if (socket.destroyed) {
     await endpoint.close();
     return;
   }
-  const connection = endpoint.connect({ ...valid.connection, remoteAddresses: usableRemotes });
+  const connection = endpoint.connect({
+    ...valid.connection,
+    remoteAddresses: usableRemotes,
+    ...(valid.backupAddresses.length > 0 ? { backupAddresses: valid.backupAddresses } : {}),
+  });
   socket._attach(endpoint, connection, true);
 }
 

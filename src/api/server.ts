@@ -191,6 +191,11 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
     this.sockets.set(connection, socket);
   }
 
+  /** EndpointHandler: the core forgets closed connections during a flush; check again after it. */
+  flushed(): void {
+    if (this.closing) this.maybeFinishClose();
+  }
+
   /** EndpointHandler: an event of one accepted connection. */
   connectionEvent(connection: Connection, event: ConnectionEvent): void {
     const socket = this.sockets.get(connection);

@@ -201,7 +201,6 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     const connection = this.connection;
     if (connection === null || this.pulling || this.pushedEof) return;
     this.pulling = true;
-    let consumed = false;
     try {
       while (this.wantRead) {
         const chunk = connection.read();
@@ -212,15 +211,16 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
           }
           break;
         }
-        consumed = true;
         this.bytesReadCount += chunk.length;
         if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.wantRead = false;
       }
     } finally {
       this.pulling = false;
     }
-    // Reading opened the receive window: let the core say so.
-    if (consumed) this.endpoint?.touch(connection);
+    // Reading opened the receive window, or reached the peer's FIN and closed
+    // the connection gracefully: either way the core has news to send
+    // (read() returning null can be what reaches the FIN), so always poll it.
+    this.endpoint?.touch(connection);
   }
 
   // ---- writing ----

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { CongestionControlName, ConnectionOptions } from '../core/options.js';
+import { SCHEDULER_NAMES, type Scheduler, type SchedulerName } from '../core/sched/index.js';
 import {
   badPort,
   invalidArgType,
@@ -30,6 +31,8 @@ export interface ConnectionOptionsInput {
   keepAliveInterval?: number;
   /** Largest UDP payload sent; 1200..65507. */
   maxDatagramSize?: number;
+  /** Which path carries each data packet: 'min-rtt', 'round-robin', 'redundant', 'blest' (or, for connect(), your own Scheduler). */
+  scheduler?: SchedulerName | Scheduler;
 }
 
 /** Options of `createServer()`. */
@@ -65,6 +68,8 @@ export interface ConnectOptions extends ConnectionOptionsInput {
   localAddresses?: string[];
   /** Keep the writable side open after the peer ended its side (like net). Default false. */
   allowHalfOpen?: boolean;
+  /** Local addresses whose paths start as backups (carry data only while no other path works); bound too. */
+  backupAddresses?: string[];
 }
 
 /** Most addresses in one list (local or remote). */
@@ -73,7 +78,7 @@ export const MAX_ADDRESSES = 64;
 export const MIN_WINDOW = 64 * 1024;
 export const MAX_WINDOW = 1024 * 1024 * 1024;
 /** Congestion controllers the core implements. */
-export const CONGESTION_CONTROLLERS: readonly CongestionControlName[] = ['cubic', 'newreno'];
+export const CONGESTION_CONTROLLERS: readonly CongestionControlName[] = ['cubic', 'newreno', 'lia', 'olia'];
 
 /** Throws unless `value` is a plain object (not null, not an array). */
 export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
@@ -138,8 +143,12 @@ export function validateAddressList(value: unknown, name: string): string[] {
   return [...new Set(list as string[])];
 }
 
-/** Checks the connection options present in `options`; returns only those, typed. */
-export function validateConnectionOptions(options: Record<string, unknown>, name: string): Partial<ConnectionOptions> {
+/**
+ * Checks the connection options present in `options`; returns only those,
+ * typed. A custom Scheduler object is allowed only where it serves one
+ * connection (`allowSchedulerObject`): schedulers keep per-connection state.
+ */
+export function validateConnectionOptions(options: Record<string, unknown>, name: string, allowSchedulerObject = false): Partial<ConnectionOptions> {
   const out: Partial<ConnectionOptions> = {};
   const o = options;
   if (o.receiveWindow !== undefined) {
@@ -174,7 +183,23 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
     validateInteger(o.maxDatagramSize, `${name}.maxDatagramSize`, 1200, 65507);
     out.maxDatagramSize = o.maxDatagramSize;
   }
+  if (o.scheduler !== undefined) out.scheduler = validateScheduler(o.scheduler, `${name}.scheduler`, allowSchedulerObject);
   return out;
+}
+
+/** A scheduler name, or (if allowed) an object with a `choose` method and a string `name`. */
+function validateScheduler(value: unknown, name: string, allowObject: boolean): SchedulerName | Scheduler {
+  if (typeof value === 'string') {
+    if (!(SCHEDULER_NAMES as readonly string[]).includes(value)) {
+      throw invalidArgValue(name, value, `must be one of ${SCHEDULER_NAMES.map((n) => `'${n}'`).join(', ')}`);
+    }
+    return value as SchedulerName;
+  }
+  if (!allowObject) throw invalidArgType(name, 'of type string (a server\'s connections cannot share one scheduler object)', value);
+  if (value === null || typeof value !== 'object' || typeof (value as Scheduler).choose !== 'function' || typeof (value as Scheduler).name !== 'string') {
+    throw invalidArgType(name, 'a scheduler name or an object with a name and a choose() method', value);
+  }
+  return value as Scheduler;
 }
 
 /** What `createServer()` keeps of its options. */
@@ -249,13 +274,15 @@ export interface ValidConnectOptions {
   remotes: { address: string; port: number }[] | undefined;
   /** The client's addresses; undefined = the host's usable addresses. */
   localAddresses: string[] | undefined;
+  /** Local addresses whose paths start as backups (also bound). */
+  backupAddresses: string[];
 }
 
 /** Checks `connect()` options. */
 export function validateConnectOptions(value: unknown): ValidConnectOptions {
   if (value === undefined) throw missingArgs('options');
   validateObject(value, 'options');
-  const connection = validateConnectionOptions(value, 'options');
+  const connection = validateConnectionOptions(value, 'options', true);
   let allowHalfOpen = false;
   if (value.allowHalfOpen !== undefined) {
     validateBoolean(value.allowHalfOpen, 'options.allowHalfOpen');
@@ -304,5 +331,9 @@ export function validateConnectOptions(value: unknown): ValidConnectOptions {
   if (value.localAddresses !== undefined) {
     localAddresses = validateAddressList(value.localAddresses, 'options.localAddresses');
   }
-  return { connection, allowHalfOpen, port, host, remotes, localAddresses };
+  let backupAddresses: string[] = [];
+  if (value.backupAddresses !== undefined) {
+    backupAddresses = validateAddressList(value.backupAddresses, 'options.backupAddresses');
+  }
+  return { connection, allowHalfOpen, port, host, remotes, localAddresses, backupAddresses };
 }

@@ -158,8 +158,12 @@ export class Connection {
   /** CLOSE to send while closing, and the paths still to send it on. */
   closeFrame: { errorCode: number; reason: string } | null = null;
   closeQueue: PathState[] = [];
-  /** The closed event to emit when draining ends. */
-  closeEvent: Extract<ConnectionEvent, { type: 'closed' }> | null = null;
+  /** 'closed' was emitted (closing and draining emit it when they start). */
+  closedEmitted = false;
+  /** A graceful close from the peer, held until the application has read every byte. */
+  closedAfterEnd: Extract<ConnectionEvent, { type: 'closed' }> | null = null;
+  /** Server: when the Handshake response was sent (the first RTT sample ends at the client's first Short packet). */
+  handshakeSentAt = -1;
   /** End of the closing/draining period. */
   drainUntil = Infinity;
   /** Last time a packet from the peer was accepted (idle timeout). */
@@ -400,7 +404,8 @@ export class Connection {
     if (!this.endEmitted && this.assembler.isFinished) {
       this.endEmitted = true;
       this.emit({ type: 'end' });
-      this.checkGracefulClose();
+      if (this.closedAfterEnd !== null) this.emitClosed(this.closedAfterEnd);
+      else this.checkGracefulClose();
     }
   }
 
@@ -434,7 +439,11 @@ export class Connection {
     }
   }
 
-  /** Enters the closing state: CLOSE goes out on every live path, then the connection ends. */
+  /**
+   * Enters the closing state: CLOSE goes out on every live path. The
+   * application hears 'closed' now; the connection lingers three PTOs to
+   * absorb stray packets, then ends.
+   */
   startClosing(wireCode: number, reason: string, event: Extract<ConnectionEvent, { type: 'closed' }>): void {
     if (this.state === 'handshake' && this.keys === null && this.role === 'client') {
       // Nothing was agreed: nobody to tell.
@@ -444,17 +453,28 @@ export class Connection {
     this.state = 'closing';
     this.closeFrame = { errorCode: wireCode, reason };
     this.closeQueue = this.pathList.filter((p) => p.state !== 'closed' && p.state !== 'failed');
-    this.closeEvent = event;
     this.drainUntil = this.now + 3 * this.bestPto();
+    this.emitClosed(event);
   }
 
-  /** The peer closed: stop sending, wait out stray packets, end. */
+  /**
+   * The peer closed: stop sending, wait out stray packets, end. The
+   * application hears 'closed' at once (RFC 9000 §10.2.2: an endpoint that
+   * receives a CONNECTION_CLOSE may enter the draining state at once).
+   */
   startDraining(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
     this.state = 'draining';
     this.closeFrame = null;
     this.closeQueue = [];
-    this.closeEvent = event;
     this.drainUntil = this.now + 3 * this.bestPto();
+    // A graceful CLOSE arrives once the peer holds all our bytes, but the
+    // application may not have read all of the peer's yet: 'closed' waits
+    // for 'end', as a TCP socket's 'close' follows its 'end'.
+    if (event.code === CloseCode.NO_ERROR && !this.endEmitted && this.assembler.finOffset !== null) {
+      this.closedAfterEnd = event;
+      return;
+    }
+    this.emitClosed(event);
   }
 
   /** Ends the connection now. */
@@ -462,6 +482,15 @@ export class Connection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     for (const path of this.pathList) path.setState('closed', this.now);
+    // Bytes still unread after a graceful close: 'closed' follows 'end' when the application reads them.
+    if (this.closedAfterEnd !== null && !this.endEmitted) return;
+    this.emitClosed(this.closedAfterEnd ?? event);
+  }
+
+  /** Emits 'closed' once; nothing follows it. */
+  emitClosed(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
+    if (this.closedEmitted) return;
+    this.closedEmitted = true;
     this.emit(event);
   }
 

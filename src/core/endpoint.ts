@@ -146,7 +146,7 @@ export class EndpointCore {
       this.drainEvents(entry);
       entry.timeout = entry.connection.pollTimeout();
       this.busy.delete(entry);
-      if (entry.connection.isClosed) this.forget(entry);
+      if (entry.connection.isClosed && entry.connection.closedEmitted) this.forget(entry);
     }
     return null;
   }
@@ -200,8 +200,11 @@ export class EndpointCore {
     this.accepting = false;
   }
 
+  /** Connections that have not yet emitted 'closed' (draining ones linger uncounted). */
   get connectionCount(): number {
-    return this.entries.size;
+    let n = 0;
+    for (const entry of this.entries.values()) if (!entry.connection.closedEmitted) n++;
+    return n;
   }
 
   stats(): EndpointStats {

@@ -3,8 +3,7 @@
  * by the api layer (stable error codes) before they reach the core.
  */
 import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
-import type { SchedulerName } from './sched/index.js';
-import type { Scheduler } from './sched/scheduler.js';
+import type { SchedulerOption } from './sched/index.js';
 import type { RandomSource, SocketAddress } from './types.js';
 
 /** 'lia' (RFC 6356) and 'olia' couple the windows of a connection's paths; 'cubic' and 'newreno' are per path. */
@@ -26,7 +25,7 @@ export interface ConnectionOptions {
   /** Interval (ms) at which paths that carry no data are probed. */
   keepAliveInterval: number;
   /** Which path carries each data packet: a built-in by name, or your own. */
-  scheduler: SchedulerName | Scheduler;
+  scheduler: SchedulerOption;
   /** Which (local, server) address pairs get a path: a built-in by name, or your own. */
   pathManager: PathPolicyName | PathPolicy;
   /** Server: advertise every address it serves on (ADD_ADDRESS). */

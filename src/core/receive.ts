@@ -236,6 +236,8 @@ function handleShort(
     conn.handshakeConfirmed = true;
     conn.handshakeResponsePending = false;
     path.validated = true;
+    // Handshake sent → first Short packet back: path 0's first RTT sample.
+    if (conn.handshakeSentAt >= 0 && !path.rtt.hasSample) path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
     conn.emit({ type: 'path-up', path: path.info() });
     advertiseAll(conn);
   }

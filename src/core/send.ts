@@ -58,7 +58,7 @@ function sendInitial(conn: Connection, now: number): Transmit | null {
   return { data: buf, local: target.local, remote: target.remote };
 }
 
-function sendHandshakeResponse(conn: Connection, _now: number): Transmit | null {
+function sendHandshakeResponse(conn: Connection, now: number): Transmit | null {
   const path = conn.pathsById.get(0);
   if (path === undefined || conn.peerHello === null || conn.keys === null) return null;
   const hello = conn.handshake.hello;
@@ -75,6 +75,7 @@ function sendHandshakeResponse(conn: Connection, _now: number): Transmit | null 
   pos = encodeFrame(hello, buf, pos);
   encodeFrame(finished, buf, pos);
   conn.handshakeResponsePending = false;
+  if (conn.handshakeSentAt < 0) conn.handshakeSentAt = now;
   path.unvalidatedBytesSent += size;
   countSent(conn, path, size);
   return { data: buf, local: path.local, remote: path.remote };

@@ -19,7 +19,7 @@ export function pollTimeout(conn: Connection): number | null {
     if (conn.state === 'closing' && conn.closeQueue.length > 0) min(conn.now);
     return Number.isFinite(t) ? t : null;
   }
-  if (conn.options.idleTimeout > 0) min(conn.lastActivity + conn.options.idleTimeout);
+  if (conn.state !== 'handshake' && conn.options.idleTimeout > 0) min(conn.lastActivity + conn.options.idleTimeout);
   if (conn.state === 'handshake') {
     if (conn.role === 'client') {
       min(conn.initialQueue.length > 0 ? conn.now : conn.initialNextAt);
@@ -52,10 +52,13 @@ export function pollTimeout(conn: Connection): number | null {
 
 export function handleTimeout(conn: Connection, now: number): void {
   if (conn.state === 'closing' || conn.state === 'draining') {
-    if (now >= conn.drainUntil && conn.closeEvent !== null) conn.finishClose(conn.closeEvent);
+    if (now >= conn.drainUntil) {
+      conn.finishClose({ type: 'closed', code: CloseCode.NO_ERROR, errorCode: 0, reason: '', remote: false });
+    }
     return;
   }
-  if (conn.options.idleTimeout > 0 && now >= conn.lastActivity + conn.options.idleTimeout) {
+  // The handshake has its own deadline; the idle timeout starts after it.
+  if (conn.state !== 'handshake' && conn.options.idleTimeout > 0 && now >= conn.lastActivity + conn.options.idleTimeout) {
     // RFC 9000 §10.1: the connection is silently closed.
     conn.finishClose({
       type: 'closed',

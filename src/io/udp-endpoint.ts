@@ -30,6 +30,8 @@ export interface EndpointHandler {
   accepted(connection: Connection): void;
   /** An event of one connection. */
   connectionEvent(connection: Connection, event: ConnectionEvent): void;
+  /** A flush ended (the core's connection count is current again). */
+  flushed?(): void;
 }
 
 export interface UdpEndpointOptions {
@@ -116,7 +118,7 @@ export class UdpEndpoint {
   private readonly sockets = new Map<string, BoundSocket>();
   /** The one timer (setTimeout or setImmediate), if armed. */
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
-  /** The timer is a setImmediate (deadline already past), not a setTimeout. */
+  /** The timer is a setImmediate (deadline less than 1 ms away), not a setTimeout. */
   private timerIsImmediate = false;
   /** The deadline the timer is armed for. */
   private timerDeadline: number | null = null;
@@ -322,6 +324,7 @@ export class UdpEndpoint {
       this.flushing = false;
       this.armTimer();
     }
+    this.handler.flushed?.();
   }
 
   /** Hands every event to the handler (which may run application code). */
@@ -366,7 +369,11 @@ export class UdpEndpoint {
     if (err) countDrop(this.counters.sendErrors, (err as NodeJS.ErrnoException).code ?? err.name);
   };
 
-  /** Arms the one timer at the core's next deadline (or clears it). */
+  /**
+   * Arms the one timer at the core's next deadline (or clears it). Node's
+   * timers have 1 ms granularity, so a deadline less than 1 ms away (a pacer
+   * releasing the next packet) runs on the next turn of the event loop.
+   */
   private armTimer(): void {
     if (this.closed) return;
     const deadline = this.call(() => this.core.pollTimeout());
@@ -377,8 +384,8 @@ export class UdpEndpoint {
     if (this.timer === null || this.timerDeadline !== deadline) {
       this.clearTimer();
       const delay = deadline - this.clock.now();
-      this.timerIsImmediate = delay <= 0;
-      this.timer = delay <= 0 ? setImmediate(this.onTimer) : setTimeout(this.onTimer, Math.ceil(delay));
+      this.timerIsImmediate = delay < 1;
+      this.timer = delay < 1 ? setImmediate(this.onTimer) : setTimeout(this.onTimer, Math.ceil(delay));
       this.timerDeadline = deadline;
     }
     // Keep the process alive while a connection needs the timer.

@@ -18,6 +18,12 @@
  *
  * Randomness comes from the link's own seeded generator, so one link's
  * losses do not depend on traffic elsewhere.
+ *
+ * Shared bottleneck: `shareBottleneck(other)` makes step 2 use `other`'s
+ * transmitter (its rateBps, queue limit and FIFO) instead of this link's
+ * own, so several directional address pairs (of one or several
+ * connections) queue behind one another; every other step (blackhole,
+ * loss, delay, jitter, reordering, duplication) stays per link.
  */
 import type { Rng } from '../support/rng.js';
 
@@ -146,6 +152,8 @@ export class Link {
   removed = false;
   /** Set by admit(): the admitted datagram is to be delivered twice. */
   duplicate = false;
+  /** Link whose transmitter (rate, queue) serves this one: itself unless shared. */
+  private tx: Link = this;
 
   /** Time the transmitter finishes the last queued datagram. */
   private busyUntil = 0;
@@ -190,6 +198,22 @@ export class Link {
     return this;
   }
 
+  /**
+   * From now on this link's datagrams wait in `other`'s queue and are
+   * serialized at `other`'s rate (with `other`'s own traffic, if any); this
+   * link's rateBps and queueBytes are ignored while shared. `other` = this
+   * link undoes it. Returns this link.
+   */
+  shareBottleneck(other: Link): this {
+    this.tx = other.tx;
+    return this;
+  }
+
+  /** The link whose rate and queue this one uses (itself unless shared). */
+  get bottleneck(): Link {
+    return this.tx;
+  }
+
   /** Starts (or restarts) recording every delivery; returns the log. */
   recordDeliveries(): DeliveryLog {
     this.log = new DeliveryLog();
@@ -203,10 +227,11 @@ export class Link {
     return p.rateBps > 0 ? Math.max(3000, (p.rateBps * 0.1) / 8) : 64 * 1024;
   }
 
-  /** Bytes waiting in (or being serialized by) the bottleneck at `now`. */
+  /** Bytes waiting in (or being serialized by) the bottleneck at `now` (the shared one's, if shared). */
   queuedBytes(now: number): number {
-    this.expire(now);
-    return this.qBytes;
+    const b = this.tx;
+    b.expire(now);
+    return b.qBytes;
   }
 
   /**
@@ -222,15 +247,18 @@ export class Link {
     this.duplicate = false;
     if (p.blackhole) return this.drop('blackhole');
     let depart = now;
-    if (p.rateBps > 0) {
-      this.expire(now);
-      if (this.qBytes + bytes > this.queueLimit) return this.drop('queue-full');
-      depart = Math.max(now, this.busyUntil) + (bytes * 8000) / p.rateBps;
-      this.busyUntil = depart;
-      this.qDepart.push(depart);
-      this.qSize.push(bytes);
-      this.qBytes += bytes;
-      if (this.qBytes > c.maxQueueBytes) c.maxQueueBytes = this.qBytes;
+    const b = this.tx;
+    const rate = b.params.rateBps;
+    if (rate > 0) {
+      b.expire(now);
+      if (b.qBytes + bytes > b.queueLimit) return this.drop('queue-full');
+      depart = Math.max(now, b.busyUntil) + (bytes * 8000) / rate;
+      b.busyUntil = depart;
+      b.qDepart.push(depart);
+      b.qSize.push(bytes);
+      b.qBytes += bytes;
+      if (b.qBytes > b.counters.maxQueueBytes) b.counters.maxQueueBytes = b.qBytes;
+      if (b !== this && b.qBytes > c.maxQueueBytes) c.maxQueueBytes = b.qBytes;
     }
     if (p.lossRate > 0 && rng.next() < p.lossRate) return this.drop('loss');
     let arrival = depart + p.delayMs;

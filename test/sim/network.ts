@@ -152,6 +152,27 @@ export class Network {
     return l;
   }
 
+  /**
+   * A bottleneck that is not itself a route: a transmitter (rateBps,
+   * queueBytes) for shareLink(). Its other parameters are unused. Named for
+   * traces and errors only.
+   */
+  bottleneck(name: string, params: Partial<LinkParams>): Link {
+    const rng = new Rng(deriveSeed(this.seed, hashString(`bottleneck:${name}`)));
+    return new Link(`bottleneck:${name}`, `bottleneck:${name}`, rng, params);
+  }
+
+  /**
+   * A shared bottleneck: the links of every [from, to] pair (created if
+   * missing, with `params` if given) queue in `bottleneck`'s one FIFO at its
+   * rate, each keeping its own delay, loss, jitter and so on (see
+   * Link.shareBottleneck). `bottleneck` may be one of the pairs' links, or
+   * one made by bottleneck(). Returns the pairs' links, in order.
+   */
+  shareLink(bottleneck: Link, pairs: ReadonlyArray<readonly [string, string]>, params?: Partial<LinkParams>): Link[] {
+    return pairs.map(([from, to]) => this.link(from, to, params).shareBottleneck(bottleneck));
+  }
+
   /** Both directions between a and b with the same parameters: [a->b, b->a]. */
   path(a: string, b: string, params?: Partial<LinkParams>): [Link, Link] {
     return [this.link(a, b, params), this.link(b, a, params)];

@@ -15,6 +15,7 @@
 import type { RandomSource } from '../../src/core/types.js';
 import { Rng } from '../support/rng.js';
 import { EventHeap } from './heap.js';
+import type { Link, LinkParams } from './link.js';
 import { Network, SimEvent, deriveSeed, type SimNode } from './network.js';
 
 export interface WorldOptions {
@@ -99,6 +100,21 @@ export class World {
   /** Runs `fn` `delayMs` from now. */
   after(delayMs: number, fn: () => void): void {
     this.at(this.clock + delayMs, fn);
+  }
+
+  /**
+   * Link changes over time (rate changes, loss bursts, outages): each step's
+   * `params` are applied to every link in `links` `afterMs` from now (steps
+   * in any order; equal times apply in the order given).
+   */
+  scheduleLink(links: Link | readonly Link[], steps: ReadonlyArray<{ afterMs: number; params: Partial<LinkParams> }>): void {
+    const list: readonly Link[] = Array.isArray(links) ? links : [links as Link];
+    for (const step of steps) {
+      const params = { ...step.params };
+      this.after(step.afterMs, () => {
+        for (const l of list) l.set(params);
+      });
+    }
   }
 
   /** Time of the next thing to happen (event or node wake-up), or Infinity. */

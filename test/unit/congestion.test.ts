@@ -37,7 +37,7 @@ describe('initial and minimum windows (RFC 9002 §7.2)', () => {
     expect(initialWindow(1500)).toBe(14720);
     expect(initialWindow(9000)).toBe(18000);
     expect(minimumWindow(1200)).toBe(2400);
-    for (const name of ['cubic', 'newreno'] as const) {
+    for (const name of ['cubic', 'newreno', 'lia', 'olia'] as const) {
       const cc = createCongestionController(name, MDS);
       expect(cc.name).toBe(name);
       expect(cc.window).toBe(12000);
@@ -48,7 +48,7 @@ describe('initial and minimum windows (RFC 9002 §7.2)', () => {
   });
 });
 
-describe.each(['cubic', 'newreno'] as const)('%s: common behaviour', (name) => {
+describe.each(['cubic', 'newreno', 'lia', 'olia'] as const)('%s: common behaviour', (name) => {
   it('slow start doubles the window every RTT', () => {
     const cc = createCongestionController(name, MDS);
     const rtt = rttOf(50);

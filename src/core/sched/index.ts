@@ -8,8 +8,15 @@ import type { Scheduler } from './scheduler.js';
 export const SCHEDULER_NAMES = ['min-rtt', 'round-robin', 'redundant', 'blest'] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
-/** A fresh scheduler (schedulers keep per-connection state). */
-export function createScheduler(name: SchedulerName | Scheduler): Scheduler {
+/** What the `scheduler` option takes: a built-in's name, a factory, or one scheduler object. */
+export type SchedulerOption = SchedulerName | Scheduler | (() => Scheduler);
+
+/**
+ * A fresh scheduler for one connection (schedulers keep per-connection
+ * state, so a server should be given a name or a factory, not an object).
+ */
+export function createScheduler(name: SchedulerOption): Scheduler {
+  if (typeof name === 'function') return name();
   if (typeof name !== 'string') return name;
   switch (name) {
     case 'min-rtt':

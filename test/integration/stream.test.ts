@@ -1,0 +1,326 @@
+/**
+ * The byte stream over real UDP on loopback: two client addresses
+ * (127.0.0.1, 127.0.0.2) to one server address, so two paths exist on any
+ * Linux machine without setup. Every test waits for events (or for a state
+ * it polls with a deadline), never for a fixed time.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, createServer, type MultipathServer, type MultipathSocket } from '../../src/index.js';
+import type { ConnectOptions, ServerOptions } from '../../src/api/validate.js';
+
+const MiB = 1024 * 1024;
+const CLIENT_ADDRESSES = ['127.0.0.1', '127.0.0.2'];
+
+/** Servers and sockets to tear down after each test. */
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const fn of cleanup.splice(0)) fn();
+});
+
+/** A listening server on 127.0.0.1, port 0, whose sockets come out of `next()`. */
+async function listen(options: ServerOptions = {}): Promise<{ server: MultipathServer; port: number; next: () => Promise<MultipathSocket> }> {
+  const queue: MultipathSocket[] = [];
+  const waiters: ((s: MultipathSocket) => void)[] = [];
+  const server = createServer(options, (socket) => {
+    // Tests that expect an error listen for it themselves; others may see the peer's teardown.
+    socket.on('error', () => undefined);
+    cleanup.push(() => socket.destroy());
+    const w = waiters.shift();
+    if (w) w(socket);
+    else queue.push(socket);
+  });
+  cleanup.push(() => server.close());
+  server.listen({ port: 0, addresses: ['127.0.0.1'] });
+  await once(server, 'listening');
+  const next = (): Promise<MultipathSocket> => {
+    const s = queue.shift();
+    return s ? Promise.resolve(s) : new Promise((resolve) => waiters.push(resolve));
+  };
+  return { server, port: server.address()!.port, next };
+}
+
+/** A connected client from both loopback addresses. */
+async function dial(port: number, options: Partial<ConnectOptions> = {}): Promise<MultipathSocket> {
+  const socket = connect({ port, host: '127.0.0.1', localAddresses: CLIENT_ADDRESSES, ...options });
+  cleanup.push(() => {
+    socket.on('error', () => undefined);
+    socket.destroy();
+  });
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Writes `total` random bytes with backpressure; resolves with their SHA-256 (does not end). */
+async function writeRandom(socket: MultipathSocket, total: number, chunkSize = 64 * 1024, hash: Hash = createHash('sha256')): Promise<string> {
+  let sent = 0;
+  while (sent < total) {
+    const chunk = randomBytes(Math.min(chunkSize, total - sent));
+    hash.update(chunk);
+    sent += chunk.length;
+    if (!socket.write(chunk)) await once(socket, 'drain');
+  }
+  return hash.digest('hex');
+}
+
+/** Resolves once the socket has emitted 'close' (at once if it already has). */
+function closed(socket: MultipathSocket): Promise<unknown> {
+  return socket.closed ? Promise.resolve() : once(socket, 'close');
+}
+
+/** Reads until 'end'; resolves with the byte count and SHA-256. */
+function readAll(socket: MultipathSocket): Promise<{ bytes: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    socket.on('data', (d: Buffer) => {
+      hash.update(d);
+      bytes += d.length;
+    });
+    socket.once('end', () => resolve({ bytes, sha256: hash.digest('hex') }));
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves once `condition()` holds (checked every 5 ms), rejects after `ms`. */
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('multipath stream over loopback UDP', () => {
+  it('carries 64 MiB each way at once over two paths, SHA-256 verified on both sides', async () => {
+    const { port, next } = await listen({ allowHalfOpen: true });
+    const client = await dial(port, { allowHalfOpen: true });
+    const server = await next();
+    const size = 64 * MiB;
+    const [clientGot, serverGot, clientSent, serverSent] = await Promise.all([
+      readAll(client),
+      readAll(server),
+      writeRandom(client, size).then((h) => (client.end(), h)),
+      writeRandom(server, size).then((h) => (server.end(), h)),
+    ]);
+    expect(serverGot.bytes).toBe(size);
+    expect(clientGot.bytes).toBe(size);
+    expect(serverGot.sha256).toBe(clientSent);
+    expect(clientGot.sha256).toBe(serverSent);
+    for (const socket of [client, server]) {
+      const stats = socket.stats()!;
+      const carrying = stats.paths.filter((p) => p.dataBytesSent > 0);
+      expect(carrying.length, JSON.stringify(stats.paths)).toBeGreaterThanOrEqual(2);
+    }
+    expect(client.bytesWritten).toBe(size);
+    expect(client.bytesRead).toBe(size);
+    await Promise.all([closed(client), closed(server)]);
+    // Counters survive destroy().
+    expect(client.bytesWritten).toBe(size);
+    expect(server.bytesRead).toBe(size);
+  });
+
+  it('half-close, client first: the server keeps writing after the client ended', async () => {
+    const { port, next } = await listen({ allowHalfOpen: true });
+    const client = await dial(port, { allowHalfOpen: true });
+    const server = await next();
+    const serverGot = readAll(server);
+    const clientSent = await writeRandom(client, 1 * MiB);
+    client.end();
+    const got = await serverGot;
+    expect(got.sha256).toBe(clientSent);
+    expect(server.readyState).toBe('writeOnly');
+    // Data written after the peer's half-close still arrives.
+    const clientGot = readAll(client);
+    const serverSent = await writeRandom(server, 2 * MiB);
+    server.end();
+    expect((await clientGot).sha256).toBe(serverSent);
+    await Promise.all([closed(client), closed(server)]);
+  });
+
+  it('half-close, server first: the client keeps writing after the server ended', async () => {
+    const { port, next } = await listen({ allowHalfOpen: true });
+    const client = await dial(port, { allowHalfOpen: true });
+    const server = await next();
+    const clientGot = readAll(client);
+    const serverSent = await writeRandom(server, 1 * MiB);
+    server.end();
+    expect((await clientGot).sha256).toBe(serverSent);
+    expect(client.readyState).toBe('writeOnly');
+    const serverGot = readAll(server);
+    const clientSent = await writeRandom(client, 2 * MiB);
+    client.end();
+    expect((await serverGot).sha256).toBe(clientSent);
+    await Promise.all([closed(client), closed(server)]);
+  });
+
+  it('without allowHalfOpen, the end of one side ends the other (like net)', async () => {
+    const { port, next } = await listen();
+    const client = await dial(port);
+    const server = await next();
+    server.resume();
+    const clientGot = readAll(client);
+    client.end('bye');
+    await clientGot;
+    await Promise.all([closed(client), closed(server)]);
+    expect(server.bytesRead).toBe(3);
+  });
+
+  it('writes and end() before connect are held, then delivered', async () => {
+    const { port, next } = await listen();
+    const client = connect({ port, host: '127.0.0.1', localAddresses: CLIENT_ADDRESSES });
+    cleanup.push(() => client.destroy());
+    expect(client.connecting).toBe(true);
+    expect(client.readyState).toBe('opening');
+    client.resume();
+    client.write('early ');
+    client.end('bytes');
+    const server = await next();
+    expect((await readAll(server)).bytes).toBe('early bytes'.length);
+    expect(server.bytesRead).toBe(11);
+    await new Promise((resolve) => client.once('close', resolve));
+  });
+
+  it('destroy() while connecting, or after, leaves no socket behind', async () => {
+    const early = connect({ port: 9, host: '127.0.0.1', localAddresses: CLIENT_ADDRESSES });
+    let connected = false;
+    early.on('connect', () => (connected = true));
+    early.destroy();
+    await new Promise((resolve) => early.once('close', resolve));
+    expect(connected).toBe(false);
+    expect(early._endpoint()).toBe(null);
+    const { port } = await listen();
+    const late = await dial(port);
+    const endpoint = late._endpoint()!;
+    expect(endpoint.localAddresses().map((a) => a.address)).toEqual(CLIENT_ADDRESSES);
+    late.destroy();
+    // The endpoint lingers while the CLOSE goes out, then closes its sockets.
+    await until(() => endpoint.isClosed, 5_000, 'the client endpoint to close');
+    expect(endpoint.localAddresses()).toEqual([]);
+  });
+
+  it('destroy() aborts: the peer gets an error with a stable code, then close', async () => {
+    const { port, next } = await listen();
+    const client = await dial(port);
+    const server = await next();
+    server.resume();
+    client.write(randomBytes(256 * 1024));
+    const serverError = once(server, 'error');
+    const serverClose = new Promise((resolve) => server.once('close', resolve));
+    client.on('error', () => undefined); // its own error comes back to it, as with net
+    client.destroy(Object.assign(new Error('changed my mind'), { errorCode: 42 }));
+    const [err] = (await serverError) as [{ code: string; errorCode: number; message: string }];
+    expect(err.code).toBe('ERR_MPUDP_PEER_ABORTED');
+    expect(err.errorCode).toBe(42);
+    expect(err.message).toContain('changed my mind');
+    await serverClose;
+    expect(client.destroyed).toBe(true);
+  });
+
+  it('destroy() without an error sends error code 1', async () => {
+    const { port, next } = await listen();
+    const client = await dial(port);
+    const server = await next();
+    const clientError = once(client, 'error');
+    server.destroy();
+    const [err] = (await clientError) as [{ code: string; errorCode: number }];
+    expect(err.code).toBe('ERR_MPUDP_PEER_ABORTED');
+    expect(err.errorCode).toBe(1);
+  });
+
+  it('a paused reader bounds the sender: write() returns false and memory stays within the buffers', async () => {
+    const window = 256 * 1024;
+    const { port, next } = await listen({ receiveWindow: window, sendBufferSize: window });
+    const client = await dial(port, { receiveWindow: window, sendBufferSize: window });
+    const server = await next();
+    server.pause();
+    const total = 8 * MiB;
+    const chunkSize = 64 * 1024;
+    const hash = createHash('sha256');
+    let written = 0;
+    let refused = false;
+    const writer = (async () => {
+      while (written < total) {
+        const chunk = randomBytes(Math.min(chunkSize, total - written));
+        hash.update(chunk);
+        written += chunk.length;
+        if (!client.write(chunk)) {
+          refused = true;
+          await once(client, 'drain');
+        }
+      }
+      client.end();
+      return hash.digest('hex');
+    })();
+    // Stalled: the core's send buffer is full and the stream waits for 'drain'.
+    await until(() => refused && client.writableNeedDrain && client.stats()!.sendBufferBytes === window, 10_000, 'the sender to stall');
+    const stats = client.stats()!;
+    expect(stats.sendBufferBytes).toBeLessThanOrEqual(stats.sendBufferSize);
+    // Everything the application handed over sits in: the peer's window, our send buffer, the stream's buffer.
+    expect(client.bytesWritten).toBeLessThanOrEqual(window + window);
+    expect(client.writableLength).toBeLessThanOrEqual(client.writableHighWaterMark + chunkSize);
+    expect(written).toBeLessThan(total);
+    expect(server.bytesRead).toBeLessThanOrEqual(server.readableHighWaterMark + 64 * 1024);
+    const serverGot = readAll(server);
+    server.resume(); // after an explicit pause(), a 'data' listener alone does not resume
+    const [sent, got] = await Promise.all([writer, serverGot]);
+    expect(got.bytes).toBe(total);
+    expect(got.sha256).toBe(sent);
+  });
+
+  it('closing one client address mid-transfer loses nothing', async () => {
+    const { port, next } = await listen();
+    const client = await dial(port);
+    const server = await next();
+    const downs: string[] = [];
+    client.on('path-down', (p: { localAddress: string }) => downs.push(p.localAddress));
+    // Wait until both paths are up before cutting one.
+    await until(() => client.paths.filter((p) => p.state === 'active').length >= 2, 5_000, 'two active paths');
+    const total = 32 * MiB;
+    let received = 0;
+    let cut = false;
+    const hash = createHash('sha256');
+    const serverGot = new Promise<string>((resolve, reject) => {
+      server.on('data', (d: Buffer) => {
+        hash.update(d);
+        received += d.length;
+        if (!cut && received >= total / 4) {
+          cut = true;
+          expect(client._endpoint()!.closeLocalAddress('127.0.0.2')).toBe(true);
+        }
+      });
+      server.once('end', () => resolve(hash.digest('hex')));
+      server.once('error', reject);
+    });
+    const sent = await writeRandom(client, total);
+    client.end();
+    expect(await serverGot).toBe(sent);
+    expect(cut).toBe(true);
+    expect(downs).toContain('127.0.0.2');
+    const path2 = client.paths.find((p) => p.localAddress === '127.0.0.2');
+    expect(path2 === undefined || path2.state === 'failed' || path2.state === 'closed').toBe(true);
+  });
+
+  it('connect to a port nobody answers fails with ERR_MPUDP_CONNECT_TIMEOUT', async () => {
+    const { createSocket } = await import('node:dgram');
+    const silent = createSocket('udp4');
+    cleanup.push(() => silent.close());
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const socket = connect({ port: silent.address().port, host: '127.0.0.1', idleTimeout: 300 });
+    const [err] = (await once(socket, 'error')) as [{ code: string }];
+    expect(err.code).toBe('ERR_MPUDP_CONNECT_TIMEOUT');
+    expect(socket.connecting).toBe(false);
+  });
+
+  it('a silent peer ends the connection with ERR_MPUDP_IDLE_TIMEOUT', async () => {
+    const { server, port, next } = await listen();
+    const client = await dial(port, { idleTimeout: 500, keepAliveInterval: 100 });
+    const peer = await next();
+    peer.on('error', () => undefined);
+    // The server loses its only address: it can no longer answer.
+    expect(server._endpoint()!.closeLocalAddress('127.0.0.1')).toBe(true);
+    const [err] = (await once(client, 'error')) as [{ code: string }];
+    expect(err.code).toBe('ERR_MPUDP_IDLE_TIMEOUT');
+  });
+});
