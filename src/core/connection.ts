@@ -18,6 +18,7 @@ import type { ConnectionKeys } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
 import { HandshakeSide, type HelloFrame } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
+import { CoupledGroup } from './path/coupled-group.js';
 import { PathState } from './path/path-state.js';
 import { advertiseAddress, openMeshPaths, pathPolicy, withdrawAddress, type PathPolicy } from './pm/path-manager.js';
 import { handleDatagram } from './receive.js';
@@ -127,6 +128,8 @@ export class Connection {
   readonly sendWindow = new SendWindow(0);
   /** Chooses the path for each data packet. */
   readonly scheduler: Scheduler;
+  /** Couples the windows of this connection's paths under 'lia' / 'olia'. */
+  readonly coupledGroup = new CoupledGroup();
   /** Local addresses whose paths we mark as backups. */
   readonly backupLocal: Set<string>;
   /** Sequence of our PATH_STATUS frames. */
@@ -388,6 +391,12 @@ export class Connection {
 
   emit(event: ConnectionEvent): void {
     this.events.push(event);
+  }
+
+  /** A new PathState with this connection's options (not yet added). */
+  newPath(id: number, local: SocketAddress, remote: SocketAddress, now: number): PathState {
+    const o = this.options;
+    return new PathState(id, { ...local }, { ...remote }, o.congestionControl, o.maxDatagramSize, now, this.coupledGroup);
   }
 
   /** Adds a path and indexes it; a path on a backup address is a backup. */

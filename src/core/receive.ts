@@ -13,7 +13,7 @@ import { sameAddress } from './connection.js';
 import { joinMac, macEqual, responseMac, addAddressMac, removeAddressMac } from './crypto/macs.js';
 import { CloseCode, TransportError, closeCodeForPeer } from './errors.js';
 import { verifyFinished, type HelloFrame } from './handshake.js';
-import { PathState } from './path/path-state.js';
+import type { PathState } from './path/path-state.js';
 import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
@@ -121,7 +121,7 @@ function handleInitial(
   conn.keys = keys;
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
-  const path0 = new PathState(0, { ...local }, { ...remote }, conn.options.congestionControl, conn.options.maxDatagramSize, now);
+  const path0 = conn.newPath(0, local, remote, now);
   path0.amplificationLimited = true;
   path0.unvalidatedBytesReceived = size;
   path0.setState('active', now);
@@ -154,7 +154,7 @@ function handleHandshake(conn: Connection, frames: Frame[], local: SocketAddress
   conn.keys = keys;
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
-  const path0 = new PathState(0, { ...local }, { ...remote }, conn.options.congestionControl, conn.options.maxDatagramSize, now);
+  const path0 = conn.newPath(0, local, remote, now);
   path0.validated = true;
   path0.setState('active', now);
   // The handshake's round trip is path 0's first RTT sample.
@@ -275,7 +275,7 @@ function acceptJoin(
     countDrop(conn.drops, 'too-many-paths');
     return null;
   }
-  const path = new PathState(pathId, { ...local }, { ...remote }, conn.options.congestionControl, conn.options.maxDatagramSize, now);
+  const path = conn.newPath(pathId, local, remote, now);
   path.amplificationLimited = true;
   path.challenge = conn.random(8);
   conn.addPath(path);

@@ -281,6 +281,12 @@ function countSent(conn: Connection, path: PathState | null, size: number): void
 
 // ---- per-path control ----
 
+/** Another validated path is active. */
+function otherActivePath(conn: Connection, path: PathState): boolean {
+  for (const p of conn.pathList) if (p !== path && p.validated && p.state === 'active') return true;
+  return false;
+}
+
 /** Why `path` needs a packet now even without data, or null. */
 function controlReason(conn: Connection, path: PathState, now: number): string | null {
   if (path.state === 'closed') return null;
@@ -375,10 +381,16 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   }
   const w = new PacketWriter(conn, path, limit);
   addAcks(conn, w, now, true);
+  // The window's edge rides with every ACK: a receiver that only ACKs must
+  // still keep the sender's view of its window fresh.
+  if (path.validated && !w.isEmpty) addDataAck(conn, w);
   addValidation(conn, w, now);
   if (reason === 'probe' || reason === 'failed-probe' || reason === 'keepalive') {
     if (path.probesPending > 0) path.probesPending--;
-    if (path.carriesData) {
+    // A probe carries data only on the last path standing: a suspect path's
+    // bytes were reinjected for the live paths, and a probe here would
+    // take them back onto the path that is not answering.
+    if (path.carriesData && !otherActivePath(conn, path)) {
       addDataAck(conn, w);
       addData(conn, w, false);
     }
@@ -430,7 +442,9 @@ function hasRedundantCopies(conn: Connection): boolean {
 
 function sendData(conn: Connection, now: number): Transmit | null {
   const size = conn.options.maxDatagramSize;
-  if (conn.scheduler.redundant === true) {
+  // Redundant copies go out when no first copy is waiting: a copy must not
+  // take the window a first copy needs.
+  if (conn.scheduler.redundant === true && !conn.sendBuffer.hasPending(conn.sendWindow.maxData)) {
     const copy = sendRedundantCopy(conn, now, size);
     if (copy !== null) return copy;
   }

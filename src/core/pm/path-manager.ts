@@ -10,7 +10,6 @@
 import type { Connection } from '../connection.js';
 import { addressFamily, sameAddress } from '../connection.js';
 import { addAddressMac, removeAddressMac } from '../crypto/macs.js';
-import { PathState } from '../path/path-state.js';
 import type { SocketAddress } from '../types.js';
 
 /** A (local, remote) address pair a path could run on. */
@@ -91,14 +90,7 @@ export function openMeshPaths(conn: Connection, now: number): void {
       continue;
     }
     room--;
-    const path = new PathState(
-      conn.nextPathId++,
-      { ...local },
-      { ...remote },
-      conn.options.congestionControl,
-      conn.options.maxDatagramSize,
-      now,
-    );
+    const path = conn.newPath(conn.nextPathId++, local, remote, now);
     path.joinNonce = conn.random(8);
     path.challenge = conn.random(8);
     conn.addPath(path);
