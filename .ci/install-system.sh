@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages the lab tests need, installed only when missing.
+# Debian packages the tests need, installed only when missing, with one
+# `apt-get update`: iproute2 and nftables for the namespace lab; Docker's
+# engine, Compose and debootstrap for the Compose demo.
 set -euo pipefail
 need=()
-command -v ip >/dev/null || need+=(iproute2)
-command -v tc >/dev/null || need+=(iproute2)
-command -v nft >/dev/null || need+=(nftables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v tc >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   echo "== installing: ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
