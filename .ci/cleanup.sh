@@ -9,6 +9,6 @@ if command -v ip >/dev/null 2>&1; then
   done
 fi
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  docker-compose -f "$(dirname "$0")/../docker/docker-compose.yml" -p mpudp-demo down -v >/dev/null 2>&1 || true
+  docker-compose -f "$(dirname "$0")/../docker/docker-compose.yml" -p "${MPUDP_DEMO_PROJECT:-mpudpdemo}" down -v >/dev/null 2>&1 || true
 fi
 exit 0
