@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { defaultClientAddresses, familyOf } from '../io/interfaces.js';
+import { defaultClientAddresses, familyOf, isLinkLocal, isLoopback } from '../io/interfaces.js';
 import { UdpEndpoint } from '../io/udp-endpoint.js';
 import { MpudpError } from './errors.js';
 import { MultipathSocket } from './socket.js';
@@ -57,6 +57,17 @@ async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promi
     ...(valid.backupAddresses.length > 0 ? { backupAddresses: valid.backupAddresses } : {}),
   });
   socket._attach(endpoint, connection, true);
+  // Follow the host's addresses: the ones we use may vanish and come back;
+  // with the default list, any new usable address of the server's families joins.
+  const explicit = new Set(usableLocals);
+  endpoint.watchAddresses({
+    interval: valid.watch.interval,
+    port: 0,
+    ...(valid.watch.source !== undefined ? { source: valid.watch.source } : {}),
+    wanted: (address) =>
+      explicit.has(address) ||
+      (valid.localAddresses === undefined && remoteFamilies.has(familyOf(address)) && !isLinkLocal(address) && isLoopback(address) === usableRemotes.every((r) => isLoopback(r.address))),
+  });
 }
 
 /** Every address of `host` (IP text passes through), each with `port`. */

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Connection } from '../core/connection.js';
 import type { ConnectionEvent, SocketAddress } from '../core/types.js';
-import { defaultServerAddresses, familyOf } from '../io/interfaces.js';
+import { defaultServerAddresses, familyOf, isLinkLocal } from '../io/interfaces.js';
 import { UdpEndpoint, type EndpointHandler, type UdpEndpointStats } from '../io/udp-endpoint.js';
 import { MpudpError } from './errors.js';
 import { MultipathSocket } from './socket.js';
@@ -84,6 +84,15 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
         if (this.endpoint !== endpoint) return;
         this.bound = bound;
         this.isListening = true;
+        // Follow the host's addresses: served ones that vanish are withdrawn,
+        // and with the default list new ones are served and advertised.
+        const served = new Set(list);
+        endpoint.watchAddresses({
+          interval: this.options.watch.interval,
+          port: bound[0]?.port ?? listenPort,
+          ...(this.options.watch.source !== undefined ? { source: this.options.watch.source } : {}),
+          wanted: (address) => served.has(address) || (addresses === undefined && !isLinkLocal(address)),
+        });
         this.emit('listening');
         if (this.closing) this.maybeFinishClose();
       },

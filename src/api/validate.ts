@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { CongestionControlName, ConnectionOptions } from '../core/options.js';
+import { PATH_POLICY_NAMES, type PathPolicy, type PathPolicyName } from '../core/pm/path-manager.js';
 import { SCHEDULER_NAMES, type Scheduler, type SchedulerName } from '../core/sched/index.js';
 import {
   badPort,
@@ -33,6 +34,14 @@ export interface ConnectionOptionsInput {
   maxDatagramSize?: number;
   /** Which path carries each data packet: 'min-rtt', 'round-robin', 'redundant', 'blest' (or, for connect(), your own Scheduler). */
   scheduler?: SchedulerName | Scheduler;
+  /** Which (local, server) address pairs get a path: 'full-mesh' (default), 'one-per-local', or your own PathPolicy (connect() only). */
+  pathManager?: PathPolicyName | PathPolicy;
+  /** Server: advertise every address it serves on to its clients (ADD_ADDRESS). Default true. */
+  advertiseAddresses?: boolean;
+  /** How often (ms) the host's addresses are checked for changes; 0 = never. Default 1000. */
+  addressWatchInterval?: number;
+  /** Where the host's addresses come from (default: os.networkInterfaces()); for tests and special setups. */
+  addressSource?: () => readonly string[];
 }
 
 /** Options of `createServer()`. */
@@ -184,7 +193,41 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
     out.maxDatagramSize = o.maxDatagramSize;
   }
   if (o.scheduler !== undefined) out.scheduler = validateScheduler(o.scheduler, `${name}.scheduler`, allowSchedulerObject);
+  if (o.pathManager !== undefined) {
+    const pm = o.pathManager;
+    if (typeof pm === 'string') {
+      if (!(PATH_POLICY_NAMES as readonly string[]).includes(pm)) {
+        throw invalidArgValue(`${name}.pathManager`, pm, `must be one of ${PATH_POLICY_NAMES.map((n) => `'${n}'`).join(', ')}`);
+      }
+      out.pathManager = pm as PathPolicyName;
+    } else if (allowSchedulerObject && pm !== null && typeof pm === 'object' && typeof (pm as PathPolicy).select === 'function' && typeof (pm as PathPolicy).name === 'string') {
+      out.pathManager = pm as PathPolicy;
+    } else {
+      throw invalidArgType(`${name}.pathManager`, allowSchedulerObject ? 'a policy name or an object with a name and a select() method' : 'of type string', pm);
+    }
+  }
+  if (o.advertiseAddresses !== undefined) {
+    validateBoolean(o.advertiseAddresses, `${name}.advertiseAddresses`);
+    out.advertiseAddresses = o.advertiseAddresses;
+  }
   return out;
+}
+
+/** What the io layer keeps of the address-watch options. */
+export interface ValidWatchOptions {
+  interval: number;
+  source: (() => readonly string[]) | undefined;
+}
+
+/** Checks `addressWatchInterval` and `addressSource`. */
+export function validateWatchOptions(o: Record<string, unknown>, name: string): ValidWatchOptions {
+  let interval = 1000;
+  if (o.addressWatchInterval !== undefined) {
+    validateNumber(o.addressWatchInterval, `${name}.addressWatchInterval`, 0, 3_600_000);
+    interval = o.addressWatchInterval;
+  }
+  validateOptionalFunction(o.addressSource, `${name}.addressSource`);
+  return { interval, source: o.addressSource as (() => readonly string[]) | undefined };
 }
 
 /** A scheduler name, or (if allowed) an object with a `choose` method and a string `name`. */
@@ -205,13 +248,14 @@ function validateScheduler(value: unknown, name: string, allowObject: boolean): 
 /** What `createServer()` keeps of its options. */
 export interface ValidServerOptions {
   connection: Partial<ConnectionOptions>;
+  watch: ValidWatchOptions;
   allowHalfOpen: boolean;
   maxConnections: number | undefined;
 }
 
 /** Checks `createServer()` options. */
 export function validateServerOptions(value: unknown): ValidServerOptions {
-  if (value === undefined) return { connection: {}, allowHalfOpen: false, maxConnections: undefined };
+  if (value === undefined) return { connection: {}, watch: { interval: 1000, source: undefined }, allowHalfOpen: false, maxConnections: undefined };
   validateObject(value, 'options');
   const connection = validateConnectionOptions(value, 'options');
   let allowHalfOpen = false;
@@ -224,7 +268,7 @@ export function validateServerOptions(value: unknown): ValidServerOptions {
     validateInteger(value.maxConnections, 'options.maxConnections', 1, 1_048_576);
     maxConnections = value.maxConnections;
   }
-  return { connection, allowHalfOpen, maxConnections };
+  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, maxConnections };
 }
 
 /** What `listen()` keeps of its arguments. */
@@ -265,6 +309,7 @@ export function validateListenOptions(value: unknown): ValidListenOptions {
 /** What `connect()` keeps of its options; host names are resolved later. */
 export interface ValidConnectOptions {
   connection: Partial<ConnectionOptions>;
+  watch: ValidWatchOptions;
   allowHalfOpen: boolean;
   /** The server's port for addresses without their own. */
   port: number | undefined;
@@ -335,5 +380,5 @@ export function validateConnectOptions(value: unknown): ValidConnectOptions {
   if (value.backupAddresses !== undefined) {
     backupAddresses = validateAddressList(value.backupAddresses, 'options.backupAddresses');
   }
-  return { connection, allowHalfOpen, port, host, remotes, localAddresses, backupAddresses };
+  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, port, host, remotes, localAddresses, backupAddresses };
 }

@@ -23,6 +23,7 @@ import type { ClientConfig, ConnectionOptions } from '../core/options.js';
 import { countDrop } from '../core/stats.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
+import { InterfaceWatch, type AddressSource } from './interface-watch.js';
 
 /** Receives what the core reports. */
 export interface EndpointHandler {
@@ -65,6 +66,10 @@ export interface UdpEndpointStats {
   drops: Record<string, number>;
   /** Sockets whose kernel buffers are smaller than requested (setsockopt capped or refused). */
   bufferSizeCapped: number;
+  /** Watched addresses that vanished (their sockets were closed). */
+  addressesLost: number;
+  /** Watched addresses that appeared and were bound. */
+  addressesGained: number;
   /** 'error' events of the sockets (each also closed that address). */
   socketErrors: number;
   /** Exceptions thrown by the core (a core bug; each is also a process warning). */
@@ -130,6 +135,8 @@ export class UdpEndpoint {
   private closed = false;
   /** The application wants this endpoint to keep the process alive. */
   private refed = true;
+  /** Follows the host's addresses, once watchAddresses() was called. */
+  private watch: InterfaceWatch | null = null;
   /** Counters (the core's are added by stats()). */
   private readonly counters: Omit<UdpEndpointStats, 'core'> = {
     datagramsReceived: 0,
@@ -139,6 +146,8 @@ export class UdpEndpoint {
     sendErrors: {},
     drops: {},
     bufferSizeCapped: 0,
+    addressesLost: 0,
+    addressesGained: 0,
     socketErrors: 0,
     coreExceptions: 0,
     flushes: 0,
@@ -250,6 +259,53 @@ export class UdpEndpoint {
       if (this.sockets.get(local.address) === bound) this.closeLocalAddress(local.address);
     });
     if (this.core.config.server) this.call(() => this.core.addLocalAddress(local, this.clock.now()));
+  }
+
+  /**
+   * Follows the host's addresses: a watched address that vanishes has its
+   * socket closed (the core fails or moves its paths and re-sends their
+   * bytes elsewhere); one that appears (again) is bound and handed to the
+   * core, which opens paths from it (client) or advertises it (server).
+   * `wanted` says which addresses this endpoint should use.
+   */
+  watchAddresses(options: { interval: number; port: number; wanted: (address: string) => boolean; source?: AddressSource }): void {
+    this.watch?.stop();
+    this.watch = new InterfaceWatch({
+      interval: options.interval,
+      ...(options.source !== undefined ? { source: options.source } : {}),
+      onChange: (added, removed) => {
+        for (const address of removed) {
+          if (this.sockets.has(address)) {
+            this.counters.addressesLost++;
+            this.closeLocalAddress(address);
+          }
+        }
+        for (const address of added) {
+          if (!options.wanted(address) || this.sockets.has(address) || this.closed) continue;
+          this.bindOne(address, options.port)
+            .catch(() => this.bindOne(address, 0))
+            .then((bound) => {
+              if (this.closed) {
+                bound.socket.close();
+                return;
+              }
+              this.counters.addressesGained++;
+              this.adopt(bound);
+              if (!this.core.config.server) this.call(() => this.core.addLocalAddress(bound.local, this.clock.now()));
+              this.requestFlush();
+            })
+            .catch(() => {
+              this.counters.socketErrors++;
+            });
+        }
+      },
+    });
+    this.watch.start();
+  }
+
+  /** Polls the address watch now (tests; an application that knows its addresses changed). */
+  checkAddresses(): boolean {
+    return this.watch?.poll() ?? false;
   }
 
   /** The bound local addresses with their real ports. */
@@ -452,6 +508,7 @@ export class UdpEndpoint {
     const now = this.clock.now();
     for (let i = 0; i < 64 && this.drainTransmits(now); i++);
     this.closed = true;
+    this.watch?.stop();
     this.clearTimer();
     const sockets = [...this.sockets.values()];
     this.sockets.clear();

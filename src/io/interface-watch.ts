@@ -1,0 +1,58 @@
+/**
+ * Watches the host's addresses: polls a source (by default
+ * `os.networkInterfaces()`) at an interval and reports the addresses that
+ * appeared and vanished since the last look. Polling, because Node offers no
+ * portable notification of address changes; the interval bounds how long a
+ * vanished address goes unnoticed (liveness probing catches a dead path
+ * sooner on its own).
+ */
+import { hostAddresses } from './interfaces.js';
+
+/** Where the current addresses come from (injectable in tests). */
+export type AddressSource = () => readonly string[];
+
+export const defaultAddressSource: AddressSource = () => hostAddresses().map((a) => a.address);
+
+export interface InterfaceWatchOptions {
+  /** Poll interval in ms. */
+  interval: number;
+  /** The addresses now. */
+  source?: AddressSource;
+  /** Called with what changed, added first. */
+  onChange: (added: string[], removed: string[]) => void;
+}
+
+export class InterfaceWatch {
+  /** The addresses seen at the last poll. */
+  private known: Set<string>;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly source: AddressSource;
+
+  constructor(private readonly options: InterfaceWatchOptions) {
+    this.source = options.source ?? defaultAddressSource;
+    this.known = new Set(this.source());
+  }
+
+  start(): void {
+    if (this.timer !== null || this.options.interval <= 0) return;
+    this.timer = setInterval(() => this.poll(), this.options.interval);
+    // The watch alone never keeps the process alive.
+    this.timer.unref();
+  }
+
+  /** Looks now; returns whether anything changed. */
+  poll(): boolean {
+    const now = new Set(this.source());
+    const added = [...now].filter((a) => !this.known.has(a));
+    const removed = [...this.known].filter((a) => !now.has(a));
+    this.known = now;
+    if (added.length === 0 && removed.length === 0) return false;
+    this.options.onChange(added, removed);
+    return true;
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
