@@ -1,93 +1,203 @@
 /**
- * `npm start`: one multipath transfer on this machine, no root needed.
+ * `npm start`: the failover demo, on any Linux machine, no root.
  *
- * A server listens on 127.0.0.1 (port 0); a client with the local addresses
- * 127.0.0.1 and 127.0.0.2 (two paths over loopback) sends `--size` MiB of
- * random bytes. Once a second a line shows each path's throughput and the
- * total; the summary gives the SHA-256 of what was sent and received, each
- * path's share, the duration and the goodput. Exits non-zero if the hashes
- * differ or the transfer fails.
+ * A client (127.0.0.1) and a server (127.0.0.1, its own process) are joined
+ * by two emulated ISPs (src/emulator, one UDP relay each): A at 100 Mbit/s
+ * and 10 ms one way, B at 50 Mbit/s and 20 ms. The client sends `--size` MiB;
+ * ISP A is blackholed at `--fail-at` s and healed `--outage` s later. Once a
+ * second a line shows each ISP's throughput; the summary gives bytes, the
+ * SHA-256 match, each path's share, duration, goodput, the delivery time
+ * lost at the failure and the time until the healed ISP carried data again,
+ * and an SVG plot of per-ISP throughput is written.
  *
- *   npm start -- [--size MiB] [--json]
+ *   npm start -- [--size MiB] [--rate-a Mbit] [--delay-a ms] [--rate-b Mbit]
+ *                [--delay-b ms] [--fail-at s] [--outage s] [--no-failure]
+ *                [--svg FILE] [--json]
+ *
+ * Exits 1 if a byte is missing or the hashes differ.
  */
+import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connect, createServer, type MultipathSocket } from '../src/index.js';
+import { IspEmulator } from '../src/emulator/isp.js';
+import { connect } from '../src/index.js';
+import { BIN_MS, wallNow, type ServerReport } from './demo/report.js';
+import { throughputSvg } from './demo/svg.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 256 * 1024;
-/** Give up when no byte arrives for this long (ms). */
-const STALL_LIMIT = 30_000;
+/** Sampling period of the per-path counters (ms). */
+const SAMPLE_MS = 100;
+/** Window after the failure over which delivery time lost is measured (ms). */
+const LOSS_WINDOW_MS = 2000;
+/** A healed ISP "carries data again" once this many new bytes went over it. */
+const HEAL_BYTES = 64 * 1024;
 
-interface PathSummary {
-  id: number;
-  local: string;
-  remote: string;
-  state: string;
-  /** Stream bytes first sent on this path. */
-  dataBytesSent: number;
-  /** Stream bytes re-sent on this path. */
-  dataBytesRetransmitted: number;
-  /** Share of all stream bytes first sent (0..1). */
-  share: number;
-  packetsLost: number;
-  smoothedRttMs: number;
+interface Flags {
+  size: number;
+  rateA: number;
+  delayA: number;
+  rateB: number;
+  delayB: number;
+  failAt: number;
+  outage: number;
+  failure: boolean;
+  svg: string;
+  json: boolean;
 }
 
-function parse(): { size: number; json: boolean } {
+function parse(): Flags {
   const { values } = parseArgs({
-    options: { size: { type: 'string', default: '256' }, json: { type: 'boolean', default: false } },
+    options: {
+      size: { type: 'string', default: '256' },
+      'rate-a': { type: 'string', default: '100' },
+      'delay-a': { type: 'string', default: '10' },
+      'rate-b': { type: 'string', default: '50' },
+      'delay-b': { type: 'string', default: '20' },
+      'fail-at': { type: 'string', default: '4' },
+      outage: { type: 'string', default: '4' },
+      'no-failure': { type: 'boolean', default: false },
+      svg: { type: 'string', default: 'bench/results/demo.svg' },
+      json: { type: 'boolean', default: false },
+    },
   });
-  const size = Number(values.size);
-  if (!Number.isFinite(size) || size <= 0) {
-    console.error(`--size must be a positive number of MiB, got '${values.size}'`);
-    process.exit(2);
-  }
-  return { size: Math.round(size * MiB), json: values.json === true };
+  const num = (name: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) {
+      console.error(`--${name} must be a number ≥ ${min}, got '${v}'`);
+      process.exit(2);
+    }
+    return n;
+  };
+  return {
+    size: Math.round(num('size', values.size, 1) * MiB),
+    rateA: num('rate-a', values['rate-a'], 1),
+    delayA: num('delay-a', values['delay-a'], 0),
+    rateB: num('rate-b', values['rate-b'], 1),
+    delayB: num('delay-b', values['delay-b'], 0),
+    failAt: num('fail-at', values['fail-at'], 0),
+    outage: num('outage', values.outage, 0),
+    failure: values['no-failure'] !== true,
+    svg: values.svg!,
+    json: values.json === true,
+  };
 }
 
 const mbps = (bytes: number, ms: number): number => (ms > 0 ? (bytes * 8) / (ms * 1000) : 0);
-const fmt = (n: number): string => n.toFixed(1).padStart(7);
+const fmt = (n: number): string => n.toFixed(1).padStart(6);
 
 async function main(): Promise<number> {
-  const { size, json } = parse();
-  const log = json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => console.log(line);
+  const f = parse();
+  const log = f.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => console.log(line);
 
-  // Receiver: hashes everything, resolves on 'end'.
-  let received = 0;
-  const receivedHash = createHash('sha256');
-  let serverSocket: MultipathSocket | null = null;
-  const server = createServer();
-  const receivedAll = new Promise<void>((resolve, reject) => {
-    server.on('connection', (socket: MultipathSocket) => {
-      serverSocket = socket;
-      socket.on('data', (d: Buffer) => {
-        receivedHash.update(d);
-        received += d.length;
-      });
-      socket.once('end', resolve);
-      socket.once('error', reject);
+  // The receiver, in its own process.
+  const child = fork(fileURLToPath(new URL('./demo/server-role.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const messages: Array<{ type: string; port?: number; message?: string }> = [];
+  let report: ServerReport | null = null;
+  const reported = new Promise<ServerReport>((resolve, reject) => {
+    child.on('message', (m: { type: string }) => {
+      messages.push(m);
+      if (m.type === 'done') resolve((report = m as ServerReport));
+      if (m.type === 'error') reject(new Error(`server: ${(m as { type: string; message?: string }).message}`));
+    });
+    child.on('exit', (code) => {
+      if (report === null) reject(new Error(`server process exited with ${code}`));
     });
   });
-  server.listen({ port: 0, addresses: ['127.0.0.1'] });
-  await once(server, 'listening');
-  const port = server.address()!.port;
+  while (!messages.some((m) => m.type === 'listening')) await once(child, 'message');
+  const port = messages.find((m) => m.type === 'listening')!.port!;
 
-  const client = connect({ port, host: '127.0.0.1', localAddresses: ['127.0.0.1', '127.0.0.2'] });
+  // Two emulated ISPs in front of it.
+  const target = { address: '127.0.0.1', port };
+  const ispA = await IspEmulator.start({ name: 'ISP A', listen: { address: '127.0.0.11', port: 0 }, target, delayMs: f.delayA, rateBps: f.rateA * 1e6, seed: 1 });
+  const ispB = await IspEmulator.start({ name: 'ISP B', listen: { address: '127.0.0.12', port: 0 }, target, delayMs: f.delayB, rateBps: f.rateB * 1e6, seed: 2 });
+  const addrA = ispA.address()!;
+  const addrB = ispB.address()!;
+
+  const client = connect({ addresses: [addrA, addrB], localAddresses: ['127.0.0.1'], addressWatchInterval: 0 });
   const failed = new Promise<never>((_, reject) => client.once('error', reject));
-  // The server sends nothing, but its end of stream must be read for the socket to close (as with net).
   client.resume();
   await Promise.race([once(client, 'connect'), failed]);
-  const start = performance.now();
-  log(`mpudp demo: ${size / MiB} MiB from 127.0.0.1 + 127.0.0.2 to 127.0.0.1:${port}`);
+  const start = wallNow();
+  log(
+    `mpudp failover demo: ${f.size / MiB} MiB over ISP A (${f.rateA} Mbit/s, ${f.delayA} ms) and ISP B (${f.rateB} Mbit/s, ${f.delayB} ms)` +
+      (f.failure ? `; A fails at ${f.failAt} s for ${f.outage} s` : ''),
+  );
 
-  // Sender: random chunks with backpressure, hashed as they go.
+  // Which ISP each path goes through.
+  const ispOf = (remotePort: number): 'A' | 'B' => (remotePort === addrA.port ? 'A' : 'B');
+  const ispBytes = (): { A: number; B: number } => {
+    const out = { A: 0, B: 0 };
+    const stats = client.stats();
+    if (stats === null) return out;
+    for (const p of stats.paths) {
+      const info = client.paths.find((i) => i.id === p.id);
+      if (info !== undefined) out[ispOf(info.remotePort)] += p.dataBytesSent + p.dataBytesRetransmitted;
+    }
+    return out;
+  };
+
+  // The failure and the heal.
+  let failAt = -1;
+  let healAt = -1;
+  let healedCarrying = -1;
+  let bytesAtHeal = 0;
+  const timers: NodeJS.Timeout[] = [];
+  if (f.failure) {
+    timers.push(
+      setTimeout(() => {
+        failAt = wallNow();
+        ispA.blackhole();
+        log(`${((failAt - start) / 1000).toFixed(1).padStart(5)} s  ISP A blackholed`);
+      }, f.failAt * 1000),
+      setTimeout(() => {
+        healAt = wallNow();
+        bytesAtHeal = ispBytes().A;
+        ispA.heal();
+        log(`${((healAt - start) / 1000).toFixed(1).padStart(5)} s  ISP A healed`);
+      }, (f.failAt + f.outage) * 1000),
+    );
+  }
+
+  // Per-ISP samples for the plot; a line a second.
+  const series = { A: [] as number[], B: [] as number[] };
+  let last = ispBytes();
+  let lastAt = wallNow();
+  let tick = 0;
+  let secondBytes = { A: 0, B: 0 };
+  const sampler = setInterval(() => {
+    const now = wallNow();
+    const cur = ispBytes();
+    const dA = cur.A - last.A;
+    const dB = cur.B - last.B;
+    series.A.push(mbps(dA, now - lastAt));
+    series.B.push(mbps(dB, now - lastAt));
+    secondBytes = { A: secondBytes.A + dA, B: secondBytes.B + dB };
+    if (healAt >= 0 && healedCarrying < 0 && cur.A - bytesAtHeal >= HEAL_BYTES) healedCarrying = now;
+    last = cur;
+    lastAt = now;
+    if (++tick % (1000 / SAMPLE_MS) === 0) {
+      log(
+        `${((now - start) / 1000).toFixed(0).padStart(5)} s  ISP A ${fmt(mbps(secondBytes.A, 1000))} Mbit/s  ISP B ${fmt(mbps(secondBytes.B, 1000))} Mbit/s` +
+          `  total ${fmt(mbps(secondBytes.A + secondBytes.B, 1000))} Mbit/s  sent ${(client.bytesWritten / MiB).toFixed(0)}/${f.size / MiB} MiB`,
+      );
+      secondBytes = { A: 0, B: 0 };
+    }
+  }, SAMPLE_MS);
+
+  // The sender.
   const sentHash = createHash('sha256');
   const sending = (async () => {
     let sent = 0;
-    while (sent < size) {
-      const chunk = randomBytes(Math.min(CHUNK, size - sent));
+    while (sent < f.size) {
+      const chunk = randomBytes(Math.min(CHUNK, f.size - sent));
       sentHash.update(chunk);
       sent += chunk.length;
       if (!client.write(chunk)) await Promise.race([once(client, 'drain'), failed]);
@@ -95,86 +205,91 @@ async function main(): Promise<number> {
     client.end();
   })();
 
-  // One line per second.
-  let lastAt = start;
-  let lastReceived = 0;
-  let lastProgressAt = start;
-  const lastPathBytes = new Map<number, number>();
-  let stalled: (err: Error) => void = () => undefined;
-  const stall = new Promise<never>((_, reject) => (stalled = reject));
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    const stats = client.stats();
-    if (stats === null) return;
-    const parts = stats.paths.map((p) => {
-      const bytes = p.dataBytesSent + p.dataBytesRetransmitted;
-      const rate = mbps(bytes - (lastPathBytes.get(p.id) ?? 0), now - lastAt);
-      lastPathBytes.set(p.id, bytes);
-      const info = client.paths.find((i) => i.id === p.id);
-      return `path ${p.id} ${info?.localAddress ?? '?'} ${fmt(rate)} Mbit/s`;
-    });
-    const total = mbps(received - lastReceived, now - lastAt);
-    log(`${((now - start) / 1000).toFixed(0).padStart(4)} s  ${parts.join('  ')}  total ${fmt(total)} Mbit/s  ${(received / MiB).toFixed(0)}/${size / MiB} MiB`);
-    if (received > lastReceived) lastProgressAt = now;
-    else if (now - lastProgressAt > STALL_LIMIT) stalled(new Error(`no progress for ${STALL_LIMIT / 1000} s`));
-    lastAt = now;
-    lastReceived = received;
-  }, 1000);
-
+  let server: ServerReport;
   try {
-    await Promise.race([Promise.all([sending, receivedAll]), failed, stall]);
+    [, server] = await Promise.race([Promise.all([sending, reported]), failed]);
   } finally {
-    clearInterval(ticker);
+    clearInterval(sampler);
+    for (const t of timers) clearTimeout(t);
   }
-  const durationMs = performance.now() - start;
-  const sent = sentHash.digest('hex');
-  const got = receivedHash.digest('hex');
+  const end = wallNow();
+  const durationMs = end - start;
   const stats = client.stats()!;
+  const sha256Sent = sentHash.digest('hex');
+
+  // Delivery time lost: the 2 s after the failure, bytes received against ISP B's rate.
+  let deliveryLostMs: number | null = null;
+  if (failAt >= 0) {
+    const from = Math.floor((failAt - server.binStart) / BIN_MS);
+    const bins = server.bins.slice(from, from + LOSS_WINDOW_MS / BIN_MS);
+    const bytes = bins.reduce((a, b) => a + b, 0);
+    const windowMs = Math.min(LOSS_WINDOW_MS, Math.max(0, end - failAt));
+    deliveryLostMs = Math.max(0, windowMs - (bytes * 8) / (f.rateB * 1e6) * 1000);
+  }
+  const healMs = healedCarrying >= 0 ? healedCarrying - healAt : null;
   const firstSent = stats.paths.reduce((s, p) => s + p.dataBytesSent, 0);
-  const paths: PathSummary[] = stats.paths.map((p) => {
+  const paths = stats.paths.map((p) => {
     const info = client.paths.find((i) => i.id === p.id);
     return {
       id: p.id,
-      local: `${info?.localAddress}:${info?.localPort}`,
-      remote: `${info?.remoteAddress}:${info?.remotePort}`,
+      isp: info === undefined ? '?' : ispOf(info.remotePort),
       state: p.state,
-      dataBytesSent: p.dataBytesSent,
-      dataBytesRetransmitted: p.dataBytesRetransmitted,
       share: firstSent > 0 ? p.dataBytesSent / firstSent : 0,
+      dataBytesRetransmitted: p.dataBytesRetransmitted,
       packetsLost: p.packetsLost,
       smoothedRttMs: p.smoothedRtt,
     };
   });
   const summary = {
     bytesSent: client.bytesWritten,
-    bytesReceived: received,
-    sha256Sent: sent,
-    sha256Received: got,
-    match: sent === got && received === size,
+    bytesReceived: server.bytes,
+    sha256Sent,
+    sha256Received: server.sha256,
+    match: sha256Sent === server.sha256 && server.bytes === f.size,
     durationMs: Math.round(durationMs),
-    goodputMbps: Number(mbps(received, durationMs).toFixed(1)),
+    goodputMbps: Number(mbps(server.bytes, durationMs).toFixed(1)),
+    deliveryLostMs: deliveryLostMs === null ? null : Math.round(deliveryLostMs),
+    healMs: healMs === null ? null : Math.round(healMs),
     paths,
+    svg: f.svg,
   };
 
-  await Promise.all([once(client, 'close'), serverSocket === null ? undefined : once(serverSocket, 'close')]).catch(() => undefined);
-  await new Promise((resolve) => server.close(resolve));
+  mkdirSync(dirname(f.svg), { recursive: true });
+  const markers = [];
+  if (failAt >= 0) markers.push({ atS: (failAt - start) / 1000, label: 'A fails', color: '#c62828' });
+  if (healAt >= 0) markers.push({ atS: (healAt - start) / 1000, label: 'A heals', color: '#2e7d32' });
+  writeFileSync(
+    f.svg,
+    throughputSvg(`mpudp: ${f.size / MiB} MiB over two ISPs (goodput ${summary.goodputMbps} Mbit/s)`, SAMPLE_MS / 1000, [
+      { name: `ISP A (${f.rateA} Mbit/s)`, color: '#1565c0', values: series.A },
+      { name: `ISP B (${f.rateB} Mbit/s)`, color: '#ef6c00', values: series.B },
+    ], markers),
+  );
 
-  if (json) {
+  await Promise.race([once(client, 'close'), new Promise((r) => setTimeout(r, 2000))]);
+  ispA.close();
+  ispB.close();
+  child.kill();
+
+  if (f.json) {
     console.log(JSON.stringify(summary, null, 2));
   } else {
     console.log('');
     console.log(`bytes        sent ${summary.bytesSent}, received ${summary.bytesReceived}`);
-    console.log(`sha256 sent     ${sent}`);
-    console.log(`sha256 received ${got}`);
+    console.log(`sha256       ${sha256Sent} sent`);
+    console.log(`             ${server.sha256} received`);
     console.log(`match        ${summary.match ? 'yes' : 'NO'}`);
     for (const p of paths) {
       console.log(
-        `path ${p.id}       ${p.local} -> ${p.remote}  ${(p.share * 100).toFixed(1)}% of bytes` +
-          `  (${p.dataBytesRetransmitted} re-sent, ${p.packetsLost} packets lost, srtt ${p.smoothedRttMs.toFixed(2)} ms, ${p.state})`,
+        `path ${p.id}       ISP ${p.isp}  ${(p.share * 100).toFixed(1)}% of bytes` +
+          `  (${p.dataBytesRetransmitted} re-sent, ${p.packetsLost} packets lost, srtt ${p.smoothedRttMs.toFixed(1)} ms, ${p.state})`,
       );
     }
     console.log(`duration     ${(durationMs / 1000).toFixed(2)} s`);
-    console.log(`goodput      ${summary.goodputMbps} Mbit/s`);
+    console.log(`goodput      ${summary.goodputMbps} Mbit/s (ISPs sum to ${f.rateA + f.rateB} Mbit/s)`);
+    if (deliveryLostMs !== null) console.log(`failover     delivery time lost in the ${LOSS_WINDOW_MS / 1000} s after ISP A failed: ${summary.deliveryLostMs} ms`);
+    if (f.failure) console.log(`healed       ${healMs === null ? 'ISP A did not carry data again before the end' : `ISP A carried data again ${summary.healMs} ms after it healed`}`);
+    console.log(`plot         ${f.svg}`);
   }
   return summary.match ? 0 : 1;
 }
