@@ -23,6 +23,7 @@ import type { ConnectionStats } from '../core/stats.js';
 import type { ConnectionEvent, PathInfo } from '../core/types.js';
 import type { EndpointHandler, UdpEndpoint } from '../io/udp-endpoint.js';
 import { familyOf } from '../io/interfaces.js';
+import { validateBoolean, validateIpAddress } from './validate.js';
 import { MpudpError, type MpudpErrorCode } from './errors.js';
 
 type ClosedEvent = Extract<ConnectionEvent, { type: 'closed' }>;
@@ -371,6 +372,21 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   /** Every path of the connection, in any state (empty before the connection exists). */
   get paths(): PathInfo[] {
     return this.connection?.paths() ?? [];
+  }
+
+  /**
+   * Makes the paths from one of this socket's local addresses backups (they
+   * carry data only while no active path works) or active again; the peer is
+   * told. Returns false before the connection exists or after it closed.
+   */
+  setBackup(localAddress: string, backup = true): boolean {
+    validateIpAddress(localAddress, 'localAddress');
+    validateBoolean(backup, 'backup');
+    const connection = this.connection;
+    if (connection === null || connection.isClosed) return false;
+    connection.setLocalBackup(localAddress, backup);
+    this.endpoint?.touch(connection);
+    return true;
   }
 
   /** The core's counters and this socket's, or null before the connection exists. */
