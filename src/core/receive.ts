@@ -224,6 +224,7 @@ function handleShort(
   }
   path.counters.packetsReceived++;
   path.counters.bytesReceived += size;
+  if (ackEliciting) path.noteArrival(now);
   conn.counters.packetsReceived++;
   conn.counters.bytesReceived += size;
   path.lastReceivedAt = now;
