@@ -16,3 +16,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# mpudp asks for 4 MiB socket buffers; a fresh kernel caps them at ~208 KiB,
+# which drops datagrams in bursts on loopback. Raise the caps (never lower).
+for key in net.core.rmem_max net.core.wmem_max; do
+  cur=$(sysctl -n "$key" 2>/dev/null || echo 0)
+  if [ "$cur" -lt 4194304 ]; then sysctl -qw "$key=4194304" || true; fi
+done

@@ -485,6 +485,9 @@ function onPathResponse(
     path.validated = true;
     path.rtt.update(Math.max(now - path.challengeSentAt, 0.01), 0, 0);
     path.setState('active', now);
+    // One quick probe: a second RTT sample right away, so a slow first
+    // exchange does not keep the scheduler off this path for long.
+    path.probesPending = 1;
     conn.onPathValidated(path);
     conn.emit({ type: 'path-up', path: path.info() });
   } else if (path.state === 'failed' || path.state === 'suspect') {

@@ -10,7 +10,7 @@ import { MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../
 import type { Connection } from './connection.js';
 import { joinMac, responseMac } from './crypto/macs.js';
 import { handshakeMac } from './handshake.js';
-import { FAILED_PROBE_MAX, type PacketMeta, type PathState } from './path/path-state.js';
+import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PacketMeta, type PathState } from './path/path-state.js';
 import type { SchedulerPath } from './sched/scheduler.js';
 import { countDrop } from './stats.js';
 import type { Transmit } from './types.js';
@@ -373,7 +373,7 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   let inFlight = true;
   if (reason === 'failed-probe') {
     path.nextProbeAt = now + path.probeInterval;
-    path.probeInterval = Math.min(path.probeInterval * 2, FAILED_PROBE_MAX);
+    path.probeInterval = Math.min(path.probeInterval * 2, path.validated ? FAILED_PROBE_MAX : UNVALIDATED_PROBE_MAX);
     // Probes of a failed path do not count against its (reset) window.
     inFlight = false;
     // A path that never validated tries its JOIN and challenge again.
@@ -413,7 +413,10 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
     if (p.state === 'suspect' && anyActive) continue;
     view.push({
       id: p.id,
-      smoothedRtt: p.rtt.smoothed,
+      // A path that carried no data since its RTT was last high (validated
+      // through a slow first exchange, or idle) learns its real RTT only from
+      // probes: its latest sample is the better guide until data flows.
+      smoothedRtt: p.rtt.hasSample ? Math.min(p.rtt.smoothed, p.rtt.latest) : p.rtt.smoothed,
       rttVar: p.rtt.rttvar,
       congestionWindow: p.cc.window,
       bytesInFlight: p.sent.bytesInFlight,

@@ -83,6 +83,34 @@ function collect(socket: Socket, n: number, ms: number): Promise<{ data: Buffer;
   });
 }
 
+/**
+ * Collects until `n` datagrams arrived or none arrived for `quietMs` (a
+ * loaded machine may drop some before the relay); rejects after `ms`.
+ */
+function collectUntilQuiet(socket: Socket, n: number, quietMs: number, ms: number): Promise<{ data: Buffer; at: number }[]> {
+  const got: { data: Buffer; at: number }[] = [];
+  return new Promise((resolve, reject) => {
+    let quiet: NodeJS.Timeout | null = null;
+    const finish = (): void => {
+      clearTimeout(timer);
+      if (quiet !== null) clearTimeout(quiet);
+      socket.off('message', onMessage);
+      resolve(got);
+    };
+    const onMessage = (data: Buffer): void => {
+      got.push({ data, at: performance.now() });
+      if (got.length >= n) return finish();
+      if (quiet !== null) clearTimeout(quiet);
+      quiet = setTimeout(finish, quietMs);
+    };
+    const timer = setTimeout(() => {
+      socket.off('message', onMessage);
+      reject(new Error(`timed out after ${ms} ms: ${got.length} of ${n} datagrams arrived`));
+    }, ms);
+    socket.on('message', onMessage);
+  });
+}
+
 /** Polls `cond` every 5 ms until it holds; rejects after `ms` naming `what`. */
 async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = performance.now() + ms;
@@ -295,12 +323,16 @@ describe('IspEmulator over loopback', () => {
     const client = await udp();
     const n = 1000;
     const size = 1000;
-    const r = collect(sink, n, 10_000);
+    const r = collectUntilQuiet(sink, n, 1000, 12_000);
     await sendMany(client, port, n, size);
     const got = await r;
-    // Arrivals from the first to the last: n−1 datagrams serialized after the first.
-    const seconds = (got[n - 1]!.at - got[0]!.at) / 1000;
-    const measured = ((n - 1) * (size + 28) * 8) / seconds;
+    // A loaded machine may drop a few before the relay; the relay's pace is
+    // what is measured, over what did arrive.
+    expect(got.length, `${got.length} of ${n} arrived`).toBeGreaterThan(n / 2);
+    const m = got.length;
+    // Arrivals from the first to the last: m−1 datagrams serialized after the first.
+    const seconds = (got[m - 1]!.at - got[0]!.at) / 1000;
+    const measured = ((m - 1) * (size + 28) * 8) / seconds;
     expect(measured / rateBps, `measured ${(measured / 1e6).toFixed(2)} Mbit/s`).toBeGreaterThan(0.9);
     expect(measured / rateBps).toBeLessThan(1.1);
     expect(isp.stats().forward.dropped.queue).toBe(0);

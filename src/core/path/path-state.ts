@@ -42,6 +42,11 @@ export const FAILED_PROBE_MIN = 50;
  * (TCP's exponential back-off is what makes kernel MP-TCP slow here).
  */
 export const FAILED_PROBE_MAX = 300;
+/**
+ * The cap for a path that never validated (an address pair with no route
+ * between them, say): it is retried, but with less urgency.
+ */
+export const UNVALIDATED_PROBE_MAX = 2000;
 /** Period over which the arrival rate is sampled for ACK thinning (ms). */
 export const ACK_SAMPLE_MS = 5;
 /** Most ack-eliciting packets acknowledged by one ACK. */
