@@ -6,10 +6,14 @@
  * of its own.
  *
  * This file holds the state and orchestrates; the work lives in siblings:
- * `handshake.ts` (keys), `receive.ts` (incoming packets and frames),
- * `send.ts` (packet building), `recovery.ts` (ACKs, loss, PTO, path
- * failure), `timers.ts` (deadlines), `pm/path-manager.ts` (which paths to
- * open) and `sched/` (which path carries data).
+ * `handshake.ts` (keys), `receive.ts` (Short packets and their frames),
+ * `receive-handshake.ts` (Initial, Handshake, Retry), `migration.ts`
+ * (address changes of a known path), `send.ts` (what goes next, per-path
+ * control), `send-handshake.ts`, `send-data.ts` (data, redundancy,
+ * reinjection, pacing), `packet-writer.ts` (building packets),
+ * `recovery.ts` (ACKs, loss, PTO, path failure), `timers.ts` (deadlines),
+ * `pm/path-manager.ts` (which paths, which addresses) and `sched/` (which
+ * path carries data).
  */
 import { Assembler } from './data/assembler.js';
 import { ReceiveWindow, SendWindow } from './data/flow-control.js';
@@ -511,6 +515,11 @@ export class Connection {
     }
     return Number.isFinite(best) ? best : 1000;
   }
+}
+
+/** The other end's role (MACs name the sender's role). */
+export function peerRole(conn: Connection): Role {
+  return conn.role === 'client' ? 'server' : 'client';
 }
 
 /** Two socket addresses are the same address and port. */

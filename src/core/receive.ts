@@ -9,18 +9,17 @@ import { WireError } from '../wire/errors.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { AssemblerError } from './data/assembler.js';
 import type { Connection } from './connection.js';
-import { sameAddress } from './connection.js';
+import { peerRole, sameAddress } from './connection.js';
 import { joinMac, macEqual, responseMac, addAddressMac, removeAddressMac } from './crypto/macs.js';
 import { CloseCode, TransportError, closeCodeForPeer } from './errors.js';
-import { verifyFinished, type HelloFrame } from './handshake.js';
+import { findFrame, handleHandshake, handleInitial, handleRetry } from './receive-handshake.js';
+import { MAX_PENDING_RESPONSES, onOtherAddress } from './migration.js';
 import type { PathState } from './path/path-state.js';
 import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
 
-/** Most challenges from the peer we queue answers for, per path. */
-const MAX_PENDING_RESPONSES = 4;
 
 export function handleDatagram(
   conn: Connection,
@@ -64,124 +63,6 @@ export function handleDatagram(
     default:
       handleShort(conn, header, frames, local, remote, data.length, now);
   }
-}
-
-/** Decoded byte fields are views into the datagram: keep copies of what outlives it. */
-function copyHello(hello: HelloFrame): HelloFrame {
-  return {
-    ...hello,
-    cid: hello.cid.slice(),
-    publicKey: hello.publicKey.slice(),
-    nonce: hello.nonce.slice(),
-    cookie: hello.cookie.slice(),
-    params: { ...hello.params },
-  };
-}
-
-function findFrame<T extends Frame['type']>(frames: Frame[], type: T): Extract<Frame, { type: T }> | undefined {
-  return frames.find((f) => f.type === type) as Extract<Frame, { type: T }> | undefined;
-}
-
-/** Server: the client's first flight. Creates path 0 and answers with HELLO + FINISHED. */
-function handleInitial(
-  conn: Connection,
-  frames: Frame[],
-  local: SocketAddress,
-  remote: SocketAddress,
-  size: number,
-  now: number,
-): void {
-  if (conn.role !== 'server') {
-    countDrop(conn.drops, 'unexpected-initial');
-    return;
-  }
-  const hello = findFrame(frames, 'hello');
-  if (hello === undefined) {
-    countDrop(conn.drops, 'initial-without-hello');
-    return;
-  }
-  if (conn.peerHello !== null) {
-    // A retransmitted Initial: our Handshake packet was lost. Answer again
-    // on path 0 if it came the same way (anti-amplification still holds).
-    const path0 = conn.pathsById.get(0);
-    if (path0 !== undefined && sameAddress(path0.remote, remote) && sameAddress(path0.local, local)) {
-      path0.unvalidatedBytesReceived += size;
-      conn.handshakeResponsePending = true;
-    } else {
-      countDrop(conn.drops, 'initial-duplicate');
-    }
-    return;
-  }
-  const keys = conn.handshake.derive(hello, false);
-  if (keys === null) {
-    countDrop(conn.drops, 'bad-key');
-    return;
-  }
-  conn.peerHello = copyHello(hello);
-  conn.keys = keys;
-  conn.remoteCid = hello.cid.slice();
-  conn.sendWindow.update(hello.params.initialMaxData);
-  const path0 = conn.newPath(0, local, remote, now);
-  path0.amplificationLimited = true;
-  path0.unvalidatedBytesReceived = size;
-  path0.setState('active', now);
-  conn.addPath(path0);
-  conn.handshakeResponsePending = true;
-  conn.state = 'established';
-  conn.lastActivity = now;
-  conn.emit({ type: 'connected' });
-}
-
-/** Client: the server's HELLO + FINISHED. The path it came on becomes path 0. */
-function handleHandshake(conn: Connection, frames: Frame[], local: SocketAddress, remote: SocketAddress, now: number): void {
-  if (conn.role !== 'client' || conn.state !== 'handshake') {
-    countDrop(conn.drops, conn.role === 'client' ? 'handshake-duplicate' : 'unexpected-handshake');
-    return;
-  }
-  const hello = findFrame(frames, 'hello');
-  const finished = findFrame(frames, 'finished');
-  if (hello === undefined || finished === undefined) {
-    countDrop(conn.drops, 'handshake-incomplete');
-    return;
-  }
-  const keys = conn.handshake.derive(hello, true);
-  const ourHello: HelloFrame = { ...conn.handshake.hello, cookie: conn.cookie };
-  if (keys === null || !verifyFinished(keys, ourHello, hello, finished.mac)) {
-    countDrop(conn.drops, 'bad-finished');
-    return;
-  }
-  conn.peerHello = copyHello(hello);
-  conn.keys = keys;
-  conn.remoteCid = hello.cid.slice();
-  conn.sendWindow.update(hello.params.initialMaxData);
-  const path0 = conn.newPath(0, local, remote, now);
-  path0.validated = true;
-  path0.setState('active', now);
-  // The handshake's round trip is path 0's first RTT sample.
-  path0.rtt.update(Math.max(now - conn.initialSentAt, 0.01), 0, 0);
-  path0.ackImmediately = true;
-  conn.addPath(path0);
-  conn.onPathValidated(path0);
-  conn.state = 'established';
-  conn.initialQueue = [];
-  conn.initialNextAt = Infinity;
-  conn.lastActivity = now;
-  conn.emit({ type: 'connected' });
-  conn.emit({ type: 'path-up', path: path0.info() });
-  // Confirm the handshake to the server at once (it validates path 0).
-  path0.probesPending = 1;
-  openMeshPaths(conn, now);
-}
-
-/** Client: a stateless retry; repeat the Initial with the cookie. */
-function handleRetry(conn: Connection, frames: Frame[]): void {
-  const retry = findFrame(frames, 'retry');
-  if (conn.role !== 'client' || conn.state !== 'handshake' || retry === undefined || conn.cookie.length > 0) {
-    countDrop(conn.drops, 'unexpected-retry');
-    return;
-  }
-  conn.cookie = retry.cookie;
-  conn.initialQueue = [...conn.firstContact];
 }
 
 function isAckEliciting(frames: Frame[]): boolean {
@@ -283,72 +164,6 @@ function acceptJoin(
   return path;
 }
 
-/** Most probe rounds for one candidate address pair. */
-const MIGRATION_ATTEMPTS = 5;
-
-/**
- * A packet for a known path from another address pair: NAT rebinding, the
- * peer moving the path, or a forgery. Nothing in it counts but path
- * validation frames; the new pair is challenged, and the path moves there
- * only when a MACed PATH_RESPONSE comes back from it.
- */
-function onOtherAddress(
-  conn: Connection,
-  path: PathState,
-  frames: Frame[],
-  local: SocketAddress,
-  remote: SocketAddress,
-  size: number,
-  now: number,
-): void {
-  let m = path.migration;
-  if (m === null || !sameAddress(m.local, local) || !sameAddress(m.remote, remote)) {
-    if (m !== null && m.attempts < MIGRATION_ATTEMPTS && now < m.sentAt + 1000) {
-      // One candidate at a time: a flood of spoofed addresses cannot churn it.
-      countDrop(conn.drops, 'address-mismatch');
-      return;
-    }
-    m = { local: { ...local }, remote: { ...remote }, challenge: conn.random(8), sentAt: -Infinity, attempts: 0, responses: [], bytesReceived: 0, bytesSent: 0 };
-    path.migration = m;
-  }
-  m.bytesReceived += size;
-  let counted = false;
-  for (const f of frames) {
-    if (f.type === 'path_challenge' && f.pathId === path.id) {
-      if (m.responses.length < MAX_PENDING_RESPONSES) m.responses.push(f.data.slice());
-    } else if (f.type === 'path_response' && f.pathId === path.id) {
-      if (!macEqual(f.data, m.challenge)) continue;
-      if (!macEqual(responseMac(conn.keys!.authKey, peerRole(conn), path.id, f.data), f.mac)) {
-        countDrop(conn.drops, 'bad-response-mac');
-        continue;
-      }
-      completeMigration(conn, path, m, now);
-      return;
-    } else if (f.type !== 'padding' && !counted) {
-      counted = true;
-      countDrop(conn.drops, 'address-mismatch');
-    }
-  }
-}
-
-/** The new address pair answered our challenge with the keys: the path moves there. */
-function completeMigration(conn: Connection, path: PathState, m: NonNullable<PathState['migration']>, now: number): void {
-  const addressChanged = m.remote.address !== path.remote.address || m.local.address !== path.local.address;
-  path.local = m.local;
-  path.remote = m.remote;
-  path.migration = null;
-  conn.counters.migrations++;
-  // RFC 9000 §9.4: a new address means a new network path; only a port
-  // change (NAT rebinding) keeps the congestion state.
-  if (addressChanged) {
-    path.cc.reset();
-    path.rtt.reset();
-  }
-  path.lastReceivedAt = now;
-  if (path.state === 'failed' || path.state === 'suspect') recoverPath(conn, path, now);
-  conn.emit({ type: 'path-up', path: path.info() });
-}
-
 function handleFrame(conn: Connection, path: PathState, frame: Frame, now: number): void {
   switch (frame.type) {
     case 'padding':
@@ -424,10 +239,6 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
       countDrop(conn.drops, 'handshake-frame-in-short');
       return;
   }
-}
-
-function peerRole(conn: Connection): 'client' | 'server' {
-  return conn.role === 'client' ? 'server' : 'client';
 }
 
 function onData(conn: Connection, path: PathState, frame: Extract<Frame, { type: 'data' }>): void {

@@ -6,7 +6,9 @@
 import type { Connection } from './connection.js';
 import { CloseCode } from './errors.js';
 import { onLost, onPto, failPath } from './recovery.js';
-import { ackRoute, challengeDue, migrationDue, pacingDeadline } from './send.js';
+import { ackRoute, challengeDue } from './packet-writer.js';
+import { migrationDue } from './send.js';
+import { pacingDeadline } from './send-data.js';
 import { VALIDATION_ATTEMPTS } from './path/path-state.js';
 
 export function pollTimeout(conn: Connection): number | null {

@@ -1,0 +1,201 @@
+/**
+ * The packet builder: a Short packet on one path, filled in priority order
+ * with ACK frames (its own path's and those routed to it), DATA_ACK, path
+ * validation frames, queued control frames and one DATA frame, then sealed:
+ * counted, tracked for loss detection and paced.
+ */
+import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
+import { encodeHeader } from '../wire/header.js';
+import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
+import type { Connection } from './connection.js';
+import { joinMac, responseMac } from './crypto/macs.js';
+import type { PacketMeta, PathState } from './path/path-state.js';
+import type { Transmit } from './types.js';
+
+/** Room kept for a DATA frame header (type, 8-byte offset, 2-byte length). */
+const DATA_HEADER_RESERVE = 11;
+
+
+/** A packet being built on one path. */
+export class PacketWriter {
+  readonly buf: Uint8Array;
+  pos: number;
+  readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false };
+  ackEliciting = false;
+  /** Where the frames start. */
+  readonly headerEnd: number;
+
+  constructor(
+    conn: Connection,
+    readonly path: PathState,
+    readonly limit: number,
+  ) {
+    this.buf = new Uint8Array(limit);
+    const header: PacketHeader = {
+      type: PacketType.Short,
+      dcid: conn.remoteCid,
+      pathId: path.id,
+      packetNumber: path.nextPacketNumber,
+    };
+    this.pos = encodeHeader(header, this.buf, 0);
+    this.headerEnd = this.pos;
+  }
+
+  get room(): number {
+    return this.limit - this.pos;
+  }
+
+  /** Writes `frame` if it fits; returns whether it did. */
+  add(frame: Frame, ackEliciting: boolean): boolean {
+    const len = frameLength(frame);
+    if (len > this.room) return false;
+    this.pos = encodeFrame(frame, this.buf, this.pos);
+    if (ackEliciting) this.ackEliciting = true;
+    return true;
+  }
+
+  get isEmpty(): boolean {
+    return this.pos === this.headerEnd;
+  }
+}
+
+/** Largest packet `path` may send now (amplification limit before validation). */
+export function packetLimit(conn: Connection, path: PathState): number {
+  return Math.min(conn.options.maxDatagramSize, path.amplificationRoom);
+}
+
+/** ACK frames: for `path` itself, and for paths whose own reverse direction is not usable. */
+export function addAcks(conn: Connection, w: PacketWriter, now: number, force: boolean): void {
+  for (const p of conn.pathList) {
+    if (!p.received.hasUnacked) continue;
+    const route = ackRoute(conn, p);
+    if (route !== w.path) continue;
+    if (!force && p !== w.path && !p.received.ackNeeded(now)) continue;
+    const frame: Frame = { type: 'ack', pathId: p.id, ackDelay: p.received.ackDelayMicros(now), ranges: p.received.ranges() };
+    if (w.add(frame, false)) {
+      p.received.onAckSent(now);
+      p.ackImmediately = false;
+    }
+  }
+}
+
+/**
+ * Which path carries the ACKs of `path`: the path itself while it works,
+ * else the live path with the lowest RTT ("ACK frames may travel on any
+ * path": the reverse direction of a path may be the broken one).
+ */
+export function ackRoute(conn: Connection, path: PathState): PathState | null {
+  if (path.state === 'active' || path.state === 'validating') return path;
+  let best: PathState | null = null;
+  for (const p of conn.pathList) {
+    if (p.state !== 'active' || !p.validated) continue;
+    if (best === null || p.rtt.smoothed < best.rtt.smoothed) best = p;
+  }
+  return best ?? (path.state === 'suspect' ? path : null);
+}
+
+/** DATA_ACK: the data-level cumulative ACK and our receive window. */
+export function addDataAck(conn: Connection, w: PacketWriter): void {
+  const cumulative = conn.assembler.contiguousEnd;
+  if (!conn.windowUpdatePending && cumulative === conn.lastDataAckSent) return;
+  const frame: Frame = { type: 'data_ack', cumulative, maxData: conn.receiveWindow.maxData };
+  const update = conn.windowUpdatePending;
+  // A window update must arrive, so it makes the packet ack-eliciting and is re-sent if lost.
+  if (w.add(frame, update)) {
+    conn.lastDataAckSent = cumulative;
+    if (update) {
+      conn.windowUpdatePending = false;
+      conn.receiveWindow.markAdvertised();
+      w.meta.windowUpdate = true;
+    }
+  }
+}
+
+/** Path-validation frames for `path`: answers to the peer's challenges, our JOIN and challenge. */
+export function addValidation(conn: Connection, w: PacketWriter, now: number): void {
+  const path = w.path;
+  const keys = conn.keys!;
+  while (path.pendingResponses.length > 0) {
+    const data = path.pendingResponses[0]!;
+    const frame: Frame = { type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) };
+    if (!w.add(frame, true)) return;
+    path.pendingResponses.shift();
+  }
+  if (path.challenge !== null && now >= challengeDue(path)) {
+    if (path.joinNonce !== null) {
+      const join: Frame = { type: 'path_join', pathId: path.id, nonce: path.joinNonce, mac: joinMac(keys.authKey, conn.role, path.id, path.joinNonce) };
+      if (!w.add(join, true)) return;
+    }
+    if (w.add({ type: 'path_challenge', pathId: path.id, data: path.challenge }, true)) {
+      path.challengeSentAt = now;
+      path.challengeAttempts++;
+    }
+  }
+}
+
+/** When the challenge on `path` is due (again). */
+export function challengeDue(path: PathState): number {
+  if (path.challengeAttempts === 0) return -Infinity;
+  const interval = Math.min(Math.max(3 * path.rtt.smoothed, 100) * 2 ** (path.challengeAttempts - 1), 2000);
+  return path.challengeSentAt + interval;
+}
+
+/** Retransmittable control frames (path status, address adverts, abandon). */
+export function addPendingControl(conn: Connection, w: PacketWriter): void {
+  while (conn.pendingControl.length > 0) {
+    const frame = conn.pendingControl[0]!;
+    if (!w.add(frame, true)) return;
+    conn.pendingControl.shift();
+    (w.meta.control ??= []).push(frame);
+  }
+}
+
+/** Adds one DATA frame from the send buffer, if anything is sendable and fits. */
+export function addData(conn: Connection, w: PacketWriter, isNewDataAllowed: boolean): void {
+  const room = w.room - DATA_HEADER_RESERVE;
+  if (room <= 0) return;
+  const sendOffsetBefore = conn.sendBuffer.sendOffset;
+  const maxData = isNewDataAllowed ? conn.sendWindow.maxData : sendOffsetBefore;
+  const seg = conn.sendBuffer.nextSegment(room, maxData);
+  if (seg === null) return;
+  const { offset, length, fin } = seg;
+  const isRetransmit = offset < sendOffsetBefore;
+  if (dataFrameHeaderLength(offset, length) + length > w.room) throw new Error('data frame does not fit');
+  w.pos = writeDataFrameHeader(w.buf, w.pos, offset, length, fin);
+  conn.sendBuffer.copyTo(offset, length, w.buf, w.pos);
+  w.pos += length;
+  w.meta.dataOffset = offset;
+  w.meta.dataLength = length;
+  w.meta.dataFin = fin;
+  w.ackEliciting = true;
+  if (isRetransmit) w.path.counters.dataBytesRetransmitted += length;
+  else w.path.counters.dataBytesSent += length;
+}
+
+/** Seals the packet: counts it, tracks it for loss detection, paces it. */
+export function finish(conn: Connection, w: PacketWriter, now: number, inFlight: boolean): Transmit {
+  const path = w.path;
+  const size = w.pos;
+  const pn = path.nextPacketNumber++;
+  if (w.ackEliciting) {
+    path.sent.onSent(pn, now, size, true, inFlight, w.meta);
+    path.lastAckElicitingSentAt = now;
+    if (inFlight) {
+      path.cc.onPacketSent(size, now);
+      path.pacer.onSent(now, size);
+    }
+  }
+  if (!path.validated) path.unvalidatedBytesSent += size;
+  countSent(conn, path, size);
+  return { data: w.buf.subarray(0, size), local: path.local, remote: path.remote };
+}
+
+export function countSent(conn: Connection, path: PathState | null, size: number): void {
+  conn.counters.packetsSent++;
+  conn.counters.bytesSent += size;
+  if (path !== null) {
+    path.counters.packetsSent++;
+    path.counters.bytesSent += size;
+  }
+}
+

@@ -1,0 +1,201 @@
+/**
+ * Stream data: the scheduler's view of the paths, the data packet, redundant
+ * copies, opportunistic reinjection and pacing deadlines.
+ */
+import { dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
+import type { Connection } from './connection.js';
+import { PacketWriter, addAcks, addData, addDataAck, addPendingControl, finish, packetLimit } from './packet-writer.js';
+import type { PathState } from './path/path-state.js';
+import type { SchedulerPath } from './sched/scheduler.js';
+import type { Transmit } from './types.js';
+
+
+/** The paths that may carry data now, as the scheduler sees them. */
+function schedulerView(conn: Connection, now: number, size: number): SchedulerPath[] {
+  const view: SchedulerPath[] = [];
+  let anyActive = false;
+  for (const p of conn.pathList) if (p.state === 'active' && p.validated) anyActive = true;
+  for (const p of conn.pathList) {
+    if (!p.carriesData) continue;
+    // Suspect paths carry data only when nothing better is left.
+    if (p.state === 'suspect' && anyActive) continue;
+    view.push({
+      id: p.id,
+      // A path that carried no data since its RTT was last high (validated
+      // through a slow first exchange, or idle) learns its real RTT only from
+      // probes: its latest sample is the better guide until data flows.
+      smoothedRtt: p.rtt.hasSample ? Math.min(p.rtt.smoothed, p.rtt.latest) : p.rtt.smoothed,
+      rttVar: p.rtt.rttvar,
+      congestionWindow: p.cc.window,
+      bytesInFlight: p.sent.bytesInFlight,
+      windowRoom: p.windowRoom,
+      backup: p.backup,
+      ready: p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold) === 0,
+    });
+  }
+  return view;
+}
+
+/** Is anything waiting that a data packet would carry? */
+export function hasDataToSend(conn: Connection): boolean {
+  return (
+    conn.sendBuffer.hasPending(conn.sendWindow.maxData) ||
+    conn.pendingControl.length > 0 ||
+    conn.windowUpdatePending ||
+    hasRedundantCopies(conn)
+  );
+}
+
+function hasRedundantCopies(conn: Connection): boolean {
+  for (const q of conn.redundantQueue.values()) if (q.length > 0) return true;
+  return false;
+}
+
+export function sendData(conn: Connection, now: number): Transmit | null {
+  const size = conn.options.maxDatagramSize;
+  // Redundant copies go out when no first copy is waiting: a copy must not
+  // take the window a first copy needs.
+  if (conn.scheduler.redundant === true && !conn.sendBuffer.hasPending(conn.sendWindow.maxData)) {
+    const copy = sendRedundantCopy(conn, now, size);
+    if (copy !== null) return copy;
+  }
+  if (!hasDataToSend(conn)) return null;
+  noteWindowBlocking(conn, now);
+  const view = schedulerView(conn, now, size);
+  if (view.length === 0) return null;
+  const sendBuffer = conn.sendBuffer;
+  const ctx = {
+    packetSize: size,
+    unsentBytes: sendBuffer.unsentBytes,
+    sendWindowRoom: Math.max(0, conn.sendWindow.maxData - sendBuffer.sendOffset),
+    sendWindowSize: Math.max(0, conn.sendWindow.maxData - sendBuffer.ackedBelow),
+  };
+  const id = conn.scheduler.choose(view, ctx);
+  if (id === null) return null;
+  const path = conn.pathsById.get(id);
+  if (path === undefined || !path.carriesData) return null;
+  opportunisticReinjection(conn, path, now);
+  const w = new PacketWriter(conn, path, packetLimit(conn, path));
+  addAcks(conn, w, now, true);
+  addDataAck(conn, w);
+  addPendingControl(conn, w);
+  const newDataFrom = sendBuffer.sendOffset;
+  addData(conn, w, true);
+  if (conn.scheduler.redundant === true && w.meta.dataOffset >= newDataFrom && w.meta.dataOffset >= 0) {
+    queueRedundantCopies(conn, path, w.meta.dataOffset, w.meta.dataLength, w.meta.dataFin);
+  }
+  if (!w.ackEliciting && w.isEmpty) return null;
+  return finish(conn, w, now, true);
+}
+
+/** Most copies queued per path before the oldest are dropped (a slow path must not hoard). */
+const MAX_REDUNDANT_QUEUE = 512;
+
+/** Redundant: the new segment just sent on `path` is queued for every other live path. */
+function queueRedundantCopies(conn: Connection, path: PathState, offset: number, length: number, fin: boolean): void {
+  for (const other of conn.pathList) {
+    if (other === path || !other.carriesData || other.state !== 'active') continue;
+    let q = conn.redundantQueue.get(other.id);
+    if (q === undefined) conn.redundantQueue.set(other.id, (q = []));
+    q.push({ offset, length, fin });
+    if (q.length > MAX_REDUNDANT_QUEUE) q.shift();
+  }
+}
+
+/** Redundant: a queued copy on a path that can take a packet now. */
+function sendRedundantCopy(conn: Connection, now: number, size: number): Transmit | null {
+  for (const [pathId, q] of conn.redundantQueue) {
+    const path = conn.pathsById.get(pathId);
+    if (path === undefined || !path.carriesData) {
+      conn.redundantQueue.delete(pathId);
+      continue;
+    }
+    while (q.length > 0 && conn.sendBuffer.isAcked(q[0]!.offset, q[0]!.length) && !q[0]!.fin) q.shift();
+    if (q.length === 0) continue;
+    if (path.windowRoom < size) continue;
+    if (path.pacer.delay(now, size, path.cc.window, path.rtt.smoothed) !== 0) continue;
+    const seg = q.shift()!;
+    if (seg.offset < conn.sendBuffer.ackedBelow) continue;
+    const w = new PacketWriter(conn, path, packetLimit(conn, path));
+    addAcks(conn, w, now, true);
+    if (dataFrameHeaderLength(seg.offset, seg.length) + seg.length > w.room) continue;
+    w.pos = writeDataFrameHeader(w.buf, w.pos, seg.offset, seg.length, seg.fin);
+    conn.sendBuffer.copyTo(seg.offset, seg.length, w.buf, w.pos);
+    w.pos += seg.length;
+    w.meta.dataOffset = seg.offset;
+    w.meta.dataLength = seg.length;
+    w.meta.dataFin = seg.fin;
+    w.ackEliciting = true;
+    path.counters.dataBytesRetransmitted += seg.length;
+    conn.counters.redundantCopies++;
+    return finish(conn, w, now, true);
+  }
+  return null;
+}
+
+/** Tells the scheduler, once per round trip, whether the peer's receive window held new data back. */
+function noteWindowBlocking(conn: Connection, now: number): void {
+  const rtt = conn.pathList.find((p) => p.state === 'active')?.rtt.smoothed ?? 100;
+  if (now < conn.lastBlockSignalAt + rtt) return;
+  conn.lastBlockSignalAt = now;
+  if (conn.sendBuffer.isBlocked(conn.sendWindow.maxData)) {
+    conn.counters.windowBlocked++;
+    conn.scheduler.onWindowBlocked?.();
+  } else {
+    conn.scheduler.onRoundWithoutBlock?.();
+  }
+}
+
+/**
+ * Opportunistic reinjection with penalization (Raiciu et al., "How Hard Can
+ * It Be? Designing and Implementing a Deployable Multipath TCP", NSDI 2012,
+ * §4.2): when new data is blocked by the receive window, the bytes holding
+ * the window's left edge are re-sent on the path about to send (if it is
+ * faster than the one they went on), and the slow path's window is halved,
+ * at most once per its RTT.
+ */
+function opportunisticReinjection(conn: Connection, fast: PathState, now: number): void {
+  const sb = conn.sendBuffer;
+  if (!sb.isBlocked(conn.sendWindow.maxData) || sb.hasRetransmit) return;
+  const edge = sb.ackedBelow;
+  if (edge === conn.lastReinjectedOffset) return;
+  for (const slow of conn.pathList) {
+    if (slow === fast || slow.sent.count === 0) continue;
+    if (slow.rtt.smoothed <= fast.rtt.smoothed) continue;
+    for (const p of slow.sent.packets()) {
+      const m = p.meta;
+      if (m.dataOffset < 0 || m.dataOffset > edge || m.dataOffset + m.dataLength <= edge) continue;
+      conn.lastReinjectedOffset = edge;
+      sb.onLost(m.dataOffset, m.dataLength, m.dataFin);
+      conn.counters.opportunisticReinjections++;
+      if (now >= slow.lastPenalizedAt + slow.rtt.smoothed) {
+        slow.lastPenalizedAt = now;
+        slow.cc.onCongestionEvent(now, now);
+        conn.counters.penalizations++;
+      }
+      return;
+    }
+  }
+}
+
+/**
+ * Earliest time a path that has window room but is held by its pacer could
+ * send the data that waits, or null. Only paths the scheduler could choose
+ * count (backups only when no active path is live), so the time returned is
+ * always one at which pollTransmit will send.
+ */
+export function pacingDeadline(conn: Connection, now: number): number | null {
+  if (conn.state !== 'established' || !hasDataToSend(conn)) return null;
+  const size = conn.options.maxDatagramSize;
+  const view = schedulerView(conn, now, size);
+  const anyActive = view.some((p) => !p.backup);
+  let earliest: number | null = null;
+  for (const v of view) {
+    if ((anyActive && v.backup) || v.ready || v.windowRoom < size) continue;
+    const p = conn.pathsById.get(v.id)!;
+    const t = p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold);
+    if (earliest === null || t < earliest) earliest = t;
+  }
+  return earliest;
+}
+
