@@ -198,6 +198,8 @@ export class Connection {
     pathsRefusedByLimit: 0,
     /** Paths moved to new addresses after a validated challenge (NAT rebinding, migration). */
     migrations: 0,
+    /** Paths made suspect because their oldest packet was overdue, before any PTO. */
+    earlySuspicions: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};

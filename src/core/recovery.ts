@@ -89,9 +89,36 @@ export function onPto(conn: Connection, path: PathState, now: number): void {
   path.probesPending = 1;
 }
 
+/**
+ * The oldest packet on an active path is overdue (PathState.suspectDeadline)
+ * while another path is active: the path becomes suspect and its bytes are
+ * reinjected, without waiting for the PTO. An ACK makes it active again.
+ */
+export function onSuspect(conn: Connection, path: PathState, now: number): void {
+  if (suspectDue(conn, path) === null) return;
+  conn.counters.earlySuspicions++;
+  reinject(conn, path);
+  path.setState('suspect', now);
+}
+
+/**
+ * When onSuspect would act on `path`, or null: the same condition for the
+ * timer and the action, so a deadline that passes always changes something.
+ */
+export function suspectDue(conn: Connection, path: PathState): number | null {
+  if (!otherLivePath(conn, path)) return null;
+  return path.suspectDeadline();
+}
+
 /** Queues every unacknowledged byte on `path` for re-sending, keeping it tracked. */
 function reinject(conn: Connection, path: PathState): void {
+  // Each packet is reinjected once: a second round (the PTO after an early
+  // suspicion) would send again bytes whose first copies elsewhere are
+  // still in flight, and crowd out new data on the live paths.
+  const from = path.reinjectedThrough;
   for (const p of path.sent.packets()) {
+    if (p.packetNumber <= from) continue;
+    path.reinjectedThrough = p.packetNumber;
     const meta = p.meta;
     if (meta.dataOffset >= 0) {
       conn.sendBuffer.onLost(meta.dataOffset, meta.dataLength, meta.dataFin);

@@ -55,6 +55,8 @@ export interface ConnectionStats {
   pathsRefusedByLimit: number;
   /** Paths moved to new addresses after a validated challenge (NAT rebinding, migration). */
   migrations: number;
+  /** Paths made suspect because their oldest packet was overdue, before any PTO. */
+  earlySuspicions: number;
   paths: PathStats[];
 }
 

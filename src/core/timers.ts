@@ -5,7 +5,7 @@
  */
 import type { Connection } from './connection.js';
 import { CloseCode } from './errors.js';
-import { onLost, onPto, failPath } from './recovery.js';
+import { onLost, onPto, onSuspect, suspectDue, failPath } from './recovery.js';
 import { ackRoute, challengeDue } from './packet-writer.js';
 import { migrationDue } from './send.js';
 import { pacingDeadline } from './send-data.js';
@@ -34,6 +34,7 @@ export function pollTimeout(conn: Connection): number | null {
     if (path.state === 'closed') continue;
     min(path.sent.lossTime);
     min(path.ptoDeadline());
+    min(suspectDue(conn, path));
     if (!path.canSend) continue;
     if (path.state === 'failed') min(path.nextProbeAt);
     const migrating = migrationDue(path);
@@ -97,6 +98,8 @@ export function handleTimeout(conn: Connection, now: number): void {
     }
     const pto = path.ptoDeadline();
     if (pto !== null && now >= pto) onPto(conn, path, now);
+    const suspect = suspectDue(conn, path);
+    if (suspect !== null && now >= suspect) onSuspect(conn, path, now);
     const m = path.migration;
     if (m !== null && m.attempts >= 5 && m.responses.length === 0 && now >= m.sentAt + 2000) path.migration = null;
     if (

@@ -42,7 +42,7 @@ describe('failover', () => {
       console.log(`seed ${seed}: delivery time lost ${lost.toFixed(0)} ms, longest stall ${stall.toFixed(0)} ms`);
       expect(lost, `seed ${seed}: lost ${lost} ms`).toBeLessThanOrEqual(100);
       // No long stall hides behind a burst that makes up the bytes later.
-      expect(stall, `seed ${seed}: stall ${stall} ms`).toBeLessThanOrEqual(300);
+      expect(stall, `seed ${seed}: stall ${stall} ms`).toBeLessThanOrEqual(150);
     });
   }
 

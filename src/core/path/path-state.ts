@@ -137,6 +137,8 @@ export class PathState {
    * path moves there. Null when none is pending.
    */
   migration: Migration | null = null;
+  /** Highest packet number whose bytes were reinjected onto other paths. */
+  reinjectedThrough = -1;
   /** Start of the current arrival-rate sample, and packets in it (ACK thinning). */
   arrivalSampleStart = 0;
   arrivalSampleCount = 0;
@@ -235,6 +237,26 @@ export class PathState {
     this.received.ackEveryN = Math.max(2, Math.min(ACK_EVERY_MAX, Math.floor(perMs / 4)));
     this.arrivalSampleStart = now;
     this.arrivalSampleCount = 0;
+  }
+
+  /**
+   * When this path becomes suspect if no ACK for it arrives: the oldest
+   * unacknowledged ack-eliciting packet is a smoothed RTT plus four RTT
+   * variations (and the peer's ACK delay) overdue. Unlike the PTO, which runs
+   * from the newest packet sent and so keeps moving while the sender fills
+   * the dead path's window, this runs from the oldest: a path that went
+   * silent is noticed about 4·rttvar after its ACKs stopped. Only for an
+   * active path (suspicion moves its bytes to other paths; it is no
+   * congestion signal). Null when nothing is outstanding.
+   */
+  suspectDeadline(): number | null {
+    if (this.state !== 'active' || this.sent.ackElicitingInFlight === 0) return null;
+    for (const p of this.sent.packets()) {
+      if (p.ackEliciting && p.inFlight) {
+        return p.timeSent + this.rtt.smoothed + Math.max(4 * this.rtt.rttvar, 2) + MAX_ACK_DELAY;
+      }
+    }
+    return null;
   }
 
   setState(state: PathStateName, now: number): void {
