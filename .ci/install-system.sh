@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed only when missing, with one
 # `apt-get update`: iproute2 and nftables for the namespace lab; Docker's
-# engine, Compose and debootstrap for the Compose demo.
+# engine, Compose and debootstrap for the Compose demo; mptcpize for the
+# kernel MP-TCP baseline of the bench.
 set -euo pipefail
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
@@ -10,6 +11,7 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+command -v mptcpize >/dev/null 2>&1 || need+=(mptcpize)
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   echo "== installing: ${need[*]}"

@@ -1,0 +1,164 @@
+/**
+ * `npm run bench`: the mpudp benchmark suite (issue #6). Runs every scenario
+ * with `mpudp bench` roles (src/cli/bench.ts) in separate processes, each
+ * figure beside a baseline measured in the same run, and writes
+ * bench/results/latest.json, bench/results/latest.md and SVG plots.
+ *
+ *   npm run bench                      the full suite (about 7 minutes)
+ *   npm run bench -- --quick           small sizes (about 2 minutes)
+ *   npm run bench -- --only loopback,latency
+ *   npm run bench -- --out /tmp/bench  another output directory
+ *
+ * Sections: loopback (1, 2), lab (3, 4; root only, else skipped with the
+ * reason), latency (5), scale (6), profile (node --cpu-prof of the hot path).
+ * See docs/bench.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measured, renderMarkdown, table, verdict, type Section } from './lib/report.js';
+import { labScenarios, type LabConfig } from './scenarios/lab.js';
+import { latency, type LatencyConfig } from './scenarios/latency.js';
+import { loopback, type LoopbackConfig } from './scenarios/loopback.js';
+import { profile, type ProfileConfig } from './scenarios/profile.js';
+import { scale, type ScaleConfig } from './scenarios/scale.js';
+
+export const SECTIONS = ['loopback', 'lab', 'latency', 'scale', 'profile'] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+export interface SuiteConfig {
+  loopback: LoopbackConfig;
+  lab: LabConfig;
+  latency: LatencyConfig;
+  scale: ScaleConfig;
+  profile: Omit<ProfileConfig, 'dir'>;
+}
+
+export const FULL: SuiteConfig = {
+  loopback: { rounds: 3, seconds: 4 },
+  lab: { rounds: 2, seconds: 5, outagesMs: [3000, 10_000], failoverRounds: 2, preMs: 3000, postMs: 5000 },
+  latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
+  scale: { connectSeconds: 3, concurrency: 64, idle: [{ n: 1000 }, { n: 10_000, keepAliveS: 15 }], openSeconds: 60, settleMs: 2000, idleCpuMs: 1000, transfers: 1000, transferBytes: 64 * 1024 },
+  profile: { seconds: 4, connectSeconds: 3, idleConnections: 2000, idleSeconds: 3, top: 15 },
+};
+
+export const QUICK: SuiteConfig = {
+  loopback: { rounds: 1, seconds: 2 },
+  lab: { rounds: 1, seconds: 3, outagesMs: [3000, 10_000], failoverRounds: 1, preMs: 2000, postMs: 4000 },
+  latency: { rounds: 1, seconds: 1.5, warmup: 1000, lossSeconds: 3, delayA: 2, delayB: 4, loss: 0.01 },
+  scale: { connectSeconds: 1, concurrency: 64, idle: [{ n: 1000 }], openSeconds: 30, settleMs: 1000, idleCpuMs: 1000, transfers: 1000, transferBytes: 16 * 1024 },
+  profile: { seconds: 2, connectSeconds: 2, idleConnections: 1000, idleSeconds: 2, top: 15 },
+};
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** SVG names this suite writes (others in the directory are left alone). */
+const OWN_SVG = /^(loopback|latency|failover|lab|scale)-.*\.svg$/;
+
+function say(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: join(HERE, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench -- [--quick] [--only loopback,lab,latency,scale,profile] [--out DIR]\n');
+    return 0;
+  }
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
+  for (const s of only) {
+    if (!(SECTIONS as readonly string[]).includes(s)) {
+      process.stderr.write(`bench: unknown section '${s}' (${SECTIONS.join(', ')})\n`);
+      return 2;
+    }
+  }
+  const cfg = values.quick ? QUICK : FULL;
+  const out = values.out ?? join(HERE, 'results');
+  mkdirSync(out, { recursive: true });
+  const started = Date.now();
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const sections: Section[] = [];
+  const failures: string[] = [];
+  const runSection = async (name: SectionName, fn: () => Promise<Section | Section[]>): Promise<void> => {
+    if (!only.includes(name)) return;
+    const t = Date.now();
+    say(`${name}: running`);
+    try {
+      const got = await fn();
+      for (const s of Array.isArray(got) ? got : [got]) {
+        sections.push(s);
+        if (s.skipped) say(`${s.title}: SKIPPED: ${s.skipped}`);
+      }
+    } catch (err) {
+      const msg = (err as Error).stack ?? String(err);
+      failures.push(`${name}: ${msg}`);
+      say(`${name}: FAILED: ${msg}`);
+    }
+    say(`${name}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  };
+  await runSection('loopback', () => loopback(cfg.loopback));
+  await runSection('lab', () => labScenarios(cfg.lab));
+  await runSection('latency', () => latency(cfg.latency));
+  await runSection('scale', () => scale(cfg.scale));
+  await runSection('profile', () => profile({ ...cfg.profile, dir: join(out, 'profile') }));
+
+  const total = (Date.now() - started) / 1000;
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  const dirty = git(['status', '--porcelain', '--', 'src', ':(exclude)src/cli']) !== '';
+  const meta = {
+    date: new Date().toISOString(),
+    args: process.argv.slice(2).join(' '),
+    machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${load} at the start; commit ${commit}${dirty ? ' with uncommitted changes in src/' : ''}; ${total.toFixed(0)} s in all.`,
+  };
+  // Write the plots first (latest.md links them); drop our stale ones.
+  if (only.length === SECTIONS.length) for (const f of readdirSync(out)) if (OWN_SVG.test(f)) rmSync(join(out, f));
+  for (const s of sections) for (const [name, svg] of Object.entries(s.svgs ?? {})) writeFileSync(join(out, name), `${svg}\n`);
+  const appendix = failures.length > 0 ? ['## Scenarios that failed', '', ...failures.map((f) => `- ${f.split('\n')[0]}`)] : [];
+  writeFileSync(join(out, 'latest.md'), renderMarkdown({ ...meta, date: meta.date.slice(0, 16).replace('T', ' ') + ' UTC' }, sections, appendix));
+  writeFileSync(
+    join(out, 'latest.json'),
+    `${JSON.stringify({ meta: { ...meta, config: cfg, sections: only }, sections: sections.map(({ svgs: _svgs, ...s }) => s), failures }, null, 1)}\n`,
+  );
+  // The targets, on stdout.
+  const rows = sections.flatMap((s) => s.figures.filter((f) => f.target).map((f) => [s.id, f.name, measured(f), f.target!.text, verdict(f.target!.pass)]));
+  process.stdout.write(`${table(['section', 'figure', 'measured', 'target', 'result'], rows)}\n`);
+  for (const s of sections) if (s.skipped) process.stdout.write(`skipped ${s.title}: ${s.skipped}\n`);
+  say(`wrote ${relative(process.cwd(), join(out, 'latest.md'))} and latest.json in ${total.toFixed(0)} s`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+/** True when this module is the program. */
+function isMain(): boolean {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

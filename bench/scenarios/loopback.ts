@@ -1,0 +1,190 @@
+/**
+ * Issue #6, parts 1 and 2: bulk goodput on loopback, sender and receiver in
+ * separate processes (`mpudp bench` client and server), beside a raw
+ * `node:dgram` blast (1200-byte datagrams, 4 MiB buffers) and Node's TCP,
+ * in rounds that interleave the transports so drift on the shared machine
+ * hits them all alike. Also CPU seconds per GB (sender + receiver) and,
+ * with two loopback paths (127.0.0.1 and 127.0.0.2), the aggregate and each
+ * path's share.
+ */
+import { fmt, table, type Figure, type Section } from '../lib/report.js';
+import { freePort, runClientRole, startServer, stopServer, type Report } from '../lib/roles.js';
+import { max, median, min, ratio } from '../lib/stats.js';
+import { barChart } from '../lib/svg.js';
+
+export interface LoopbackConfig {
+  /** Rounds of (udp, tcp, mpudp 1 path, mpudp 2 paths). */
+  rounds: number;
+  /** Seconds each transfer sends. */
+  seconds: number;
+}
+
+type Kind = 'udp' | 'tcp' | 'mpudp1' | 'mpudp2';
+const KINDS: Kind[] = ['udp', 'tcp', 'mpudp1', 'mpudp2'];
+const LABEL: Record<Kind, string> = { udp: 'raw dgram', tcp: 'Node TCP', mpudp1: 'mpudp 1 path', mpudp2: 'mpudp 2 paths' };
+
+/** One transfer, reduced. */
+export interface BulkRun {
+  kind: Kind;
+  round: number;
+  mbps: number;
+  bytes: number;
+  /** Sender + receiver CPU seconds per GB delivered. */
+  cpuPerGB: number;
+  senderCpu: number;
+  receiverCpu: number;
+  /** mpudp 2 paths: each path's share of the stream bytes first sent. */
+  shares?: number[];
+  /** raw udp: datagrams lost (sent but not received). */
+  lossRate?: number;
+}
+
+function args(kind: Kind, port: number, seconds: number): string[] {
+  const common = ['--port', String(port), '--time', String(seconds), '--interval', '1'];
+  switch (kind) {
+    case 'udp':
+      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1200', ...common];
+    case 'tcp':
+      return ['127.0.0.1', '--transport', 'tcp', ...common];
+    case 'mpudp1':
+      return ['127.0.0.1', '--local', '127.0.0.1', ...common];
+    case 'mpudp2':
+      return ['127.0.0.1,127.0.0.2', '--local', '127.0.0.1,127.0.0.2', '--paired', ...common];
+  }
+}
+
+export function reduce(kind: Kind, round: number, r: Report): BulkRun {
+  const bytes = Number(r.bytes);
+  const senderCpu = Number(r.cpuSeconds);
+  const receiverCpu = Number(r.receiverCpuSeconds ?? NaN);
+  const run: BulkRun = {
+    kind,
+    round,
+    mbps: Number(r.bps) / 1e6,
+    bytes,
+    cpuPerGB: (senderCpu + receiverCpu) / (bytes / 1e9),
+    senderCpu,
+    receiverCpu,
+  };
+  if (kind === 'udp') run.lossRate = Number(r.lossRate);
+  const paths = r.paths as { dataBytesSent: number }[] | null;
+  if (kind === 'mpudp2' && paths) {
+    const total = paths.reduce((a, p) => a + p.dataBytesSent, 0);
+    run.shares = paths.map((p) => (total > 0 ? p.dataBytesSent / total : 0));
+  }
+  return run;
+}
+
+export async function loopback(cfg: LoopbackConfig): Promise<Section> {
+  const t0 = Date.now();
+  const port = await freePort(['127.0.0.1', '127.0.0.2']);
+  // One server for every transport; mpudp on both loopback addresses, without
+  // advertising them (the 1-path client must stay on one path).
+  const server = await startServer(['--port', String(port), '--address', '127.0.0.1,127.0.0.2', '--no-advertise']);
+  const runs: BulkRun[] = [];
+  try {
+    for (let round = 0; round < cfg.rounds; round++) {
+      for (const kind of KINDS) {
+        const r = await runClientRole(args(kind, port, cfg.seconds), { timeoutMs: cfg.seconds * 1000 + 60_000 });
+        runs.push(reduce(kind, round, r));
+      }
+    }
+  } finally {
+    await stopServer(server);
+  }
+  return summarize(cfg, runs, Date.now() - t0);
+}
+
+export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Section {
+  const of = (k: Kind): BulkRun[] => runs.filter((r) => r.kind === k);
+  const med = (k: Kind, f: (r: BulkRun) => number): number => median(of(k).map(f));
+  const perRound = (a: Kind, b: Kind): number[] =>
+    [...new Set(runs.map((r) => r.round))].map((round) => ratio(runs.find((r) => r.kind === a && r.round === round)?.mbps, runs.find((r) => r.kind === b && r.round === round)?.mbps));
+  const range = (xs: number[]): string => (xs.length > 1 ? `range ${fmt(min(xs))}–${fmt(max(xs))} over ${xs.length} rounds` : '1 round');
+  const rUdp1 = perRound('mpudp1', 'udp');
+  const rTcp1 = perRound('mpudp1', 'tcp');
+  const rUdp2 = perRound('mpudp2', 'udp');
+  const target1 = median(rUdp1);
+  const shares = of('mpudp2').map((r) => r.shares ?? []);
+  const shareText = [0, 1].map((i) => `path ${i}: ${fmt(100 * median(shares.map((s) => s[i] ?? NaN)))} %`).join(', ');
+  const figures: Figure[] = [
+    {
+      name: 'goodput, 1 path ÷ raw dgram',
+      value: med('mpudp1', (r) => r.mbps),
+      unit: 'Mbit/s',
+      baseline: { name: 'raw dgram blast', value: med('udp', (r) => r.mbps) },
+      ratio: target1,
+      target: { text: '≥ 0.75 (utp-native 0.64, werift-sctp 0.10, @matrixai/quic 0.007)', on: 'ratio', pass: Number.isFinite(target1) ? target1 >= 0.75 : null },
+      note: range(rUdp1),
+    },
+    {
+      name: 'goodput, 1 path ÷ Node TCP',
+      value: med('mpudp1', (r) => r.mbps),
+      unit: 'Mbit/s',
+      baseline: { name: 'Node TCP', value: med('tcp', (r) => r.mbps) },
+      ratio: median(rTcp1),
+      note: range(rTcp1),
+    },
+    {
+      name: 'CPU s per GB (sender + receiver), 1 path',
+      value: med('mpudp1', (r) => r.cpuPerGB),
+      unit: 's/GB',
+      baseline: { name: 'raw dgram', value: med('udp', (r) => r.cpuPerGB) },
+      ratio: ratio(med('mpudp1', (r) => r.cpuPerGB), med('udp', (r) => r.cpuPerGB)),
+      note: `Node TCP: ${fmt(med('tcp', (r) => r.cpuPerGB))} s/GB`,
+    },
+    {
+      name: 'goodput, 2 paths (aggregate) ÷ raw dgram',
+      value: med('mpudp2', (r) => r.mbps),
+      unit: 'Mbit/s',
+      baseline: { name: 'raw dgram blast', value: med('udp', (r) => r.mbps) },
+      ratio: median(rUdp2),
+      note: `${range(rUdp2)}; shares ${shareText}`,
+    },
+  ];
+  const detail = table(
+    ['round', 'raw dgram Mbit/s', 'Node TCP Mbit/s', 'mpudp 1 path Mbit/s', 'mpudp 2 paths Mbit/s (shares)', 'mpudp 1 ÷ dgram', 'dgram loss'],
+    [...new Set(runs.map((r) => r.round))].map((round) => {
+      const get = (k: Kind): BulkRun | undefined => runs.find((r) => r.kind === k && r.round === round);
+      return [
+        round + 1,
+        fmt(get('udp')?.mbps),
+        fmt(get('tcp')?.mbps),
+        fmt(get('mpudp1')?.mbps),
+        `${fmt(get('mpudp2')?.mbps)} (${(get('mpudp2')?.shares ?? []).map((s) => `${fmt(100 * s)} %`).join(' / ')})`,
+        fmt(ratio(get('mpudp1')?.mbps, get('udp')?.mbps)),
+        get('udp')?.lossRate !== undefined ? `${fmt(100 * get('udp')!.lossRate!)} %` : '–',
+      ];
+    }),
+    ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const cpu = table(
+    ['transport', 'sender CPU s', 'receiver CPU s', 'GB delivered', 'CPU s per GB'],
+    KINDS.map((k) => [LABEL[k], fmt(med(k, (r) => r.senderCpu)), fmt(med(k, (r) => r.receiverCpu)), fmt(med(k, (r) => r.bytes / 1e9)), fmt(med(k, (r) => r.cpuPerGB))]),
+    ['l', 'r', 'r', 'r', 'r'],
+  );
+  const svg = barChart({
+    title: `Loopback bulk goodput (median of ${cfg.rounds} round${cfg.rounds > 1 ? 's' : ''}, ${cfg.seconds} s each)`,
+    yLabel: 'Mbit/s',
+    groups: [
+      {
+        label: 'goodput, sender and receiver in separate processes',
+        bars: KINDS.map((k) => ({ label: LABEL[k], value: med(k, (r) => r.mbps), text: `${fmt(med(k, (r) => r.mbps))}` })),
+      },
+    ],
+    lines: [{ value: 0.75 * med('udp', (r) => r.mbps), label: 'target: 0.75 × raw dgram' }],
+  });
+  return {
+    id: 'loopback',
+    title: '1–2. Loopback bulk: one path and two paths',
+    method:
+      `Sender (\`mpudp bench client\`) and receiver (\`mpudp bench server\`) in separate processes on loopback; ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, Node TCP, mpudp over one path (127.0.0.1) and mpudp over two paths (127.0.0.1 and 127.0.0.2 to the same two addresses, paired), in that order. ` +
+      'Goodput is what the receiving application got, from its first byte to its last. The raw dgram baseline blasts 1200-byte datagrams from one process to another with 4 MiB socket buffers, no reliability and no congestion control; its goodput is what arrived. ' +
+      'mpudp uses its default 1200-byte datagrams. Ratios are the median of per-round ratios; CPU is user + system time of both processes during the transfer.',
+    figures,
+    extra: ['Per round:', detail, 'CPU (medians):', cpu],
+    svgs: { 'loopback-goodput.svg': svg },
+    raw: { config: cfg, runs },
+    ms,
+  };
+}

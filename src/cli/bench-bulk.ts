@@ -1,0 +1,216 @@
+/**
+ * Bulk tests of the `mpudp bench` client: one or `parallel` transfers, up
+ * (client sends) or down (`reverse`), for a time or a byte count, optionally
+ * verified end to end (SHA-256), with a receiver timeline on request; and
+ * the raw UDP blast (no reliability, up only).
+ */
+import { DataSink, DataSource, TimelineSampler, cpuSeconds, encodeHeader, epochMs, round3, type ReceiverResult, type Timeline } from './bench-common.js';
+import {
+  closeStream,
+  ioStats,
+  mpudpPaths,
+  openStream,
+  pathIntervals,
+  pumpUntil,
+  readAll,
+  type ClientConfig,
+  type Interval,
+  type Reporter,
+  type Stream,
+} from './bench-stream.js';
+import { udpBlast } from './bench-udp.js';
+
+/** One transfer's outcome. */
+interface TransferResult {
+  receiver: ReceiverResult;
+  /** Bytes the sender handed to the transport. */
+  sentBytes: number;
+  sentSha256: string | null;
+  /** Verified: the receiver's digest equals the sender's (null without verify). */
+  intact: boolean | null;
+  paths: Record<string, unknown>[] | null;
+  timeline: Timeline | null;
+}
+
+async function runTransfer(c: ClientConfig, s: Stream, progress: { bytes: number }, sampler: boolean): Promise<TransferResult> {
+  const dir = c.reverse ? 'down' : 'up';
+  s.sock.write(encodeHeader({ mode: 'bulk', dir, bytes: c.bytes, timeMs: c.bytes === null ? c.timeMs : null, verify: c.verify, size: 0 }));
+  if (dir === 'up') {
+    const source = new DataSource(c.bytes, c.verify);
+    const replyP = readAll(s.sock);
+    const deadline = c.bytes === null ? epochMs() + c.timeMs : Infinity;
+    const tick = setInterval(() => (progress.bytes = sentEstimate(s, source.sent)), 50);
+    try {
+      await pumpUntil(s.sock, source, deadline);
+      const reply = (await replyP).toString('utf8').trim();
+      const receiver = JSON.parse(reply) as ReceiverResult;
+      const sentSha256 = source.digest();
+      return {
+        receiver,
+        sentBytes: source.sent,
+        sentSha256,
+        intact: c.verify ? receiver.sha256 === sentSha256 && receiver.bytes === source.sent : null,
+        paths: s.mp ? mpudpPaths(s.mp) : null,
+        timeline: null,
+      };
+    } finally {
+      clearInterval(tick);
+      progress.bytes = source.sent;
+    }
+  }
+  // Download: this side receives.
+  const sink = new DataSink(c.verify);
+  const timeline =
+    sampler && c.binMs > 0 ? new TimelineSampler(c.binMs, () => sink.bytes, s.mp ? () => s.mp!.paths : null, c.ifaces) : null;
+  timeline?.start();
+  await new Promise<void>((resolve, reject) => {
+    s.sock.on('data', (d: Buffer) => {
+      sink.add(d);
+      progress.bytes = sink.bytes;
+    });
+    s.sock.once('end', resolve);
+    s.sock.once('error', reject);
+  });
+  const tl = timeline?.stop() ?? null;
+  const receiver = sink.result();
+  return { receiver, sentBytes: receiver.bytes, sentSha256: null, intact: null, paths: s.mp ? mpudpPaths(s.mp) : null, timeline: tl };
+}
+
+/** Bytes the peer has (mpudp: acknowledged; TCP: handed to the kernel). */
+function sentEstimate(s: Stream, handedOut: number): number {
+  if (s.mp) {
+    const st = s.mp.stats();
+    return st ? Math.max(0, st.bytesWritten - st.sendBufferBytes) : 0;
+  }
+  return Math.max(0, handedOut - s.sock.writableLength);
+}
+
+export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
+  const cpu0 = cpuSeconds();
+  const t0 = epochMs();
+  const n = Math.max(1, c.parallel);
+  // Open every connection first (with `concurrency` handshakes in flight), then start every transfer.
+  const streams: Stream[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, c.concurrency) }, async () => {
+      while (next < n) {
+        const i = next++;
+        streams[i] = await openStream(c);
+      }
+    }),
+  );
+  const connectMs = epochMs() - t0;
+  r.event({ type: 'connected', connections: n, ms: round3(connectMs), paths: streams[0]!.mp ? mpudpPaths(streams[0]!.mp) : null });
+  const progress = streams.map(() => ({ bytes: 0 }));
+  const start = epochMs();
+  const dir = c.reverse ? 'down' : 'up';
+  let lastBytes = 0;
+  let lastAt = start;
+  const prevPaths = new Map<number, number>();
+  const intervals: Interval[] = [];
+  const ticker =
+    c.intervalMs > 0
+      ? setInterval(() => {
+          const now = epochMs();
+          const bytes = progress.reduce((a, p) => a + p.bytes, 0);
+          const ms = now - lastAt;
+          const mp = n === 1 ? streams[0]!.mp : null;
+          const i: Interval = {
+            type: 'interval',
+            fromMs: round3(lastAt - start),
+            toMs: round3(now - start),
+            bytes: bytes - lastBytes,
+            bps: ms > 0 ? Math.round(((bytes - lastBytes) * 8) / (ms / 1000)) : 0,
+            ...(mp ? { paths: pathIntervals(prevPaths, mp.paths, dir, ms) } : {}),
+          };
+          intervals.push(i);
+          r.interval(i);
+          lastBytes = bytes;
+          lastAt = now;
+        }, c.intervalMs)
+      : null;
+  let results: TransferResult[];
+  try {
+    results = await Promise.all(streams.map((s, i) => runTransfer(c, s, progress[i]!, i === 0)));
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+  const sendMs = epochMs() - start;
+  const io = n === 1 ? ioStats(streams[0]!) : null;
+  await Promise.all(streams.map((s) => closeStream(s)));
+  const first = Math.min(...results.map((x) => x.receiver.firstMs));
+  const last = Math.max(...results.map((x) => x.receiver.lastMs));
+  const bytes = results.reduce((a, x) => a + x.receiver.bytes, 0);
+  const ms = last - first;
+  const intact = c.verify ? results.filter((x) => x.intact === true).length : null;
+  return {
+    type: 'result',
+    transport: c.transport,
+    mode: 'bulk',
+    dir,
+    parallel: n,
+    connectMs: round3(connectMs),
+    bytes,
+    sentBytes: results.reduce((a, x) => a + x.sentBytes, 0),
+    ms: round3(ms),
+    sendMs: round3(sendMs),
+    bps: ms > 0 ? Math.round((bytes * 8) / (ms / 1000)) : 0,
+    firstMs: round3(first),
+    lastMs: round3(last),
+    cpuSeconds: round3(cpuSeconds() - cpu0),
+    /** The receiving side's CPU (the server's in an upload). */
+    receiverCpuSeconds: dir === 'up' ? round3(results.reduce((a, x) => Math.max(a, x.receiver.cpuSeconds), 0)) : null,
+    intact,
+    failed: c.verify ? results.filter((x) => x.intact !== true).length : null,
+    paths: n === 1 ? results[0]!.paths : null,
+    io,
+    timeline: results[0]!.timeline,
+    intervals,
+  };
+}
+
+export async function runUdp(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
+  if (c.reverse) throw new Error('the raw udp test sends from the client only (no --reverse)');
+  let lastSent = 0;
+  let lastAt = 0;
+  const intervals: Interval[] = [];
+  const res = await udpBlast({
+    host: c.hosts[0]!,
+    port: c.port + 1,
+    ...(c.locals[0] ? { local: c.locals[0] } : {}),
+    datagramSize: c.datagramSize,
+    timeMs: c.timeMs,
+    intervalMs: c.intervalMs,
+    onInterval: (sent, atMs) => {
+      const bytes = (sent - lastSent) * c.datagramSize;
+      const ms = atMs - lastAt;
+      const i: Interval = { type: 'interval', fromMs: round3(lastAt), toMs: round3(atMs), bytes, bps: ms > 0 ? Math.round((bytes * 8) / (ms / 1000)) : 0 };
+      intervals.push(i);
+      r.interval(i);
+      lastSent = sent;
+      lastAt = atMs;
+    },
+  });
+  const rec = res.receiver;
+  return {
+    type: 'result',
+    transport: 'udp',
+    mode: 'bulk',
+    dir: 'up',
+    parallel: 1,
+    bytes: rec.bytes,
+    sentBytes: res.bytesSent,
+    datagramsSent: res.datagramsSent,
+    datagramsReceived: rec.datagrams,
+    lossRate: res.datagramsSent > 0 ? round3(1 - rec.datagrams / res.datagramsSent) : 0,
+    ms: round3(rec.lastMs - rec.firstMs),
+    sendMs: res.sendMs,
+    bps: rec.bps,
+    firstMs: rec.firstMs,
+    lastMs: rec.lastMs,
+    cpuSeconds: res.cpuSeconds,
+    receiverCpuSeconds: rec.cpuSeconds,
+    intervals,
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * The server role of `mpudp bench`: serves bench tests over mpudp, TCP and
+ * raw UDP until stopped (or after one test with `oneOff`).
+ *
+ * Stdin takes commands, one per line: `stats` prints the connection counts,
+ * memory (after a full GC when node runs with --expose-gc) and CPU seconds;
+ * `profile-start` and `profile-stop FILE` sample this process's CPU (V8's
+ * profiler through node:inspector) over a window and write a .cpuprofile;
+ * `quit` stops. The bench runner uses `stats` to measure memory per idle
+ * connection, and the profile window for the idle server.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
+import { createServer, type MultipathServer, type MultipathSocket } from '../index.js';
+import type { CongestionControlName } from '../core/options.js';
+import type { SchedulerName } from '../core/sched/index.js';
+import {
+  DataSink,
+  DataSource,
+  LineSplitter,
+  cpuSeconds,
+  epochMs,
+  formatBps,
+  formatBytes,
+  memory,
+  parseHeader,
+  round3,
+  type TestHeader,
+  type Transport,
+} from './bench-common.js';
+import { mpudpPaths } from './bench-stream.js';
+import { UdpBenchServer, type UdpReceiverResult } from './bench-udp.js';
+
+export interface ServerConfig {
+  /** Transports served: mpudp on UDP `port`, TCP on TCP `port`, raw UDP on UDP `port + 1`. */
+  transports: Transport[];
+  port: number;
+  /** Addresses to serve on; empty: mpudp every host address, TCP and UDP the wildcard. */
+  addresses: string[];
+  scheduler?: SchedulerName;
+  congestionControl?: CongestionControlName;
+  maxDatagramSize?: number;
+  /** mpudp keepAliveInterval (ms). */
+  keepAliveInterval?: number;
+  /** mpudp: advertise the server's addresses to clients (default true). */
+  advertise: boolean;
+  /** Exit after the first bulk or rr test. */
+  oneOff: boolean;
+  json: boolean;
+}
+
+/** One line of output: JSON or text. */
+type Say = (obj: Record<string, unknown>, text: string) => void;
+
+/** What one served stream reports when its test is over. */
+interface StreamReport {
+  transport: Transport;
+  header: TestHeader;
+  remote: string;
+  result: Record<string, unknown>;
+}
+
+/**
+ * Serves one stream (mpudp or TCP): reads the header line, then runs the
+ * test. Calls `done` once with the report of a bulk or rr test; a stream
+ * that never sent a header (connect and hold tests) reports nothing.
+ */
+export function serveStream(
+  sock: Duplex,
+  transport: Transport,
+  remote: string,
+  paths: () => unknown,
+  done: (r: StreamReport) => void,
+): void {
+  const splitter = new LineSplitter();
+  let header: TestHeader | null = null;
+  let handle: (d: Buffer) => void = () => {};
+  let finished = false;
+  const finish = (result: Record<string, unknown>): void => {
+    if (finished || header === null) return;
+    finished = true;
+    done({ transport, header, remote, result });
+  };
+  sock.on('error', (err: Error & { code?: string }) => {
+    // Aborts of header-less connections (connect and hold tests) are the norm.
+    if (header !== null) finish({ type: 'error', code: err.code ?? null, message: err.message });
+  });
+  const onData = (d: Buffer): void => {
+    if (header !== null) {
+      handle(d);
+      return;
+    }
+    let parsed: { line: string; rest: Buffer } | null;
+    try {
+      parsed = splitter.push(d);
+      if (parsed === null) return;
+      header = parseHeader(parsed.line);
+    } catch (err) {
+      sock.destroy(err as Error);
+      return;
+    }
+    start(header);
+    if (parsed.rest.length > 0) handle(parsed.rest);
+  };
+  sock.on('data', onData);
+  sock.on('end', () => {
+    if (header === null) sock.end();
+  });
+
+  const start = (h: TestHeader): void => {
+    if (h.mode === 'rr') {
+      handle = (d) => void sock.write(d);
+      sock.on('end', () => {
+        sock.end();
+        finish({ type: 'rr' });
+      });
+      return;
+    }
+    if (h.dir === 'up') {
+      const sink = new DataSink(h.verify);
+      handle = (d) => sink.add(d);
+      sock.on('end', () => {
+        const result = sink.result();
+        sock.end(`${JSON.stringify(result)}\n`);
+        finish({ ...result, paths: paths() });
+      });
+      return;
+    }
+    // Download: the server sends.
+    handle = () => {};
+    const source = new DataSource(h.bytes, h.verify);
+    const t0 = epochMs();
+    const cpu0 = cpuSeconds();
+    const deadline = h.bytes === null ? t0 + (h.timeMs ?? 10_000) : Infinity;
+    const pump = (): void => {
+      while (!sock.destroyed) {
+        if (epochMs() >= deadline) break;
+        const chunk = source.next();
+        if (chunk === null) break;
+        if (!sock.write(chunk)) {
+          sock.once('drain', pump);
+          return;
+        }
+      }
+      if (sock.destroyed) return;
+      sock.end(() => {
+        const ms = epochMs() - t0;
+        finish({
+          type: 'sender',
+          bytes: source.sent,
+          ms: round3(ms),
+          sha256: source.digest(),
+          cpuSeconds: round3(cpuSeconds() - cpu0),
+          paths: paths(),
+        });
+      });
+    };
+    pump();
+  };
+}
+
+/** Runs the server until `quit`, SIGINT/SIGTERM, or the first test with `oneOff`. Resolves with the exit code. */
+export async function runServer(c: ServerConfig, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+  const say: Say = (obj, text) => out(c.json ? JSON.stringify(obj) : text);
+  const counts: Record<Transport, { open: number; accepted: number }> = {
+    mpudp: { open: 0, accepted: 0 },
+    tcp: { open: 0, accepted: 0 },
+    udp: { open: 0, accepted: 0 },
+  };
+  let stop: () => void = () => {};
+  const report = (r: StreamReport): void => {
+    const res = r.result;
+    let text = `[${r.transport}] ${r.remote} ${r.header.mode} ${r.header.dir}: `;
+    if (res.type === 'receiver') text += `received ${formatBytes(res.bytes as number)} at ${formatBps(res.bps as number)}${res.sha256 ? ` sha256 ${(res.sha256 as string).slice(0, 16)}...` : ''}`;
+    else if (res.type === 'sender') text += `sent ${formatBytes(res.bytes as number)} in ${((res.ms as number) / 1000).toFixed(2)} s`;
+    else if (res.type === 'error') text += `error ${String(res.code)}: ${String(res.message)}`;
+    else text += 'done';
+    say({ type: 'result', transport: r.transport, remote: r.remote, mode: r.header.mode, dir: r.header.dir, ...res }, text);
+    if (c.oneOff) stop();
+  };
+
+  const closers: (() => Promise<void>)[] = [];
+  const mpudpServers: MultipathServer[] = [];
+  try {
+    if (c.transports.includes('mpudp')) {
+      const server = createServer({
+        allowHalfOpen: true,
+        ...(c.scheduler ? { scheduler: c.scheduler } : {}),
+        ...(c.congestionControl ? { congestionControl: c.congestionControl } : {}),
+        ...(c.maxDatagramSize ? { maxDatagramSize: c.maxDatagramSize } : {}),
+        ...(c.keepAliveInterval ? { keepAliveInterval: c.keepAliveInterval } : {}),
+        ...(c.advertise ? {} : { advertiseAddresses: false }),
+      });
+      server.on('connection', (socket: MultipathSocket) => {
+        counts.mpudp.open++;
+        counts.mpudp.accepted++;
+        socket.on('close', () => counts.mpudp.open--);
+        serveStream(socket, 'mpudp', `${socket.remoteAddress}:${socket.remotePort}`, () => mpudpPaths(socket), report);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: c.port, ...(c.addresses.length > 0 ? { addresses: c.addresses } : {}) }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      mpudpServers.push(server);
+      closers.push(() => new Promise<void>((r) => {
+        server.close(() => r());
+        // Connections still open are not waited for.
+        setTimeout(r, 500).unref();
+      }));
+      say({ type: 'listening', transport: 'mpudp', addresses: server.addresses() }, `mpudp listening on ${server.addresses().map((a) => `${a.address}:${a.port}`).join(', ')} (UDP)`);
+    }
+    if (c.transports.includes('tcp')) {
+      const addrs = c.addresses.length > 0 ? c.addresses : [''];
+      for (const address of addrs) {
+        const server: TcpServer = createTcpServer({ allowHalfOpen: true }, (sock: TcpSocket) => {
+          sock.setNoDelay(true);
+          counts.tcp.open++;
+          counts.tcp.accepted++;
+          sock.on('close', () => counts.tcp.open--);
+          serveStream(sock, 'tcp', `${sock.remoteAddress}:${sock.remotePort}`, () => null, report);
+        });
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ port: c.port, backlog: 4096, ...(address ? { host: address } : {}) }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        closers.push(() => new Promise<void>((r) => server.close(() => r())));
+        const a = server.address() as { address: string; port: number };
+        say({ type: 'listening', transport: 'tcp', addresses: [{ address: a.address, port: a.port }] }, `tcp listening on ${a.address}:${a.port}`);
+      }
+    }
+    if (c.transports.includes('udp')) {
+      const udpPort = c.port === 0 ? 0 : c.port + 1;
+      const udp = new UdpBenchServer((r: UdpReceiverResult, from: string) => {
+        report({ transport: 'udp', header: { mpudpBench: 1, mode: 'bulk', dir: 'up', bytes: null, timeMs: null, verify: false, size: 0 }, remote: from, result: { ...r } });
+      });
+      const bound = await udp.listen(c.addresses.length > 0 ? c.addresses : ['0.0.0.0'], udpPort);
+      closers.push(() => udp.close());
+      say({ type: 'listening', transport: 'udp', addresses: bound }, `raw udp listening on ${bound.map((a) => `${a.address}:${a.port}`).join(', ')}`);
+    }
+  } catch (err) {
+    process.stderr.write(`mpudp bench server: ${(err as Error).message}\n`);
+    for (const close of closers) await close();
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    let stopped = false;
+    let profiler: Session | null = null;
+    stop = () => {
+      if (stopped) return;
+      stopped = true;
+      rl.close();
+      process.stdin.pause();
+      void Promise.all(closers.map((f) => f())).then(() => resolve(0));
+    };
+    rl.on('line', (line) => {
+      const cmd = line.trim();
+      if (cmd === 'quit') stop();
+      else if (cmd === 'profile-start') {
+        profiler ??= new Session();
+        profiler.connect();
+        profiler.post('Profiler.enable', () => profiler!.post('Profiler.start', () => say({ type: 'profiling' }, 'profiling')));
+      } else if (cmd.startsWith('profile-stop ')) {
+        const file = cmd.slice('profile-stop '.length).trim();
+        const session = profiler;
+        if (session === null) say({ type: 'error', message: 'profile-stop before profile-start' }, 'profile-stop before profile-start');
+        else
+          session.post('Profiler.stop', (err, res) => {
+            if (err) say({ type: 'error', message: err.message }, `profile: ${err.message}`);
+            else {
+              writeFileSync(file, JSON.stringify(res.profile));
+              say({ type: 'profiled', file }, `profile written to ${file}`);
+            }
+            session.disconnect();
+            profiler = null;
+          });
+      } else if (cmd === 'stats') {
+        // CPU first: the full GC that memory() runs is not the server's work.
+        const cpu = cpuSeconds();
+        const mem = memory();
+        const core = mpudpServers[0]?.stats()?.core;
+        say(
+          { type: 'stats', atMs: round3(epochMs()), counts, memory: mem, cpuSeconds: round3(cpu), mpudpCore: core ?? null },
+          `connections: mpudp ${counts.mpudp.open} tcp ${counts.tcp.open}; heap ${formatBytes(mem.heapUsed)} rss ${formatBytes(mem.rss)}; cpu ${cpu.toFixed(2)} s`,
+        );
+      } else if (cmd !== '') say({ type: 'error', message: `unknown command '${cmd}' (stats, profile-start, profile-stop FILE, quit)` }, `unknown command '${cmd}' (stats, profile-start, profile-stop FILE, quit)`);
+    });
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

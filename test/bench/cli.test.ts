@@ -1,0 +1,90 @@
+/**
+ * `mpudp bench` (src/cli/bench.ts): the command line, and one short run of
+ * each test over loopback between a server and a client process, with
+ * --json output parsed as the bench runner parses it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError, parseBytes, parseCommand } from '../../src/cli/bench.js';
+import { freePort, runClientRole, startServer, stopServer, type RoleProcess } from '../../bench/lib/roles.js';
+
+describe('mpudp bench command line', () => {
+  it('parses a client with its defaults', () => {
+    const c = parseCommand(['client', '127.0.0.1,127.0.0.2', '--local', '127.0.0.1', '--local', '127.0.0.2', '--paired', '--bytes', '10M']);
+    expect(c.role).toBe('client');
+    if (c.role !== 'client') return;
+    expect(c.config.hosts).toEqual(['127.0.0.1', '127.0.0.2']);
+    expect(c.config.locals).toEqual(['127.0.0.1', '127.0.0.2']);
+    expect(c.config.paired).toBe(true);
+    expect(c.config.bytes).toBe(10 * 1024 * 1024);
+    expect(c.config.transport).toBe('mpudp');
+    expect(c.config.mode).toBe('bulk');
+    expect(c.config.port).toBe(5201);
+    expect(c.config.timeMs).toBe(10_000);
+  });
+
+  it('parses a server serving every transport by default', () => {
+    const c = parseCommand(['server', '--address', '127.0.0.1', '--scheduler', 'redundant', '--no-advertise']);
+    expect(c.role).toBe('server');
+    if (c.role !== 'server') return;
+    expect(c.config.transports).toEqual(['mpudp', 'tcp', 'udp']);
+    expect(c.config.scheduler).toBe('redundant');
+    expect(c.config.advertise).toBe(false);
+  });
+
+  it('refuses bad input with a usage error naming it', () => {
+    expect(() => parseCommand(['client'])).toThrow(UsageError);
+    expect(() => parseCommand(['client', 'example.com'])).toThrow(/not an IP address/);
+    expect(() => parseCommand(['client', '127.0.0.1', '--transport', 'quic'])).toThrow(/--transport/);
+    expect(() => parseCommand(['client', '127.0.0.1', '--scheduler', 'fastest'])).toThrow(/--scheduler/);
+    expect(() => parseCommand(['client', '127.0.0.1', '--parallel', '0'])).toThrow(/--parallel/);
+    expect(() => parseCommand(['server', '127.0.0.1'])).toThrow(/takes no host/);
+    expect(() => parseCommand(['dance'])).toThrow(/unknown role/);
+    expect(() => parseCommand(['client', '127.0.0.1', '--bogus'])).toThrow(UsageError);
+    expect(parseBytes('64K')).toBe(65536);
+    expect(parseBytes('1.5M')).toBe(1.5 * 1024 * 1024);
+    expect(() => parseBytes('lots')).toThrow(/invalid byte count/);
+  });
+});
+
+describe('mpudp bench over loopback', () => {
+  let server: RoleProcess;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startServer(['--port', String(port), '--address', '127.0.0.1']);
+  });
+  afterAll(async () => {
+    await stopServer(server);
+  });
+  const client = (args: string[]) => runClientRole(['127.0.0.1', '--port', String(port), '--interval', '0.2', ...args], { timeoutMs: 60_000 });
+
+  it('verifies an mpudp upload and a TCP download byte for byte', async () => {
+    const up = await client(['--local', '127.0.0.1', '--bytes', '512K', '--verify']);
+    expect(up.bytes).toBe(512 * 1024);
+    expect(up.intact).toBe(1);
+    expect(up.bps).toBeGreaterThan(0);
+    const down = await client(['--transport', 'tcp', '--reverse', '--bytes', '256K', '--bin-ms', '50']);
+    expect(down.bytes).toBe(256 * 1024);
+    const tl = down.timeline as { columns: string[]; rows: number[][] };
+    expect(tl.columns.slice(0, 2)).toEqual(['t', 'delivered']);
+    expect(tl.rows[tl.rows.length - 1]![1]).toBe(256 * 1024);
+  });
+
+  it('counts a raw udp blast at the server', async () => {
+    const r = await client(['--transport', 'udp', '--time', '0.3']);
+    expect(r.datagramsSent).toBeGreaterThan(0);
+    expect(r.datagramsReceived).toBeGreaterThan(0);
+    expect(r.datagramsReceived as number).toBeLessThanOrEqual(r.datagramsSent as number);
+    expect(r.bytes).toBe((r.datagramsReceived as number) * 1200);
+  });
+
+  it('times request/response round trips and handshakes', async () => {
+    const rr = await client(['--local', '127.0.0.1', '--mode', 'rr', '--count', '50', '--warmup', '5']);
+    expect(rr.count).toBe(50);
+    expect(rr.p50Ms as number).toBeGreaterThan(0);
+    expect(rr.p99Ms as number).toBeGreaterThanOrEqual(rr.p50Ms as number);
+    const hs = await client(['--transport', 'tcp', '--mode', 'connect', '--count', '20', '--concurrency', '4']);
+    expect(hs.handshakes).toBe(20);
+    expect(hs.errors).toBe(0);
+  });
+});

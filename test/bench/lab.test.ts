@@ -1,0 +1,32 @@
+/**
+ * The lab scenarios of `npm run bench` (aggregation and failover in the
+ * two-ISP namespace lab, beside kernel MP-TCP) once, short. Root only: like
+ * the lab tests, this FAILS (never skips) with a message naming what is
+ * missing on a machine that cannot run it.
+ */
+import { describe, expect, it } from 'vitest';
+import { requireLab } from '../lab/harness.js';
+import type { AggregationRun, FailoverRun } from '../../bench/scenarios/lab.js';
+import { labScenarios } from '../../bench/scenarios/lab.js';
+
+describe('bench lab scenarios, short', () => {
+  it('aggregates both ISPs and survives a blackhole of ISP A, with MP-TCP beside', async () => {
+    requireLab();
+    const [agg, fo] = await labScenarios({ rounds: 1, seconds: 1.5, outagesMs: [1000], failoverRounds: 1, preMs: 1500, postMs: 2000, prefix: `mpudp-bt${process.pid}` });
+    expect(agg!.skipped).toBeUndefined();
+    const aggRuns = (agg!.raw as { runs: AggregationRun[]; mptcpSkipped: string | null }).runs;
+    const mptcpSkipped = (agg!.raw as { mptcpSkipped: string | null }).mptcpSkipped;
+    expect(aggRuns.map((r) => r.transport)).toEqual(mptcpSkipped === null ? ['mpudp', 'mptcp'] : ['mpudp']);
+    for (const r of aggRuns) {
+      // Both ISPs carried bytes: one path / subflow per ISP.
+      expect(r.shareB, r.transport).toBeGreaterThan(0.1);
+      expect(r.ofCapacity, r.transport).toBeGreaterThan(0.3);
+    }
+    const foRuns = (fo!.raw as { runs: Omit<FailoverRun, 'svg'>[] }).runs;
+    const mp = foRuns.find((r) => r.transport === 'mpudp')!;
+    expect(mp.completed).toBe(true);
+    expect(Number.isFinite(mp.lostMs)).toBe(true);
+    expect(mp.healAt).toBeGreaterThan(mp.failAt);
+    expect(Object.keys(fo!.svgs ?? {}).length).toBe(foRuns.length);
+  });
+});
