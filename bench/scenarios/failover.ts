@@ -166,15 +166,22 @@ export async function failoverRun(lab: Lab, t: LabTransport, outageMs: number, r
   }
 }
 
+/** Median heal time over runs, a run that never healed counting as infinitely long (Infinity if the median falls on one). */
+export function healMedian(runs: FailoverRun[]): number {
+  const xs = runs.map((r) => r.healMs ?? Infinity).sort((a, b) => a - b);
+  if (xs.length === 0) return NaN;
+  const m = xs.length >> 1;
+  return xs.length % 2 === 1 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2;
+}
+
 export function failoverSection(cfg: LabConfig, runs: FailoverRun[], noMptcp: string | null, ms: number): Section {
   const figures: Figure[] = [];
   for (const outage of cfg.outagesMs) {
     const of = (t: LabTransport): FailoverRun[] => runs.filter((r) => r.transport === t && r.outageMs === outage);
     const lost = median(of('mpudp').map((r) => r.lostMs));
     const kLost = noMptcp === null ? median(of('mptcp').map((r) => r.lostMs)) : null;
-    const healList = of('mpudp').map((r) => r.healMs ?? Infinity);
-    const heal = median(healList);
-    const kHeal = noMptcp === null ? median(of('mptcp').map((r) => r.healMs ?? Infinity)) : null;
+    const heal = healMedian(of('mpudp'));
+    const kHeal = noMptcp === null ? healMedian(of('mptcp')) : null;
     const list = (rs: FailoverRun[], f: (r: FailoverRun) => number | null): string => rs.map((r) => (f(r) === null ? 'never' : fmt(f(r)))).join(', ');
     figures.push({
       name: `delivery time lost in the 2 s after the failure (${outage / 1000} s outage)`,
@@ -185,7 +192,9 @@ export function failoverSection(cfg: LabConfig, runs: FailoverRun[], noMptcp: st
       target: { text: '≤ 150 ms (MP-TCP measured before: 73–751, median 420)', on: 'value', pass: Number.isFinite(lost) ? lost <= 150 : null },
       note: `runs: mpudp ${list(of('mpudp'), (r) => r.lostMs)}${noMptcp === null ? `; MP-TCP ${list(of('mptcp'), (r) => r.lostMs)}` : ''}; worst lag behind ISP B: mpudp ${list(of('mpudp'), (r) => r.maxLagMs)}${noMptcp === null ? `, MP-TCP ${list(of('mptcp'), (r) => r.maxLagMs)}` : ''} ms`,
     });
-    const notWithin = `> ${fmt(cfg.postMs / 1000)} s (not within the run)`;
+    // A run where ISP A never carried data again counts as longer than any that did.
+    const seen = (rs: FailoverRun[]): number => Math.max(cfg.postMs, ...rs.map((r) => r.healMs ?? 0));
+    const notWithin = `> ${fmt(seen(of('mptcp')) / 1000)} s (median; ISP A not back within a run)`;
     figures.push({
       name: `ISP A carries data again after the heal (${outage / 1000} s outage)`,
       value: Number.isFinite(heal) ? heal / 1000 : null,

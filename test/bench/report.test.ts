@@ -10,6 +10,7 @@ import type { Timeline } from '../../src/cli/bench-common.js';
 import { figureTable, fmt, measured, renderMarkdown, table, type Section } from '../../bench/lib/report.js';
 import { bins, cumulative, median, ratio } from '../../bench/lib/stats.js';
 import { barChart, lineChart, niceScale } from '../../bench/lib/svg.js';
+import { healMedian, type FailoverRun } from '../../bench/scenarios/failover.js';
 import { analyzeFailover, reduceAggregation } from '../../bench/scenarios/lab.js';
 import { summarizeProfile } from '../../bench/scenarios/profile.js';
 
@@ -96,6 +97,14 @@ describe('failover analysis', () => {
     const r = analyzeFailover('mptcp', 3000, 0, { type: 'result', timeline: tl }, tl.t0 + 3000, tl.t0 + 6000, 50e6, 1);
     expect(r.healMs).toBeNull();
     expect(r.lostMs).toBeLessThan(5);
+  });
+
+  it('takes a run that never healed as longer than any that did', () => {
+    const runs = (xs: (number | null)[]) => xs.map((healMs) => ({ healMs }) as FailoverRun);
+    expect(healMedian(runs([100, 300, 200]))).toBe(200);
+    expect(healMedian(runs([null, 7100]))).toBe(Infinity);
+    expect(healMedian(runs([null, 100, 200]))).toBe(200);
+    expect(Number.isNaN(healMedian([]))).toBe(true);
   });
 
   it('reduces an aggregation run to its share of capacity and ISP shares', () => {
