@@ -33,6 +33,7 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     if (p.inFlight) path.cc.onAck(p.size, p.timeSent, now, path.rtt, flightBefore);
   }
   if (result.acked.length > 0) {
+    path.lastAckAt = now;
     path.ptoCount = 0;
     if (path.state === 'suspect' || path.state === 'failed') recoverPath(conn, path, now);
   }
@@ -106,8 +107,15 @@ export function onSuspect(conn: Connection, path: PathState, now: number): void 
  * timer and the action, so a deadline that passes always changes something.
  */
 export function suspectDue(conn: Connection, path: PathState): number | null {
-  if (!otherLivePath(conn, path)) return null;
-  return path.suspectDeadline();
+  const deadline = path.suspectDeadline();
+  if (deadline === null) return null;
+  // The silence must be this path's own: another active path has been
+  // acknowledged since the deadline. A process that stalled (a long GC, a
+  // loaded machine) heard from no path, and suspects none.
+  for (const p of conn.pathList) {
+    if (p !== path && p.state === 'active' && p.validated && p.lastAckAt > deadline) return deadline;
+  }
+  return null;
 }
 
 /** Queues every unacknowledged byte on `path` for re-sending, keeping it tracked. */

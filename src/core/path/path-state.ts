@@ -137,6 +137,8 @@ export class PathState {
    * path moves there. Null when none is pending.
    */
   migration: Migration | null = null;
+  /** Last time an ACK acknowledged something sent on this path. */
+  lastAckAt = -Infinity;
   /** Highest packet number whose bytes were reinjected onto other paths. */
   reinjectedThrough = -1;
   /** Start of the current arrival-rate sample, and packets in it (ACK thinning). */
