@@ -6,6 +6,12 @@
 import { parseArgs } from 'node:util';
 import { connect, createServer } from '../dist/index.js';
 
+// `mpudp bench ...`: the iperf3-like measuring tool (docs/bench.md).
+if (process.argv[2] === 'bench') {
+  const { main } = await import('../dist/cli/bench.js');
+  process.exit(await main(process.argv.slice(3)));
+}
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
