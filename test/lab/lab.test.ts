@@ -156,8 +156,9 @@ describe('two-ISP lab (network namespaces; needs root, ip, tc, nft)', () => {
     await c.waitFor((r) => r.type === 'progress' && (r.bytes as number) >= atBlackhole + 16 * MiB, 40_000, '16 MiB more over ISP B alone', mark);
     // Heal: ISP A must carry data again, while the transfer goes on.
     const rxBefore = (await ifaceBytes(l.srv, 'isp-a')).rx;
-    await l.sh('heal', 'A');
+    // Mark before healing: the path can come back while lab.sh is still running.
     const markHeal = c.reports.length;
+    await l.sh('heal', 'A');
     const up = c.waitFor((r) => r.type === 'path-up' && isPathA(r), 30_000, 'path-up of ISP A after the heal', markHeal).then(
       (r) => r,
       (err: Error) => err,
