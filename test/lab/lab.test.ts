@@ -146,8 +146,8 @@ describe('two-ISP lab (network namespaces; needs root, ip, tc, nft)', () => {
     const started = await c.waitFor((r) => r.type === 'progress' && (r.bytes as number) >= 8 * MiB, 30_000, '8 MiB written over both ISPs');
     void started;
     // Blackhole ISP A: the transfer must go on over ISP B.
-    await l.sh('blackhole', 'A');
     const mark = c.reports.length;
+    await l.sh('blackhole', 'A');
     const atBlackhole = (c.reports.filter((r) => r.type === 'progress').pop()!.bytes as number);
     const down = c.waitFor((r) => r.type === 'path-down' && isPathA(r), 20_000, 'path-down of ISP A', mark).then(
       (r) => r,
