@@ -18,7 +18,8 @@
 import { Assembler } from './data/assembler.js';
 import { ReceiveWindow, SendWindow } from './data/flow-control.js';
 import { SendBuffer } from './data/send-buffer.js';
-import type { ConnectionKeys } from './crypto/keys.js';
+import type { KeyPhases } from './crypto/key-phases.js';
+import type { X25519KeyPair } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
 import { HandshakeSide, type HelloFrame } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
@@ -53,6 +54,10 @@ export interface ConnectionInit {
   initialDcid?: Uint8Array;
   /** Local addresses whose paths start as backups. */
   backupAddresses?: string[];
+  /** Server: its long-term key, proven in every handshake. */
+  staticKey?: X25519KeyPair;
+  /** Client: the fingerprint of the server key it accepts (none: any). */
+  serverFingerprint?: string;
 }
 
 /** How long a client keeps trying to complete the handshake (ms). */
@@ -82,8 +87,18 @@ export class Connection {
   readonly handshake: HandshakeSide;
   /** The peer's HELLO once received. */
   peerHello: HelloFrame | null = null;
-  /** Keys once derived. */
-  keys: ConnectionKeys | null = null;
+  /** The key of the MACs inside protected packets, once derived. */
+  keys: { authKey: Uint8Array } | null = null;
+  /** Packet protection (both directions, key update), once the handshake derived it. */
+  protection: KeyPhases | null = null;
+  /** Server: its long-term key. */
+  readonly staticKey: X25519KeyPair | null;
+  /** Client: the server key fingerprint it insists on, or null. */
+  readonly serverFingerprint: string | null;
+  /** The fingerprint of the server's long-term key (client: as the handshake proved it; server: its own). */
+  peerFingerprint: string | null = null;
+  /** Server: IDENTITY and FINISHED of its Handshake packet (re-sent if the client repeats its Initial). */
+  handshakeProof: { identity: Frame; finished: Frame } | null = null;
   /** Client: retry cookie from the server, echoed in HELLO. */
   cookie: Uint8Array = new Uint8Array(0);
   /** Client: first-contact targets the Initial is raced over. */
@@ -218,7 +233,9 @@ export class Connection {
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
     this.backupLocal = new Set(init.backupAddresses ?? []);
-    this.handshake = new HandshakeSide(init.random, this.localCid, init.options);
+    this.staticKey = init.staticKey ?? null;
+    this.serverFingerprint = init.serverFingerprint ?? null;
+    this.handshake = new HandshakeSide(init.random, this.localCid, init.options, init.options.cipher);
     if (init.role === 'client') {
       this.initialDcid = init.random(8);
       this.remoteCid = this.initialDcid;

@@ -13,6 +13,7 @@ import { decodePacket } from '../wire/packet.js';
 import { MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { WireError } from '../wire/errors.js';
 import { Connection } from './connection.js';
+import { fingerprint, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
 import { macEqual } from './crypto/macs.js';
 import { DEFAULT_OPTIONS, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
 import { countDrop } from './stats.js';
@@ -74,10 +75,13 @@ export class EndpointCore {
   private now = 0;
   /** Server: the addresses it serves on. */
   private readonly localAddresses: SocketAddress[];
+  /** Server: the long-term key every handshake proves. */
+  private readonly staticKey: X25519KeyPair | null;
 
   constructor(readonly config: EndpointConfig) {
     this.accepting = config.server;
     this.cookieSecret = config.random(32);
+    this.staticKey = config.server ? x25519KeyPair(config.staticKey ?? config.random(32)) : null;
     this.serverOptions = { ...DEFAULT_OPTIONS, ...config.connectionDefaults };
     this.localAddresses = (config.localAddresses ?? []).map((a) => ({ ...a }));
   }
@@ -88,10 +92,15 @@ export class EndpointCore {
     return [{ ...local }, ...rest];
   }
 
+  /** Server: the fingerprint of its long-term key (what clients pin), else null. */
+  get fingerprint(): string | null {
+    return this.staticKey === null ? null : fingerprint(this.staticKey.publicKey);
+  }
+
   /** Starts a client connection. */
   connect(config: ClientConfig, now: number): Connection {
     this.now = Math.max(this.now, now);
-    const { localAddresses, remoteAddresses, backupAddresses, ...rest } = config;
+    const { localAddresses, remoteAddresses, backupAddresses, serverFingerprint, ...rest } = config;
     const options: ConnectionOptions = { ...DEFAULT_OPTIONS, ...this.config.connectionDefaults, ...stripUndefined(rest) };
     const connection = new Connection({
       role: 'client',
@@ -101,6 +110,7 @@ export class EndpointCore {
       localAddresses,
       remoteAddresses,
       backupAddresses: backupAddresses ?? [],
+      ...(serverFingerprint !== undefined ? { serverFingerprint } : {}),
     });
     this.register(connection, [cidKey(connection.localCid)]);
     return connection;
@@ -283,6 +293,7 @@ export class EndpointCore {
       localAddresses: this.localAddressesFor(local),
       remoteAddresses: [remote],
       initialDcid: new Uint8Array(dcid),
+      staticKey: this.staticKey!,
     });
     const entry = this.register(connection, [cidKey(connection.localCid), cidKey(dcid)]);
     connection.handleDatagram(data, local, remote, now);
@@ -337,7 +348,7 @@ export class EndpointCore {
 
   private sendRetry(dcid: Uint8Array, clientCid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
     const frame: Frame = { type: 'retry', cookie: this.cookieFor(Math.floor(now / 1000), dcid, remote) };
-    const header: PacketHeader = { type: PacketType.Retry, dcid: clientCid, pathId: 0, packetNumber: 0 };
+    const header: PacketHeader = { type: PacketType.Retry, dcid: clientCid, pathId: 0, packetNumber: 0, keyPhase: false };
     const buf = new Uint8Array(headerLength(header) + frameLength(frame));
     encodeFrame(frame, buf, encodeHeader(header, buf, 0));
     this.counters.retriesSent++;

@@ -5,10 +5,13 @@
  * counted, tracked for loss detection and paced.
  */
 import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
-import { encodeHeader } from '../wire/header.js';
+import { encodeHeader, headerLength } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
+import { TAG_LENGTH } from './crypto/aead.js';
 import { joinMac, responseMac } from './crypto/macs.js';
+import { CloseCode, TransportError } from './errors.js';
+import { countDrop } from './stats.js';
 import type { PacketMeta, PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
 
@@ -16,7 +19,10 @@ import type { Transmit } from './types.js';
 const DATA_HEADER_RESERVE = 11;
 
 
-/** A packet being built on one path. */
+/**
+ * A packet being built on one path: header, then frames, with room kept at
+ * the end for the AEAD tag that finish() seals into the same buffer.
+ */
 export class PacketWriter {
   readonly buf: Uint8Array;
   pos: number;
@@ -24,6 +30,8 @@ export class PacketWriter {
   ackEliciting = false;
   /** Where the frames start. */
   readonly headerEnd: number;
+  /** Where the frames must end: the tag follows. */
+  readonly frameLimit: number;
 
   constructor(
     conn: Connection,
@@ -36,13 +44,15 @@ export class PacketWriter {
       dcid: conn.remoteCid,
       pathId: path.id,
       packetNumber: path.nextPacketNumber,
+      keyPhase: conn.protection!.keyPhase,
     };
     this.pos = encodeHeader(header, this.buf, 0);
     this.headerEnd = this.pos;
+    this.frameLimit = limit - TAG_LENGTH;
   }
 
   get room(): number {
-    return this.limit - this.pos;
+    return this.frameLimit - this.pos;
   }
 
   /** Writes `frame` if it fits; returns whether it did. */
@@ -172,11 +182,11 @@ export function addData(conn: Connection, w: PacketWriter, isNewDataAllowed: boo
   else w.path.counters.dataBytesSent += length;
 }
 
-/** Seals the packet: counts it, tracks it for loss detection, paces it. */
+/** Seals the packet: protects it, counts it, tracks it for loss detection, paces it. */
 export function finish(conn: Connection, w: PacketWriter, now: number, inFlight: boolean): Transmit {
   const path = w.path;
-  const size = w.pos;
   const pn = path.nextPacketNumber++;
+  const size = seal(conn, w.buf, w.headerEnd, w.pos, path.id, pn);
   if (w.ackEliciting) {
     path.sent.onSent(pn, now, size, true, inFlight, w.meta);
     path.lastAckElicitingSentAt = now;
@@ -188,6 +198,50 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   if (!path.validated) path.unvalidatedBytesSent += size;
   countSent(conn, path, size);
   return { data: w.buf.subarray(0, size), local: path.local, remote: path.remote };
+}
+
+/** AEAD-protects one packet in place; starts a key update when one is due. */
+function seal(conn: Connection, buf: Uint8Array, headerEnd: number, payloadEnd: number, pathId: number, pn: number): number {
+  const protection = conn.protection!;
+  const size = protection.seal(buf, headerEnd, payloadEnd, pathId, pn);
+  if (protection.updateDue) protection.initiateUpdate();
+  else if (protection.sendLimitReached && conn.state === 'established') {
+    // RFC 9001 §6.6: with no key update possible, the endpoint "MUST stop
+    // using the connection once any limit is reached".
+    countDrop(conn.drops, 'aead-limit');
+    conn.startClosing(TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
+      type: 'closed',
+      code: CloseCode.AEAD_LIMIT_REACHED,
+      errorCode: TransportError.AEAD_LIMIT_REACHED,
+      reason: 'AEAD limit reached',
+      remote: false,
+    });
+  }
+  return size;
+}
+
+/**
+ * A Short packet on `path` holding `frames`, sealed, or null if it would
+ * exceed `maxSize`. Takes the path's next packet number.
+ */
+export function sealedPacket(conn: Connection, path: PathState, frames: readonly Frame[], maxSize: number): Uint8Array | null {
+  const header: PacketHeader = {
+    type: PacketType.Short,
+    dcid: conn.remoteCid,
+    pathId: path.id,
+    packetNumber: path.nextPacketNumber,
+    keyPhase: conn.protection!.keyPhase,
+  };
+  let size = headerLength(header) + TAG_LENGTH;
+  for (const f of frames) size += frameLength(f);
+  if (size > maxSize) return null;
+  const buf = new Uint8Array(size);
+  const headerEnd = encodeHeader(header, buf, 0);
+  let pos = headerEnd;
+  for (const f of frames) pos = encodeFrame(f, buf, pos);
+  path.nextPacketNumber++;
+  seal(conn, buf, headerEnd, pos, path.id, header.packetNumber);
+  return buf;
 }
 
 export function countSent(conn: Connection, path: PathState | null, size: number): void {

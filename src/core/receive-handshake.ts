@@ -6,7 +6,11 @@
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { sameAddress } from './connection.js';
-import { verifyFinished, type HelloFrame } from './handshake.js';
+import { cipherById } from './crypto/aead.js';
+import { KeyPhases } from './crypto/key-phases.js';
+import { fingerprint } from './crypto/keys.js';
+import { CloseCode } from './errors.js';
+import { clientSecrets, PROTOCOL_VERSION, serverSecrets, type HelloFrame } from './handshake.js';
 import { openMeshPaths } from './pm/path-manager.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
@@ -57,13 +61,24 @@ export function handleInitial(
     }
     return;
   }
-  const keys = conn.handshake.derive(hello, false);
-  if (keys === null) {
+  const cipher = cipherById(hello.cipher);
+  if (hello.version !== PROTOCOL_VERSION || cipher === null) {
+    countDrop(conn.drops, 'bad-version');
+    return;
+  }
+  // The server answers with the client's cipher.
+  conn.handshake.hello.cipher = hello.cipher;
+  const proof = serverSecrets(conn.handshake, conn.staticKey!, hello);
+  if (proof === null) {
     countDrop(conn.drops, 'bad-key');
     return;
   }
+  const { secrets } = proof;
   conn.peerHello = copyHello(hello);
-  conn.keys = keys;
+  conn.keys = { authKey: secrets.authKey };
+  conn.protection = new KeyPhases(cipher, secrets.serverSecret, secrets.clientSecret, conn.options.keyUpdateInterval);
+  conn.handshakeProof = { identity: proof.identity, finished: { type: 'finished', mac: proof.finished } };
+  conn.peerFingerprint = fingerprint(conn.staticKey!.publicKey);
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
   const path0 = conn.newPath(0, local, remote, now);
@@ -84,19 +99,41 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
     return;
   }
   const hello = findFrame(frames, 'hello');
+  const identity = findFrame(frames, 'identity');
   const finished = findFrame(frames, 'finished');
-  if (hello === undefined || finished === undefined) {
+  if (hello === undefined || identity === undefined || finished === undefined) {
     countDrop(conn.drops, 'handshake-incomplete');
     return;
   }
-  const keys = conn.handshake.derive(hello, true);
-  const ourHello: HelloFrame = { ...conn.handshake.hello, cookie: conn.cookie };
-  if (keys === null || !verifyFinished(keys, ourHello, hello, finished.mac)) {
+  const cipher = cipherById(hello.cipher);
+  if (hello.version !== PROTOCOL_VERSION || cipher === null || hello.cipher !== conn.handshake.hello.cipher) {
+    countDrop(conn.drops, 'bad-version');
+    return;
+  }
+  const secrets = clientSecrets(conn.handshake, hello, identity, finished.mac);
+  if (secrets === null) {
     countDrop(conn.drops, 'bad-finished');
     return;
   }
+  // FINISHED verified: the sender holds the private half of `identity`.
+  const serverFingerprint = fingerprint(identity.staticKey);
+  if (conn.serverFingerprint !== null && serverFingerprint !== conn.serverFingerprint) {
+    // A pinned client completes the handshake only with the key it was
+    // given; whoever else answered gets nothing more (not even a CLOSE).
+    countDrop(conn.drops, 'server-key-mismatch');
+    conn.finishClose({
+      type: 'closed',
+      code: CloseCode.SERVER_KEY_MISMATCH,
+      errorCode: 0,
+      reason: `the server proved key ${serverFingerprint}, not the pinned ${conn.serverFingerprint}`,
+      remote: false,
+    });
+    return;
+  }
+  conn.peerFingerprint = serverFingerprint;
   conn.peerHello = copyHello(hello);
-  conn.keys = keys;
+  conn.keys = { authKey: secrets.authKey };
+  conn.protection = new KeyPhases(cipher, secrets.clientSecret, secrets.serverSecret, conn.options.keyUpdateInterval);
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
   const path0 = conn.newPath(0, local, remote, now);

@@ -7,6 +7,8 @@ import { decodeHeader } from '../wire/header.js';
 import { decodeFrame } from '../wire/frames.js';
 import { WireError } from '../wire/errors.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
+import { MAX_PATH_ID } from './crypto/aead.js';
+import { INTEGRITY_LIMIT } from './crypto/key-phases.js';
 import { AssemblerError } from './data/assembler.js';
 import type { Connection } from './connection.js';
 import { peerRole, sameAddress } from './connection.js';
@@ -30,10 +32,76 @@ export function handleDatagram(
 ): void {
   const reader = new Reader(data);
   let header: PacketHeader;
-  let frames: Frame[];
   try {
     header = decodeHeader(reader);
-    frames = [];
+  } catch (err) {
+    if (err instanceof WireError) {
+      countDrop(conn.drops, 'decode');
+      return;
+    }
+    throw err;
+  }
+  if (conn.state === 'draining') {
+    countDrop(conn.drops, 'draining');
+    return;
+  }
+  if (header.type !== PacketType.Short) {
+    handleHandshakePacket(conn, header, reader, local, remote, data.length, now);
+    return;
+  }
+  const protection = conn.protection;
+  if (protection === null) {
+    countDrop(conn.drops, 'before-handshake');
+    return;
+  }
+  if (header.pathId >= MAX_PATH_ID) {
+    // No nonce exists for it (crypto/aead.ts): it cannot be ours.
+    countDrop(conn.drops, 'auth-failed');
+    return;
+  }
+  // Authenticate before anything else: a packet that does not open leaves
+  // no trace but this counter (no packet number recorded, no timer moved,
+  // no address noted).
+  const plain = protection.open(data, reader.pos, header.keyPhase, header.pathId, header.packetNumber, now, conn.bestPto());
+  if (plain === null) {
+    countDrop(conn.drops, 'auth-failed');
+    // "If the total number of received packets that fail authentication
+    // within the connection, across all keys, exceeds the integrity limit
+    // for the selected AEAD, the endpoint MUST immediately close the
+    // connection" (RFC 9001 §6.6).
+    if (protection.authFailures > INTEGRITY_LIMIT[protection.cipher]) aeadLimitReached(conn);
+    return;
+  }
+  const frames: Frame[] = [];
+  try {
+    const r = new Reader(plain);
+    while (r.remaining > 0) frames.push(decodeFrame(r));
+  } catch (err) {
+    if (!(err instanceof WireError)) throw err;
+    // The peer itself sent it (it authenticated): RFC 9000 §12.4 makes a
+    // badly encoded frame a connection error.
+    protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, `bad frame: ${err.code}`);
+    return;
+  }
+  if (frames.length === 0) {
+    protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, 'packet without frames');
+    return;
+  }
+  handleShort(conn, header, frames, local, remote, data.length, now);
+}
+
+/** Initial, Handshake and Retry: the handshake's packets, in the clear. */
+function handleHandshakePacket(
+  conn: Connection,
+  header: PacketHeader,
+  reader: Reader,
+  local: SocketAddress,
+  remote: SocketAddress,
+  size: number,
+  now: number,
+): void {
+  const frames: Frame[] = [];
+  try {
     while (reader.remaining > 0) frames.push(decodeFrame(reader));
   } catch (err) {
     if (err instanceof WireError) {
@@ -46,23 +114,28 @@ export function handleDatagram(
     countDrop(conn.drops, 'decode');
     return;
   }
-  if (conn.state === 'draining') {
-    countDrop(conn.drops, 'draining');
-    return;
-  }
   switch (header.type) {
     case PacketType.Initial:
-      handleInitial(conn, frames, local, remote, data.length, now);
+      handleInitial(conn, frames, local, remote, size, now);
       return;
     case PacketType.Handshake:
       handleHandshake(conn, frames, local, remote, now);
       return;
-    case PacketType.Retry:
-      handleRetry(conn, frames);
-      return;
     default:
-      handleShort(conn, header, frames, local, remote, data.length, now);
+      handleRetry(conn, frames);
   }
+}
+
+/** Too many forgeries, or no key update possible: the keys must not be used any longer. */
+export function aeadLimitReached(conn: Connection): void {
+  countDrop(conn.drops, 'aead-limit');
+  conn.startClosing(TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
+    type: 'closed',
+    code: CloseCode.AEAD_LIMIT_REACHED,
+    errorCode: TransportError.AEAD_LIMIT_REACHED,
+    reason: 'AEAD limit reached',
+    remote: false,
+  });
 }
 
 function isAckEliciting(frames: Frame[]): boolean {
@@ -82,10 +155,6 @@ function handleShort(
   size: number,
   now: number,
 ): void {
-  if (conn.keys === null) {
-    countDrop(conn.drops, 'before-handshake');
-    return;
-  }
   let path = conn.pathsById.get(header.pathId);
   if (path === undefined) {
     const joined = acceptJoin(conn, header.pathId, frames, local, remote, now);

@@ -23,6 +23,8 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     countDrop(conn.drops, 'ack-of-unsent');
     return;
   }
+  // An acknowledged packet of the current key phase lets the next key update start.
+  conn.protection?.onAcked(path.id, largest);
   // The controller judges app-limitedness by the flight before this ACK.
   const flightBefore = path.sent.bytesInFlight;
   const result = path.sent.onAck(frame.ranges, now, path.rtt, frame.ackDelay / 1000, MAX_ACK_DELAY);

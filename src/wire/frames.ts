@@ -28,10 +28,12 @@ export const FrameType = {
   PathAbandon: 0x14,
   AddAddress: 0x15,
   RemoveAddress: 0x16,
+  ResetToken: 0x17,
   Close: 0x1c,
   Hello: 0x30,
   Finished: 0x31,
   Retry: 0x32,
+  Identity: 0x33,
 } as const;
 
 /** X25519 public key in HELLO. */
@@ -46,6 +48,10 @@ export const CHALLENGE_LENGTH = 8;
 export const MAC_LENGTH = 16;
 /** Full HMAC-SHA256 in FINISHED. */
 export const FINISHED_MAC_LENGTH = 32;
+/** X25519 public key in IDENTITY. */
+export const STATIC_KEY_LENGTH = 32;
+/** Stateless reset token in RESET_TOKEN (and at the end of a stateless reset). */
+export const RESET_TOKEN_LENGTH = 16;
 /** Most UTF-8 bytes in a CLOSE reason. */
 export const MAX_REASON_LENGTH = 1024;
 /** Most bytes in a retry cookie (HELLO, RETRY). */
@@ -230,6 +236,7 @@ export function frameLength(frame: Frame): number {
       return (
         1 +
         varintLength(frame.version) +
+        varintLength(frame.cipher) +
         CID_LENGTH +
         PUBLIC_KEY_LENGTH +
         HELLO_NONCE_LENGTH +
@@ -243,6 +250,12 @@ export function frameLength(frame: Frame): number {
     case 'finished':
       checkFixed(frame.mac, FINISHED_MAC_LENGTH, 'finished mac');
       return 1 + FINISHED_MAC_LENGTH;
+    case 'identity':
+      checkFixed(frame.staticKey, STATIC_KEY_LENGTH, 'identity staticKey');
+      return 1 + STATIC_KEY_LENGTH;
+    case 'reset_token':
+      checkFixed(frame.token, RESET_TOKEN_LENGTH, 'reset_token token');
+      return 1 + RESET_TOKEN_LENGTH;
     case 'retry':
       return 1 + cookieSize(frame.cookie, 1);
     default:
@@ -335,6 +348,7 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     case 'hello': {
       buf[pos] = FrameType.Hello;
       let p = putVarint(buf, pos + 1, frame.version);
+      p = putVarint(buf, p, frame.cipher);
       p = put(buf, p, frame.cid);
       p = put(buf, p, frame.publicKey);
       p = put(buf, p, frame.nonce);
@@ -347,6 +361,12 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     case 'finished':
       buf[pos] = FrameType.Finished;
       return put(buf, pos + 1, frame.mac);
+    case 'identity':
+      buf[pos] = FrameType.Identity;
+      return put(buf, pos + 1, frame.staticKey);
+    case 'reset_token':
+      buf[pos] = FrameType.ResetToken;
+      return put(buf, pos + 1, frame.token);
     case 'retry':
       buf[pos] = FrameType.Retry;
       return put(buf, putVarint(buf, pos + 1, frame.cookie.length), frame.cookie);
@@ -430,6 +450,7 @@ function readClose(r: Reader): Frame {
 
 function readHello(r: Reader): Frame {
   const version = r.varint();
+  const cipher = r.varint();
   const cid = r.bytes(CID_LENGTH);
   const publicKey = r.bytes(PUBLIC_KEY_LENGTH);
   const nonce = r.bytes(HELLO_NONCE_LENGTH);
@@ -441,6 +462,7 @@ function readHello(r: Reader): Frame {
   return {
     type: 'hello',
     version,
+    cipher,
     cid,
     publicKey,
     nonce,
@@ -514,6 +536,10 @@ export function decodeFrame(r: Reader): Frame {
       return readHello(r);
     case FrameType.Finished:
       return { type: 'finished', mac: r.bytes(FINISHED_MAC_LENGTH) };
+    case FrameType.Identity:
+      return { type: 'identity', staticKey: r.bytes(STATIC_KEY_LENGTH) };
+    case FrameType.ResetToken:
+      return { type: 'reset_token', token: r.bytes(RESET_TOKEN_LENGTH) };
     case FrameType.Retry:
       return { type: 'retry', cookie: readCookie(r, 1) };
     default:

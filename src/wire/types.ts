@@ -8,7 +8,7 @@
  * Number.MAX_SAFE_INTEGER are refused by the decoder (code WIRE_VARINT_RANGE).
  */
 
-/** Packet types, the low 4 bits of the first byte (the top two bits are 0b01). */
+/** Packet types, the low 2 bits of the first byte (the top two bits are 0b01). */
 export const PacketType = {
   /** Client's first flight: carries HELLO; padded to at least 1200 bytes. */
   Initial: 0,
@@ -34,6 +34,8 @@ export interface PacketHeader {
   pathId: number;
   /** Packet number in that path's own number space (full, not truncated). */
   packetNumber: number;
+  /** Key phase of a Short packet (RFC 9001 §6): which generation of keys protects it. False in every other type. */
+  keyPhase: boolean;
 }
 
 /** One acknowledged range of packet numbers, inclusive at both ends. */
@@ -68,10 +70,15 @@ export type Frame =
   | { type: 'data_ack'; cumulative: number; maxData: number }
   /** Bytes of the one stream at data sequence `offset`; `fin` marks the last byte. */
   | { type: 'data'; offset: number; fin: boolean; data: Uint8Array }
-  /** Handshake: version, the sender's CID, its X25519 public key, a random nonce, parameters, retry cookie. */
+  /**
+   * Handshake: version, the AEAD cipher of the connection (CipherId), the
+   * sender's CID, its ephemeral X25519 public key, a random nonce,
+   * parameters, retry cookie.
+   */
   | {
       type: 'hello';
       version: number;
+      cipher: number;
       cid: Uint8Array;
       publicKey: Uint8Array;
       nonce: Uint8Array;
@@ -80,6 +87,10 @@ export type Frame =
     }
   /** Server's proof of key derivation: HMAC over the handshake transcript (32 bytes). */
   | { type: 'finished'; mac: Uint8Array }
+  /** Server's long-term X25519 public key (32 bytes); the handshake proves it holds the private half. */
+  | { type: 'identity'; staticKey: Uint8Array }
+  /** The sender's stateless reset token (16 bytes): a datagram ending in it closes the connection. */
+  | { type: 'reset_token'; token: Uint8Array }
   /** Stateless retry cookie; the client repeats its Initial with this cookie in HELLO. */
   | { type: 'retry'; cookie: Uint8Array }
   /** Opens path `pathId` from the packet's addresses; mac = HMAC(joinKey, ...) (16 bytes); nonce 8 bytes. */

@@ -91,14 +91,15 @@ const golden: [string, string, Frame][] = [
   // A leading BOM is kept (decoder runs with ignoreBOM).
   ['close bom', '1c 00 03 efbbbf', { type: 'close', errorCode: 0, reason: '\ufeff' }],
   [
-    // version 1; cid; publicKey 20..3f; nonce 40..4f; initialMaxData 2^20
-    // (80100000); maxPaths 8; idleTimeoutMs 30000 = 0x7530 (80007530);
-    // maxDatagramSize 1452 = 0x5ac (45ac); empty cookie
+    // version 2; cipher 1 (AES-128-GCM); cid; publicKey 20..3f; nonce
+    // 40..4f; initialMaxData 2^20 (80100000); maxPaths 8; idleTimeoutMs
+    // 30000 = 0x7530 (80007530); maxDatagramSize 1452 = 0x5ac (45ac); empty cookie
     'hello',
-    `30 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 80100000 08 80007530 45ac 00`,
+    `30 02 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 80100000 08 80007530 45ac 00`,
     {
       type: 'hello',
-      version: 1,
+      version: 2,
+      cipher: 1,
       cid: hex('0102030405060708'),
       publicKey: seq(0x20, 32),
       nonce: seq(0x40, 16),
@@ -107,12 +108,13 @@ const golden: [string, string, Frame][] = [
     },
   ],
   [
-    // cookie of 100 bytes: length 100 = 0x64 -> 2-byte varint 4064
+    // cipher 2 (ChaCha20-Poly1305); cookie of 100 bytes: length 100 = 0x64 -> 2-byte varint 4064
     'hello cookie',
-    `30 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 01 00 00 4064 ${seqHex(0, 100)}`,
+    `30 02 02 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 01 00 00 4064 ${seqHex(0, 100)}`,
     {
       type: 'hello',
-      version: 1,
+      version: 2,
+      cipher: 2,
       cid: hex('0102030405060708'),
       publicKey: seq(0x20, 32),
       nonce: seq(0x40, 16),
@@ -121,6 +123,8 @@ const golden: [string, string, Frame][] = [
     },
   ],
   ['finished', `31 ${seqHex(0x80, 32)}`, { type: 'finished', mac: seq(0x80, 32) }],
+  ['identity', `33 ${seqHex(0xa0, 32)}`, { type: 'identity', staticKey: seq(0xa0, 32) }],
+  ['reset_token', `17 ${seqHex(0xc0, 16)}`, { type: 'reset_token', token: seq(0xc0, 16) }],
   ['retry', '32 04 deadbeef', { type: 'retry', cookie: hex('deadbeef') }],
 ];
 
@@ -173,8 +177,9 @@ describe('frame decode errors', () => {
     ['close lone surrogate in utf8', '1c 00 03 eda080', 'WIRE_BAD_FRAME'],
     ['close overlong utf8', '1c 00 02 c0af', 'WIRE_BAD_FRAME'],
     ['close reason 1025 bytes', '1c 00 4401', 'WIRE_BAD_FRAME'],
-    ['hello cookie 256', `30 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 00 00 00 4100`, 'WIRE_BAD_FRAME'],
-    ['hello truncated', `30 01 0102030405060708 ${seqHex(0x20, 31)}`, 'WIRE_TRUNCATED'],
+    ['hello cookie 256', `30 02 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 00 00 00 4100`, 'WIRE_BAD_FRAME'],
+    ['hello truncated', `30 02 01 0102030405060708 ${seqHex(0x20, 31)}`, 'WIRE_TRUNCATED'],
+    ['identity short', `33 ${seqHex(0, 31)}`, 'WIRE_TRUNCATED'],
     ['finished short', `31 ${seqHex(0, 31)}`, 'WIRE_TRUNCATED'],
     ['retry empty cookie', '32 00', 'WIRE_BAD_FRAME'],
     ['retry cookie 256', '32 4100', 'WIRE_BAD_FRAME'],
@@ -239,7 +244,8 @@ describe('frame encode validation', () => {
       'hello publicKey 31',
       {
         type: 'hello',
-        version: 1,
+        version: 2,
+        cipher: 1,
         cid: b8,
         publicKey: new Uint8Array(31),
         nonce: mac16,
@@ -252,7 +258,8 @@ describe('frame encode validation', () => {
       'hello cookie 256',
       {
         type: 'hello',
-        version: 1,
+        version: 2,
+        cipher: 1,
         cid: b8,
         publicKey: new Uint8Array(32),
         nonce: mac16,
@@ -262,6 +269,8 @@ describe('frame encode validation', () => {
       'WIRE_BAD_VALUE',
     ],
     ['finished mac 16', { type: 'finished', mac: mac16 }, 'WIRE_BAD_VALUE'],
+    ['identity key 31', { type: 'identity', staticKey: new Uint8Array(31) }, 'WIRE_BAD_VALUE'],
+    ['reset_token 8', { type: 'reset_token', token: b8 }, 'WIRE_BAD_VALUE'],
     ['retry empty', { type: 'retry', cookie: new Uint8Array(0) }, 'WIRE_BAD_VALUE'],
     ['unknown type', { type: 'nope' } as unknown as Frame, 'WIRE_BAD_VALUE'],
   ];

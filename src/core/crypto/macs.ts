@@ -12,6 +12,7 @@ export const MAC_LENGTH = 16;
 
 export type Role = 'client' | 'server';
 
+
 function mac(key: Uint8Array, label: string, role: Role, parts: (Uint8Array | number | string)[]): Uint8Array {
   const h = createHmac('sha256', key);
   h.update(label);
@@ -49,13 +50,6 @@ export function addAddressMac(
 /** MAC of a REMOVE_ADDRESS. */
 export function removeAddressMac(key: Uint8Array, role: Role, addressId: number): Uint8Array {
   return mac(key, 'remove', role, [addressId]);
-}
-
-/** Full 32-byte MAC of the server's FINISHED over the handshake transcript. */
-export function finishedMac(key: Uint8Array, transcript: Uint8Array[]): Uint8Array {
-  const h = createHmac('sha256', key);
-  for (const part of transcript) h.update(part);
-  return new Uint8Array(h.digest());
 }
 
 /** Constant-time comparison of two MACs. */
