@@ -400,6 +400,9 @@ export class Connection {
       role: this.role,
       state: this.state,
       ...this.counters,
+      keyUpdatesInitiated: this.protection?.updatesInitiated ?? 0,
+      keyUpdatesFollowed: this.protection?.updatesFollowed ?? 0,
+      keyGeneration: this.protection?.generation ?? 0,
       drops: { ...this.drops },
       paths: this.pathList.map((p) => p.stats()),
     };

@@ -311,11 +311,12 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
 }
 
 function onData(conn: Connection, path: PathState, frame: Extract<Frame, { type: 'data' }>): void {
-  // "A packet from an address that is not a validated path is never taken as data."
-  if (!path.validated) {
-    countDrop(conn.drops, 'data-on-unvalidated-path');
-    return;
-  }
+  // DATA is taken on a path we have not validated yet (a JOIN whose
+  // challenge is still out): the packet authenticated, so it is the peer's,
+  // and it was acknowledged with the packet, so dropping its bytes here
+  // would leave a hole the sender never refills. Validation still governs
+  // what we send there (the anti-amplification limit). A packet for a known
+  // path from another address pair is never taken (migration.ts).
   const end = frame.offset + frame.data.length;
   if (!conn.receiveWindow.checkLimit(end)) {
     protocolViolation(conn, TransportError.FLOW_CONTROL_ERROR, 'flow control limit exceeded');

@@ -57,6 +57,11 @@ export interface ConnectionStats {
   migrations: number;
   /** Paths made suspect because their oldest packet was overdue, before any PTO. */
   earlySuspicions: number;
+  /** Key updates this side started (RFC 9001 §6), and the peer's it followed. */
+  keyUpdatesInitiated: number;
+  keyUpdatesFollowed: number;
+  /** Generation of the keys this side seals with (0 until the first update). */
+  keyGeneration: number;
   paths: PathStats[];
 }
 
