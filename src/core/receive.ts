@@ -242,7 +242,7 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
       onAckFrame(conn, frame, now);
       return;
     case 'data':
-      onData(conn, path, frame);
+      onData(conn, frame);
       return;
     case 'data_ack':
       if (frame.cumulative > 0) conn.sendBuffer.onAcked(0, frame.cumulative, false);
@@ -310,7 +310,7 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
   }
 }
 
-function onData(conn: Connection, path: PathState, frame: Extract<Frame, { type: 'data' }>): void {
+function onData(conn: Connection, frame: Extract<Frame, { type: 'data' }>): void {
   // DATA is taken on a path we have not validated yet (a JOIN whose
   // challenge is still out): the packet authenticated, so it is the peer's,
   // and it was acknowledged with the packet, so dropping its bytes here
