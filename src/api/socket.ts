@@ -43,6 +43,10 @@ const CLOSE_CODE_ERRORS: Record<string, MpudpErrorCode | null> = {
   ERR_MPUDP_IDLE_TIMEOUT: 'ERR_MPUDP_IDLE_TIMEOUT',
   ERR_MPUDP_HANDSHAKE_TIMEOUT: 'ERR_MPUDP_CONNECT_TIMEOUT',
   ERR_MPUDP_PROTOCOL_VIOLATION: 'ERR_MPUDP_PROTOCOL_VIOLATION',
+  ERR_MPUDP_SERVER_KEY_MISMATCH: 'ERR_MPUDP_SERVER_KEY_MISMATCH',
+  ERR_MPUDP_AEAD_LIMIT: 'ERR_MPUDP_AEAD_LIMIT',
+  ERR_MPUDP_STATELESS_RESET: 'ERR_MPUDP_STATELESS_RESET',
+  ERR_MPUDP_INTERNAL: 'ERR_MPUDP_INTERNAL',
 };
 
 /** What `socket.stats()` returns: the core's counters and the socket's own. */
@@ -490,6 +494,11 @@ function closeError(event: ClosedEvent, established: boolean): Error | null {
       return new MpudpError(mapped, 'no server answered the handshake in time', extra);
     case 'ERR_MPUDP_PROTOCOL_VIOLATION':
       return new MpudpError(mapped, `protocol violation${event.remote ? ' reported by the peer' : ''}${event.reason ? `: ${event.reason}` : ''}`, extra);
+    case 'ERR_MPUDP_SERVER_KEY_MISMATCH':
+    case 'ERR_MPUDP_AEAD_LIMIT':
+    case 'ERR_MPUDP_STATELESS_RESET':
+    case 'ERR_MPUDP_INTERNAL':
+      return new MpudpError(mapped, event.reason || mapped, extra);
     default:
       return new MpudpError('ERR_MPUDP_CLOSED', `connection closed: ${event.code}${event.reason ? ` (${event.reason})` : ''}`, extra);
   }

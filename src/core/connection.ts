@@ -403,6 +403,7 @@ export class Connection {
       keyUpdatesInitiated: this.protection?.updatesInitiated ?? 0,
       keyUpdatesFollowed: this.protection?.updatesFollowed ?? 0,
       keyGeneration: this.protection?.generation ?? 0,
+      serverFingerprint: this.peerFingerprint,
       drops: { ...this.drops },
       paths: this.pathList.map((p) => p.stats()),
     };

@@ -62,6 +62,8 @@ export interface ConnectionStats {
   keyUpdatesFollowed: number;
   /** Generation of the keys this side seals with (0 until the first update). */
   keyGeneration: number;
+  /** Fingerprint of the server's long-term key, proven by the handshake (null before it). */
+  serverFingerprint: string | null;
   paths: PathStats[];
 }
 

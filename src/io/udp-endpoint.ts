@@ -48,6 +48,8 @@ export interface UdpEndpointOptions {
   clock?: Clock;
   /** Kernel socket buffer size requested for each socket (bytes). Default 4 MiB. */
   socketBufferSize?: number;
+  /** Server: its long-term private key (32 bytes); the core draws one without it. */
+  staticKey?: Uint8Array;
 }
 
 /** Counters of the io layer. */
@@ -163,6 +165,7 @@ export class UdpEndpoint {
       server: options.server,
       ...(options.connectionDefaults ? { connectionDefaults: options.connectionDefaults } : {}),
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(options.staticKey !== undefined ? { staticKey: options.staticKey } : {}),
     });
   }
 
