@@ -84,6 +84,8 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
       connectionDefaults: this.options.connection,
       ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
       staticKey: this.staticKey,
+      ...(this.options.retry !== undefined ? { retry: this.options.retry } : {}),
+      ...(this.options.retryThreshold !== undefined ? { retryThreshold: this.options.retryThreshold } : {}),
     });
     if (this.unrefed) endpoint.unref();
     this.endpoint = endpoint;

@@ -56,6 +56,10 @@ export interface ServerOptions extends ConnectionOptionsInput {
   maxConnections?: number;
   /** The server's long-term private key (base64url text from `mpudp keygen`, or 32 bytes). Default: a new key per server object. */
   key?: string | Uint8Array;
+  /** Stateless retry (address validation before any state): 'auto' (default: under load, and for busy sources), 'always', 'never'. */
+  retry?: 'auto' | 'always' | 'never';
+  /** Half-open handshakes plus recent junk Initials at which 'auto' retry starts; 1..1,048,576, default 256. */
+  retryThreshold?: number;
 }
 
 /** Options of `server.listen()`. */
@@ -274,11 +278,15 @@ export interface ValidServerOptions {
   maxConnections: number | undefined;
   /** The `key` option, or undefined (the server draws one). */
   staticKey: Uint8Array | undefined;
+  retry: 'auto' | 'always' | 'never' | undefined;
+  retryThreshold: number | undefined;
 }
 
 /** Checks `createServer()` options. */
 export function validateServerOptions(value: unknown): ValidServerOptions {
-  if (value === undefined) return { connection: {}, watch: { interval: 1000, source: undefined }, allowHalfOpen: false, maxConnections: undefined, staticKey: undefined };
+  if (value === undefined) {
+    return { connection: {}, watch: { interval: 1000, source: undefined }, allowHalfOpen: false, maxConnections: undefined, staticKey: undefined, retry: undefined, retryThreshold: undefined };
+  }
   validateObject(value, 'options');
   const connection = validateConnectionOptions(value, 'options');
   let allowHalfOpen = false;
@@ -292,7 +300,18 @@ export function validateServerOptions(value: unknown): ValidServerOptions {
     maxConnections = value.maxConnections;
   }
   const staticKey = value.key === undefined ? undefined : validatePrivateKey(value.key, 'options.key');
-  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, maxConnections, staticKey };
+  let retry: ValidServerOptions['retry'];
+  if (value.retry !== undefined) {
+    if (typeof value.retry !== 'string') throw invalidArgType('options.retry', 'of type string', value.retry);
+    if (!['auto', 'always', 'never'].includes(value.retry)) throw invalidArgValue('options.retry', value.retry, "must be one of 'auto', 'always', 'never'");
+    retry = value.retry as ValidServerOptions['retry'];
+  }
+  let retryThreshold: number | undefined;
+  if (value.retryThreshold !== undefined) {
+    validateInteger(value.retryThreshold, 'options.retryThreshold', 1, 1_048_576);
+    retryThreshold = value.retryThreshold;
+  }
+  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, maxConnections, staticKey, retry, retryThreshold };
 }
 
 /** What `listen()` keeps of its arguments. */

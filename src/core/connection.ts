@@ -52,6 +52,10 @@ export interface ConnectionInit {
   remoteAddresses: SocketAddress[];
   /** Server: the destination CID of the client's first Initial. */
   initialDcid?: Uint8Array;
+  /** Our connection ID (drawn by the endpoint, which derives the reset token from it). */
+  localCid: Uint8Array;
+  /** Our stateless reset token: a datagram ending in it, from us, ends the connection at the peer. */
+  resetToken: Uint8Array;
   /** Local addresses whose paths start as backups. */
   backupAddresses?: string[];
   /** Server: its long-term key, proven in every handshake. */
@@ -97,6 +101,10 @@ export class Connection {
   readonly serverFingerprint: string | null;
   /** The fingerprint of the server's long-term key (client: as the handshake proved it; server: its own). */
   peerFingerprint: string | null = null;
+  /** Our stateless reset token (sent to the peer once the keys protect it). */
+  readonly resetToken: Uint8Array;
+  /** The peer's stateless reset token, once received. */
+  peerResetToken: Uint8Array | null = null;
   /** Server: IDENTITY and FINISHED of its Handshake packet (re-sent if the client repeats its Initial). */
   handshakeProof: { identity: Frame; finished: Frame } | null = null;
   /** Client: retry cookie from the server, echoed in HELLO. */
@@ -226,7 +234,8 @@ export class Connection {
     this.now = init.now;
     this.lastActivity = init.now;
     this.handshakeDeadline = init.now + HANDSHAKE_TIMEOUT;
-    this.localCid = init.random(8);
+    this.localCid = init.localCid;
+    this.resetToken = init.resetToken;
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
@@ -528,6 +537,19 @@ export class Connection {
     if (this.closedEmitted) return;
     this.closedEmitted = true;
     this.emit(event);
+  }
+
+  /**
+   * A stateless reset carrying the peer's token arrived: the peer lost this
+   * connection. "An endpoint that receives a Stateless Reset ... MUST
+   * enter the draining period and not send any further packets on this
+   * connection" (RFC 9000 §10.3.1); nothing is left to drain from a peer
+   * without state, so it ends now.
+   */
+  onStatelessReset(now: number): void {
+    this.advance(now);
+    if (this.state === 'closed') return;
+    this.finishClose({ type: 'closed', code: CloseCode.STATELESS_RESET, errorCode: 0, reason: 'the peer lost the connection (stateless reset)', remote: true });
   }
 
   /** The smallest PTO among live paths (for closing and draining periods). */

@@ -92,11 +92,15 @@ export interface EndpointConfig {
   /** Most connections at once (server); further Initials are refused and counted. */
   maxConnections?: number;
   /**
-   * Stateless retry: 'always' answers every new Initial with a cookie the
-   * client must echo (proving its address); 'under-load' does so once
-   * `retryThreshold` handshakes are half-open; 'never' disables it.
+   * Stateless retry (proving a client's address before any state is
+   * kept): 'always' answers every new Initial without a cookie with a
+   * Retry; 'auto' does so once `retryThreshold` is reached, and for a
+   * source address that already has `maxHalfOpenPerSource` half-open
+   * handshakes; 'never' disables it (such a source is then refused).
    */
-  retry?: 'always' | 'under-load' | 'never';
-  /** Half-open handshakes above which 'under-load' retry starts (default 1000). */
+  retry?: 'auto' | 'always' | 'never';
+  /** Half-open handshakes plus junk Initials of the last one to two seconds at which 'auto' retry starts (default 256). */
   retryThreshold?: number;
+  /** Half-open handshakes one source address may hold without a retry cookie (default 8). */
+  maxHalfOpenPerSource?: number;
 }

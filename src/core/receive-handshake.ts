@@ -9,6 +9,8 @@ import { sameAddress } from './connection.js';
 import { cipherById } from './crypto/aead.js';
 import { KeyPhases } from './crypto/key-phases.js';
 import { fingerprint } from './crypto/keys.js';
+import { macEqual } from './crypto/macs.js';
+import { retryIntegrityTag, TAG16 } from './crypto/tokens.js';
 import { CloseCode } from './errors.js';
 import { clientSecrets, PROTOCOL_VERSION, serverSecrets, type HelloFrame } from './handshake.js';
 import { openMeshPaths } from './pm/path-manager.js';
@@ -87,9 +89,8 @@ export function handleInitial(
   path0.setState('active', now);
   conn.addPath(path0);
   conn.handshakeResponsePending = true;
-  conn.state = 'established';
-  conn.lastActivity = now;
-  conn.emit({ type: 'connected' });
+  // Half-open until the client's first protected packet arrives on path 0
+  // (receive.ts confirmHandshake): nothing is announced before that.
 }
 
 /** Client: the server's HELLO + FINISHED. The path it came on becomes path 0. */
@@ -148,6 +149,7 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   conn.initialQueue = [];
   conn.initialNextAt = Infinity;
   conn.lastActivity = now;
+  conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
   conn.emit({ type: 'connected' });
   conn.emit({ type: 'path-up', path: path0.info() });
   // Confirm the handshake to the server at once (it validates path 0).
@@ -155,14 +157,26 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   openMeshPaths(conn, now);
 }
 
-/** Client: a stateless retry; repeat the Initial with the cookie. */
-export function handleRetry(conn: Connection, frames: Frame[]): void {
-  const retry = findFrame(frames, 'retry');
-  if (conn.role !== 'client' || conn.state !== 'handshake' || retry === undefined || conn.cookie.length > 0) {
+/**
+ * Client: a stateless Retry. Its last 16 bytes are the integrity tag over
+ * our Initial's DCID and the rest of the Retry (crypto/tokens.ts); only
+ * then is its cookie taken, and only once: the Initial is repeated with it.
+ */
+export function handleRetry(conn: Connection, packet: Uint8Array, frames: Frame[]): void {
+  if (conn.role !== 'client' || conn.state !== 'handshake' || conn.cookie.length > 0) {
     countDrop(conn.drops, 'unexpected-retry');
     return;
   }
-  conn.cookie = retry.cookie;
+  const end = packet.length - TAG16;
+  if (end < 0 || !macEqual(retryIntegrityTag(conn.initialDcid, packet.subarray(0, end)), packet.subarray(end))) {
+    countDrop(conn.drops, 'bad-retry-tag');
+    return;
+  }
+  const retry = findFrame(frames, 'retry');
+  if (retry === undefined) {
+    countDrop(conn.drops, 'unexpected-retry');
+    return;
+  }
+  conn.cookie = retry.cookie.slice();
   conn.initialQueue = [...conn.firstContact];
 }
-

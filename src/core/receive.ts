@@ -9,6 +9,7 @@ import { WireError } from '../wire/errors.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { MAX_PATH_ID } from './crypto/aead.js';
 import { INTEGRITY_LIMIT } from './crypto/key-phases.js';
+import { TAG16 } from './crypto/tokens.js';
 import { AssemblerError } from './data/assembler.js';
 import type { Connection } from './connection.js';
 import { peerRole, sameAddress } from './connection.js';
@@ -46,7 +47,7 @@ export function handleDatagram(
     return;
   }
   if (header.type !== PacketType.Short) {
-    handleHandshakePacket(conn, header, reader, local, remote, data.length, now);
+    handleHandshakePacket(conn, header, data, reader, local, remote, now);
     return;
   }
   const protection = conn.protection;
@@ -94,15 +95,18 @@ export function handleDatagram(
 function handleHandshakePacket(
   conn: Connection,
   header: PacketHeader,
+  packet: Uint8Array,
   reader: Reader,
   local: SocketAddress,
   remote: SocketAddress,
-  size: number,
   now: number,
 ): void {
+  const size = packet.length;
   const frames: Frame[] = [];
   try {
-    while (reader.remaining > 0) frames.push(decodeFrame(reader));
+    // A Retry ends with its integrity tag, which is no frame.
+    const r = header.type === PacketType.Retry ? new Reader(packet, reader.pos, Math.max(reader.pos, packet.length - TAG16)) : reader;
+    while (r.remaining > 0) frames.push(decodeFrame(r));
   } catch (err) {
     if (err instanceof WireError) {
       countDrop(conn.drops, 'decode');
@@ -122,7 +126,7 @@ function handleHandshakePacket(
       handleHandshake(conn, frames, local, remote, now);
       return;
     default:
-      handleRetry(conn, frames);
+      handleRetry(conn, packet, frames);
   }
 }
 
@@ -155,6 +159,12 @@ function handleShort(
   size: number,
   now: number,
 ): void {
+  if (conn.role === 'server' && !conn.handshakeConfirmed && header.pathId !== 0) {
+    // Paths open only once the handshake is confirmed on path 0; the
+    // client repeats its JOIN.
+    countDrop(conn.drops, 'before-confirmation');
+    return;
+  }
   let path = conn.pathsById.get(header.pathId);
   if (path === undefined) {
     const joined = acceptJoin(conn, header.pathId, frames, local, remote, now);
@@ -181,22 +191,34 @@ function handleShort(
   conn.lastActivity = now;
   if (!path.validated) path.unvalidatedBytesReceived += size;
 
-  if (conn.role === 'server' && !conn.handshakeConfirmed && path.id === 0) {
-    // RFC 9000 §8.1: a packet protected with keys only the client could
-    // derive validates the client's address.
-    conn.handshakeConfirmed = true;
-    conn.handshakeResponsePending = false;
-    path.validated = true;
-    // Handshake sent → first Short packet back: path 0's first RTT sample.
-    if (conn.handshakeSentAt >= 0 && !path.rtt.hasSample) path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
-    conn.emit({ type: 'path-up', path: path.info() });
-    advertiseAll(conn);
-  }
+  if (conn.role === 'server' && !conn.handshakeConfirmed) confirmHandshake(conn, path, now);
 
   for (const frame of frames) {
     if (conn.state === 'closed' || conn.state === 'draining') return;
     handleFrame(conn, path, frame, now);
   }
+}
+
+/**
+ * Server: the client's first protected packet, on path 0 from the address
+ * its Initial came from. "a server MAY consider the peer address validated
+ * if the client uses a connection ID chosen by the server and the
+ * connection ID contains at least 64 bits of entropy" (RFC 9000 §8.1), and
+ * the packet authenticated under keys only the client could derive: the
+ * handshake is complete and the address validated. Only now does the
+ * application hear of the connection.
+ */
+function confirmHandshake(conn: Connection, path: PathState, now: number): void {
+  conn.handshakeConfirmed = true;
+  conn.handshakeResponsePending = false;
+  conn.state = 'established';
+  path.validated = true;
+  // Handshake sent → first Short packet back: path 0's first RTT sample.
+  if (conn.handshakeSentAt >= 0 && !path.rtt.hasSample) path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
+  conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
+  conn.emit({ type: 'connected' });
+  conn.emit({ type: 'path-up', path: path.info() });
+  advertiseAll(conn);
 }
 
 /**
@@ -302,8 +324,12 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
       conn.startDraining({ type: 'closed', code, errorCode, reason: frame.reason, remote: true });
       return;
     }
+    case 'reset_token':
+      conn.peerResetToken = frame.token.slice();
+      return;
     case 'hello':
     case 'finished':
+    case 'identity':
     case 'retry':
       countDrop(conn.drops, 'handshake-frame-in-short');
       return;

@@ -50,6 +50,9 @@ export interface UdpEndpointOptions {
   socketBufferSize?: number;
   /** Server: its long-term private key (32 bytes); the core draws one without it. */
   staticKey?: Uint8Array;
+  /** Server: stateless retry mode and threshold (EndpointConfig). */
+  retry?: 'auto' | 'always' | 'never';
+  retryThreshold?: number;
 }
 
 /** Counters of the io layer. */
@@ -166,6 +169,8 @@ export class UdpEndpoint {
       ...(options.connectionDefaults ? { connectionDefaults: options.connectionDefaults } : {}),
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
       ...(options.staticKey !== undefined ? { staticKey: options.staticKey } : {}),
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
+      ...(options.retryThreshold !== undefined ? { retryThreshold: options.retryThreshold } : {}),
     });
   }
 
@@ -533,7 +538,7 @@ export class UdpEndpoint {
       ...c,
       sendErrors: { ...c.sendErrors },
       drops: { ...c.drops },
-      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, drops: {} },
+      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, drops: {} },
     };
   }
 }

@@ -155,15 +155,23 @@ describe('security', () => {
     expect(server.pathsById.get(0)!.remote.address).not.toBe(attacker.address);
   });
 
-  it('a server sends at most three times what it received to an unvalidated client address', () => {
+  it('a server sends at most three times what it received to an unvalidated client address, and forgets it silently', () => {
     const pair = new Pair({ seed: 97, clientAddresses: ['10.0.1.2'], links: [link] });
     // The client never gets the Handshake: its address never validates.
-    pair.world.network.getLink('10.0.0.1', '10.0.1.2')!.set({ blackhole: true });
+    const down = pair.world.network.getLink('10.0.0.1', '10.0.1.2')!;
+    const up = pair.world.network.getLink('10.0.1.2', '10.0.0.1')!;
+    down.set({ blackhole: true });
     const client = pair.connect();
     pair.world.runUntil(() => client.isClosed, 15_000);
-    const server = pair.server.connection!;
-    const p0 = server.pathsById.get(0)!;
-    expect(p0.unvalidatedBytesSent).toBeGreaterThan(0);
-    expect(p0.unvalidatedBytesSent).toBeLessThanOrEqual(3 * p0.unvalidatedBytesReceived);
+    expect(down.counters.bytesSent).toBeGreaterThan(0);
+    expect(down.counters.bytesSent).toBeLessThanOrEqual(3 * up.counters.bytesDelivered);
+    // The half-open connection was never announced, and is gone after the handshake timeout.
+    pair.world.runFor(1_000);
+    const stats = pair.server.endpoint.stats();
+    expect(pair.server.connection).toBeNull();
+    expect(stats.accepted).toBe(0);
+    expect(stats.halfOpen).toBe(0);
+    expect(stats.connections).toBe(0);
+    expect(stats.drops['half-open-expired']).toBe(1);
   });
 });

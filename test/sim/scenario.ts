@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { EndpointCore } from '../../src/core/endpoint.js';
 import type { Connection } from '../../src/core/connection.js';
-import type { ConnectionOptions } from '../../src/core/options.js';
+import type { ConnectionOptions, EndpointConfig } from '../../src/core/options.js';
 import type { ConnectionEvent, SocketAddress } from '../../src/core/types.js';
 import { World } from './world.js';
 import type { LinkParams } from './link.js';
@@ -25,6 +25,8 @@ export interface PairOptions {
   links?: Array<Partial<LinkParams>>;
   options?: Partial<ConnectionOptions>;
   serverOptions?: Partial<ConnectionOptions>;
+  /** More of the server endpoint's configuration (its key, retry mode...). */
+  serverConfig?: Partial<EndpointConfig>;
   /**
    * A middlebox on the way in (attack tests): sees every datagram before the
    * side's endpoint does, and decides what reaches it with `deliver` (the
@@ -75,6 +77,7 @@ export class Pair {
       server: true,
       localAddresses: this.serverAddresses.map((a) => ({ address: a, port: SERVER_PORT })),
       connectionDefaults: { ...opts.options, ...opts.serverOptions },
+      ...opts.serverConfig,
     });
     const clientEp = new EndpointCore({ random: this.world.random(), server: false });
     this.server = { endpoint: serverEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
