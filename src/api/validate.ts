@@ -26,6 +26,8 @@ export interface ConnectionOptionsInput {
   congestionControl?: CongestionControlName;
   /** Close after this many ms without hearing from the peer; 0 = never. */
   idleTimeout?: number;
+  /** Client: give up connecting after this many ms (no server answered); 1..2^31-1. Default 10,000. */
+  connectTimeout?: number;
   /** Most paths of one connection, all states counted; 1..64. */
   maxPaths?: number;
   /** Interval (ms) at which idle paths are probed; 10..3,600,000. */
@@ -179,6 +181,10 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
   if (o.idleTimeout !== undefined) {
     validateNumber(o.idleTimeout, `${name}.idleTimeout`, 0, 2 ** 31 - 1);
     out.idleTimeout = o.idleTimeout;
+  }
+  if (o.connectTimeout !== undefined) {
+    validateNumber(o.connectTimeout, `${name}.connectTimeout`, 1, 2 ** 31 - 1);
+    out.connectTimeout = o.connectTimeout;
   }
   if (o.maxPaths !== undefined) {
     validateInteger(o.maxPaths, `${name}.maxPaths`, 1, 64);

@@ -55,8 +55,6 @@ export interface ConnectionInit {
   backupAddresses?: string[];
 }
 
-/** How long a client keeps trying to complete the handshake (ms). */
-export const HANDSHAKE_TIMEOUT = 10_000;
 /** First retransmission interval of the client's Initial (ms); doubles each time. */
 export const INITIAL_RETRANSMIT = 600;
 
@@ -210,7 +208,7 @@ export class Connection {
     this.random = init.random;
     this.now = init.now;
     this.lastActivity = init.now;
-    this.handshakeDeadline = init.now + HANDSHAKE_TIMEOUT;
+    this.handshakeDeadline = init.now + init.options.connectTimeout;
     this.localCid = init.random(8);
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
