@@ -17,7 +17,7 @@
  * skipped. The lab setup is in lab-setup.ts, failover in failover.ts.
  */
 import { labDown, labUp, missingForLab, type Lab } from '../../test/lab/harness.js';
-import type { Timeline } from '../../src/cli/bench-common.js';
+import type { Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
 import { runClientRole, stopServer, type Report, type RoleProcess } from '../lib/roles.js';
 import { cumulative, median, ratio, span } from '../lib/stats.js';
