@@ -71,13 +71,13 @@ export function port(text: string | undefined, name: string, allowZero: boolean)
   return n;
 }
 
-/** `HOST:PORT`, `[IPv6]:PORT` or `PORT` (host `dfltHost`). */
-export function hostPort(text: string, name: string, dfltHost: string): { host: string; port: number } {
+/** `HOST:PORT`, `[IPv6]:PORT` or `PORT` (host `dfltHost`); port 0 only with `allowZero`. */
+export function hostPort(text: string, name: string, dfltHost: string, allowZero = false): { host: string; port: number } {
   const bracket = /^\[([^\]]+)\]:(\d+)$/.exec(text);
-  if (bracket !== null) return { host: bracket[1]!, port: port(bracket[2], name, false) };
+  if (bracket !== null) return { host: bracket[1]!, port: port(bracket[2], name, allowZero) };
   const colon = text.lastIndexOf(':');
-  if (colon < 0) return { host: dfltHost, port: port(text, name, false) };
+  if (colon < 0) return { host: dfltHost, port: port(text, name, allowZero) };
   const host = text.slice(0, colon);
   if (host.includes(':')) throw new UsageError(`${name}: write an IPv6 address as [ADDRESS]:PORT, got '${text}'`);
-  return { host: host === '' ? dfltHost : host, port: port(text.slice(colon + 1), name, false) };
+  return { host: host === '' ? dfltHost : host, port: port(text.slice(colon + 1), name, allowZero) };
 }

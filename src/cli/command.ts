@@ -15,4 +15,10 @@ export interface CliCommand {
    * code once it is done. A bad command line throws UsageError (src/cli/args.ts).
    */
   run(argv: string[]): Promise<number>;
+  /**
+   * When run() resolves, let the process end by itself once nothing is left
+   * to do (a connection closed by destroy() still delivers its last bytes in
+   * the background) instead of exiting at once.
+   */
+  readonly exitWhenIdle?: boolean;
 }

@@ -11,9 +11,10 @@ import { bench } from './bench/index.js';
 import type { CliCommand } from './command.js';
 import { connect } from './connect/index.js';
 import { listen } from './listen/index.js';
+import { tunnel } from './tunnel/index.js';
 
 /** Every subcommand, in the order `mpudp --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [listen, connect, bench];
+export const COMMANDS: readonly CliCommand[] = [listen, connect, tunnel, bench];
 
 function version(): string {
   try {
@@ -84,12 +85,19 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+/** Runs `mpudp ARGV` as the program: exits with its code, at once or once idle. */
+export function runMain(argv: string[]): void {
+  const command = COMMANDS.find((c) => c.name === argv[0]);
+  main(argv).then(
+    (code) => {
+      if (command?.exitWhenIdle === true && code === 0) process.exitCode = code;
+      else process.exit(code);
+    },
     (err: unknown) => {
       process.stderr.write(`mpudp: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exit(1);
     },
   );
 }
+
+if (isMain()) runMain(process.argv.slice(2));

@@ -22,8 +22,10 @@ export function netcat(socket: MultipathSocket, quiet: boolean, name: string): P
       process.stderr.write(`mpudp ${name}: ${err.code ?? ''} ${err.message}\n`);
     });
     socket.on('close', () => {
+      // stdin must not keep the process alive; the connection may still be
+      // delivering its last bytes in the background (the process ends after).
       process.stdin.unpipe(socket);
-      process.stdin.pause();
+      process.stdin.destroy();
       resolve(failed ? 1 : 0);
     });
     socket.pipe(process.stdout, { end: false });

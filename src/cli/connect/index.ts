@@ -69,4 +69,5 @@ export const connect: CliCommand = {
   summary: 'connect to a server and join the connection to stdin/stdout (like nc)',
   usage: USAGE,
   run,
+  exitWhenIdle: true,
 };

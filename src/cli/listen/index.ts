@@ -64,4 +64,5 @@ export const listen: CliCommand = {
   summary: 'wait for one connection and join it to stdin/stdout (like nc -l)',
   usage: USAGE,
   run,
+  exitWhenIdle: true,
 };
