@@ -78,7 +78,7 @@ export async function labScenarios(cfg: LabConfig): Promise<Section[]> {
     const why = `the two-ISP lab needs ${missing.join(', ')}`;
     return [skipped('lab-aggregation', '3. Two-ISP lab: aggregation', why), skipped('lab-failover', '4. Two-ISP lab: failover', why)];
   }
-  const noMptcp = ensureMptcpize();
+  const noMptcp = ensureMptcpize(cfg.install ?? true);
   const transports: LabTransport[] = noMptcp === null ? ['mpudp', 'mptcp'] : ['mpudp'];
   let lab: Lab | undefined;
   let servers: Partial<Record<LabTransport, RoleProcess>> = {};
