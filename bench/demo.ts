@@ -12,7 +12,7 @@
  *
  *   npm start -- [--size MiB] [--rate-a Mbit] [--delay-a ms] [--rate-b Mbit]
  *                [--delay-b ms] [--fail-at s] [--outage s] [--no-failure]
- *                [--svg FILE] [--json]
+ *                [--svg FILE (default out/demo.svg, not tracked)] [--json]
  *
  * Exits 1 if a byte is missing or the hashes differ.
  */
@@ -61,7 +61,7 @@ function parse(): Flags {
       'fail-at': { type: 'string', default: '4' },
       outage: { type: 'string', default: '4' },
       'no-failure': { type: 'boolean', default: false },
-      svg: { type: 'string', default: 'bench/results/demo.svg' },
+      svg: { type: 'string', default: 'out/demo.svg' },
       json: { type: 'boolean', default: false },
     },
   });
