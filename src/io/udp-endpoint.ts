@@ -631,10 +631,14 @@ function bindSocket(address: string, port: number, reuseAddr: boolean): Promise<
   });
 }
 
-/** A port nobody holds on `address` now (taken and released without SO_REUSEADDR). */
+/**
+ * A port nobody holds on `address` now (taken and released without
+ * SO_REUSEADDR). close() releases the port at once; its callback only
+ * reports the handle's end, so it is not waited for.
+ */
 async function freePort(address: string): Promise<number> {
   const probe = await bindSocket(address, 0, false);
   const port = probe.address().port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  probe.close();
   return port;
 }
