@@ -47,42 +47,58 @@ const dialRaw = (port: number): MultipathSocket => connect({ port, host: '127.0.
 /** Resolves with whether 'close' said hadError. */
 const closeOf = (s: NodeJS.EventEmitter): Promise<boolean> => once(s, 'close').then(([hadError]) => hadError === true);
 
+/** The TLS server side of a test: answers 'hello', closing first or after the client. */
+function tlsServerSide(raw: MultipathSocket, closer: 'tls server' | 'tls client', log: ReturnType<typeof errorLog>, name: string): Promise<{ got: string; raw: boolean; tls: boolean }> {
+  log.watch(`${name} mpudp`, raw);
+  const secure = log.watch(`${name} tls`, new tls.TLSSocket(raw, { isServer: true, key: KEY, cert: CERT }));
+  let got = '';
+  secure.setEncoding('utf8');
+  secure.on('data', (d: string) => {
+    got += d;
+    if (closer === 'tls server' && got === 'hello') secure.end('bye'); // as an HTTPS server does
+  });
+  secure.on('end', () => {
+    if (closer === 'tls client') secure.end(`you said ${got}`);
+  });
+  return Promise.all([closeOf(raw), closeOf(secure)]).then(([rawErr, tlsErr]) => ({ got, raw: rawErr, tls: tlsErr }));
+}
+
+/** The TLS client side: pins the certificate, says 'hello', reads the reply. */
+async function tlsClientSide(raw: MultipathSocket, closer: 'tls server' | 'tls client', log: ReturnType<typeof errorLog>, name: string): Promise<{ reply: string; raw: boolean; tls: boolean }> {
+  log.watch(`${name} mpudp`, raw);
+  const secure = log.watch(`${name} tls`, tls.connect({ socket: raw, servername: 'localhost', rejectUnauthorized: false }));
+  await once(secure, 'secureConnect');
+  expect(secure.getPeerX509Certificate()!.fingerprint256).toBe(FINGERPRINT);
+  let reply = '';
+  secure.setEncoding('utf8');
+  secure.on('data', (d: string) => (reply += d));
+  if (closer === 'tls server') secure.write('hello');
+  else secure.end('hello');
+  const [rawErr, tlsErr] = await Promise.all([closeOf(raw), closeOf(secure)]);
+  return { reply, raw: rawErr, tls: tlsErr };
+}
+
 describe('tls over mpudp', () => {
-  for (const closer of ['server', 'client'] as const) {
-    it(`both directions, the ${closer} closing first: no error anywhere`, async () => {
-      const log = errorLog();
-      let serverDone!: (result: { got: string; raw: boolean; tls: boolean }) => void;
-      const serverSide = new Promise<{ got: string; raw: boolean; tls: boolean }>((resolve) => (serverDone = resolve));
-      const port = await mpudpServer((raw) => {
-        log.watch('server mpudp', raw);
-        const secure = log.watch('server tls', new tls.TLSSocket(raw, { isServer: true, key: KEY, cert: CERT }));
-        let got = '';
-        secure.setEncoding('utf8');
-        secure.on('data', (d: string) => {
-          got += d;
-          if (closer === 'server' && got === 'hello') secure.end('bye'); // as an HTTPS server does
-        });
-        secure.on('end', () => {
-          if (closer === 'client') secure.end(`you said ${got}`);
-        });
-        void Promise.all([closeOf(raw), closeOf(secure)]).then(([rawErr, tlsErr]) => serverDone({ got, raw: rawErr, tls: tlsErr }));
+  // TLS in both directions: the TLS server on the mpudp server's side, or on the mpudp client's.
+  for (const tlsServerOn of ['mpudp server', 'mpudp client'] as const) {
+    for (const closer of ['tls server', 'tls client'] as const) {
+      it(`the TLS server on the ${tlsServerOn}'s side, the ${closer} closing first: no error anywhere`, async () => {
+        const log = errorLog();
+        let accepted!: (socket: MultipathSocket) => void;
+        const serverSocket = new Promise<MultipathSocket>((resolve) => (accepted = resolve));
+        const port = await mpudpServer((socket) => accepted(socket));
+        const clientSocket = dialRaw(port);
+        const [tlsServerRaw, tlsClientRaw] = tlsServerOn === 'mpudp server' ? [await serverSocket, clientSocket] : [clientSocket, await serverSocket];
+        const [server, client] = await Promise.all([
+          tlsServerSide(tlsServerRaw, closer, log, 'tls server'),
+          tlsClientSide(tlsClientRaw, closer, log, 'tls client'),
+        ]);
+        expect(log.errors).toEqual([]);
+        expect(client.reply).toBe(closer === 'tls server' ? 'bye' : 'you said hello');
+        expect(server.got).toBe('hello');
+        expect([client.raw, client.tls, server.raw, server.tls]).toEqual([false, false, false, false]);
       });
-      const raw = log.watch('client mpudp', dialRaw(port));
-      const secure = log.watch('client tls', tls.connect({ socket: raw, servername: 'localhost', rejectUnauthorized: false }));
-      await once(secure, 'secureConnect');
-      expect(secure.getPeerX509Certificate()!.fingerprint256).toBe(FINGERPRINT);
-      let reply = '';
-      secure.setEncoding('utf8');
-      secure.on('data', (d: string) => (reply += d));
-      if (closer === 'server') secure.write('hello');
-      else secure.end('hello');
-      const [rawHadError, tlsHadError] = await Promise.all([closeOf(raw), closeOf(secure)]);
-      const server = await serverSide;
-      expect(log.errors).toEqual([]);
-      expect(reply).toBe(closer === 'server' ? 'bye' : 'you said hello');
-      expect(server.got).toBe('hello');
-      expect([rawHadError, tlsHadError, server.raw, server.tls]).toEqual([false, false, false, false]);
-    });
+    }
   }
 });
 
