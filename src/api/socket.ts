@@ -87,14 +87,22 @@ interface PendingWrite {
 
 type Events = MultipathSocketEvents;
 
+/** Typed events (events.ts); a 'data' listener may also take strings, for a socket after setEncoding(). */
 export interface MultipathSocket {
   on<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  on(event: 'data', listener: (chunk: string) => void): this;
   once<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  once(event: 'data', listener: (chunk: string) => void): this;
   off<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  off(event: 'data', listener: (chunk: string) => void): this;
   addListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  addListener(event: 'data', listener: (chunk: string) => void): this;
   removeListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  removeListener(event: 'data', listener: (chunk: string) => void): this;
   prependListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependListener(event: 'data', listener: (chunk: string) => void): this;
   prependOnceListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependOnceListener(event: 'data', listener: (chunk: string) => void): this;
   emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean;
 }
 

@@ -90,6 +90,8 @@ describe('net.Socket members', () => {
       socket.on('path-up', (path) => path.localAddress.toUpperCase());
       socket.on('path-down', (path, reason) => `${path.id} ${reason.length}`);
       socket.on('close', (hadError) => hadError === true);
+      socket.on('data', (chunk) => chunk.readUInt8(0)); // a Buffer...
+      socket.on('data', (text: string) => text.length); // ...or a string after setEncoding()
       server.on('connection', (s) => s.paths);
       // @ts-expect-error a misspelt event does not compile
       socket.on('path-dwon', () => undefined);
