@@ -89,20 +89,27 @@ type Events = MultipathSocketEvents;
 
 /** Typed events (events.ts); a 'data' listener may also take strings, for a socket after setEncoding(). */
 export interface MultipathSocket {
-  on<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'data', listener: (chunk: string) => void): this;
-  once<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  on<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  once(event: 'data', listener: (chunk: Buffer) => void): this;
   once(event: 'data', listener: (chunk: string) => void): this;
-  off<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  once<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  off(event: 'data', listener: (chunk: Buffer) => void): this;
   off(event: 'data', listener: (chunk: string) => void): this;
-  addListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  off<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  addListener(event: 'data', listener: (chunk: Buffer) => void): this;
   addListener(event: 'data', listener: (chunk: string) => void): this;
-  removeListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  addListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  removeListener(event: 'data', listener: (chunk: Buffer) => void): this;
   removeListener(event: 'data', listener: (chunk: string) => void): this;
-  prependListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  removeListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependListener(event: 'data', listener: (chunk: Buffer) => void): this;
   prependListener(event: 'data', listener: (chunk: string) => void): this;
-  prependOnceListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependOnceListener(event: 'data', listener: (chunk: Buffer) => void): this;
   prependOnceListener(event: 'data', listener: (chunk: string) => void): this;
+  prependOnceListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
   emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean;
 }
 
