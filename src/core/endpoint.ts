@@ -11,7 +11,7 @@
  * connection it then creates stays half-open, invisible to the application,
  * until the client's first protected packet confirms the handshake from the
  * Initial's address; only then is it announced ('accepted'). A half-open
- * connection that is never confirmed ends silently after HANDSHAKE_TIMEOUT.
+ * connection that is never confirmed ends silently after connectTimeout.
  *
  * The endpoint also answers packets for connections it does not know with a
  * stateless reset, and recognizes the peers' resets by their tokens.
@@ -26,6 +26,7 @@ import { cipherById } from './crypto/aead.js';
 import { fingerprint, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
 import { EndpointTokens, TAG16, retryIntegrityTag } from './crypto/tokens.js';
 import { PROTOCOL_VERSION, type HelloFrame } from './handshake.js';
+import { encodeRefusal } from './refusal.js';
 import { DEFAULT_OPTIONS, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
 import { countDrop } from './stats.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from './types.js';
@@ -45,6 +46,8 @@ export interface EndpointStats {
   halfOpen: number;
   retriesSent: number;
   statelessResetsSent: number;
+  /** Initials refused at once because the server was closing or full. */
+  refusalsSent: number;
   /** Drops and refusals by reason. */
   drops: Record<string, number>;
 }
@@ -102,7 +105,7 @@ export class EndpointCore {
   private accepting: boolean;
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
-  private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0 };
+  private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0 };
   private readonly drops: Record<string, number> = {};
   /** Latest time seen. */
   private now = 0;
@@ -275,6 +278,7 @@ export class EndpointCore {
       halfOpen: this.halfOpen,
       retriesSent: this.counters.retriesSent,
       statelessResetsSent: this.counters.statelessResetsSent,
+      refusalsSent: this.counters.refusalsSent,
       drops: { ...this.drops },
     };
   }
@@ -357,7 +361,7 @@ export class EndpointCore {
    * or key exists.
    */
   private accept(data: Uint8Array, dcid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
-    if (!this.accepting) {
+    if (!this.config.server) {
       countDrop(this.drops, 'not-accepting');
       return;
     }
@@ -373,9 +377,15 @@ export class EndpointCore {
       this.junk('bad-initial', now);
       return;
     }
+    if (!this.accepting) {
+      countDrop(this.drops, 'not-accepting');
+      this.refuse(hello, local, remote, 'the server is closing');
+      return;
+    }
     const max = this.config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (this.entries.size >= max) {
       countDrop(this.drops, 'too-many-connections');
+      this.refuse(hello, local, remote, 'the server is full');
       return;
     }
     const fromSource = this.halfOpenBySource.get(remote.address) ?? 0;
@@ -425,6 +435,24 @@ export class EndpointCore {
     countDrop(this.drops, reason);
     this.recentJunk(now);
     this.junkThis++;
+  }
+
+  /** Refuses a checked Initial at once, statelessly (src/core/refusal.ts). */
+  private refuse(hello: HelloFrame, local: SocketAddress, remote: SocketAddress, reason: string): void {
+    this.counters.refusalsSent++;
+    this.outbox.push({ data: encodeRefusal(hello.cid, reason), local, remote });
+  }
+
+  /**
+   * The io layer reports an error for an address pair (an ICMP port
+   * unreachable): every connection hears of it (a client endpoint has one).
+   */
+  handlePathError(local: SocketAddress, remote: SocketAddress, code: string, now: number): void {
+    this.now = Math.max(this.now, now);
+    for (const entry of this.entries.values()) {
+      entry.connection.handlePathError(local, remote, code, now);
+      this.touchEntry(entry);
+    }
   }
 
   /** Junk Initials of this second and the previous one (older ones are forgotten). */

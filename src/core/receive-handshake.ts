@@ -14,6 +14,7 @@ import { retryIntegrityTag, TAG16 } from './crypto/tokens.js';
 import { CloseCode } from './errors.js';
 import { clientSecrets, PROTOCOL_VERSION, serverSecrets, type HelloFrame } from './handshake.js';
 import { openMeshPaths } from './pm/path-manager.js';
+import { handleRefusal } from './refusal.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
 
@@ -102,6 +103,11 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   const hello = findFrame(frames, 'hello');
   const identity = findFrame(frames, 'identity');
   const finished = findFrame(frames, 'finished');
+  const close = findFrame(frames, 'close');
+  if (hello === undefined && close !== undefined) {
+    handleRefusal(conn, close, local, remote);
+    return;
+  }
   if (hello === undefined || identity === undefined || finished === undefined) {
     countDrop(conn.drops, 'handshake-incomplete');
     return;

@@ -64,6 +64,10 @@ export interface ConnectionStats {
   keyGeneration: number;
   /** Fingerprint of the server's long-term key, proven by the handshake (null before it). */
   serverFingerprint: string | null;
+  /** Errors the io layer reported for an address pair (an ICMP port unreachable, ...); believed only during the handshake. */
+  pathErrors: number;
+  /** Client: first-contact pairs refused during the handshake (unreachable, or the server refused). */
+  refusals: number;
   paths: PathStats[];
 }
 
