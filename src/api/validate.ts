@@ -45,6 +45,8 @@ export interface ConnectionOptionsInput {
   advertiseAddresses?: boolean;
   /** Client: the AEAD protecting every packet: 'aes-128-gcm' (default) or 'chacha20-poly1305'. A server follows its client's choice. */
   cipher?: CipherName;
+  /** Most addresses of the peer kept from its advertisements; 1..64, default 16. */
+  maxPeerAddresses?: number;
   /** How often (ms) the host's addresses are checked for changes; 0 = never. Default 1000. */
   addressWatchInterval?: number;
   /** Where the host's addresses come from (default: os.networkInterfaces()); for tests and special setups. */
@@ -239,6 +241,10 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
   if (o.advertiseAddresses !== undefined) {
     validateBoolean(o.advertiseAddresses, `${name}.advertiseAddresses`);
     out.advertiseAddresses = o.advertiseAddresses;
+  }
+  if (o.maxPeerAddresses !== undefined) {
+    validateInteger(o.maxPeerAddresses, `${name}.maxPeerAddresses`, 1, 64);
+    out.maxPeerAddresses = o.maxPeerAddresses;
   }
   if (o.cipher !== undefined) {
     const c = o.cipher;

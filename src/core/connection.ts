@@ -24,6 +24,7 @@ import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
 import { HandshakeSide, type HelloFrame } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
 import { CoupledGroup } from './path/coupled-group.js';
+import { PathIdWindow } from './path/path-ids.js';
 import { PathState } from './path/path-state.js';
 import { advertiseAddress, openMeshPaths, pathPolicy, withdrawAddress, type PathPolicy } from './pm/path-manager.js';
 import { handleDatagram } from './receive.js';
@@ -32,7 +33,7 @@ import { failPath } from './recovery.js';
 import { createScheduler } from './sched/index.js';
 import type { Scheduler } from './sched/scheduler.js';
 import { pollTransmit } from './send.js';
-import type { ConnectionStats } from './stats.js';
+import { countDrop, type ConnectionStats } from './stats.js';
 import { handleTimeout, pollTimeout } from './timers.js';
 import type { ConnectionEvent, PathInfo, RandomSource, SocketAddress, Transmit } from './types.js';
 import type { Frame } from '../wire/types.js';
@@ -90,8 +91,6 @@ export class Connection {
   readonly handshake: HandshakeSide;
   /** The peer's HELLO once received. */
   peerHello: HelloFrame | null = null;
-  /** The key of the MACs inside protected packets, once derived. */
-  keys: { authKey: Uint8Array } | null = null;
   /** Packet protection (both directions, key update), once the handshake derived it. */
   protection: KeyPhases | null = null;
   /** Server: its long-term key. */
@@ -135,21 +134,29 @@ export class Connection {
   readonly advertisedByUs = new Map<string, number>();
   /** Next address ID we assign. */
   nextAddressId = 0;
-  /** Addresses the peer advertised (ADD_ADDRESS), by address ID. */
-  readonly advertisedByPeer = new Map<number, SocketAddress>();
+  /** Sequence number of our last ADD_ADDRESS / REMOVE_ADDRESS. */
+  advertSeq = 0;
+  /**
+   * The peer's advertisements by address ID: the address (null once
+   * withdrawn) and the sequence number of the newest frame applied. At
+   * most 2 x maxPeerAddresses IDs are kept.
+   */
+  readonly advertisedByPeer = new Map<number, { address: SocketAddress | null; seq: number }>();
   /** Every path by ID. */
   readonly pathsById = new Map<number, PathState>();
   /** Paths in ID order, for iteration. */
   pathList: PathState[] = [];
   /** Client: next path ID to assign. */
   nextPathId = 1;
+  /** Server: the path IDs the client has opened (each opens a path once). */
+  readonly pathIds = new PathIdWindow();
   /** Rotates which path pollTransmit looks at first, for fairness among control packets. */
   pathCursor = 0;
 
   /** Bytes the application wrote, kept until acknowledged. */
   readonly sendBuffer = new SendBuffer();
   /** Bytes received, reassembled in order. */
-  readonly assembler = new Assembler();
+  readonly assembler: Assembler;
   /** Our receive window (what we let the peer send). */
   readonly receiveWindow: ReceiveWindow;
   /** The peer's receive window (what we may send). */
@@ -189,6 +196,8 @@ export class Connection {
   /** CLOSE to send while closing, and the paths still to send it on. */
   closeFrame: { errorCode: number; reason: string } | null = null;
   closeQueue: PathState[] = [];
+  /** Authenticated packets received while closing (each power of two is answered with CLOSE again). */
+  packetsWhileClosing = 0;
   /** 'closed' was emitted (closing and draining emit it when they start). */
   closedEmitted = false;
   /** A graceful close from the peer, held until the application has read every byte. */
@@ -224,6 +233,8 @@ export class Connection {
     migrations: 0,
     /** Paths made suspect because their oldest packet was overdue, before any PTO. */
     earlySuspicions: 0,
+    /** Closed paths freed (their state and controller released). */
+    pathsFreed: 0,
     /** Errors the io layer reported for an address pair (ICMP unreachable as ECONNREFUSED, ...). */
     pathErrors: 0,
     /** Client: first-contact pairs refused during the handshake. */
@@ -245,6 +256,10 @@ export class Connection {
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
+    // Out-of-order chunks: a legitimate sender needs about one per lost
+    // packet in flight (window / 1150 bytes); 1-byte fragments at that cap
+    // hold far less than the window's worth of memory.
+    this.assembler = new Assembler(Math.max(1024, Math.floor(init.options.receiveWindow / 512)));
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
     this.backupLocal = new Set(init.backupAddresses ?? []);
@@ -267,6 +282,7 @@ export class Connection {
     this.advance(now);
     if (this.state === 'closed') return;
     handleDatagram(this, data, local, remote, now);
+    this.freeClosedPaths();
   }
 
   /**
@@ -283,6 +299,7 @@ export class Connection {
     this.advance(now);
     if (this.state === 'closed') return;
     handleTimeout(this, now);
+    this.freeClosedPaths();
   }
 
   pollTransmit(now: number): Transmit | null {
@@ -409,6 +426,7 @@ export class Connection {
         failPath(this, path, now, 'local-address-gone', true);
       }
     }
+    this.freeClosedPaths();
     if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
   }
 
@@ -463,10 +481,55 @@ export class Connection {
   /** Adds a path and indexes it; a path on a backup address is a backup. */
   addPath(path: PathState): void {
     if (this.backupLocal.has(path.local.address)) path.localBackup = true;
+    this.pathIds.use(path.id);
     this.pathsById.set(path.id, path);
     this.pathList.push(path);
     this.pathList.sort((a, b) => a.id - b.id);
     this.counters.pathsOpened++;
+  }
+
+  /**
+   * What is closed is freed: a closed path leaves the path list (so no
+   * per-packet loop walks it and it no longer counts toward maxPaths), its
+   * congestion controller leaves the coupled group, and its key-update
+   * bookkeeping goes. Its ID is never opened again (pathIds). Runs after
+   * each input, so no loop in progress loses its place.
+   */
+  freeClosedPaths(): void {
+    if (this.state === 'closed') return;
+    let closed = 0;
+    for (const p of this.pathList) if (p.state === 'closed') closed++;
+    if (closed === 0) return;
+    const keep: PathState[] = [];
+    for (const p of this.pathList) {
+      if (p.state !== 'closed') {
+        keep.push(p);
+        continue;
+      }
+      this.pathsById.delete(p.id);
+      p.cc.dispose();
+      this.protection?.forgetPath(p.id);
+      this.redundantQueue.delete(p.id);
+      this.counters.pathsFreed++;
+    }
+    this.pathList = keep;
+    this.closeQueue = this.closeQueue.filter((p) => p.state !== 'closed');
+    for (let i = this.pendingControl.length - 1; i >= 0; i--) {
+      const f = this.pendingControl[i]!;
+      if (f.type === 'path_status' && !this.pathsById.has(f.pathId)) this.pendingControl.splice(i, 1);
+    }
+  }
+
+  /** The peer broke the protocol: counted, and the connection closes with `wireCode`. */
+  protocolViolation(wireCode: number, reason: string): void {
+    countDrop(this.drops, 'protocol-violation');
+    this.startClosing(wireCode, reason, {
+      type: 'closed',
+      code: CloseCode.PROTOCOL_VIOLATION,
+      errorCode: wireCode,
+      reason,
+      remote: false,
+    });
   }
 
   /** Emits 'end' once the peer's FIN is reached and every byte was read. */
@@ -515,7 +578,7 @@ export class Connection {
    * absorb stray packets, then ends.
    */
   startClosing(wireCode: number, reason: string, event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    if (this.state === 'handshake' && this.keys === null && this.role === 'client') {
+    if (this.state === 'handshake' && this.protection === null && this.role === 'client') {
       // Nothing was agreed: nobody to tell.
       this.finishClose(event);
       return;

@@ -34,6 +34,8 @@ export interface ConnectionOptions {
   pathManager: PathPolicyName | PathPolicy;
   /** Server: advertise every address it serves on (ADD_ADDRESS). */
   advertiseAddresses: boolean;
+  /** Most addresses of the peer kept (its advertisements beyond are refused and counted). */
+  maxPeerAddresses: number;
   /** Client: the AEAD protecting every packet after the handshake (the server follows the client's choice). */
   cipher: CipherName;
   /**
@@ -56,6 +58,7 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   scheduler: 'min-rtt',
   pathManager: 'full-mesh',
   advertiseAddresses: true,
+  maxPeerAddresses: 16,
   cipher: 'aes-128-gcm',
   keyUpdateInterval: DEFAULT_PACKETS_PER_KEY,
 };

@@ -9,7 +9,6 @@ import { encodeHeader, headerLength } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { TAG_LENGTH } from './crypto/aead.js';
-import { joinMac, responseMac } from './crypto/macs.js';
 import { CloseCode, TransportError } from './errors.js';
 import { countDrop } from './stats.js';
 import type { PacketMeta, PathState } from './path/path-state.js';
@@ -26,7 +25,7 @@ const DATA_HEADER_RESERVE = 11;
 export class PacketWriter {
   readonly buf: Uint8Array;
   pos: number;
-  readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false };
+  readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false, acks: null };
   ackEliciting = false;
   /** Where the frames start. */
   readonly headerEnd: number;
@@ -81,10 +80,12 @@ export function addAcks(conn: Connection, w: PacketWriter, now: number, force: b
     const route = ackRoute(conn, p);
     if (route !== w.path) continue;
     if (!force && p !== w.path && !p.received.ackNeeded(now)) continue;
-    const frame: Frame = { type: 'ack', pathId: p.id, ackDelay: p.received.ackDelayMicros(now), ranges: p.received.ranges() };
+    const ranges = p.received.ranges();
+    const frame: Frame = { type: 'ack', pathId: p.id, ackDelay: p.received.ackDelayMicros(now), ranges };
     if (w.add(frame, false)) {
       p.received.onAckSent(now);
       p.ackImmediately = false;
+      (w.meta.acks ??= []).push(p.id, ranges[0]!.largest);
     }
   }
 }
@@ -122,20 +123,16 @@ export function addDataAck(conn: Connection, w: PacketWriter): void {
 }
 
 /** Path-validation frames for `path`: answers to the peer's challenges, our JOIN and challenge. */
-export function addValidation(conn: Connection, w: PacketWriter, now: number): void {
+export function addValidation(w: PacketWriter, now: number): void {
   const path = w.path;
-  const keys = conn.keys!;
   while (path.pendingResponses.length > 0) {
     const data = path.pendingResponses[0]!;
-    const frame: Frame = { type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) };
+    const frame: Frame = { type: 'path_response', pathId: path.id, data };
     if (!w.add(frame, true)) return;
     path.pendingResponses.shift();
   }
   if (path.challenge !== null && now >= challengeDue(path)) {
-    if (path.joinNonce !== null) {
-      const join: Frame = { type: 'path_join', pathId: path.id, nonce: path.joinNonce, mac: joinMac(keys.authKey, conn.role, path.id, path.joinNonce) };
-      if (!w.add(join, true)) return;
-    }
+    if (path.joinPending && !w.add({ type: 'path_join', pathId: path.id }, true)) return;
     if (w.add({ type: 'path_challenge', pathId: path.id, data: path.challenge }, true)) {
       path.challengeSentAt = now;
       path.challengeAttempts++;
@@ -186,7 +183,7 @@ export function addData(conn: Connection, w: PacketWriter, isNewDataAllowed: boo
 export function finish(conn: Connection, w: PacketWriter, now: number, inFlight: boolean): Transmit {
   const path = w.path;
   const pn = path.nextPacketNumber++;
-  const size = seal(conn, w.buf, w.headerEnd, w.pos, path.id, pn);
+  const size = seal(conn, w.buf, w.headerEnd, w.pos, path, pn);
   if (w.ackEliciting) {
     path.sent.onSent(pn, now, size, true, inFlight, w.meta);
     path.lastAckElicitingSentAt = now;
@@ -200,10 +197,33 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   return { data: w.buf.subarray(0, size), local: path.local, remote: path.remote };
 }
 
+/** How many skipped packet numbers a path remembers. */
+const SKIPPED_KEPT = 8;
+
+/**
+ * Packet numbers are skipped now and then (RFC 9000 §21.4), so a peer that
+ * acknowledges what it never received is caught: after the packet just
+ * sealed, the next number is skipped once every 128..1151 packets, the
+ * interval drawn from the connection's random source.
+ */
+function maybeSkip(conn: Connection, path: PathState): void {
+  if (path.nextSkip === Infinity) path.nextSkip = path.nextPacketNumber + skipInterval(conn);
+  if (path.nextPacketNumber !== path.nextSkip) return;
+  path.skippedPacketNumbers.push(path.nextPacketNumber++);
+  if (path.skippedPacketNumbers.length > SKIPPED_KEPT) path.skippedPacketNumbers.shift();
+  path.nextSkip = path.nextPacketNumber + skipInterval(conn);
+}
+
+function skipInterval(conn: Connection): number {
+  const r = conn.random(2);
+  return 128 + (((r[0]! << 8) | r[1]!) % 1024);
+}
+
 /** AEAD-protects one packet in place; starts a key update when one is due. */
-function seal(conn: Connection, buf: Uint8Array, headerEnd: number, payloadEnd: number, pathId: number, pn: number): number {
+function seal(conn: Connection, buf: Uint8Array, headerEnd: number, payloadEnd: number, path: PathState, pn: number): number {
   const protection = conn.protection!;
-  const size = protection.seal(buf, headerEnd, payloadEnd, pathId, pn);
+  const size = protection.seal(buf, headerEnd, payloadEnd, path.id, pn);
+  maybeSkip(conn, path);
   if (protection.updateDue) protection.initiateUpdate();
   else if (protection.sendLimitReached && conn.state === 'established') {
     // RFC 9001 §6.6: with no key update possible, the endpoint "MUST stop
@@ -240,7 +260,7 @@ export function sealedPacket(conn: Connection, path: PathState, frames: readonly
   let pos = headerEnd;
   for (const f of frames) pos = encodeFrame(f, buf, pos);
   path.nextPacketNumber++;
-  seal(conn, buf, headerEnd, pos, path.id, header.packetNumber);
+  seal(conn, buf, headerEnd, pos, path, header.packetNumber);
   return buf;
 }
 

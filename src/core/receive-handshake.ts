@@ -78,7 +78,6 @@ export function handleInitial(
   }
   const { secrets } = proof;
   conn.peerHello = copyHello(hello);
-  conn.keys = { authKey: secrets.authKey };
   conn.protection = new KeyPhases(cipher, secrets.serverSecret, secrets.clientSecret, conn.options.keyUpdateInterval);
   conn.handshakeProof = { identity: proof.identity, finished: { type: 'finished', mac: proof.finished } };
   conn.peerFingerprint = fingerprint(conn.staticKey!.publicKey);
@@ -139,7 +138,6 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   }
   conn.peerFingerprint = serverFingerprint;
   conn.peerHello = copyHello(hello);
-  conn.keys = { authKey: secrets.authKey };
   conn.protection = new KeyPhases(cipher, secrets.clientSecret, secrets.serverSecret, conn.options.keyUpdateInterval);
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);

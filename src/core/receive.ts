@@ -12,13 +12,14 @@ import { INTEGRITY_LIMIT } from './crypto/key-phases.js';
 import { TAG16 } from './crypto/tokens.js';
 import { AssemblerError } from './data/assembler.js';
 import type { Connection } from './connection.js';
-import { peerRole, sameAddress } from './connection.js';
-import { joinMac, macEqual, responseMac, addAddressMac, removeAddressMac } from './crypto/macs.js';
+import { sameAddress } from './connection.js';
+import { macEqual } from './crypto/macs.js';
+import { onAddAddress, onRemoveAddress } from './pm/peer-addresses.js';
 import { CloseCode, TransportError, closeCodeForPeer } from './errors.js';
 import { findFrame, handleHandshake, handleInitial, handleRetry } from './receive-handshake.js';
 import { MAX_PENDING_RESPONSES, onOtherAddress } from './migration.js';
 import type { PathState } from './path/path-state.js';
-import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
+import { advertiseAll } from './pm/path-manager.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
@@ -73,6 +74,10 @@ export function handleDatagram(
     if (protection.authFailures > INTEGRITY_LIMIT[protection.cipher]) aeadLimitReached(conn);
     return;
   }
+  if (conn.state === 'closing') {
+    answerWhileClosing(conn, header.pathId);
+    return;
+  }
   const frames: Frame[] = [];
   try {
     const r = new Reader(plain);
@@ -81,14 +86,30 @@ export function handleDatagram(
     if (!(err instanceof WireError)) throw err;
     // The peer itself sent it (it authenticated): RFC 9000 §12.4 makes a
     // badly encoded frame a connection error.
-    protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, `bad frame: ${err.code}`);
+    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, `bad frame: ${err.code}`);
     return;
   }
   if (frames.length === 0) {
-    protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, 'packet without frames');
+    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
     return;
   }
   handleShort(conn, header, frames, local, remote, data.length, now);
+}
+
+/**
+ * RFC 9000 §10.2.1: "An endpoint in the closing state sends a packet
+ * containing a CONNECTION_CLOSE frame in response to any incoming packet
+ * that it attributes to the connection", and "SHOULD limit the rate at
+ * which it generates packets in the closing state". Nothing else in the
+ * packet is acted on. We answer the 1st, 2nd, 4th, 8th... packet, at most
+ * eight times.
+ */
+function answerWhileClosing(conn: Connection, pathId: number): void {
+  countDrop(conn.drops, 'closing');
+  const n = ++conn.packetsWhileClosing;
+  const path = conn.pathsById.get(pathId);
+  if ((n & (n - 1)) !== 0 || n > 128 || path === undefined || path.state === 'closed' || conn.closeQueue.includes(path)) return;
+  conn.closeQueue.push(path);
 }
 
 /** Initial, Handshake and Retry: the handshake's packets, in the clear. */
@@ -194,7 +215,8 @@ function handleShort(
   if (conn.role === 'server' && !conn.handshakeConfirmed) confirmHandshake(conn, path, now);
 
   for (const frame of frames) {
-    if (conn.state === 'closed' || conn.state === 'draining') return;
+    // A frame that closed the connection ends the packet: nothing after it counts.
+    if (conn.state !== 'established') return;
     handleFrame(conn, path, frame, now);
   }
 }
@@ -222,9 +244,11 @@ function confirmHandshake(conn: Connection, path: PathState, now: number): void 
 }
 
 /**
- * Server: a packet on an unknown path ID. It must carry a PATH_JOIN whose
- * HMAC proves the sender holds the connection's keys; then the path is
- * created, unvalidated and limited to three times the bytes received.
+ * Server: a packet on an unknown path ID. It must carry a PATH_JOIN for
+ * that ID (the packet authenticated, so the client sent it), the ID must
+ * never have been used (path-ids.ts), and the connection must have room
+ * for one more path; then the path is created, unvalidated and limited to
+ * three times the bytes received.
  */
 function acceptJoin(
   conn: Connection,
@@ -239,12 +263,12 @@ function acceptJoin(
     countDrop(conn.drops, 'unknown-path');
     return null;
   }
-  if (!macEqual(joinMac(conn.keys!.authKey, 'client', pathId, join.nonce), join.mac)) {
-    countDrop(conn.drops, 'bad-join-mac');
+  if (!conn.pathIds.isNew(pathId)) {
+    countDrop(conn.drops, 'path-id-reused');
     return null;
   }
-  const live = conn.pathList.filter((p) => p.state !== 'closed').length;
-  if (live >= conn.options.maxPaths) {
+  // Every path counts, in any state: validating, failed, closing.
+  if (conn.pathList.length >= conn.options.maxPaths) {
     countDrop(conn.drops, 'too-many-paths');
     return null;
   }
@@ -303,25 +327,24 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
     case 'add_address':
       onAddAddress(conn, frame, now);
       return;
-    case 'remove_address': {
-      if (!macEqual(removeAddressMac(conn.keys!.authKey, peerRole(conn), frame.addressId), frame.mac)) {
-        countDrop(conn.drops, 'bad-address-mac');
-        return;
-      }
-      const addr = conn.advertisedByPeer.get(frame.addressId);
-      if (addr === undefined) return;
-      conn.advertisedByPeer.delete(frame.addressId);
-      const i = conn.remoteAddresses.findIndex((a) => sameAddress(a, addr));
-      if (i >= 0) conn.remoteAddresses.splice(i, 1);
-      for (const p of conn.pathList) {
-        if (p.state !== 'closed' && sameAddress(p.remote, addr)) abandonPath(conn, p, now, 'address-removed');
-      }
+    case 'remove_address':
+      onRemoveAddress(conn, frame, now);
       return;
-    }
     case 'close': {
-      const code = closeCodeForPeer(frame.errorCode);
+      let code: string = closeCodeForPeer(frame.errorCode);
+      let reason = frame.reason;
       const errorCode = frame.errorCode >= 0x100 ? frame.errorCode - 0x100 : frame.errorCode;
-      conn.startDraining({ type: 'closed', code, errorCode, reason: frame.reason, remote: true });
+      const a = conn.assembler;
+      if (frame.errorCode === TransportError.NO_ERROR && (a.finOffset === null || a.contiguousEnd < a.finOffset)) {
+        // A graceful CLOSE says "I hold all your bytes and you hold all
+        // mine": before the peer's FIN and every byte up to it arrived, that
+        // is false, and taking it would end the stream early with a clean
+        // EOF (silent truncation). It is an error.
+        countDrop(conn.drops, 'close-before-fin');
+        code = CloseCode.PROTOCOL_VIOLATION;
+        reason = `the peer closed without error before its FIN (${a.contiguousEnd} bytes received${a.finOffset === null ? ', no FIN' : ` of ${a.finOffset}`})`;
+      }
+      conn.startDraining({ type: 'closed', code, errorCode, reason, remote: true });
       return;
     }
     case 'reset_token':
@@ -345,7 +368,7 @@ function onData(conn: Connection, frame: Extract<Frame, { type: 'data' }>): void
   // path from another address pair is never taken (migration.ts).
   const end = frame.offset + frame.data.length;
   if (!conn.receiveWindow.checkLimit(end)) {
-    protocolViolation(conn, TransportError.FLOW_CONTROL_ERROR, 'flow control limit exceeded');
+    conn.protocolViolation(TransportError.FLOW_CONTROL_ERROR, 'flow control limit exceeded');
     return;
   }
   const before = conn.assembler.contiguousEnd;
@@ -354,7 +377,8 @@ function onData(conn: Connection, frame: Extract<Frame, { type: 'data' }>): void
     stored = conn.assembler.insert(frame.offset, frame.data, frame.fin);
   } catch (err) {
     if (err instanceof AssemblerError) {
-      protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, err.message);
+      if (err.code === 'DATA_TOO_FRAGMENTED') countDrop(conn.drops, 'reassembly-cap');
+      conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, err.message);
       return;
     }
     throw err;
@@ -382,12 +406,9 @@ function onPathResponse(
     countDrop(conn.drops, 'stale-response');
     return;
   }
-  if (!macEqual(responseMac(conn.keys!.authKey, peerRole(conn), path.id, frame.data), frame.mac)) {
-    countDrop(conn.drops, 'bad-response-mac');
-    return;
-  }
+  // The packet authenticated: the peer holds the keys and saw our challenge.
   path.challenge = null;
-  path.joinNonce = null;
+  path.joinPending = false;
   if (!path.validated) {
     path.validated = true;
     path.rtt.update(Math.max(now - path.challengeSentAt, 0.01), 0, 0);
@@ -402,27 +423,4 @@ function onPathResponse(
   }
 }
 
-function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'add_address' }>, now: number): void {
-  const expected = addAddressMac(conn.keys!.authKey, peerRole(conn), frame.addressId, frame.address, frame.port, frame.backup);
-  if (!macEqual(expected, frame.mac)) {
-    countDrop(conn.drops, 'bad-address-mac');
-    return;
-  }
-  if (conn.advertisedByPeer.has(frame.addressId)) return;
-  const addr = { address: frame.address, port: frame.port };
-  conn.advertisedByPeer.set(frame.addressId, addr);
-  if (!conn.remoteAddresses.some((a) => sameAddress(a, addr))) conn.remoteAddresses.push(addr);
-  if (conn.role === 'client') openMeshPaths(conn, now);
-}
-
-function protocolViolation(conn: Connection, wireCode: number, reason: string): void {
-  countDrop(conn.drops, 'protocol-violation');
-  conn.startClosing(wireCode, reason, {
-    type: 'closed',
-    code: CloseCode.PROTOCOL_VIOLATION,
-    errorCode: wireCode,
-    reason,
-    remote: false,
-  });
-}
 

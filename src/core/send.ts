@@ -7,7 +7,6 @@
  */
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { responseMac } from './crypto/macs.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
 import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit, sealedPacket } from './packet-writer.js';
 import { sendData } from './send-data.js';
@@ -91,8 +90,7 @@ function sendMigrationProbe(conn: Connection, path: PathState, now: number): Tra
     m.sentAt = now;
     return null;
   }
-  const keys = conn.keys!;
-  const frames: Frame[] = m.responses.map((data) => ({ type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) }));
+  const frames: Frame[] = m.responses.map((data) => ({ type: 'path_response', pathId: path.id, data }));
   m.responses = [];
   if (m.attempts < 5) {
     frames.push({ type: 'path_challenge', pathId: path.id, data: m.challenge });
@@ -137,7 +135,7 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   // The window's edge rides with every ACK: a receiver that only ACKs must
   // still keep the sender's view of its window fresh.
   if (path.validated && !w.isEmpty) addDataAck(conn, w);
-  addValidation(conn, w, now);
+  addValidation(w, now);
   if (reason === 'probe' || reason === 'failed-probe' || reason === 'keepalive') {
     if (path.probesPending > 0) path.probesPending--;
     // A probe carries data only on the last path standing: a suspect path's

@@ -57,6 +57,8 @@ export interface ConnectionStats {
   migrations: number;
   /** Paths made suspect because their oldest packet was overdue, before any PTO. */
   earlySuspicions: number;
+  /** Closed paths freed (their state and congestion controller released). */
+  pathsFreed: number;
   /** Key updates this side started (RFC 9001 §6), and the peer's it followed. */
   keyUpdatesInitiated: number;
   keyUpdatesFollowed: number;

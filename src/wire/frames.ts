@@ -40,12 +40,8 @@ export const FrameType = {
 export const PUBLIC_KEY_LENGTH = 32;
 /** Random nonce in HELLO. */
 export const HELLO_NONCE_LENGTH = 16;
-/** Random nonce in PATH_JOIN. */
-export const JOIN_NONCE_LENGTH = 8;
 /** PATH_CHALLENGE / PATH_RESPONSE data. */
 export const CHALLENGE_LENGTH = 8;
-/** Truncated HMAC in PATH_JOIN, PATH_RESPONSE, ADD_ADDRESS, REMOVE_ADDRESS. */
-export const MAC_LENGTH = 16;
 /** Full HMAC-SHA256 in FINISHED. */
 export const FINISHED_MAC_LENGTH = 32;
 /** X25519 public key in IDENTITY. */
@@ -196,16 +192,13 @@ export function frameLength(frame: Frame): number {
       checkBool(frame.fin, 'fin');
       return dataFrameHeaderLength(frame.offset, frame.data.length) + frame.data.length;
     case 'path_join':
-      checkFixed(frame.nonce, JOIN_NONCE_LENGTH, 'path_join nonce');
-      checkFixed(frame.mac, MAC_LENGTH, 'path_join mac');
-      return 1 + varintLength(frame.pathId) + JOIN_NONCE_LENGTH + MAC_LENGTH;
+      return 1 + varintLength(frame.pathId);
     case 'path_challenge':
       checkFixed(frame.data, CHALLENGE_LENGTH, 'path_challenge data');
       return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH;
     case 'path_response':
       checkFixed(frame.data, CHALLENGE_LENGTH, 'path_response data');
-      checkFixed(frame.mac, MAC_LENGTH, 'path_response mac');
-      return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH + MAC_LENGTH;
+      return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH;
     case 'path_status':
       checkBool(frame.backup, 'backup');
       // status is a varint: 0 active, 1 backup (always one byte)
@@ -217,12 +210,10 @@ export function frameLength(frame: Frame): number {
       if (ipLen === 0) badValue(`not an IPv4 or IPv6 address: ${String(frame.address)}`);
       if (!Number.isInteger(frame.port) || frame.port < 0 || frame.port > 0xffff) badValue('port must be 0..65535');
       checkBool(frame.backup, 'backup');
-      checkFixed(frame.mac, MAC_LENGTH, 'add_address mac');
-      return 1 + varintLength(frame.addressId) + 1 + ipLen + 2 + MAC_LENGTH;
+      return 1 + varintLength(frame.addressId) + varintLength(frame.seq) + 1 + ipLen + 2;
     }
     case 'remove_address':
-      checkFixed(frame.mac, MAC_LENGTH, 'remove_address mac');
-      return 1 + varintLength(frame.addressId) + MAC_LENGTH;
+      return 1 + varintLength(frame.addressId) + varintLength(frame.seq);
     case 'close': {
       const n = reasonLength(frame.reason);
       return 1 + varintLength(frame.errorCode) + varintLength(n) + n;
@@ -309,13 +300,13 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     }
     case 'path_join':
       buf[pos] = FrameType.PathJoin;
-      return put(buf, put(buf, putVarint(buf, pos + 1, frame.pathId), frame.nonce), frame.mac);
+      return putVarint(buf, pos + 1, frame.pathId);
     case 'path_challenge':
       buf[pos] = FrameType.PathChallenge;
       return put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data);
     case 'path_response':
       buf[pos] = FrameType.PathResponse;
-      return put(buf, put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data), frame.mac);
+      return put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data);
     case 'path_status': {
       buf[pos] = FrameType.PathStatus;
       const p = putVarint(buf, putVarint(buf, pos + 1, frame.pathId), frame.seq);
@@ -326,17 +317,17 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
       return putVarint(buf, putVarint(buf, pos + 1, frame.pathId), frame.errorCode);
     case 'add_address': {
       buf[pos] = FrameType.AddAddress;
-      const flagsAt = putVarint(buf, pos + 1, frame.addressId);
+      const flagsAt = putVarint(buf, putVarint(buf, pos + 1, frame.addressId), frame.seq);
       const ipLen = parseIpInto(frame.address, buf, flagsAt + 1);
       buf[flagsAt] = (frame.backup ? 1 : 0) | (ipLen === 16 ? 2 : 0);
       let p = flagsAt + 1 + ipLen;
       buf[p++] = frame.port >>> 8;
       buf[p++] = frame.port & 0xff;
-      return put(buf, p, frame.mac);
+      return p;
     }
     case 'remove_address':
       buf[pos] = FrameType.RemoveAddress;
-      return put(buf, putVarint(buf, pos + 1, frame.addressId), frame.mac);
+      return putVarint(buf, putVarint(buf, pos + 1, frame.addressId), frame.seq);
     case 'close': {
       buf[pos] = FrameType.Close;
       let p = putVarint(buf, pos + 1, frame.errorCode);
@@ -424,14 +415,14 @@ function readData(r: Reader, fin: boolean): Frame {
 
 function readAddAddress(r: Reader): Frame {
   const addressId = r.varint();
+  const seq = r.varint();
   const flags = r.u8();
   if ((flags & ~3) !== 0) badFrame(`add_address flags 0x${flags.toString(16)} has reserved bits`);
   const v6 = (flags & 2) !== 0;
   const ip = r.bytes(v6 ? 16 : 4);
   const address = v6 ? formatIpv6(ip) : formatIpv4(ip);
   const port = r.u16();
-  const mac = r.bytes(MAC_LENGTH);
-  return { type: 'add_address', addressId, address, port, backup: (flags & 1) !== 0, mac };
+  return { type: 'add_address', addressId, seq, address, port, backup: (flags & 1) !== 0 };
 }
 
 function readClose(r: Reader): Frame {
@@ -499,19 +490,15 @@ export function decodeFrame(r: Reader): Frame {
       return readData(r, false);
     case FrameType.DataFin:
       return readData(r, true);
-    case FrameType.PathJoin: {
-      const pathId = r.varint();
-      const nonce = r.bytes(JOIN_NONCE_LENGTH);
-      return { type: 'path_join', pathId, nonce, mac: r.bytes(MAC_LENGTH) };
-    }
+    case FrameType.PathJoin:
+      return { type: 'path_join', pathId: r.varint() };
     case FrameType.PathChallenge: {
       const pathId = r.varint();
       return { type: 'path_challenge', pathId, data: r.bytes(CHALLENGE_LENGTH) };
     }
     case FrameType.PathResponse: {
       const pathId = r.varint();
-      const data = r.bytes(CHALLENGE_LENGTH);
-      return { type: 'path_response', pathId, data, mac: r.bytes(MAC_LENGTH) };
+      return { type: 'path_response', pathId, data: r.bytes(CHALLENGE_LENGTH) };
     }
     case FrameType.PathStatus: {
       const pathId = r.varint();
@@ -528,7 +515,7 @@ export function decodeFrame(r: Reader): Frame {
       return readAddAddress(r);
     case FrameType.RemoveAddress: {
       const addressId = r.varint();
-      return { type: 'remove_address', addressId, mac: r.bytes(MAC_LENGTH) };
+      return { type: 'remove_address', addressId, seq: r.varint() };
     }
     case FrameType.Close:
       return readClose(r);

@@ -93,27 +93,31 @@ export type Frame =
   | { type: 'reset_token'; token: Uint8Array }
   /** Stateless retry cookie; the client repeats its Initial with this cookie in HELLO. */
   | { type: 'retry'; cookie: Uint8Array }
-  /** Opens path `pathId` from the packet's addresses; mac = HMAC(joinKey, ...) (16 bytes); nonce 8 bytes. */
-  | { type: 'path_join'; pathId: number; nonce: Uint8Array; mac: Uint8Array }
+  /** Opens path `pathId` from the packet's addresses (the packet's AEAD proves the sender). */
+  | { type: 'path_join'; pathId: number }
   /** Challenge on path `pathId`; data 8 bytes. */
   | { type: 'path_challenge'; pathId: number; data: Uint8Array }
-  /** Answer to a challenge; mac = HMAC(joinKey, ...) (16 bytes) so only a holder of the keys can answer. */
-  | { type: 'path_response'; pathId: number; data: Uint8Array; mac: Uint8Array }
+  /** Answer to a challenge: echoes its 8 bytes. */
+  | { type: 'path_response'; pathId: number; data: Uint8Array }
   /** Sender's preference for path `pathId`; `seq` orders updates. */
   | { type: 'path_status'; pathId: number; seq: number; backup: boolean }
   /** Sender closes path `pathId`. */
   | { type: 'path_abandon'; pathId: number; errorCode: number }
-  /** Advertises an address of the sender; mac 16 bytes. `address` is textual IPv4 or IPv6. */
+  /**
+   * Advertises an address of the sender. `address` is textual IPv4 or IPv6.
+   * `seq` orders the sender's ADD_ADDRESS and REMOVE_ADDRESS frames of one
+   * address ID: an older one arriving late changes nothing.
+   */
   | {
       type: 'add_address';
       addressId: number;
+      seq: number;
       address: string;
       port: number;
       backup: boolean;
-      mac: Uint8Array;
     }
-  /** Withdraws an advertised address; mac 16 bytes. */
-  | { type: 'remove_address'; addressId: number; mac: Uint8Array }
+  /** Withdraws an advertised address; `seq` as in ADD_ADDRESS. */
+  | { type: 'remove_address'; addressId: number; seq: number }
   /** Aborts the connection; `reason` UTF-8, at most 1024 bytes. */
   | { type: 'close'; errorCode: number; reason: string };
 

@@ -4,7 +4,6 @@
  * and refusal of forged signals.
  */
 import { describe, expect, it } from 'vitest';
-import { joinMac } from '../../src/core/crypto/macs.js';
 import { encodePacket } from '../../src/wire/packet.js';
 import { PacketType, type Frame, type PacketHeader } from '../../src/wire/types.js';
 import { CLIENT_PORT, Pair, SERVER_PORT, payload, sha256, transfer } from './scenario.js';
@@ -130,12 +129,12 @@ describe('security', () => {
     };
     const badJoin = forge(
       { type: PacketType.Short, dcid: server.localCid, pathId: 9, packetNumber: 0, keyPhase: false },
-      [{ type: 'path_join', pathId: 9, nonce: new Uint8Array(8), mac: joinMac(new Uint8Array(32), 'client', 9, new Uint8Array(8)) }],
+      [{ type: 'path_join', pathId: 9 }],
     );
     pair.server.endpoint.handleDatagram(badJoin, to, attacker, pair.world.now);
     const forgedAdd = forge(
       { type: PacketType.Short, dcid: client.localCid, pathId: 0, packetNumber: 999_999, keyPhase: false },
-      [{ type: 'add_address', addressId: 50, address: '10.0.66.6', port: 1, backup: false, mac: new Uint8Array(16) }],
+      [{ type: 'add_address', addressId: 50, seq: 1_000, address: '10.0.66.6', port: 1, backup: false }],
     );
     const path0 = client.pathsById.get(0)!;
     pair.client.endpoint.handleDatagram(forgedAdd, path0.local, path0.remote, pair.world.now);

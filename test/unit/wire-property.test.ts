@@ -143,11 +143,11 @@ function rFrame(rng: Rng, kind: FrameKind): Frame {
       return { type: 'data', offset, fin: rng.chance(0.5), data };
     }
     case 'path_join':
-      return { type: 'path_join', pathId: rVarint(rng), nonce: rng.bytes(8), mac: rng.bytes(16) };
+      return { type: 'path_join', pathId: rVarint(rng) };
     case 'path_challenge':
       return { type: 'path_challenge', pathId: rVarint(rng), data: rng.bytes(8) };
     case 'path_response':
-      return { type: 'path_response', pathId: rVarint(rng), data: rng.bytes(8), mac: rng.bytes(16) };
+      return { type: 'path_response', pathId: rVarint(rng), data: rng.bytes(8) };
     case 'path_status':
       return { type: 'path_status', pathId: rVarint(rng), seq: rVarint(rng), backup: rng.chance(0.5) };
     case 'path_abandon':
@@ -156,13 +156,13 @@ function rFrame(rng: Rng, kind: FrameKind): Frame {
       return {
         type: 'add_address',
         addressId: rVarint(rng),
+        seq: rVarint(rng),
         address: rAddress(rng),
         port: rng.int(0, 65535),
         backup: rng.chance(0.5),
-        mac: rng.bytes(16),
       };
     case 'remove_address':
-      return { type: 'remove_address', addressId: rVarint(rng), mac: rng.bytes(16) };
+      return { type: 'remove_address', addressId: rVarint(rng), seq: rVarint(rng) };
     case 'close':
       return { type: 'close', errorCode: rVarint(rng), reason: rReason(rng) };
     case 'hello':

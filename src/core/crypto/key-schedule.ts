@@ -5,11 +5,10 @@
  *
  *   th      = SHA-256(client HELLO without cookie ‖ server HELLO ‖ IDENTITY)
  *   okm     = HKDF-SHA256(ikm = X25519(e_c, e_s) ‖ X25519(e_c, s_s), salt = th,
- *                         info = "mpudp v2 handshake", 128 bytes)
+ *                         info = "mpudp v2 handshake", 96 bytes)
  *   client secret = okm[0..32]    (client → server packets)
  *   server secret = okm[32..64]   (server → client packets)
- *   authKey       = okm[64..96]   (MACs inside protected packets)
- *   finishedKey   = okm[96..128]; FINISHED = HMAC-SHA256(finishedKey, th)
+ *   finishedKey   = okm[64..96]; FINISHED = HMAC-SHA256(finishedKey, th)
  *
  *   key ‖ iv    = HKDF-SHA256(secret, salt = "", info = "mpudp v2 key", keyLength + 12)
  *   next secret = HKDF-SHA256(secret, salt = "", info = "mpudp v2 ku", 32)
@@ -27,8 +26,6 @@ export interface HandshakeSecrets {
   clientSecret: Uint8Array;
   /** Protects server → client packets (generation 0). */
   serverSecret: Uint8Array;
-  /** Keys the MACs carried inside protected packets. */
-  authKey: Uint8Array;
   /** Keys FINISHED. */
   finishedKey: Uint8Array;
   /** SHA-256 of the handshake transcript. */
@@ -47,12 +44,11 @@ export function handshakeSecrets(dhEphemeral: Uint8Array, dhStatic: Uint8Array, 
   const ikm = new Uint8Array(dhEphemeral.length + dhStatic.length);
   ikm.set(dhEphemeral, 0);
   ikm.set(dhStatic, dhEphemeral.length);
-  const okm = new Uint8Array(hkdfSync('sha256', ikm, transcriptHash, HANDSHAKE_INFO, 128));
+  const okm = new Uint8Array(hkdfSync('sha256', ikm, transcriptHash, HANDSHAKE_INFO, 96));
   return {
     clientSecret: okm.subarray(0, 32),
     serverSecret: okm.subarray(32, 64),
-    authKey: okm.subarray(64, 96),
-    finishedKey: okm.subarray(96, 128),
+    finishedKey: okm.subarray(64, 96),
     transcriptHash,
   };
 }

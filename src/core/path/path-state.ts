@@ -28,6 +28,8 @@ export interface PacketMeta {
   control: Frame[] | null;
   /** The packet carried a receive-window update (re-sent if lost). */
   windowUpdate: boolean;
+  /** ACK frames it carried, as [path ID, largest acknowledged] pairs, flat (for ACK of ACK), or null. */
+  acks: number[] | null;
 }
 
 /** Largest delay we take before acknowledging (ms); also what the peer assumes. */
@@ -89,6 +91,10 @@ export class PathState {
   remoteStatusSeq = -1;
   /** Next packet number in our send space for this path. */
   nextPacketNumber = 0;
+  /** Packet numbers skipped on purpose (never sent; an ACK of one is an optimistic ACK), the newest few. */
+  readonly skippedPacketNumbers: number[] = [];
+  /** The packet number that will be skipped next. */
+  nextSkip = Infinity;
   /** Packets we sent and have not seen acknowledged or lost. */
   readonly sent = new SentPackets<PacketMeta>();
   /** Packet numbers we received, for our ACK frames. */
@@ -109,8 +115,8 @@ export class PathState {
   challengeAttempts = 0;
   /** Challenges from the peer we still have to answer. */
   readonly pendingResponses: Uint8Array[] = [];
-  /** Joining side: our PATH_JOIN nonce; the JOIN is repeated until validated. */
-  joinNonce: Uint8Array | null = null;
+  /** Joining side: the path was opened by us and its PATH_JOIN is repeated until validated. */
+  joinPending = false;
   /** Bytes received on this path before it was validated (anti-amplification). */
   unvalidatedBytesReceived = 0;
   /** Bytes sent on this path before it was validated (≤ 3 × received). */
