@@ -33,6 +33,8 @@ export type MpudpErrorCode =
   | 'ERR_MPUDP_CONNECT_TIMEOUT'
   /** Nothing was heard from the peer for `idleTimeout` ms. */
   | 'ERR_MPUDP_IDLE_TIMEOUT'
+  /** The peer was still heard, but acknowledged nothing of ours for `idleTimeout` ms: no path works in our direction. */
+  | 'ERR_MPUDP_NO_WORKING_PATH'
   /** The peer aborted the connection (its `destroy()`); `errorCode` and `message` carry its code and reason. */
   | 'ERR_MPUDP_PEER_ABORTED'
   /** One side broke the protocol (flow control, bad FIN, bad handshake) and the connection was closed. */

@@ -41,6 +41,7 @@ const CLOSE_CODE_ERRORS: Record<string, MpudpErrorCode | null> = {
   ERR_MPUDP_ABORTED: null,
   ERR_MPUDP_PEER_ABORTED: 'ERR_MPUDP_PEER_ABORTED',
   ERR_MPUDP_IDLE_TIMEOUT: 'ERR_MPUDP_IDLE_TIMEOUT',
+  ERR_MPUDP_NO_WORKING_PATH: 'ERR_MPUDP_NO_WORKING_PATH',
   ERR_MPUDP_HANDSHAKE_TIMEOUT: 'ERR_MPUDP_CONNECT_TIMEOUT',
   ERR_MPUDP_PROTOCOL_VIOLATION: 'ERR_MPUDP_PROTOCOL_VIOLATION',
 };
@@ -486,6 +487,8 @@ function closeError(event: ClosedEvent, established: boolean): Error | null {
       return new MpudpError(mapped, `the peer aborted the connection (error code ${event.errorCode}${event.reason ? `: ${event.reason}` : ''})`, extra);
     case 'ERR_MPUDP_IDLE_TIMEOUT':
       return new MpudpError(mapped, 'the peer was silent for longer than the idle timeout', extra);
+    case 'ERR_MPUDP_NO_WORKING_PATH':
+      return new MpudpError(mapped, 'no path carried our packets to the peer for longer than the idle timeout (the peer was still heard)', extra);
     case 'ERR_MPUDP_CONNECT_TIMEOUT':
       return new MpudpError(mapped, 'no server answered the handshake in time', extra);
     case 'ERR_MPUDP_PROTOCOL_VIOLATION':

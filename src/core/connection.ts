@@ -173,8 +173,14 @@ export class Connection {
   handshakeSentAt = -1;
   /** End of the closing/draining period. */
   drainUntil = Infinity;
-  /** Last time a packet from the peer was accepted (idle timeout). */
+  /** Last time a packet proved the peer alive (idle timeout; set only by onPeerAlive). */
   lastActivity: number;
+  /**
+   * When the first ack-eliciting packet we sent since the last ACK of
+   * anything of ours went out, or null when nothing is waiting: no path
+   * has worked for us since then (liveness.ts, noWorkingPathDeadline).
+   */
+  unansweredSince: number | null = null;
 
   /** Connection-wide counters. */
   readonly counters = {
@@ -200,6 +206,12 @@ export class Connection {
     migrations: 0,
     /** Paths made suspect because their oldest packet was overdue, before any PTO. */
     earlySuspicions: 0,
+    /** Suspect or failed paths that an acknowledgement made active again. */
+    pathsRecovered: 0,
+    /** Probes sent on failed paths (their own schedule, not answers). */
+    failedProbes: 0,
+    /** Answers sent on a suspect or failed path to a packet that came in on it (ACK + PING). */
+    livenessPings: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};
@@ -389,6 +401,16 @@ export class Connection {
   }
 
   // ---- internal, used by the sibling modules ----
+
+  /**
+   * A packet proved the peer alive: the idle timeout counts from here. The
+   * one place that decides what proves it (today: a packet accepted on a
+   * known path or in the handshake; with packet protection, every packet
+   * that authenticates).
+   */
+  onPeerAlive(now: number): void {
+    if (now > this.lastActivity) this.lastActivity = now;
+  }
 
   /** Moves the notion of now forward (never back). */
   advance(now: number): void {

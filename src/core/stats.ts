@@ -57,6 +57,12 @@ export interface ConnectionStats {
   migrations: number;
   /** Paths made suspect because their oldest packet was overdue, before any PTO. */
   earlySuspicions: number;
+  /** Suspect or failed paths that an acknowledgement made active again. */
+  pathsRecovered: number;
+  /** Probes sent on failed paths (their own schedule, not answers). */
+  failedProbes: number;
+  /** Answers sent on a suspect or failed path to a packet that came in on it (ACK + PING). */
+  livenessPings: number;
   paths: PathStats[];
 }
 

@@ -125,6 +125,18 @@ export class PathState {
   /** Failed path: when the next liveness probe goes out, and the current back-off. */
   nextProbeAt = Infinity;
   probeInterval = FAILED_PROBE_MIN;
+  /** Failed path: when its last probe went out (liveness.ts caps the gap while no path is active). */
+  lastProbeAt = -Infinity;
+  /** First packet number sent since the path failed, or -1: an ACK of it or later revives the path (liveness.ts rule 2). */
+  failedSincePn = -1;
+  /** A liveness ping (ACK + PING, not in flight) is to go out on this suspect or failed path now (liveness.ts rules 1 and 4). */
+  pingDue = false;
+  /** When the last liveness ping went out. */
+  lastPingAt = -Infinity;
+  /** The challenge of this validating path is to be repeated now, whatever its back-off (liveness.ts rules 1 and 4). */
+  challengeUrgent = false;
+  /** The suspicion deadline for which the other paths were last probed (liveness.ts rule 4). */
+  overdueHandled = -Infinity;
   /** Last time a packet arrived on this path. */
   lastReceivedAt: number;
   /** Last time we sent an ack-eliciting packet on this path. */
@@ -210,9 +222,18 @@ export class PathState {
     return Math.max(0, 3 * this.unvalidatedBytesReceived - this.unvalidatedBytesSent);
   }
 
-  /** Probe timeout for this path, with exponential back-off (RFC 9002 §6.2.1). */
+  /**
+   * Probe timeout for this path, with exponential back-off (RFC 9002
+   * §6.2.1: "When a PTO timer expires, the PTO backoff MUST be increased").
+   * On a suspect path the back-off stops at FAILED_PROBE_MAX (or one
+   * un-backed-off PTO if that is longer): its bytes were reinjected
+   * elsewhere, its PTO probes only ask whether it is alive, and a path that
+   * healed while suspect must be found as fast as a failed one would be.
+   */
   ptoDuration(): number {
-    return this.rtt.pto(MAX_ACK_DELAY) * 2 ** Math.min(this.ptoCount, 6);
+    const base = this.rtt.pto(MAX_ACK_DELAY);
+    const backedOff = base * 2 ** Math.min(this.ptoCount, 6);
+    return this.state === 'suspect' ? Math.min(backedOff, Math.max(base, FAILED_PROBE_MAX)) : backedOff;
   }
 
   /** When the PTO fires, or null if nothing ack-eliciting is in flight. */
