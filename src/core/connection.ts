@@ -489,7 +489,10 @@ export class Connection {
     }
     this.state = 'closing';
     this.closeFrame = { errorCode: wireCode, reason };
-    this.closeQueue = this.pathList.filter((p) => p.state !== 'closed' && p.state !== 'failed');
+    // Failed paths too (not those that never validated): under flapping the
+    // pair that works now may be one we hold failed, and a CLOSE the peer
+    // never gets leaves it waiting out its idle timeout.
+    this.closeQueue = this.pathList.filter((p) => p.state !== 'closed' && (p.state !== 'failed' || p.validated));
     this.drainUntil = this.now + 3 * this.bestPto();
     this.emitClosed(event);
   }

@@ -146,11 +146,14 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
     // A path that never validated tries its JOIN and challenge again.
     if (!path.validated && path.challenge !== null) path.challengeAttempts = 0;
   }
-  // Packets of a failed path and liveness pings do not count against the
-  // path's (reset or suspended) window, nor move its PTO.
-  if (reason === 'liveness-ping' || path.state === 'failed') inFlight = false;
-  // A failed path tracks only its latest probe (a liveness ping is one too).
-  if (path.state === 'failed' && (reason === 'failed-probe' || reason === 'liveness-ping')) forgetProbes(conn, path);
+  // Packets of a failed or not yet validated path, and liveness pings, do
+  // not count against the path's window nor move its PTO: such a path has
+  // its own retry schedule (probe back-off, challenge back-off).
+  const probing = path.state === 'failed' || !path.validated;
+  if (reason === 'liveness-ping' || probing) inFlight = false;
+  // Such a path tracks only its latest packet: one that stays dead for
+  // hours (a pair with no route) does not pile up its probes.
+  if (probing) forgetProbes(conn, path);
   const w = new PacketWriter(conn, path, limit);
   // A liveness ping carries this path's own ACK on itself (addAcks sees pingDue).
   addAcks(conn, w, now, true);

@@ -82,6 +82,12 @@ describe('alternating outages of two ISPs (the lab schedule of issue #15)', () =
           expect(p.state, `${conn.role} path ${p.id} after the last heal (${states})`).toBe('active');
         }
       }
+      // The failed paths came back through acknowledged probes, counted.
+      for (const conn of [client, server]) {
+        const s = conn.stats();
+        expect(s.pathsRecovered, `${conn.role} stats`).toBeGreaterThan(0);
+        expect(s.failedProbes + s.livenessPings, `${conn.role} stats`).toBeGreaterThan(0);
+      }
       // Delivery never stopped for long, during the flapping or after it.
       const stall = longestStall(pair.server, t0, pair.world.now);
       const bound = 3 * rtt + 300;
@@ -182,6 +188,10 @@ describe('every path failed', () => {
     world.runUntil(() => false, t0 + 6_000 - world.now);
     recording = false;
     const healedAt = t0 + 6_000;
+    // Six seconds of probing: a failed path tracks its latest probe only.
+    for (const conn of [client, server]) {
+      for (const p of conn.pathList) expect(p.sent.count, `${conn.role} path ${p.id} packets tracked`).toBeLessThanOrEqual(1);
+    }
     // Both ends probe both working pairs (a-a, b-b) during the whole outage.
     for (const [src, dst] of [
       ['10.0.1.2', '10.0.1.1'],
