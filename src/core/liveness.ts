@@ -30,11 +30,21 @@
  *    once: a healed pair is found about when the dead one is noticed,
  *    instead of at a random point of its probe back-off.
  *
+ * 5. Our answer (PATH_RESPONSE) to the peer's latest challenge on a path is
+ *    repeated, every RESPONSE_RETRY_MIN..FAILED_PROBE_MAX, until a packet
+ *    carrying it is acknowledged. A path we validated may be one the peer
+ *    has not (our answer was lost in an outage); the peer cannot send on it
+ *    and, past its anti-amplification budget, cannot even challenge again.
+ *    When its other paths die, that pair is the one that works, and only
+ *    our packets on it can unblock it: a receiver that only acknowledges
+ *    would otherwise send there once per keep-alive interval.
+ *
  * The idle timeout counts from the last packet that proves the peer alive
  * (`Connection.onPeerAlive`). A second deadline ends a connection whose
  * packets nobody acknowledges (one-way failures: the peer's packets still
  * arrive, ours do not): see `noWorkingPathDeadline`.
  */
+import type { AckRange } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { FAILED_PROBE_MAX, MAX_ACK_DELAY, type PathState } from './path/path-state.js';
 
@@ -92,6 +102,27 @@ export function validationDue(conn: Connection, path: PathState, due: number): n
   if (path.challengeUrgent) return -Infinity;
   if (anyActivePath(conn)) return due;
   return Math.min(due, path.challengeSentAt + FAILED_PROBE_MAX);
+}
+
+/** Shortest interval between two repeats of our answer to the peer's challenge (ms). */
+export const RESPONSE_RETRY_MIN = 100;
+
+/**
+ * Rule 5: when our answer to the peer's latest challenge on `path` is to be
+ * repeated (Infinity when none is waiting for an acknowledgement): a PTO
+ * after the last one, between RESPONSE_RETRY_MIN and FAILED_PROBE_MAX.
+ */
+export function responseRetryDue(path: PathState): number {
+  if (path.peerChallenge === null || path.state === 'closed') return Infinity;
+  const interval = Math.min(Math.max(path.rtt.pto(MAX_ACK_DELAY), RESPONSE_RETRY_MIN), FAILED_PROBE_MAX);
+  return path.responseSentAt + interval;
+}
+
+/** Does an ACK frame's ranges cover `packetNumber`? */
+export function acksPacket(ranges: readonly AckRange[], packetNumber: number): boolean {
+  if (packetNumber < 0) return false;
+  for (const r of ranges) if (packetNumber >= r.smallest && packetNumber <= r.largest) return true;
+  return false;
 }
 
 /** Rule 2: does an ACK frame for `path` whose largest packet number is `largest` prove it carries our packets again? */

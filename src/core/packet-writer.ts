@@ -9,7 +9,7 @@ import { encodeHeader } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { joinMac, responseMac } from './crypto/macs.js';
-import { livenessPingDue, validationDue } from './liveness.js';
+import { livenessPingDue, responseRetryDue, validationDue } from './liveness.js';
 import type { PacketMeta, PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
 
@@ -125,11 +125,15 @@ export function addDataAck(conn: Connection, w: PacketWriter): void {
 export function addValidation(conn: Connection, w: PacketWriter, now: number): void {
   const path = w.path;
   const keys = conn.keys!;
+  // Our answer to the peer's latest challenge, again, while none is known to have arrived.
+  if (path.pendingResponses.length === 0 && now >= responseRetryDue(path)) path.pendingResponses.push(path.peerChallenge!);
   while (path.pendingResponses.length > 0) {
     const data = path.pendingResponses[0]!;
     const frame: Frame = { type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) };
     if (!w.add(frame, true)) return;
     path.pendingResponses.shift();
+    path.responsePn = path.nextPacketNumber;
+    path.responseSentAt = now;
   }
   if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) {
     if (path.joinNonce !== null) {

@@ -213,6 +213,8 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
         return;
       }
       if (path.pendingResponses.length < MAX_PENDING_RESPONSES) path.pendingResponses.push(frame.data.slice());
+      // Answered until a packet carrying the answer is acknowledged (liveness.ts, rule 5).
+      path.peerChallenge = frame.data.slice();
       return;
     }
     case 'path_response':
@@ -315,10 +317,13 @@ function onPathResponse(
   path.joinNonce = null;
   if (!path.validated) {
     path.validated = true;
-    path.rtt.update(Math.max(now - path.challengeSentAt, 0.01), 0, 0);
+    // No RTT sample from the exchange: the challenge value is the same on
+    // every retry and the peer repeats its answer until it is acknowledged
+    // (liveness.ts, rule 5), so under flapping the answer may come seconds
+    // after the challenge it is matched with, and one such sample held this
+    // path's PTO and suspicion deadlines at seconds. One quick probe
+    // instead: its ACK is the first sample, a round trip from now.
     path.setState('active', now);
-    // One quick probe: a second RTT sample right away, so a slow first
-    // exchange does not keep the scheduler off this path for long.
     path.probesPending = 1;
     conn.onPathValidated(path);
     conn.emit({ type: 'path-up', path: path.info() });

@@ -7,7 +7,7 @@ import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { FAILED_PROBE_MIN, PTOS_TO_FAIL, MAX_ACK_DELAY, type PacketMeta, type PathState } from './path/path-state.js';
 import { persistentCongestion, type SentPacket } from './path/sent-packets.js';
-import { ackRevives } from './liveness.js';
+import { ackRevives, acksPacket } from './liveness.js';
 import { countDrop } from './stats.js';
 
 /** An ACK frame for path `frame.pathId`, which may have arrived on any path. */
@@ -27,6 +27,8 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
   // An ACK of a probe sent since the path failed revives it even if that
   // probe is no longer tracked (liveness.ts, rule 2).
   const revives = ackRevives(path, largest);
+  // Our answer to the peer's challenge arrived: no need to repeat it (rule 5).
+  if (path.peerChallenge !== null && acksPacket(frame.ranges, path.responsePn)) path.peerChallenge = null;
   // The controller judges app-limitedness by the flight before this ACK.
   const flightBefore = path.sent.bytesInFlight;
   const result = path.sent.onAck(frame.ranges, now, path.rtt, frame.ackDelay / 1000, MAX_ACK_DELAY);
@@ -194,10 +196,12 @@ export function recoverPath(conn: Connection, path: PathState, now: number): voi
 }
 
 /**
- * A failed path is about to send another probe: the probes before it are
- * forgotten (their contents re-queued, as for a loss), so a path that stays
- * dead for hours tracks one probe, not thousands. An ACK of a forgotten
- * probe still revives the path (liveness.ts, rule 2).
+ * A failed or not yet validated path is about to send another packet (all
+ * of its packets are probes): the ones before it are forgotten (their
+ * contents re-queued, as for a loss), so a path that stays dead for hours
+ * tracks one probe, not thousands. An ACK of a forgotten probe still
+ * revives a failed path (liveness.ts, rule 2); a validating path is
+ * validated by its PATH_RESPONSE, not by ACKs.
  */
 export function forgetProbes(conn: Connection, path: PathState): void {
   for (const p of path.sent.drainAll()) requeue(conn, p.meta);

@@ -12,7 +12,7 @@ import type { Connection } from './connection.js';
 import { responseMac } from './crypto/macs.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
 import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit } from './packet-writer.js';
-import { livenessPingDue, probeDue, validationDue } from './liveness.js';
+import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
 import { sendClose, sendHandshakeResponse, sendInitial } from './send-handshake.js';
@@ -51,7 +51,7 @@ function otherActivePath(conn: Connection, path: PathState): boolean {
 /** Why `path` needs a packet now even without data, or null. */
 function controlReason(conn: Connection, path: PathState, now: number): string | null {
   if (path.state === 'closed') return null;
-  if (path.pendingResponses.length > 0) return 'response';
+  if (path.pendingResponses.length > 0 || now >= responseRetryDue(path)) return 'response';
   if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) return 'challenge';
   if (path.probesPending > 0) return 'probe';
   // A packet came in on a path we hold suspect or failed, or another path
@@ -146,11 +146,13 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
     // A path that never validated tries its JOIN and challenge again.
     if (!path.validated && path.challenge !== null) path.challengeAttempts = 0;
   }
-  // Packets of a failed or not yet validated path, and liveness pings, do
-  // not count against the path's window nor move its PTO: such a path has
-  // its own retry schedule (probe back-off, challenge back-off).
+  // Packets of a failed or not yet validated path, liveness pings and
+  // answers to challenges do not count against the path's window nor move
+  // its PTO: each has its own retry schedule (probe back-off, challenge
+  // back-off, liveness.ts rule 5), and an answer repeated on a dead path
+  // must not keep that path's PTO from firing.
   const probing = path.state === 'failed' || !path.validated;
-  if (reason === 'liveness-ping' || probing) inFlight = false;
+  if (reason === 'liveness-ping' || reason === 'response' || probing) inFlight = false;
   // Such a path tracks only its latest packet: one that stays dead for
   // hours (a pair with no route) does not pile up its probes.
   if (probing) forgetProbes(conn, path);

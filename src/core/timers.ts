@@ -10,7 +10,7 @@ import { ackRoute, challengeDue } from './packet-writer.js';
 import { migrationDue } from './send.js';
 import { pacingDeadline } from './send-data.js';
 import { VALIDATION_ATTEMPTS } from './path/path-state.js';
-import { livenessPingDue, noWorkingPathDeadline, onOverdue, overdueDue, probeDue, validationDue } from './liveness.js';
+import { livenessPingDue, noWorkingPathDeadline, onOverdue, overdueDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 
 export function pollTimeout(conn: Connection): number | null {
   let t = Infinity;
@@ -47,6 +47,7 @@ export function pollTimeout(conn: Connection): number | null {
     if (migrating !== null) min(Math.max(migrating, conn.now));
     if (path.challenge !== null && path.state !== 'failed') min(validationDue(conn, path, challengeDue(path)));
     if (path.pendingResponses.length > 0 || path.probesPending > 0) min(conn.now);
+    min(responseRetryDue(path));
     const route = path.received.hasUnacked ? ackRoute(conn, path) : null;
     if (route !== null && route.canSend) {
       min(path.ackImmediately ? conn.now : path.received.ackDeadline);

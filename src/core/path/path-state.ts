@@ -109,6 +109,15 @@ export class PathState {
   challengeAttempts = 0;
   /** Challenges from the peer we still have to answer. */
   readonly pendingResponses: Uint8Array[] = [];
+  /**
+   * The peer's latest challenge on this path while no packet carrying our
+   * answer is known to have arrived (acknowledged), else null: the answer
+   * is repeated until one is (liveness.ts, rule 5).
+   */
+  peerChallenge: Uint8Array | null = null;
+  /** Highest packet number that carried our answer, and when it was sent. */
+  responsePn = -1;
+  responseSentAt = -Infinity;
   /** Joining side: our PATH_JOIN nonce; the JOIN is repeated until validated. */
   joinNonce: Uint8Array | null = null;
   /** Bytes received on this path before it was validated (anti-amplification). */
