@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { labDown, labUp, missingForLab, type Lab } from '../../test/lab/harness.js';
-import { epochMs, type Timeline } from '../../src/cli/bench-common.js';
+import { epochMs, type Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
 import { runClientRole, sleep, stopServer, type Report, type RoleProcess } from '../lib/roles.js';
 import { bins, cumulative, median, span } from '../lib/stats.js';
@@ -30,6 +30,8 @@ export interface FlappingConfig {
   binMs: number;
   /** Namespace prefix (default mpudp-fl<pid>). */
   prefix?: string;
+  /** Install mptcpize with apt-get when it is missing (default true; the tests pass false). */
+  install?: boolean;
 }
 
 export interface FlappingRun {
@@ -193,7 +195,7 @@ export async function flapping(cfg: FlappingConfig): Promise<Section> {
   const title = '7. Two-ISP lab: flapping';
   const missing = missingForLab();
   if (missing.length > 0) return { id: 'lab-flapping', title, skipped: `the two-ISP lab needs ${missing.join(', ')}`, method: '', figures: [], raw: {} };
-  const noMptcp = ensureMptcpize();
+  const noMptcp = ensureMptcpize(cfg.install ?? true);
   const transports: LabTransport[] = noMptcp === null ? ['mpudp', 'mptcp'] : ['mpudp'];
   let lab: Lab | undefined;
   let servers: Partial<Record<LabTransport, RoleProcess>> = {};

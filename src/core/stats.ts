@@ -61,8 +61,12 @@ export interface ConnectionStats {
   pathsRecovered: number;
   /** Probes sent on failed paths (their own schedule, not answers). */
   failedProbes: number;
-  /** Answers sent on a suspect or failed path to a packet that came in on it (ACK + PING). */
+  /** Liveness pings (ACK + PING) sent at once on a suspect or failed path: a packet came in on it, or another path stalled (liveness.ts). */
   livenessPings: number;
+  /** Errors the io layer reported for an address pair (an ICMP port unreachable, ...); believed only during the handshake. */
+  pathErrors: number;
+  /** Client: first-contact pairs refused during the handshake (unreachable, or the server refused). */
+  refusals: number;
   paths: PathStats[];
 }
 

@@ -4,7 +4,7 @@
  * failed counting as an infinite stall.
  */
 import { describe, expect, it } from 'vitest';
-import type { Timeline } from '../../src/cli/bench-common.js';
+import type { Timeline } from '../../src/cli/bench/common.js';
 import { flappingSection, timelineStalls, type FlappingConfig, type FlappingRun } from '../../bench/scenarios/flapping.js';
 
 /** Delivery sampled every 10 ms from t0 = 1,000,000, growing 1,000 B per sample except in the given stalls [from, to). */
