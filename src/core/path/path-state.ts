@@ -280,12 +280,19 @@ export class PathState {
    * silent is noticed about 4·rttvar after its ACKs stopped. Only for an
    * active path (suspicion moves its bytes to other paths; it is no
    * congestion signal). Null when nothing is outstanding.
+   *
+   * The variation term is capped at two smoothed RTTs: on a loaded host or
+   * a bufferbloated link rttvar grows to many RTTs, and a dead path then
+   * went unnoticed for hundreds of ms (the longest stall of the flapping
+   * lab test, issue #15). An early suspicion costs little: each packet is
+   * reinjected once, and the next ACK makes the path active again.
    */
   suspectDeadline(): number | null {
     if (this.state !== 'active' || this.sent.ackElicitingInFlight === 0) return null;
     for (const p of this.sent.packets()) {
       if (p.ackEliciting && p.inFlight) {
-        return p.timeSent + this.rtt.smoothed + Math.max(4 * this.rtt.rttvar, 2) + MAX_ACK_DELAY;
+        const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
+        return p.timeSent + this.rtt.smoothed + variation + MAX_ACK_DELAY;
       }
     }
     return null;
