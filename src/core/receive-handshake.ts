@@ -152,7 +152,7 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   conn.state = 'established';
   conn.initialQueue = [];
   conn.initialNextAt = Infinity;
-  conn.lastActivity = now;
+  conn.onPeerAlive(now);
   conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
   conn.emit({ type: 'connected' });
   conn.emit({ type: 'path-up', path: path0.info() });

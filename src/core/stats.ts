@@ -66,6 +66,12 @@ export interface ConnectionStats {
   keyGeneration: number;
   /** Fingerprint of the server's long-term key, proven by the handshake (null before it). */
   serverFingerprint: string | null;
+  /** Suspect or failed paths that an acknowledgement made active again. */
+  pathsRecovered: number;
+  /** Probes sent on failed paths (their own schedule, not answers). */
+  failedProbes: number;
+  /** Liveness pings (ACK + PING) sent at once on a suspect or failed path: a packet came in on it, or another path stalled (liveness.ts). */
+  livenessPings: number;
   /** Errors the io layer reported for an address pair (an ICMP port unreachable, ...); believed only during the handshake. */
   pathErrors: number;
   /** Client: first-contact pairs refused during the handshake (unreachable, or the server refused). */
