@@ -82,8 +82,8 @@ export class Connection {
   remoteCid: Uint8Array;
   /** Destination CID of the client's first Initial (the server uses it to match retransmissions). */
   readonly initialDcid: Uint8Array;
-  /** Lifecycle. */
-  state: ConnectionState = 'handshake';
+  /** Lifecycle; changed only by setState (through establish, startClosing, startDraining, finishClose). */
+  private lifecycle: ConnectionState = 'handshake';
   /** Latest time we were given. */
   now: number;
 
@@ -431,7 +431,8 @@ export class Connection {
       if (path.state === 'closed' || !sameAddress(path.local, addr)) continue;
       const other = this.role === 'server' ? this.localAddresses.find((a) => addressFamily(a.address) === addressFamily(addr.address)) : undefined;
       if (other !== undefined) {
-        path.local = { ...other };
+        // The client sees the path arrive from the new pair and revalidates it (migration.ts).
+        path.moveTo(other, path.remote);
         path.probesPending = 1;
         this.counters.migrations++;
       } else {
@@ -440,6 +441,35 @@ export class Connection {
     }
     this.freeClosedPaths();
     if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
+  }
+
+  /** Lifecycle: handshake → established → closing/draining → closed. */
+  get state(): ConnectionState {
+    return this.lifecycle;
+  }
+
+  /**
+   * The one place the lifecycle changes. Only forward moves are legal
+   * (LEGAL_TRANSITIONS); anything else is a bug in the core and throws,
+   * which the endpoint turns into ERR_MPUDP_INTERNAL for this connection.
+   */
+  private setState(next: ConnectionState): void {
+    if (next === this.lifecycle) return;
+    if (!LEGAL_TRANSITIONS[this.lifecycle].includes(next)) {
+      throw new Error(`connection state ${this.lifecycle} → ${next} is not a legal transition`);
+    }
+    this.lifecycle = next;
+  }
+
+  /**
+   * The handshake completed (client: the server's FINISHED verified;
+   * server: the client's first protected packet arrived on path 0): data
+   * may flow, and the application hears 'connected'.
+   */
+  establish(now: number): void {
+    this.setState('established');
+    this.onPeerAlive(now);
+    this.emit({ type: 'connected' });
   }
 
   get isClosed(): boolean {
@@ -605,7 +635,7 @@ export class Connection {
       this.finishClose(event);
       return;
     }
-    this.state = 'closing';
+    this.setState('closing');
     this.closeFrame = { errorCode: wireCode, reason };
     // Failed paths too (not those that never validated): under flapping the
     // pair that works now may be one we hold failed, and a CLOSE the peer
@@ -621,7 +651,7 @@ export class Connection {
    * receives a CONNECTION_CLOSE may enter the draining state at once).
    */
   startDraining(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    this.state = 'draining';
+    this.setState('draining');
     this.closeFrame = null;
     this.closeQueue = [];
     this.drainUntil = this.now + 3 * this.bestPto();
@@ -638,7 +668,7 @@ export class Connection {
   /** Ends the connection now. */
   finishClose(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
+    this.setState('closed');
     for (const path of this.pathList) path.setState('closed', this.now);
     // Bytes still unread after a graceful close: 'closed' follows 'end' when the application reads them.
     if (this.closedAfterEnd !== null && !this.endEmitted) return;
@@ -665,6 +695,24 @@ export class Connection {
     this.finishClose({ type: 'closed', code: CloseCode.STATELESS_RESET, errorCode: 0, reason: 'the peer lost the connection (stateless reset)', remote: true });
   }
 
+  /**
+   * A fault inside this connection's own code (an exception out of the
+   * core, which means a bug): the connection ends at once with
+   * ERR_MPUDP_INTERNAL, without touching the rest of its state (it may be
+   * half-updated). The peer learns of it from a stateless reset the next
+   * time it sends, since the endpoint forgets the connection (neqo's
+   * capture_error does the same with a CONNECTION_CLOSE).
+   */
+  failInternal(err: unknown, now: number): void {
+    this.advance(now);
+    if (this.lifecycle === 'closed') return;
+    this.lifecycle = 'closed';
+    this.closeQueue = [];
+    countDrop(this.drops, 'internal-error');
+    const reason = `internal error: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
+    this.emitClosed({ type: 'closed', code: CloseCode.INTERNAL_ERROR, errorCode: TransportError.INTERNAL_ERROR, reason, remote: false });
+  }
+
   /** The smallest PTO among live paths (for closing and draining periods). */
   bestPto(): number {
     let best = Infinity;
@@ -675,7 +723,16 @@ export class Connection {
   }
 }
 
-/** The other end's role (MACs name the sender's role). */
+/** Where each lifecycle state may go (setState refuses the rest). */
+const LEGAL_TRANSITIONS: Record<ConnectionState, readonly ConnectionState[]> = {
+  handshake: ['established', 'closing', 'closed'],
+  established: ['closing', 'draining', 'closed'],
+  closing: ['draining', 'closed'],
+  draining: ['closed'],
+  closed: [],
+};
+
+/** The other end's role. */
 export function peerRole(conn: Connection): Role {
   return conn.role === 'client' ? 'server' : 'client';
 }

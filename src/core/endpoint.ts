@@ -48,6 +48,8 @@ export interface EndpointStats {
   statelessResetsSent: number;
   /** Initials refused at once because the server was closing or full. */
   refusalsSent: number;
+  /** Connections ended by a fault in their own code (ERR_MPUDP_INTERNAL); the others went on. */
+  internalErrors: number;
   /** Drops and refusals by reason. */
   drops: Record<string, number>;
 }
@@ -105,7 +107,9 @@ export class EndpointCore {
   private accepting: boolean;
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
-  private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0 };
+  private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0 };
+  /** The last internal error caught (for diagnostics), or null. */
+  lastInternalError: Error | null = null;
   private readonly drops: Record<string, number> = {};
   /** Latest time seen. */
   private now = 0;
@@ -176,7 +180,7 @@ export class EndpointCore {
     }
     const entry = this.byCid.get(bytesKey(dcid));
     if (entry !== undefined) {
-      entry.connection.handleDatagram(data, local, remote, now);
+      this.guard(entry, now, () => entry.connection.handleDatagram(data, local, remote, now));
       this.settle(entry);
       return;
     }
@@ -194,7 +198,7 @@ export class EndpointCore {
     this.now = Math.max(this.now, now);
     for (const entry of this.entries.values()) {
       if (entry.timeout !== null && entry.timeout <= now) {
-        entry.connection.handleTimeout(now);
+        this.guard(entry, now, () => entry.connection.handleTimeout(now));
         this.settle(entry);
       }
     }
@@ -205,10 +209,10 @@ export class EndpointCore {
     const own = this.outbox.shift();
     if (own !== undefined) return own;
     for (const entry of this.busy) {
-      const t = entry.connection.pollTransmit(now);
-      if (t !== null) return t;
+      const t = this.guard(entry, now, () => entry.connection.pollTransmit(now));
+      if (t !== null && t !== undefined) return t;
       this.drainEvents(entry);
-      entry.timeout = entry.connection.pollTimeout();
+      entry.timeout = this.guard(entry, now, () => entry.connection.pollTimeout()) ?? null;
       this.busy.delete(entry);
       if (entry.connection.isClosed && (entry.connection.closedEmitted || !entry.announced)) this.forget(entry);
     }
@@ -218,7 +222,7 @@ export class EndpointCore {
   pollTimeout(): number | null {
     let t: number | null = null;
     for (const entry of this.entries.values()) {
-      if (this.busy.has(entry)) entry.timeout = entry.connection.pollTimeout();
+      if (this.busy.has(entry)) entry.timeout = this.guard(entry, this.now, () => entry.connection.pollTimeout()) ?? null;
       if (entry.timeout !== null && (t === null || entry.timeout < t)) t = entry.timeout;
     }
     return t;
@@ -244,7 +248,7 @@ export class EndpointCore {
   addLocalAddress(addr: SocketAddress, now: number): void {
     if (!this.localAddresses.some((a) => a.address === addr.address && a.port === addr.port)) this.localAddresses.push({ ...addr });
     for (const entry of this.entries.values()) {
-      entry.connection.addLocalAddress(addr, now);
+      this.guard(entry, now, () => entry.connection.addLocalAddress(addr, now));
       this.touchEntry(entry);
     }
   }
@@ -254,7 +258,7 @@ export class EndpointCore {
     const i = this.localAddresses.findIndex((a) => a.address === addr.address && a.port === addr.port);
     if (i >= 0) this.localAddresses.splice(i, 1);
     for (const entry of this.entries.values()) {
-      entry.connection.removeLocalAddress(addr, now);
+      this.guard(entry, now, () => entry.connection.removeLocalAddress(addr, now));
       this.touchEntry(entry);
     }
   }
@@ -279,11 +283,31 @@ export class EndpointCore {
       retriesSent: this.counters.retriesSent,
       statelessResetsSent: this.counters.statelessResetsSent,
       refusalsSent: this.counters.refusalsSent,
+      internalErrors: this.counters.internalErrors,
       drops: { ...this.drops },
     };
   }
 
   // ---- internal ----
+
+  /**
+   * Runs one call into one connection. An exception there is a fault of
+   * that connection alone: it ends with ERR_MPUDP_INTERNAL, counted, and
+   * every other connection goes on (it is never swallowed while the
+   * half-updated connection runs on).
+   */
+  private guard<T>(entry: Entry, now: number, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.lastInternalError = err instanceof Error ? err : new Error(String(err));
+      countDrop(this.drops, 'internal-error');
+      entry.connection.failInternal(err, now);
+      this.touchEntry(entry);
+      return undefined;
+    }
+  }
 
   private register(connection: Connection, keys: string[], halfOpenFrom: string | null, announced: boolean): Entry {
     const entry: Entry = { connection, timeout: null, keys, halfOpenFrom, announced, resetKey: null };
@@ -420,7 +444,7 @@ export class EndpointCore {
       staticKey: this.staticKey!,
     });
     const entry = this.register(connection, [bytesKey(localCid), bytesKey(dcid)], remote.address, false);
-    connection.handleDatagram(data, local, remote, now);
+    this.guard(entry, now, () => connection.handleDatagram(data, local, remote, now));
     if (connection.peerHello === null) {
       // Checked above, so only a key the Diffie-Hellman refuses (low order) gets here.
       this.junk('bad-key', now);
@@ -450,7 +474,7 @@ export class EndpointCore {
   handlePathError(local: SocketAddress, remote: SocketAddress, code: string, now: number): void {
     this.now = Math.max(this.now, now);
     for (const entry of this.entries.values()) {
-      entry.connection.handlePathError(local, remote, code, now);
+      this.guard(entry, now, () => entry.connection.handlePathError(local, remote, code, now));
       this.touchEntry(entry);
     }
   }
@@ -536,7 +560,7 @@ export class EndpointCore {
     if (data.length < MIN_RESET_SIZE || this.byResetToken.size === 0) return false;
     const entry = this.byResetToken.get(bytesKey(data.subarray(data.length - TAG16)));
     if (entry === undefined) return false;
-    entry.connection.onStatelessReset(now);
+    this.guard(entry, now, () => entry.connection.onStatelessReset(now));
     countDrop(this.drops, 'stateless-reset');
     this.settle(entry);
     return true;

@@ -62,19 +62,11 @@ export function onOtherAddress(
 
 /** The new address pair answered our challenge with the keys: the path moves there. */
 export function completeMigration(conn: Connection, path: PathState, m: NonNullable<PathState['migration']>, now: number): void {
-  const addressChanged = m.remote.address !== path.remote.address || m.local.address !== path.local.address;
-  path.local = m.local;
-  path.remote = m.remote;
+  const addressChanged = path.moveTo(m.local, m.remote);
   path.migration = null;
   conn.counters.migrations++;
-  // RFC 9000 §9.4: a new address means a new network path; only a port
-  // change (NAT rebinding) keeps the congestion state.
-  if (addressChanged) {
-    path.cc.reset();
-    path.rtt.reset();
-    // A probe: its ACK is the new pair's first RTT sample (send-data.ts waits for one).
-    path.probesPending = 1;
-  }
+  // A probe: its ACK is the new pair's first RTT sample (send-data.ts waits for one).
+  if (addressChanged) path.probesPending = 1;
   path.lastReceivedAt = now;
   if (path.state === 'failed' || path.state === 'suspect') recoverPath(conn, path, now);
   conn.emit({ type: 'path-up', path: path.info() });

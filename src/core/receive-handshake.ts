@@ -142,19 +142,17 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
   const path0 = conn.newPath(0, local, remote, now);
-  path0.validated = true;
+  path0.markValidated();
   path0.setState('active', now);
   // The handshake's round trip is path 0's first RTT sample.
   path0.rtt.update(Math.max(now - conn.initialSentAt, 0.01), 0, 0);
   path0.ackImmediately = true;
   conn.addPath(path0);
   conn.onPathValidated(path0);
-  conn.state = 'established';
   conn.initialQueue = [];
   conn.initialNextAt = Infinity;
-  conn.onPeerAlive(now);
   conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
-  conn.emit({ type: 'connected' });
+  conn.establish(now);
   conn.emit({ type: 'path-up', path: path0.info() });
   // Confirm the handshake to the server at once (it validates path 0).
   path0.probesPending = 1;

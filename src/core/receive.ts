@@ -254,12 +254,11 @@ function handleShort(
 function confirmHandshake(conn: Connection, path: PathState, now: number): void {
   conn.handshakeConfirmed = true;
   conn.handshakeResponsePending = false;
-  conn.state = 'established';
-  path.validated = true;
+  path.markValidated();
   // Handshake sent → first Short packet back: path 0's first RTT sample.
   if (conn.handshakeSentAt >= 0 && !path.rtt.hasSample) path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
   conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
-  conn.emit({ type: 'connected' });
+  conn.establish(now);
   conn.emit({ type: 'path-up', path: path.info() });
   advertiseAll(conn);
 }
@@ -429,7 +428,7 @@ function onPathResponse(
   path.challenge = null;
   path.joinPending = false;
   if (!path.validated) {
-    path.validated = true;
+    path.markValidated();
     // No RTT sample from the exchange: the challenge value is the same on
     // every retry and the peer repeats its answer until it is acknowledged
     // (liveness.ts, rule 5), so under flapping the answer may come seconds

@@ -615,7 +615,7 @@ export class UdpEndpoint {
       pathErrors: { ...c.pathErrors },
       connectedSockets,
       drops: { ...c.drops },
-      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, drops: {} },
+      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, drops: {} },
     };
   }
 }
