@@ -14,6 +14,8 @@ const MiB = 1024 * 1024;
 const fast = { delayMs: 10, rateBps: 50e6 };
 /** The client address whose path the attacker sits on. */
 const ATTACKED = '10.0.1.2';
+/** An address of the attacker's that forged advertisements try to plant. */
+const EVIL = '10.66.6.6';
 
 function authFailures(pair: Pair, side: 'client' | 'server'): number {
   const conn = (side === 'client' ? pair.client : pair.server).connection;
@@ -111,6 +113,10 @@ describe('forged frames from an on-path attacker on one path', () => {
     }],
     ['CLOSE with an error', () => [{ type: 'close', errorCode: 0x105, reason: 'forged' }]],
     ['PATH_CHALLENGE', (s) => [{ type: 'path_challenge', pathId: s.pathId, data: new Uint8Array(8) }]],
+    ['PATH_RESPONSE', (s) => [{ type: 'path_response', pathId: s.pathId, data: new Uint8Array(8) }]],
+    ['ADD_ADDRESS of an address the attacker holds', () => [{ type: 'add_address', addressId: 77, seq: 2 ** 40, address: EVIL, port: 443, backup: false }]],
+    ['REMOVE_ADDRESS of every address ID', () => Array.from({ length: 8 }, (_, i) => ({ type: 'remove_address' as const, addressId: i, seq: 2 ** 40 }))],
+    ['RESET_TOKEN replacing the peer\'s token', () => [{ type: 'reset_token', token: new Uint8Array(16).fill(7) }]],
   ];
 
   it.each(controlForgeries)('towards the sender: forged %s is refused and counted', (_name, forge) => {
@@ -125,10 +131,15 @@ describe('forged frames from an on-path attacker on one path', () => {
     expect(tap.injected).toBeGreaterThan(3);
     expect(authFailures(pair, 'client')).toBeGreaterThanOrEqual(tap.injected);
     // No path was closed or made a backup by the forgeries.
-    for (const p of pair.client.connection!.pathList) {
+    const client = pair.client.connection!;
+    for (const p of client.pathList) {
       expect(p.remoteBackup).toBe(false);
+      expect(p.remote.address).not.toBe(EVIL);
     }
-    expect(pair.client.connection!.stats().pathsFailed).toBe(0);
+    expect(client.stats().pathsFailed).toBe(0);
+    // No address, path or reset token of the attacker's was taken.
+    expect(client.remoteAddresses.some((a) => a.address === EVIL)).toBe(false);
+    expect(client.peerResetToken?.[0]).not.toBe(7);
   });
 });
 
