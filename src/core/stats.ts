@@ -39,7 +39,7 @@ export interface ConnectionStats {
   dataBytesDelivered: number;
   /** Stream bytes received more than once. */
   dataBytesDuplicate: number;
-  /** Datagrams or frames refused, by reason (e.g. 'decode', 'unknown-path', 'bad-mac'). */
+  /** Datagrams or frames refused, by reason (e.g. 'decode', 'unknown-path', 'auth-failed'). */
   drops: Record<string, number>;
   pathsOpened: number;
   pathsFailed: number;
