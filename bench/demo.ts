@@ -2,7 +2,7 @@
  * `npm start`: the failover demo, on any Linux machine, no root.
  *
  * A client (127.0.0.1) and a server (127.0.0.1, its own process) are joined
- * by two emulated ISPs (src/emulator, one UDP relay each): A at 100 Mbit/s
+ * by two emulated ISPs (lab/emulator, one UDP relay each): A at 100 Mbit/s
  * and 10 ms one way, B at 50 Mbit/s and 20 ms. The client sends `--size` MiB;
  * ISP A is blackholed at `--fail-at` s and healed `--outage` s later. Once a
  * second a line shows each ISP's throughput; the summary gives bytes, the
@@ -24,7 +24,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { IspEmulator } from '../src/emulator/isp.js';
+import { IspEmulator } from '../lab/emulator/isp.js';
 import { connect } from '../src/index.js';
 import { BIN_MS, wallNow, type ServerReport } from './demo/report.js';
 import { throughputSvg } from './demo/svg.js';

@@ -4,12 +4,12 @@
  *
  * - Loopback: mpudp ÷ Node TCP, client and server in separate processes,
  *   interleaved rounds.
- * - Under 1 % loss: two emulated ISPs (src/emulator, in this process) in
+ * - Under 1 % loss: two emulated ISPs (lab/emulator, in this process) in
  *   front of the server, one path through each, 1 % random loss in both
  *   directions on both; `min-rtt` and `redundant` (scheduler on both ends),
  *   each beside the same two emulated ISPs without loss.
  */
-import { IspEmulator } from '../../src/emulator/index.js';
+import { IspEmulator } from '../../lab/emulator/index.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
 import { freePort, runClientRole, startServer, stopServer, type Report } from '../lib/roles.js';
 import { max, median, min, ratio } from '../lib/stats.js';
@@ -182,7 +182,7 @@ export function summarize(cfg: LatencyConfig, runs: RrRun[], emulatorDrops: Reco
     title: '5. Latency: 1 KiB request/response',
     method:
       `The client sends 1 KiB, the server echoes it, the client waits for all 1024 bytes before the next request; Nagle off for TCP. Loopback: ${cfg.rounds} round(s) of ${cfg.seconds} s each for Node TCP and mpudp (one path), the first ${cfg.warmup} round trips not measured; ratios are the median of per-round ratios. ` +
-      `Emulated: two IspEmulator relays (src/emulator) in front of the server, ISP A ${cfg.delayA} ms and ISP B ${cfg.delayB} ms one way, one mpudp path through each (paired addresses, the server does not advertise its own), ${cfg.lossSeconds} s per run; loss is random, ${cfg.loss * 100} % in each direction of each ISP; the scheduler is set on both ends.`,
+      `Emulated: two IspEmulator relays (lab/emulator) in front of the server, ISP A ${cfg.delayA} ms and ISP B ${cfg.delayB} ms one way, one mpudp path through each (paired addresses, the server does not advertise its own), ${cfg.lossSeconds} s per run; loss is random, ${cfg.loss * 100} % in each direction of each ISP; the scheduler is set on both ends.`,
     figures,
     extra: [detail, `Datagrams dropped by the emulators' loss: ${JSON.stringify(emulatorDrops)}`],
     svgs: { 'latency-loopback.svg': svgLoop, 'latency-loss.svg': svg },

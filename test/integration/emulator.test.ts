@@ -8,11 +8,11 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCli, runCommand } from '../../src/emulator/cli.js';
-import { DeliveryQueue } from '../../src/emulator/delivery-queue.js';
-import { IspEmulator, type IspOptions } from '../../src/emulator/isp.js';
-import { LinkShaper } from '../../src/emulator/link-shaper.js';
-import { parseDuration, parseHostPort, parseProbability, parseRate, parseSize } from '../../src/emulator/units.js';
+import { parseCli, runCommand } from '../../lab/emulator/cli.js';
+import { DeliveryQueue } from '../../lab/emulator/delivery-queue.js';
+import { IspEmulator, type IspOptions } from '../../lab/emulator/isp.js';
+import { LinkShaper } from '../../lab/emulator/link-shaper.js';
+import { parseDuration, parseHostPort, parseProbability, parseRate, parseSize } from '../../lab/emulator/units.js';
 
 /** Things to close after each test. */
 const cleanup: (() => unknown)[] = [];

@@ -12,7 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseRate } from '../../src/emulator/units.js';
+import { parseRate } from '../../lab/emulator/units.js';
 import { missingForLab, toolPath, type MachineEnv } from './requirements.js';
 
 /** The lab script. */

@@ -1,7 +1,7 @@
 /**
  * Command line of the ISP emulator: one relay per process.
  *
- *   npx tsx src/emulator/cli.ts --listen 127.0.0.11:7000 --target 127.0.0.1:4433 \
+ *   npx tsx lab/emulator/cli.ts --listen 127.0.0.11:7000 --target 127.0.0.1:4433 \
  *     --delay 10 --rate 100mbit --loss 0.01 --cut-at 5s --heal-at 8s
  *
  * Link options apply to both directions; `--fwd-X` / `--rev-X` set X for one
