@@ -7,9 +7,9 @@
  * Ports are free: any port on an attached address reaches the owning node.
  */
 import type { SocketAddress, Transmit } from '../../src/core/types.js';
-import { Rng } from '../support/rng.js';
-import type { EventHeap } from './heap.js';
-import { Link, type LinkParams } from './link.js';
+import { Rng } from '../random.js';
+import type { EventHeap } from '../heap.js';
+import { Link, type LinkParams } from '../link/link.js';
 
 /** What the simulator drives; EndpointCore satisfies it structurally. */
 export interface SimNode {

@@ -1,7 +1,7 @@
 /** The seeded network simulator: drive sans-IO nodes over simulated links. */
-export { EventHeap } from './heap.js';
-export { DEFAULT_LINK_PARAMS, DeliveryLog, Link } from './link.js';
-export type { DeliverHook, LinkCounters, LinkDropReason, LinkParams } from './link.js';
+export { EventHeap } from '../heap.js';
+export { DEFAULT_LINK_PARAMS, DeliveryLog, Link } from '../link/link.js';
+export type { DeliverHook, LinkCounters, LinkDropReason, LinkParams } from '../link/link.js';
 export { Network, SimEvent, deriveSeed, hashString } from './network.js';
 export type { NetworkDropReason, SimNode, TraceHook, TraceKind } from './network.js';
 export { World } from './world.js';

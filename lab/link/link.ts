@@ -25,7 +25,7 @@
  * connections) queue behind one another; every other step (blackhole,
  * loss, delay, jitter, reordering, duplication) stays per link.
  */
-import type { Rng } from '../support/rng.js';
+import type { Rng } from '../random.js';
 
 export interface LinkParams {
   /** One-way propagation delay (ms). */

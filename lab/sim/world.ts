@@ -13,9 +13,9 @@
  *  5. drain every node's pollTransmit(now) into the network.
  */
 import type { RandomSource } from '../../src/core/types.js';
-import { Rng } from '../support/rng.js';
-import { EventHeap } from './heap.js';
-import type { Link, LinkParams } from './link.js';
+import { Rng } from '../random.js';
+import { EventHeap } from '../heap.js';
+import type { Link, LinkParams } from '../link/link.js';
 import { Network, SimEvent, deriveSeed, type SimNode } from './network.js';
 
 export interface WorldOptions {
