@@ -5,10 +5,11 @@
  * SVG timeline of every run, for mpudp and kernel MP-TCP.
  */
 import { spawn } from 'node:child_process';
-import type { Lab } from '../../test/lab/harness.js';
+import type { Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
 import { epochMs, type Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { runClientRole, sleep, type Report, type RoleProcess } from '../lib/roles.js';
+import { runClientRole, sleep } from '../../lab/harness/bench-roles.js';
 import { bins, cumulative, median, ratio, span } from '../lib/stats.js';
 import { lineChart } from '../lib/svg.js';
 import { BIN_MS, CARRYING_BYTES, LOSS_WINDOW_MS, NAME, clientArgs, type LabConfig, type LabTransport } from './lab-setup.js';
@@ -117,7 +118,7 @@ export function analyzeFailover(
   };
 }
 
-/** lab.sh's nftables table and ISP A's blackhole chain (see test/lab/lab.sh). */
+/** lab.sh's nftables table and ISP A's blackhole chain (see lab/harness/lab.sh). */
 const NFT_TABLE = 'mpudp_lab';
 const NFT_CHAIN_A = 'a_blackhole';
 

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError, parseBytes, parseCommand } from '../../src/cli/bench/index.js';
-import { freePort, runClientRole, startServer, stopServer, type RoleProcess } from '../../bench/lib/roles.js';
+import { freePort, runClientRole, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import type { RoleProcess } from '../../lab/harness/process.js';
 
 describe('mpudp bench command line', () => {
   it('parses a client with its defaults', () => {

@@ -20,8 +20,10 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ADDR, ROLES, ifaceBytes, labDown, labUp, requireLab, runInNs, type Lab, type Report, type RoleProcess } from './harness.js';
-import { describeNeeding, missingForLab } from './requirements.js';
+import { ADDR, ROLES, ifaceBytes, labDown, labUp, requireLab, runInNs, type Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
+import { describeNeeding } from './requirements.js';
 
 const MiB = 1024 * 1024;
 /** Size of the aggregation transfers (a few seconds at 150 Mbit/s). */

@@ -11,8 +11,10 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ADDR, REPO, labDown, labUp, runInNs, type Lab, type RoleProcess } from './harness.js';
-import { describeNeeding, missingForLab } from './requirements.js';
+import { ADDR, labDown, labUp, runInNs, type Lab } from '../../lab/harness/netns.js';
+import { REPO, type RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
+import { describeNeeding } from './requirements.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 48 * MiB;
