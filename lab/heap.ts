@@ -1,5 +1,7 @@
 /**
- * A binary min-heap of timed items for the simulator's event queue.
+ * A binary min-heap of timed items: the simulator's event queue (virtual
+ * clock) and the emulator's delivery queue (real clock) both keep theirs in
+ * one.
  *
  * Ordered by (time, insertion order): items with equal times come out in the
  * order they were pushed, so a run never depends on heap internals. Keys are
@@ -94,10 +96,10 @@ export class EventHeap<T> {
     return top;
   }
 
-  /** Drops every item. */
-  clear(): void {
+  /** Removes every item; returns them (in no particular order). */
+  clear(): T[] {
     this.times.length = 0;
     this.seqs.length = 0;
-    this.items.length = 0;
+    return this.items.splice(0);
   }
 }

@@ -25,6 +25,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Rng, deriveSeed } from '../random.js';
 import { DeliveryQueue, DEFAULT_SLACK_MS } from './delivery-queue.js';
 import { LinkShaper, validateLinkParams, type LinkParams, type LinkState, type LinkStats } from './link-shaper.js';
 import type { HostPort } from './units.js';
@@ -125,15 +126,10 @@ interface Pending {
   mapping: Mapping;
 }
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Floats in [0, 1) from the project's seeded generator, one stream per salt. */
+function seededRandom(seed: number, salt: number): () => number {
+  const rng = new Rng(deriveSeed(seed, salt));
+  return () => rng.next();
 }
 
 /** True for 127.0.0.0/8 and ::1. */
@@ -194,7 +190,7 @@ export class IspEmulator extends EventEmitter {
     this.name = options.name ?? `isp ${listen.address}:${listen.port}`;
     this.target = { address: target.address, port: target.port };
     const base = IspEmulator.splitParams(options);
-    const rnd = options.seed === undefined ? [Math.random, Math.random] : [seededRandom(options.seed), seededRandom(options.seed + 1)];
+    const rnd = options.seed === undefined ? [Math.random, Math.random] : [seededRandom(options.seed, 0), seededRandom(options.seed, 1)];
     this.links = [
       new LinkShaper({ ...base.common, ...base.forward }, rnd[0]),
       new LinkShaper({ ...base.common, ...base.reverse }, rnd[1]),

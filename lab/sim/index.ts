@@ -2,7 +2,8 @@
 export { EventHeap } from '../heap.js';
 export { DEFAULT_LINK_PARAMS, DeliveryLog, Link } from '../link/link.js';
 export type { DeliverHook, LinkCounters, LinkDropReason, LinkParams } from '../link/link.js';
-export { Network, SimEvent, deriveSeed, hashString } from './network.js';
+export { Network, SimEvent } from './network.js';
+export { deriveSeed, hashString } from '../random.js';
 export type { NetworkDropReason, SimNode, TraceHook, TraceKind } from './network.js';
 export { World } from './world.js';
 export type { WorldOptions } from './world.js';

@@ -7,7 +7,7 @@
  * Ports are free: any port on an attached address reaches the owning node.
  */
 import type { SocketAddress, Transmit } from '../../src/core/types.js';
-import { Rng } from '../random.js';
+import { Rng, deriveSeed, hashString } from '../random.js';
 import type { EventHeap } from '../heap.js';
 import { Link, type LinkParams } from '../link/link.js';
 
@@ -59,21 +59,6 @@ export class SimEvent {
   dstPort = 0;
   /** Callback for kind 1. */
   fn: (() => void) | null = null;
-}
-
-/** Mixes a salt into a seed (murmur3 finalizer); used to split random streams. */
-export function deriveSeed(seed: number, salt: number): number {
-  let h = (seed ^ Math.imul(salt | 0, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** FNV-1a hash of a string. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /** Size of the slabs datagram copies are carved from. */
