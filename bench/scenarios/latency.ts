@@ -95,7 +95,7 @@ export async function latency(cfg: LatencyConfig): Promise<Section> {
         await stopServer(server);
       }
       const lossOf = (s: ReturnType<IspEmulator['stats']>, b: ReturnType<IspEmulator['stats']>): number =>
-        (s.forward.dropped.loss ?? 0) + (s.reverse.dropped.loss ?? 0) - (b.forward.dropped.loss ?? 0) - (b.reverse.dropped.loss ?? 0);
+        s.forward.drops.loss + s.reverse.drops.loss - b.forward.drops.loss - b.reverse.drops.loss;
       emulatorDrops[c.label] = { ispA: lossOf(ispA.stats(), before.a), ispB: lossOf(ispB.stats(), before.b) };
     }
   } finally {

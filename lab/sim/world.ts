@@ -15,7 +15,7 @@
 import type { RandomSource } from '../../src/core/types.js';
 import { Rng, deriveSeed } from '../random.js';
 import { EventHeap } from '../heap.js';
-import type { Link, LinkParams } from '../link/link.js';
+import type { Link, LinkParams } from '../link/index.js';
 import { Network, SimEvent, type SimNode } from './network.js';
 
 export interface WorldOptions {

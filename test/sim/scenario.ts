@@ -9,7 +9,7 @@ import type { Connection } from '../../src/core/connection.js';
 import type { ConnectionOptions } from '../../src/core/options.js';
 import type { ConnectionEvent } from '../../src/core/types.js';
 import { World } from '../../lab/sim/world.js';
-import type { LinkParams } from '../../lab/link/link.js';
+import type { LinkParams } from '../../lab/link/index.js';
 import type { SimNode } from '../../lab/sim/network.js';
 
 export const SERVER_PORT = 4433;
