@@ -9,10 +9,9 @@
  * read from stdin, one per line (see HELP); the process keeps running when
  * stdin ends and stops on SIGINT/SIGTERM or `quit`.
  */
-import { realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isProgram } from '../../src/cli/command.js';
 import { IspEmulator, type DirectionSelector, type IspOptions, type IspParams, type ScheduledAction } from './isp.js';
 import type { RelayLinkParams } from './isp.js';
 import { formatRate, parseDuration, parseHostPort, parseProbability, parseRate, parseSize } from './units.js';
@@ -253,17 +252,6 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   });
 }
 
-/** True when this module is the program (also through a bin symlink). */
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isProgram(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

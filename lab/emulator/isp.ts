@@ -511,20 +511,8 @@ export class IspEmulator extends EventEmitter {
 
   /** Runs one scheduled action. */
   private run(a: ScheduledAction): void {
-    switch (a.action) {
-      case 'cut':
-        this.cut(a.direction);
-        break;
-      case 'heal':
-        this.heal(a.direction);
-        break;
-      case 'blackhole':
-        this.blackhole(a.direction);
-        break;
-      case 'set':
-        this.set(a.params);
-        break;
-    }
+    if (a.action === 'set') this.set(a.params);
+    else this[a.action](a.direction);
   }
 
   /** Opens or closes the blackhole of the selected directions; emits 'state' for each. */
