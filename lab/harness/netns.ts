@@ -10,20 +10,13 @@
  * if a run is cut short.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRate } from '../emulator/units.js';
-import { REPO, atExit, killRoles, startRole, type RoleProcess } from './process.js';
+import { atExit, killRoles, startRole, type RoleProcess } from './process.js';
 import { missingForLab, toolPath, type MachineEnv } from './requirements.js';
 
 /** The lab script. */
 export const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
-/** Role scripts. */
-export const ROLES = {
-  server: join(REPO, 'test/lab/roles/server.ts'),
-  client: join(REPO, 'test/lab/roles/client.ts'),
-};
-
 /** Addresses of the lab (see lab.sh). */
 export const ADDR = {
   serverA: '10.77.1.1',
