@@ -62,6 +62,8 @@ interface StreamReport {
   header: TestHeader;
   remote: string;
   result: Record<string, unknown>;
+  /** Resolves when the stream has closed (its last bytes delivered or given up). */
+  closed?: Promise<void>;
 }
 
 /**
@@ -72,6 +74,7 @@ interface StreamReport {
  */
 export function serveStream(sock: Duplex, transport: Transport, remote: string, mp: MultipathSocket | null, done: (r: StreamReport) => void): void {
   const paths = (): unknown => (mp ? pathSummary(mp) : null);
+  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
   const splitter = new LineSplitter();
   let header: TestHeader | null = null;
   let handle: (d: Buffer) => void = () => {};
@@ -79,7 +82,7 @@ export function serveStream(sock: Duplex, transport: Transport, remote: string, 
   const finish = (result: Record<string, unknown>): void => {
     if (finished || header === null) return;
     finished = true;
-    done({ transport, header, remote, result });
+    done({ transport, header, remote, result, closed });
   };
   sock.on('error', (err: Error & { code?: string }) => {
     // Aborts of header-less connections (connect and hold tests) are the norm.
@@ -161,7 +164,8 @@ export async function runServer(c: ServerConfig, out: (line: string) => void = (
     else if (res.type === 'error') text += `error ${String(res.code)}: ${String(res.message)}`;
     else text += 'done';
     say({ type: 'result', transport: r.transport, remote: r.remote, mode: r.header.mode, dir: r.header.dir, ...res }, text);
-    if (c.oneOff) stop();
+    // One-off: stop once the stream has closed (its report delivered), or 5 s at most.
+    if (c.oneOff) void Promise.race([r.closed, new Promise((resolve) => setTimeout(resolve, 5000).unref())]).then(() => stop());
   };
 
   const closers: (() => Promise<void>)[] = [];
