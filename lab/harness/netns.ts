@@ -125,7 +125,7 @@ export async function ifaceBytes(ns: string, iface: string): Promise<{ rx: numbe
   return { rx: info!.stats64.rx.bytes, tx: info!.stats64.tx.bytes };
 }
 
-/** Spawns `ip netns exec NS node --import tsx SCRIPT ARGS` from the repository root. */
-export function runInNs(ns: string, script: string, args: string[], name = `${script.split('/').pop()}@${ns}`): RoleProcess {
-  return startRole(name, 'ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, ...args], { ...process.env, PATH: toolPath() });
+/** Spawns `ip netns exec NS node --import tsx SCRIPT ARGS` from the repository root (stderr lines as reports too, if asked). */
+export function runInNs(ns: string, script: string, args: string[], name = `${script.split('/').pop()}@${ns}`, stderrReports = false): RoleProcess {
+  return startRole(name, 'ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, ...args], { ...process.env, PATH: toolPath() }, stderrReports);
 }

@@ -35,12 +35,26 @@ export function killRoles(): void {
   liveProcs.clear();
 }
 
-/** Spawns `command args` from the repository root as a role named `name`. */
-export function startRole(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): RoleProcess {
+/** Spawns `command args` from the repository root as a role named `name` (see RoleProcess for `stderrReports`). */
+export function startRole(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env, stderrReports = false): RoleProcess {
   atExit();
   const child = spawn(command, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...env, NODE_OPTIONS: '' } });
   liveProcs.add(child);
-  return new RoleProcess(name, child);
+  return new RoleProcess(name, child, stderrReports);
+}
+
+/** Calls `fn` with every non-empty line (trimmed) of `stream`. */
+function onLines(stream: NodeJS.ReadableStream, fn: (line: string) => void): void {
+  let buf = '';
+  stream.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line !== '') fn(line);
+    }
+  });
 }
 
 /** One JSON-line report of a role. */
@@ -59,33 +73,29 @@ export class RoleProcess {
   /** Callbacks waiting for a new report or the exit. */
   private readonly waiters = new Set<() => void>();
 
+  /**
+   * @param stderrReports each stderr line is a report too, `{ type: 'stderr', text }`
+   *   (for programs that log there, as `mpudp tunnel` does)
+   */
   constructor(
     readonly name: string,
     private readonly child: ChildProcess,
+    stderrReports = false,
   ) {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line === '') continue;
-        let report: Report;
-        try {
-          report = JSON.parse(line) as Report;
-        } catch {
-          report = { type: 'text', text: line };
-        }
-        this.reports.push(report);
-        if (process.env.LAB_VERBOSE) process.stderr.write(`[${name}] ${line}\n`);
-        this.wake();
+    onLines(child.stdout!, (line) => {
+      let report: Report;
+      try {
+        report = JSON.parse(line) as Report;
+      } catch {
+        report = { type: 'text', text: line };
       }
+      this.add(report, line);
     });
     child.stderr!.on('data', (d: Buffer) => {
       this.stderr += d.toString();
       if (this.stderr.length > 20_000) this.stderr = this.stderr.slice(-10_000);
     });
+    if (stderrReports) onLines(child.stderr!, (line) => this.add({ type: 'stderr', text: line }, line));
     this.exited = new Promise((resolvePromise) => {
       const finish = (code: number | null, signal: string | null): void => {
         if (this.exit !== null) return;
@@ -158,6 +168,13 @@ export class RoleProcess {
     const recent = this.reports.slice(-8).map((r) => JSON.stringify(r).slice(0, 400));
     const err = this.stderr.trim().split('\n').slice(-15).join('\n');
     return `\n  recent reports:\n    ${recent.join('\n    ') || '(none)'}\n  stderr:\n    ${err || '(empty)'}`;
+  }
+
+  /** Records one report. */
+  private add(report: Report, line: string): void {
+    this.reports.push(report);
+    if (process.env.LAB_VERBOSE) process.stderr.write(`[${this.name}] ${line}\n`);
+    this.wake();
   }
 
   private wake(): void {
