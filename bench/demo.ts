@@ -31,8 +31,8 @@ import { pathSummary } from '../src/cli/bench/paths.js';
 import { Pattern, PatternSource, type ReceiverResult } from '../src/cli/bench/pattern.js';
 import { pump, readAll } from '../src/cli/bench/stream.js';
 import { connect } from '../src/index.js';
-import { throughputSvg } from './demo/svg.js';
 import { cumulative } from './lib/stats.js';
+import { lineChart } from './lib/svg.js';
 
 const MiB = 1024 * 1024;
 /** The receiver samples its delivered bytes this often (ms). */
@@ -232,14 +232,21 @@ async function main(): Promise<number> {
 
   mkdirSync(dirname(f.svg), { recursive: true });
   const markers = [];
-  if (failAt >= 0) markers.push({ atS: (failAt - start) / 1000, label: 'A fails', color: '#c62828' });
-  if (healAt >= 0) markers.push({ atS: (healAt - start) / 1000, label: 'A heals', color: '#2e7d32' });
+  if (failAt >= 0) markers.push({ x: (failAt - start) / 1000, label: 'A fails', color: '#c62828' });
+  if (healAt >= 0) markers.push({ x: (healAt - start) / 1000, label: 'A heals', color: '#2e7d32' });
+  const points = (values: number[]): [number, number][] => values.map((v, i) => [((i + 1) * SAMPLE_MS) / 1000, v]);
   writeFileSync(
     f.svg,
-    throughputSvg(`mpudp: ${f.size / MiB} MiB over two ISPs (goodput ${summary.goodputMbps} Mbit/s)`, SAMPLE_MS / 1000, [
-      { name: `ISP A (${f.rateA} Mbit/s)`, color: '#1565c0', values: series.A },
-      { name: `ISP B (${f.rateB} Mbit/s)`, color: '#ef6c00', values: series.B },
-    ], markers),
+    lineChart({
+      title: `mpudp: ${f.size / MiB} MiB over two ISPs (goodput ${summary.goodputMbps} Mbit/s)`,
+      xLabel: `time (s, ${SAMPLE_MS} ms samples)`,
+      yLabel: 'Mbit/s',
+      series: [
+        { label: `ISP A (${f.rateA} Mbit/s)`, color: '#1565c0', points: points(series.A) },
+        { label: `ISP B (${f.rateB} Mbit/s)`, color: '#ef6c00', points: points(series.B) },
+      ],
+      markers,
+    }),
   );
 
   await Promise.race([once(client, 'close'), new Promise((r) => setTimeout(r, 2000))]);
