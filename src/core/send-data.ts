@@ -15,10 +15,17 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
   const view: SchedulerPath[] = [];
   let anyActive = false;
   for (const p of conn.pathList) if (p.state === 'active' && p.validated) anyActive = true;
+  // A path with no RTT sample yet (validated by an answer that may be
+  // seconds old, or moved to new addresses) waits for its first
+  // acknowledgement while a path that has one can carry the data: it may
+  // work in one direction only (issue #15).
+  let anySampled = false;
+  for (const p of conn.pathList) if (p.carriesData && p.rtt.hasSample && (p.state === 'active' || !anyActive)) anySampled = true;
   for (const p of conn.pathList) {
     if (!p.carriesData) continue;
     // Suspect paths carry data only when nothing better is left.
     if (p.state === 'suspect' && anyActive) continue;
+    if (!p.rtt.hasSample && anySampled) continue;
     view.push({
       id: p.id,
       // A path that carried no data since its RTT was last high (validated
