@@ -129,3 +129,31 @@ export async function ifaceBytes(ns: string, iface: string): Promise<{ rx: numbe
 export function runInNs(ns: string, script: string, args: string[], name = `${script.split('/').pop()}@${ns}`, stderrReports = false): RoleProcess {
   return startRole(name, 'ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, ...args], { ...process.env, PATH: toolPath() }, stderrReports);
 }
+
+/** lab.sh's nftables table, and the blackhole chain of each ISP in it. */
+const NFT_TABLE = 'mpudp_lab';
+const NFT_CHAIN = { A: 'a_blackhole', B: 'b_blackhole' } as const;
+
+/** The nft lines of `lab.sh heal ISP`'s rule change: the ISP's blackhole chain emptied. */
+export const nftHeal = (isp: 'A' | 'B'): string => `flush chain inet ${NFT_TABLE} ${NFT_CHAIN[isp]}\n`;
+/** The nft lines of `lab.sh blackhole ISP`'s rule: everything on the ISP dropped (and counted). */
+export const nftBlackhole = (isp: 'A' | 'B'): string => `${nftHeal(isp)}add rule inet ${NFT_TABLE} ${NFT_CHAIN[isp]} counter drop\n`;
+
+/**
+ * Applies nft lines (nftHeal, nftBlackhole, several at once) in the client
+ * namespace in one transaction; resolves with the epoch ms midpoint of the
+ * call. lab.sh takes tens of ms for a heal (it also re-applies the link and
+ * qdisc), too coarse for fine timelines; one nft call takes a few.
+ */
+export function nftInClient(lab: Lab, script: string): Promise<number> {
+  const now = (): number => performance.timeOrigin + performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const t1 = now();
+    const child = spawn('ip', ['netns', 'exec', lab.cli, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, PATH: toolPath() } });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolvePromise((t1 + now()) / 2) : reject(new Error(`nft failed (${code}): ${err.trim()}`))));
+    child.stdin.end(script);
+  });
+}
