@@ -56,7 +56,7 @@ export interface Lab {
 
 /** Labs up and not yet down, for the exit hook. */
 const liveLabs = new Set<Lab>();
-
+/** installExitHook() ran. */
 let exitHookInstalled = false;
 
 /** At exit (even after a failure that skipped afterAll), kill roles and delete namespaces. */
