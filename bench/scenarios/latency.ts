@@ -30,6 +30,13 @@ export interface LatencyConfig {
   delayB: number;
   /** Loss rate of each emulated ISP, each direction. */
   loss: number;
+  /**
+   * Measured round trips per run instead of a time: each run stops after
+   * this many (the seconds above are then only a cap). The tiny run in
+   * `npm test` uses it, so a loaded machine gives it fewer round trips per
+   * second, never none.
+   */
+  count?: number;
 }
 
 export interface RrRun {
@@ -46,7 +53,10 @@ function reduce(label: string, round: number, r: Report): RrRun {
   return { label, round, count: Number(r.count), p50: Number(r.p50Ms), p90: Number(r.p90Ms), p99: Number(r.p99Ms), max: Number(r.maxMs) };
 }
 
-const rrArgs = (seconds: number, warmup: number): string[] => ['--mode', 'rr', '--size', '1024', '--time', String(seconds), '--warmup', String(warmup), '--interval', '1'];
+const rrArgs = (seconds: number, warmup: number, count: number | undefined): string[] => [
+  ...['--mode', 'rr', '--size', '1024', '--time', String(seconds), '--warmup', String(warmup), '--interval', '1'],
+  ...(count === undefined ? [] : ['--count', String(count)]),
+];
 
 export async function latency(cfg: LatencyConfig): Promise<Section> {
   const t0 = Date.now();
@@ -58,7 +68,7 @@ export async function latency(cfg: LatencyConfig): Promise<Section> {
     try {
       for (let round = 0; round < cfg.rounds; round++) {
         for (const t of ['tcp', 'mpudp'] as const) {
-          const r = await runClientRole(['127.0.0.1', '--port', String(port), '--transport', t, ...(t === 'mpudp' ? ['--local', '127.0.0.1'] : []), ...rrArgs(cfg.seconds, cfg.warmup)], {
+          const r = await runClientRole(['127.0.0.1', '--port', String(port), '--transport', t, ...(t === 'mpudp' ? ['--local', '127.0.0.1'] : []), ...rrArgs(cfg.seconds, cfg.warmup, cfg.count)], {
             timeoutMs: cfg.seconds * 1000 + 60_000,
           });
           runs.push(reduce(`${t}-loopback`, round, r));
@@ -87,7 +97,7 @@ export async function latency(cfg: LatencyConfig): Promise<Section> {
       const before = { a: ispA.stats(), b: ispB.stats() };
       try {
         const r = await runClientRole(
-          ['127.0.0.11,127.0.0.12', '--port', String(port), '--local', '127.0.0.1,127.0.0.2', '--paired', '--scheduler', c.scheduler, ...rrArgs(cfg.lossSeconds, 50)],
+          ['127.0.0.11,127.0.0.12', '--port', String(port), '--local', '127.0.0.1,127.0.0.2', '--paired', '--scheduler', c.scheduler, ...rrArgs(cfg.lossSeconds, cfg.count === undefined ? 50 : cfg.warmup, cfg.count)],
           { timeoutMs: cfg.lossSeconds * 1000 + 60_000 },
         );
         runs.push(reduce(c.label, 0, r));
