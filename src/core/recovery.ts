@@ -47,6 +47,7 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
     if (meta.acks !== null) forgetAcked(conn, meta.acks);
     if (p.inFlight) path.cc.onAck(p.size, p.timeSent, now, path.rtt, flightBefore);
+    path.mtu.onAcked(p.packetNumber, p.size, now);
   }
   if (result.acked.length > 0 || revives) {
     path.lastAckAt = now;
@@ -83,6 +84,8 @@ export function onLost(conn: Connection, path: PathState, lost: SentPacket<Packe
   if (lost.length === 0) return;
   let latestInFlight = -Infinity;
   for (const p of lost) {
+    // A lost MTU probe says the path does not carry its size, nothing more (path/pmtud.ts).
+    if (path.mtu.onLost(p.packetNumber, p.size, now)) continue;
     path.counters.packetsLost++;
     requeue(conn, p.meta);
     if (p.inFlight && p.timeSent > latestInFlight) latestInFlight = p.timeSent;
@@ -116,6 +119,8 @@ function requeue(conn: Connection, meta: PacketMeta): void {
 export function onPto(conn: Connection, path: PathState, now: number): void {
   path.ptoCount++;
   path.counters.ptoCount++;
+  // Full-size packets unanswered: the probe goes at the base size (path/pmtud.ts).
+  path.mtu.onPto(now);
   reinject(conn, path);
   if (path.ptoCount >= PTOS_TO_FAIL) {
     failPath(conn, path, now, 'timeout', false);
@@ -221,6 +226,8 @@ export function recoverPath(conn: Connection, path: PathState, now: number): voi
   // An active path acknowledges by the usual rules.
   path.pingDue = false;
   conn.counters.pathsRecovered++;
+  // A path back from failure may run over another route: its MTU is found again.
+  if (wasFailed) path.mtu.restart();
   if (wasFailed) conn.emit({ type: 'path-up', path: path.info() });
 }
 

@@ -12,6 +12,7 @@ import type { PathInfo, PathStateName, SocketAddress } from '../types.js';
 import { createCongestionController, type CongestionController } from './congestion.js';
 import type { CoupledGroup } from './coupled-group.js';
 import { Pacer } from './pacer.js';
+import { BASE_PLPMTU, PathMtu, pmtuCeiling } from './pmtud.js';
 import { ReceivedPackets } from './received-packets.js';
 import { RttEstimator } from './rtt.js';
 import { SentPackets } from './sent-packets.js';
@@ -176,6 +177,9 @@ export class PathState {
   /** An ACK frame for this path is wanted even though no threshold says so (e.g. a probe arrived). */
   ackImmediately = false;
 
+  /** Path MTU discovery: the size of this path's packets (pmtud.ts). */
+  readonly mtu: PathMtu;
+
   /** Counters exposed in stats(). */
   readonly counters = {
     packetsSent: 0,
@@ -204,8 +208,14 @@ export class PathState {
     this.id = id;
     this.localAddress = local;
     this.remoteAddress = remote;
-    this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup);
-    this.pacer = new Pacer(maxDatagramSize);
+    // maxDatagramSize is the ceiling of discovery; the window and the pacer
+    // count in BASE_PLPMTU units, the size every path carries (RFC 8899 §3:
+    // "An update to the PLPMTU (or MPS) MUST NOT increase the congestion
+    // window measured in bytes").
+    const base = Math.min(maxDatagramSize, BASE_PLPMTU);
+    this.cc = createCongestionController(congestionControl, base, coupledGroup);
+    this.pacer = new Pacer(base);
+    this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize));
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;
     this.stateChangedAt = now;
@@ -252,6 +262,8 @@ export class PathState {
     if (addressChanged) {
       this.cc.reset();
       this.rtt.reset();
+      // Another route: its MTU is found again (pmtud.ts).
+      this.mtu.restart();
     }
     return addressChanged;
   }
@@ -370,6 +382,7 @@ export class PathState {
       bytesInFlight: this.sent.bytesInFlight,
       bytesSent: this.counters.bytesSent,
       bytesReceived: this.counters.bytesReceived,
+      mtu: this.mtu.plpmtu,
     };
   }
 
@@ -378,6 +391,9 @@ export class PathState {
       id: this.id,
       state: this.state,
       ...this.counters,
+      ...this.mtu.counters,
+      mtu: this.mtu.plpmtu,
+      mtuSearch: this.mtu.phase,
       smoothedRtt: this.rtt.smoothed,
       minRtt: this.rtt.min,
       congestionWindow: this.cc.window,
