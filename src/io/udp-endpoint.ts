@@ -290,7 +290,9 @@ export class UdpEndpoint {
     this.counters.datagramsReceived++;
     this.counters.bytesReceived += msg.length;
     try {
-      this.core.handleDatagram(msg, local, remote, this.clock.now());
+      // A plain Uint8Array view, not the Buffer: the core copies what must
+      // outlive the datagram with slice(), which on a Buffer is a view.
+      this.core.handleDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), local, remote, this.clock.now());
     } catch (err) {
       this.coreFault(err);
     }
