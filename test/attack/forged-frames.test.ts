@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/wire/types.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 import { Pair, payload, sha256, transfer, type Tap } from '../sim/scenario.js';
 import { flipBit, forgeShort, observe, type Observed } from './injector.js';
 

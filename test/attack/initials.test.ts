@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointCore } from '../../src/core/endpoint.js';
 import type { SocketAddress } from '../../src/core/types.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 import { heapAfterGc } from './gc.js';
 
 const SERVER: SocketAddress = { address: '10.0.0.1', port: 443 };

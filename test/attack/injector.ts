@@ -10,7 +10,7 @@ import { decodeHeader } from '../../src/wire/header.js';
 import { encodePacket } from '../../src/wire/packet.js';
 import { PacketType, type Frame, type PacketHeader } from '../../src/wire/types.js';
 import { Reader } from '../../src/wire/varint.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 /** What the box learned from the last packet it saw going one way. */
 export interface Observed {

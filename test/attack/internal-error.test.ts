@@ -14,7 +14,7 @@ import { EndpointCore } from '../../src/core/endpoint.js';
 import type { Scheduler } from '../../src/core/sched/scheduler.js';
 import { connect, createServer, type MpudpError } from '../../src/index.js';
 import { payload, sha256 } from '../sim/scenario.js';
-import { World } from '../sim/world.js';
+import { World } from '../../lab/sim/world.js';
 
 /** min-rtt's choice, but the `failAt`-th call throws. */
 function faulty(failAt: number): Scheduler {

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, createServer, type MultipathSocket } from '../../src/index.js';
 import type { Frame } from '../../src/wire/types.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 import { flipBit, forgeShort, observe } from './injector.js';
 
 const cleanup: (() => void)[] = [];

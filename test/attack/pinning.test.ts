@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointCore } from '../../src/core/endpoint.js';
 import { fingerprint, x25519KeyPair } from '../../src/core/crypto/keys.js';
-import { World } from '../sim/world.js';
+import { World } from '../../lab/sim/world.js';
 
 const SERVER = { address: '10.0.0.1', port: 443 };
 const CLIENT = { address: '10.0.1.2', port: 5000 };

@@ -9,7 +9,7 @@ import { KeyPhases } from '../../src/core/crypto/key-phases.js';
 import { fingerprint, x25519, x25519KeyPair } from '../../src/core/crypto/keys.js';
 import { HandshakeSide, clientSecrets, serverSecrets } from '../../src/core/handshake.js';
 import { DEFAULT_OPTIONS } from '../../src/core/options.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

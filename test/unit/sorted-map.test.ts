@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SortedMap } from '../../src/core/data/sorted-map.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 describe('SortedMap (AVL)', () => {
   it('agrees with a naive model over random operations, and stays balanced', () => {
