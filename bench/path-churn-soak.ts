@@ -9,9 +9,11 @@
  *
  *   npx tsx --expose-gc bench/path-churn-soak.ts [--seconds 600]
  */
+import type { Connection } from '../src/core/connection.js';
+import { EndpointCore } from '../src/core/endpoint.js';
 import { sealedPacket } from '../src/core/packet-writer.js';
 import type { PathState } from '../src/core/path/path-state.js';
-import { Pair } from '../test/sim/scenario.js';
+import { World } from '../lab/sim/world.js';
 
 const i = process.argv.indexOf('--seconds');
 const seconds = i >= 0 ? Number(process.argv[i + 1]) : 600;
@@ -25,10 +27,22 @@ function heapMiB(): number {
   return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 }
 
-const pair = new Pair({ seed: 5, clientAddresses: ['10.0.1.2'], links: [{ delayMs: 5, rateBps: 100e6 }] });
-const client = pair.connect();
-pair.world.runUntil(() => pair.server.connection?.isEstablished === true && client.isEstablished, 2_000);
-const server = pair.server.connection!;
+const SERVER = { address: '10.0.0.1', port: 443 };
+const world = new World({ seed: 5 });
+const serverEp = new EndpointCore({ random: world.random(), server: true, localAddresses: [SERVER] });
+const clientEp = new EndpointCore({ random: world.random(), server: false });
+world.addNode(serverEp, SERVER.address);
+world.addNode(clientEp, '10.0.1.2');
+world.network.path('10.0.1.2', SERVER.address, { delayMs: 5, rateBps: 100e6 });
+const client = clientEp.connect({ localAddresses: [{ address: '10.0.1.2', port: 5000 }], remoteAddresses: [SERVER] }, world.now);
+let accepted: Connection | null = null;
+/** Drains both endpoints' events (the server's connection is announced once confirmed). */
+function drainEvents(): void {
+  for (let e = serverEp.pollEvent(); e !== null; e = serverEp.pollEvent()) if (e.type === 'accepted') accepted = e.connection;
+  while (clientEp.pollEvent() !== null);
+}
+world.runUntil(() => (drainEvents(), accepted !== null && accepted.isEstablished && client.isEstablished), 2_000);
+const server = accepted!;
 const real = client.pathsById.get(0)!;
 
 /** A stand-in PathState for a path ID the client never opened (only id and packet numbers are read). */
@@ -48,11 +62,11 @@ while (Date.now() - start < seconds * 1000) {
     const packet = sealedPacket(client, p, [{ type: 'path_join', pathId: k }, { type: 'path_challenge', pathId: k, data: new Uint8Array(8) }, { type: 'path_abandon', pathId: k, errorCode: 0 }], 65_000)!;
     // The attacker's own key bookkeeping for a path it never opened goes too (only the server is measured).
     client.protection!.forgetPath(k);
-    pair.server.endpoint.handleDatagram(packet, real.remote, real.local, pair.world.now);
-    pair.pump(pair.server);
+    serverEp.handleDatagram(packet, real.remote, real.local, world.now);
+    drainEvents();
     most = Math.max(most, server.pathList.length);
   }
-  pair.world.runFor(5);
+  world.runFor(5);
   if (Date.now() >= nextReport) {
     const h = heapMiB();
     samples.push(h);
