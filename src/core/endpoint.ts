@@ -29,6 +29,7 @@ import { PROTOCOL_VERSION, type HelloFrame } from './handshake.js';
 import { encodeRefusal } from './refusal.js';
 import { DEFAULT_OPTIONS, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
 import { countDrop } from './stats.js';
+import type { DropReason } from './drops.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from './types.js';
 
 export type EndpointEvent =
@@ -455,7 +456,7 @@ export class EndpointCore {
   }
 
   /** A refused Initial: counted by reason and toward the retry threshold. */
-  private junk(reason: string, now: number): void {
+  private junk(reason: DropReason, now: number): void {
     countDrop(this.drops, reason);
     this.recentJunk(now);
     this.junkThis++;

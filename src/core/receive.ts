@@ -185,12 +185,19 @@ function handleShort(
     // Paths open only once the handshake is confirmed on path 0; the
     // client repeats its JOIN.
     countDrop(conn.drops, 'before-confirmation');
+    conn.protection?.forgetPath(header.pathId);
     return;
   }
   let path = conn.pathsById.get(header.pathId);
   if (path === undefined) {
     const joined = acceptJoin(conn, header.pathId, frames, local, remote, now);
-    if (joined === null) return;
+    if (joined === null) {
+      // The packet opened, so the keys noted its path ID: a path that does
+      // not exist keeps nothing (else a peer could grow that map with every
+      // path ID it never joins).
+      conn.protection?.forgetPath(header.pathId);
+      return;
+    }
     path = joined;
   } else if (path.state === 'closed') {
     countDrop(conn.drops, 'closed-path');

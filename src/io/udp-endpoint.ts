@@ -24,7 +24,7 @@ import { isIP } from 'node:net';
 import type { Connection } from '../core/connection.js';
 import { EndpointCore, type EndpointStats } from '../core/endpoint.js';
 import type { ClientConfig, ConnectionOptions } from '../core/options.js';
-import { countDrop } from '../core/stats.js';
+import { countDrop, tally } from '../core/stats.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
@@ -189,7 +189,7 @@ export class UdpEndpoint {
     this.peerHooks = {
       message: (msg, local, remote) => this.onDatagram(msg, local, remote),
       pathError: (local, remote, code) => {
-        countDrop(this.counters.pathErrors, code);
+        tally(this.counters.pathErrors, code);
         if (this.closed) return;
         this.call(() => this.core.handlePathError(local, remote, code, this.clock.now()));
         this.requestFlush();
@@ -290,7 +290,9 @@ export class UdpEndpoint {
     this.counters.datagramsReceived++;
     this.counters.bytesReceived += msg.length;
     try {
-      this.core.handleDatagram(msg, local, remote, this.clock.now());
+      // A plain Uint8Array view, not the Buffer: the core copies what must
+      // outlive the datagram with slice(), which on a Buffer is a view.
+      this.core.handleDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), local, remote, this.clock.now());
     } catch (err) {
       this.coreFault(err);
     }
@@ -496,7 +498,7 @@ export class UdpEndpoint {
 
   /** Completion of one send (shared by all sends: no closure per datagram). */
   private readonly onSent = (err: Error | null): void => {
-    if (err) countDrop(this.counters.sendErrors, (err as NodeJS.ErrnoException).code ?? err.name);
+    if (err) tally(this.counters.sendErrors, (err as NodeJS.ErrnoException).code ?? err.name);
   };
 
   /**

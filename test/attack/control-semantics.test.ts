@@ -124,4 +124,16 @@ describe('a malicious peer', () => {
     expect(server.stats().drops['path-id-reused']).toBe(1);
     expect(server.isEstablished).toBe(true);
   });
+
+  it('packets on 5,000 path IDs it never joins leave no per-path key state behind', () => {
+    const { pair, client, server } = connected(77);
+    const real = client.pathsById.get(0)!;
+    for (let k = 1; k <= 5_000; k++) {
+      inject(pair, client, fakePath(real, k), [{ type: 'ping' }], true);
+      client.protection!.forgetPath(k); // the attacker's own bookkeeping (only the server is under test)
+    }
+    expect(server.stats().drops['unknown-path']).toBe(5_000);
+    expect(server.protection!.pathsTracked).toBeLessThanOrEqual(server.pathList.length);
+    expect(server.isEstablished).toBe(true);
+  });
 });

@@ -5,7 +5,11 @@
  * datagram (283 MB of heap per connection) and each insert was O(n) (42 s
  * of blocked event loop for 200k fragments). Now fragments are copied, the
  * out-of-order store is a balanced tree, and past the chunk cap the
- * connection ends with PROTOCOL_VIOLATION, counted.
+ * connection ends with PROTOCOL_VIOLATION, counted. (The copy was first
+ * a Buffer's slice(), itself a view: a one-byte fragment still held its
+ * 1.2 KB datagram, 12 MB for the 8192 chunks of the default window.)
+ * The longest time one datagram took is printed, not asserted: timing is
+ * the bench's (bench/security-micro.ts), and a loaded machine stretches it.
  */
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/core/connection.js';
@@ -26,40 +30,44 @@ function connected(seed: number, receiveWindow: number): { pair: Pair; client: C
 
 /**
  * Sends `count` one-byte DATA frames at offsets 2, 4, 6, ... in descending
- * order, ~160 per packet, each byte a view into a fresh 1200-byte buffer.
+ * order, `perPacket` per packet; a packet with one fragment is padded to a
+ * full 1200-byte datagram, which a receiver that keeps views of what it
+ * received would hold whole for each byte (the original attack: 283 MB).
  * Returns the longest time one datagram took the server (ms).
  */
-function fragment(pair: Pair, client: Connection, count: number): number {
+function fragment(pair: Pair, client: Connection, count: number, perPacket = 160): number {
   const path = client.pathsById.get(0)!;
   let longest = 0;
+  let sent = 0;
   for (let i = count; i > 0; ) {
     const frames: Frame[] = [];
-    for (let j = 0; j < 160 && i > 0; j++, i--) {
-      const datagram = new Uint8Array(1200);
-      frames.push({ type: 'data', offset: 2 * i, fin: false, data: datagram.subarray(600, 601) });
+    for (let j = 0; j < perPacket && i > 0; j++, i--) {
+      frames.push({ type: 'data', offset: 2 * i, fin: false, data: new Uint8Array([0x61]) });
     }
+    if (perPacket === 1) frames.push({ type: 'padding', length: 1150 });
     const packet = sealedPacket(client, path, frames, 1500)!;
     const t0 = performance.now();
     pair.server.endpoint.handleDatagram(packet, path.remote, path.local, pair.world.now);
     longest = Math.max(longest, performance.now() - t0);
     pair.pump(pair.server);
+    // Let the simulated network carry the server's answers, so that only the server's own memory is measured.
+    if (++sent % 100 === 0) pair.world.runFor(1);
   }
   return longest;
 }
 
 describe('reassembly fragmentation attack', () => {
-  it('default window: the chunk cap ends the connection (PROTOCOL_VIOLATION, counted) within 2x the window of memory', () => {
+  it('default window, one fragment per 1200-byte datagram: the chunk cap ends the connection (PROTOCOL_VIOLATION, counted) within 2x the window of memory', () => {
     const window = 4 * MiB;
     const { pair, client, server } = connected(61, window);
     const before = heapAfterGc();
-    const longest = fragment(pair, client, 20_000);
+    const longest = fragment(pair, client, 20_000, 1);
     const grown = heapAfterGc() - before;
     console.log(`fragmentation, 4 MiB window: ${server.assembler.pendingChunks} chunks held, heap +${(grown / 1024).toFixed(0)} KiB, longest datagram ${longest.toFixed(2)} ms`);
     expect(server.stats().drops['reassembly-cap']).toBe(1);
     const closed = pair.server.events.find((e) => e.event.type === 'closed');
     expect(closed?.event).toMatchObject({ code: 'ERR_MPUDP_PROTOCOL_VIOLATION' });
     expect(grown).toBeLessThan(2 * window);
-    expect(longest).toBeLessThan(500);
   });
 
   it('a large window: 100k fragments in descending order stay O(log n) each and within 2x the window', () => {
@@ -72,6 +80,5 @@ describe('reassembly fragmentation attack', () => {
     expect(server.assembler.pendingChunks).toBe(100_000);
     expect(server.isEstablished).toBe(true);
     expect(grown).toBeLessThan(2 * window);
-    expect(longest).toBeLessThan(500);
   });
 });

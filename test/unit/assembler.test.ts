@@ -82,6 +82,15 @@ describe('Assembler', () => {
     expect([...drain(a)]).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
   });
 
+  it('copies a small out-of-order piece of a node Buffer too (a Buffer\'s slice() is a view)', () => {
+    const a = new Assembler();
+    const datagram = Buffer.alloc(1200, 7);
+    a.insert(10, datagram.subarray(600, 601), false);
+    datagram.fill(9); // the datagram's memory is reused or changed: the stored byte must not follow
+    a.insert(0, new Uint8Array(10), false);
+    expect([...drain(a)].slice(10)).toEqual([7]);
+  });
+
   it('refuses the out-of-order chunk past maxChunks with DATA_TOO_FRAGMENTED, storing nothing', () => {
     const a = new Assembler(100);
     for (let i = 0; i < 100; i++) a.insert(2 + 2 * i, bytes(i), false);

@@ -107,7 +107,10 @@ export class PacketKey {
     } catch {
       return null;
     }
-    return plain;
+    // A plain Uint8Array, not the Buffer node returns: Buffer's slice() is a
+    // view, and the core copies what must outlive the packet with slice()
+    // (a one-byte fragment must not keep its whole datagram alive).
+    return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
   }
 
   /** nonce = iv XOR (pathId (32 bits) ‖ packetNumber (64 bits)), big-endian. */

@@ -107,10 +107,15 @@ export class KeyPhases {
     if (start !== undefined && largest >= start) this.sendConfirmed = true;
   }
 
-  /** A path is gone: forget its bookkeeping. */
+  /** A path is gone, or was never accepted: forget its bookkeeping. */
   forgetPath(pathId: number): void {
     this.sendStart.delete(pathId);
     this.recvStart.delete(pathId);
+  }
+
+  /** Path IDs with bookkeeping (for tests: never more than the connection's paths). */
+  get pathsTracked(): number {
+    return Math.max(this.sendStart.size, this.recvStart.size);
   }
 
   /** Time for a key update, and allowed. */

@@ -48,9 +48,12 @@ function part(piece: Uint8Array, from: number, to: number): Uint8Array {
   return from === 0 && to === piece.length ? piece : piece.subarray(from, to);
 }
 
-/** `piece`, copied if it is a small part of a larger buffer. */
+/**
+ * `piece`, copied if it is a small part of a larger buffer. The copy is
+ * Uint8Array's own slice: a node Buffer's slice() would be another view.
+ */
 function own(piece: Uint8Array): Uint8Array {
-  return piece.length * 2 < piece.buffer.byteLength ? piece.slice() : piece;
+  return piece.length * 2 < piece.buffer.byteLength ? Uint8Array.prototype.slice.call(piece) : piece;
 }
 
 export class Assembler {
