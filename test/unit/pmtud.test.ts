@@ -92,6 +92,24 @@ describe('PathMtu', () => {
     expect(m.probeDue(70)).toBe(1472);
   });
 
+  it('after a PTO the size the path had is tried first: one probe restores it; if it fails, the search goes below it', () => {
+    const m = new PathMtu(1472);
+    search(m, 1300);
+    const found = m.plpmtu;
+    expect(found).toBeLessThan(1472);
+    m.onPto(1000);
+    expect(m.plpmtu).toBe(BASE_PLPMTU);
+    expect(search(m, 1300, 1010)).toEqual([found]);
+    expect(m.plpmtu).toBe(found);
+    expect(m.phase).toBe('complete');
+    // The MTU shrank during the outage: the old size fails MAX_PROBES times, the search finds the new one.
+    m.onPto(2000);
+    const tried = search(m, 1250, 2010);
+    expect(tried.slice(0, MAX_PROBES)).toEqual([found, found, found]);
+    expect(m.plpmtu).toBeLessThanOrEqual(1250);
+    expect(m.plpmtu).toBeGreaterThan(1250 - 16);
+  });
+
   it('searches again after PMTU_RAISE_TIMER, and a probe never answered counts as lost after PROBE_TIMER', () => {
     const m = new PathMtu(1472);
     search(m, 1300);

@@ -92,6 +92,8 @@ export class PathMtu {
   private largeLosses = 0;
   /** Number of the latest full-size packet acknowledged. */
   private largestLargeAcked = -1;
+  /** After a PTO: the size the path had, tried first (an outage rarely changes the MTU). 0 = none. */
+  private resume = 0;
   readonly counters: PmtuCounters = { mtuProbesSent: 0, mtuProbesAcked: 0, mtuProbesLost: 0, mtuBlackHoles: 0 };
 
   constructor(readonly ceiling: number) {
@@ -120,6 +122,7 @@ export class PathMtu {
   /** The next size to try: the ceiling first (most paths carry it), then halfway. */
   private candidate(): number {
     if (this.probeCount > 0) return this.probeSize;
+    if (this.resume > this.plpmtu) return this.resume;
     if (this.high === this.ceiling && this.probeSize !== this.ceiling) return this.ceiling;
     return Math.max(this.plpmtu + 1, (this.plpmtu + this.high + 1) >> 1);
   }
@@ -144,6 +147,7 @@ export class PathMtu {
     this.counters.mtuProbesAcked++;
     this.probePn = -1;
     this.probeCount = 0;
+    this.resume = 0;
     if (size > this.plpmtu) this.plpmtu = size;
     if (this.high < this.plpmtu) this.high = this.plpmtu;
     this.checkDone(now);
@@ -170,11 +174,15 @@ export class PathMtu {
   /**
    * The path's probe timeout fired with full-size packets outstanding: the
    * path may have lost its larger MTU rather than all connectivity. Its PTO
-   * probe goes out at BASE_PLPMTU; the search starts over from the ceiling
-   * (after an outage the path likely carries its old size again).
+   * probe goes out at BASE_PLPMTU; the first probe after it tries the size
+   * the path had (after an outage it likely carries it again: one probe
+   * restores it), and the search resumes below the old bound if that fails.
    */
   onPto(now: number): void {
-    if (this.plpmtu > BASE_PLPMTU) this.blackHole(this.ceiling, now);
+    if (this.plpmtu <= BASE_PLPMTU) return;
+    const was = this.plpmtu;
+    this.blackHole(Math.max(this.high, was), now);
+    this.resume = was;
   }
 
   /** The path healed after failing, or moved to another address pair: search again from the start. */
@@ -187,6 +195,7 @@ export class PathMtu {
     this.probeSize = 0;
     this.probeCount = 0;
     this.largeLosses = 0;
+    this.resume = 0;
     this.nextProbeAt = -Infinity;
   }
 
@@ -194,6 +203,7 @@ export class PathMtu {
     this.counters.mtuProbesLost++;
     this.probePn = -1;
     this.probeCount++;
+    if (this.probeCount >= MAX_PROBES) this.resume = 0;
     // RFC 8899 §5.1.2: MAX_PROBES "is the maximum value of the PROBE_COUNT
     // counter"; a size that failed that many times is above the path's MTU.
     if (this.probeCount >= MAX_PROBES) {
