@@ -44,6 +44,8 @@ export type ConnectionState = 'handshake' | 'established' | 'closing' | 'drainin
 export interface ConnectionInit {
   role: Role;
   random: RandomSource;
+  /** Our connection ID (the endpoint's format); random bytes if absent. */
+  localCid?: Uint8Array;
   now: number;
   options: ConnectionOptions;
   /** Client: its local addresses. Server: the address the first Initial arrived on. */
@@ -217,6 +219,8 @@ export class Connection {
     pathErrors: 0,
     /** Client: first-contact pairs refused during the handshake. */
     refusals: 0,
+    /** Client: paths abandoned because the server did not advertise their address (another host, or a cluster's shared port it moved from). */
+    firstContactPathsRetired: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};
@@ -228,7 +232,7 @@ export class Connection {
     this.now = init.now;
     this.lastActivity = init.now;
     this.handshakeDeadline = init.now + init.options.connectTimeout;
-    this.localCid = init.random(8);
+    this.localCid = init.localCid ?? init.random(8);
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
@@ -237,7 +241,7 @@ export class Connection {
     this.backupLocal = new Set(init.backupAddresses ?? []);
     this.handshake = new HandshakeSide(init.random, this.localCid, init.options);
     if (init.role === 'client') {
-      this.initialDcid = init.random(8);
+      this.initialDcid = unroutableCid(init.random(8));
       this.remoteCid = this.initialDcid;
       this.firstContact = firstContactTargets(this.localAddresses, this.remoteAddresses);
       this.initialQueue = [...this.firstContact];
@@ -581,6 +585,20 @@ export function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
 /** IPv4 or IPv6, from the textual form. */
 export function addressFamily(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;
+}
+
+/**
+ * A client's first destination CID: random, but for the first octet's top
+ * three bits, 0b111, which "signify the connection ID is unroutable"
+ * (draft-ietf-quic-load-balancers §2.2): a QUIC-LB balancer reads every
+ * packet of ours as a short header, and routes this one, which names no
+ * server yet, by its 4-tuple instead of decoding a server ID from chance
+ * bytes. The low five bits self-describe the length, as the draft requires
+ * of 0b111 CIDs.
+ */
+function unroutableCid(bytes: Uint8Array): Uint8Array {
+  bytes[0] = 0xe0 | ((bytes.length - 1) & 0x1f);
+  return bytes;
 }
 
 /** Most first-contact targets (each costs one 1200-byte Initial per round). */

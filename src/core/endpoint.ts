@@ -12,6 +12,7 @@ import { encodeHeader, headerLength } from '../wire/header.js';
 import { decodePacket } from '../wire/packet.js';
 import { MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { WireError } from '../wire/errors.js';
+import { CidFormat } from './cid/format.js';
 import { Connection } from './connection.js';
 import { macEqual } from './crypto/macs.js';
 import { encodeRefusal } from './refusal.js';
@@ -31,6 +32,8 @@ export interface EndpointStats {
   retriesSent: number;
   /** Initials refused at once because the server was closing or full. */
   refusalsSent: number;
+  /** Fresh CIDs drawn again because a live connection had the same one. */
+  cidCollisions: number;
   drops: Record<string, number>;
 }
 
@@ -71,24 +74,62 @@ export class EndpointCore {
   private accepting: boolean;
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
-  private readonly counters = { accepted: 0, retriesSent: 0, refusalsSent: 0 };
+  private readonly counters = { accepted: 0, retriesSent: 0, refusalsSent: 0, cidCollisions: 0 };
   private readonly drops: Record<string, number> = {};
   /** Latest time seen. */
   private now = 0;
   /** Server: the addresses it serves on. */
   private readonly localAddresses: SocketAddress[];
+  /** The connection IDs this endpoint issues (src/core/cid/format.ts). */
+  private cidFormat: CidFormat;
 
   constructor(readonly config: EndpointConfig) {
     this.accepting = config.server;
+    this.cidFormat = config.cidFormat ?? new CidFormat({ quicLb: null, slot: null });
     this.cookieSecret = config.random(32);
     this.serverOptions = { ...DEFAULT_OPTIONS, ...config.connectionDefaults };
     this.localAddresses = (config.localAddresses ?? []).map((a) => ({ ...a }));
   }
 
-  /** A new server connection knows every serving address, the one the Initial came to first. */
+  /**
+   * A new server connection knows every serving address, the one the
+   * Initial came to first. An address the endpoint does not serve on (a
+   * cluster's shared port, which only takes first contact) carries path 0
+   * but is not the connection's: it is never advertised, and the client
+   * moves to the addresses that are (docs/protocol.md, "Cluster").
+   */
   private localAddressesFor(local: SocketAddress): SocketAddress[] {
     const rest = this.localAddresses.filter((a) => !(a.address === local.address && a.port === local.port));
+    if (rest.length === this.localAddresses.length && rest.length > 0) return rest.map((a) => ({ ...a }));
     return [{ ...local }, ...rest];
+  }
+
+  /**
+   * Changes the CIDs issued from now on (a cluster worker learns its slot
+   * once it has bound its port). Only before any connection exists: a CID
+   * format must not change under live connections.
+   */
+  setCidFormat(format: CidFormat): void {
+    if (this.entries.size > 0) throw new Error('the CID format cannot change while connections exist');
+    this.cidFormat = format;
+  }
+
+  /** The CIDs this endpoint issues. */
+  get cids(): CidFormat {
+    return this.cidFormat;
+  }
+
+  /**
+   * A CID no live connection of this endpoint uses. With random nonces a
+   * repeat is possible (a 4-byte nonce repeats about every 2^16 CIDs);
+   * it is drawn again and counted.
+   */
+  private issueCid(): Uint8Array {
+    for (;;) {
+      const cid = this.cidFormat.issue(this.config.random);
+      if (!this.byCid.has(cidKey(cid))) return cid;
+      this.counters.cidCollisions++;
+    }
   }
 
   /** Starts a client connection. */
@@ -99,6 +140,7 @@ export class EndpointCore {
     const connection = new Connection({
       role: 'client',
       random: this.config.random,
+      localCid: this.issueCid(),
       now,
       options,
       localAddresses,
@@ -216,6 +258,7 @@ export class EndpointCore {
       accepted: this.counters.accepted,
       retriesSent: this.counters.retriesSent,
       refusalsSent: this.counters.refusalsSent,
+      cidCollisions: this.counters.cidCollisions,
       drops: { ...this.drops },
     };
   }
@@ -284,6 +327,7 @@ export class EndpointCore {
     const connection = new Connection({
       role: 'server',
       random: this.config.random,
+      localCid: this.issueCid(),
       now,
       options: this.serverOptions,
       localAddresses: this.localAddressesFor(local),

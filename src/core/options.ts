@@ -2,6 +2,7 @@
  * Connection options: what an application may tune, with defaults. Validated
  * by the api layer (stable error codes) before they reach the core.
  */
+import type { CidFormat } from './cid/format.js';
 import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
 import type { SchedulerOption } from './sched/index.js';
 import type { RandomSource, SocketAddress } from './types.js';
@@ -68,6 +69,8 @@ export interface EndpointConfig {
   connectionDefaults?: Partial<ConnectionOptions>;
   /** Server: the addresses it serves on, advertised to every client. */
   localAddresses?: SocketAddress[];
+  /** The connection IDs it issues (QUIC-LB server ID, cluster slot); default: 8 random bytes after an unroutable first octet. */
+  cidFormat?: CidFormat;
   /** Most connections at once (server); further Initials are refused and counted. */
   maxConnections?: number;
   /**

@@ -7,7 +7,7 @@ import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { sameAddress } from './connection.js';
 import { verifyFinished, type HelloFrame } from './handshake.js';
-import { openMeshPaths } from './pm/path-manager.js';
+import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
 import { handleRefusal } from './refusal.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
@@ -76,6 +76,10 @@ export function handleInitial(
   conn.state = 'established';
   conn.onPeerAlive(now);
   conn.emit({ type: 'connected' });
+  // First contact came to an address that is not the connection's (a
+  // cluster's shared port): the client learns the addresses it is to use
+  // right after the Handshake, not a round trip later (pm/first-contact.ts).
+  if (!conn.localAddresses.some((a) => sameAddress(a, local))) advertiseAll(conn);
 }
 
 /** Client: the server's HELLO + FINISHED. The path it came on becomes path 0. */

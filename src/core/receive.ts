@@ -16,6 +16,7 @@ import { findFrame, handleHandshake, handleInitial, handleRetry } from './receiv
 import { MAX_PENDING_RESPONSES, onOtherAddress } from './migration.js';
 import type { PathState } from './path/path-state.js';
 import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
+import { onServerAdvertised, retireFirstContact } from './pm/first-contact.js';
 import { onPacketOnPath } from './liveness.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
@@ -143,9 +144,15 @@ function handleShort(
     advertiseAll(conn);
   }
 
+  let advertised = false;
   for (const frame of frames) {
     if (conn.state === 'closed' || conn.state === 'draining') return;
     handleFrame(conn, path, frame, now);
+    if (frame.type === 'add_address') advertised = true;
+  }
+  if (advertised && conn.role === 'client') {
+    onServerAdvertised(conn, now);
+    openMeshPaths(conn, now);
   }
   // After the frames: an ACK in this very packet may have revived the path.
   onPacketOnPath(path, now);
@@ -233,7 +240,7 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
       return;
     }
     case 'add_address':
-      onAddAddress(conn, frame, now);
+      onAddAddress(conn, frame);
       return;
     case 'remove_address': {
       if (!macEqual(removeAddressMac(conn.keys!.authKey, peerRole(conn), frame.addressId), frame.mac)) {
@@ -327,12 +334,13 @@ function onPathResponse(
     path.probesPending = 1;
     conn.onPathValidated(path);
     conn.emit({ type: 'path-up', path: path.info() });
+    retireFirstContact(conn, now);
   } else if (path.state === 'failed' || path.state === 'suspect') {
     recoverPath(conn, path, now);
   }
 }
 
-function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'add_address' }>, now: number): void {
+function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'add_address' }>): void {
   const expected = addAddressMac(conn.keys!.authKey, peerRole(conn), frame.addressId, frame.address, frame.port, frame.backup);
   if (!macEqual(expected, frame.mac)) {
     countDrop(conn.drops, 'bad-address-mac');
@@ -342,7 +350,8 @@ function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'add_addre
   const addr = { address: frame.address, port: frame.port };
   conn.advertisedByPeer.set(frame.addressId, addr);
   if (!conn.remoteAddresses.some((a) => sameAddress(a, addr))) conn.remoteAddresses.push(addr);
-  if (conn.role === 'client') openMeshPaths(conn, now);
+  // A client opens paths once the whole packet is read (handleShort): the
+  // server's addresses come in one packet, and the set decides (pm/first-contact.ts).
 }
 
 function protocolViolation(conn: Connection, wireCode: number, reason: string): void {

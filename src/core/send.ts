@@ -11,7 +11,7 @@ import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { responseMac } from './crypto/macs.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
-import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit } from './packet-writer.js';
+import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addPendingControl, addValidation, challengeDue, countSent, finish, packetLimit } from './packet-writer.js';
 import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
@@ -54,6 +54,7 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
   if (path.pendingResponses.length > 0 || now >= responseRetryDue(path)) return 'response';
   if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) return 'challenge';
   if (path.probesPending > 0) return 'probe';
+  if (earlyAdvertiseDue(conn, path)) return 'early-advertise';
   // A packet came in on a path we hold suspect or failed, or another path
   // stalled: ACK + PING on it now (liveness.ts rules 1 and 4).
   if (livenessPingDue(path)) return 'liveness-ping';
@@ -73,6 +74,17 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
     return 'keepalive';
   }
   return null;
+}
+
+/**
+ * Server: addresses to advertise before the handshake is confirmed go on
+ * path 0 right after the Handshake (within the anti-amplification limit).
+ * Only a connection whose first contact came to an address that is not its
+ * own queues them that early (receive-handshake.ts; pm/first-contact.ts).
+ */
+function earlyAdvertiseDue(conn: Connection, path: PathState): boolean {
+  if (conn.role !== 'server' || path.id !== 0 || conn.handshakeConfirmed || conn.handshakeResponsePending) return false;
+  return conn.pendingControl.some((f) => f.type === 'add_address');
 }
 
 /** When the challenge to a migration candidate is due (again), or null. */
@@ -163,6 +175,7 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   // still keep the sender's view of its window fresh.
   if (path.validated && !w.isEmpty) addDataAck(conn, w);
   addValidation(conn, w, now);
+  if (reason === 'early-advertise') addPendingControl(conn, w);
   if (reason === 'liveness-ping') {
     path.pingDue = false;
     path.lastPingAt = now;
