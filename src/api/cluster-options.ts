@@ -76,7 +76,7 @@ export function validateScaleOptions(o: Record<string, unknown>, isWorker = clus
     quicLb = { configId, serverId: q.serverId.slice(), nonceLength, key: key?.slice() ?? null };
     const problem = quicLbProblem(quicLb, clusterOut !== null);
     if (problem !== null) {
-      throw invalidArgValue('options.quicLb', '…', `cannot encode ${CID_LENGTH}-byte CIDs (${problem}); serverId may be at most ${CID_LENGTH - 1 - 4 - (clusterOut !== null ? SLOT_LENGTH : 0)} bytes`);
+      throw invalidArgValue('options.quicLb.serverId', q.serverId, `cannot encode ${CID_LENGTH}-byte CIDs (${problem}); serverId may be at most ${CID_LENGTH - 1 - 4 - (clusterOut !== null ? SLOT_LENGTH : 0)} bytes`);
     }
   }
   return { cluster: clusterOut, quicLb };
