@@ -31,7 +31,7 @@ export interface ClusterFixtureOptions {
   port?: number;
   ownPort?: number;
   addresses?: string[];
-  mode?: 'echo' | 'sink';
+  mode?: 'echo' | 'bench';
 }
 
 export class ClusterFixture {
