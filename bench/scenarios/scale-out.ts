@@ -43,6 +43,11 @@ interface Routing {
 export interface ScaleOutRun {
   workers: number;
   handshakesPerSecond: number[];
+  /** Server CPU (all workers) per handshake (ms), and per GB received (s), over the last round. */
+  serverCpuMsPerHandshake: number | null;
+  serverCpuSPerGB: number | null;
+  /** The client processes' CPU over the same, for comparison. */
+  clientCpuMsPerHandshake: number | null;
   handshakeErrors: number;
   goodputMbps: number[];
   intact: number;
@@ -65,11 +70,16 @@ function routing(before: WorkerStats[], after: WorkerStats[]): Routing | null {
   };
 }
 
+/** CPU seconds of every worker alive in both snapshots (a worker's counter is its own process's). */
+function cpu(ws: WorkerStats[]): number {
+  return ws.reduce((a, w) => a + w.cpuSeconds, 0);
+}
+
 async function runConfig(workers: number, cfg: ScaleOutConfig): Promise<ScaleOutRun> {
   const port = await freePort();
   // Worker ports right after the public one: freePort checked port + 1; slot 1's is port + 2.
   const fixture = new ClusterFixture({ workers, port, ownPort: port + 1, mode: 'bench' });
-  const run: ScaleOutRun = { workers, handshakesPerSecond: [], handshakeErrors: 0, goodputMbps: [], intact: 0, failed: 0, connections: 0, connectRouting: null, transferRouting: null };
+  const run: ScaleOutRun = { workers, handshakesPerSecond: [], serverCpuMsPerHandshake: null, serverCpuSPerGB: null, clientCpuMsPerHandshake: null, handshakeErrors: 0, goodputMbps: [], intact: 0, failed: 0, connections: 0, connectRouting: null, transferRouting: null };
   try {
     await fixture.listening(Math.max(1, workers));
     if (workers > 1) await fixture.statsUntil((ws) => ws.length === workers && ws.every((w) => w.stats.cluster!.liveSlots.length === workers), 20_000);
@@ -85,6 +95,9 @@ async function runConfig(workers: number, cfg: ScaleOutConfig): Promise<ScaleOut
       run.handshakesPerSecond.push(rs.reduce((a, r) => a + Number(r.perSecond), 0));
       run.handshakeErrors += rs.reduce((a, r) => a + Number(r.errors), 0);
       run.connectRouting = routing(s0, s1);
+      const handshakes = rs.reduce((a, r) => a + Number(r.handshakes), 0);
+      run.serverCpuMsPerHandshake = (cpu(s1) - cpu(s0)) * 1000 / Math.max(1, handshakes);
+      run.clientCpuMsPerHandshake = rs.reduce((a, r) => a + Number(r.cpuSeconds), 0) * 1000 / Math.max(1, handshakes);
       await sleep(500);
     }
     for (let round = 0; round < cfg.rounds; round++) {
@@ -103,6 +116,7 @@ async function runConfig(workers: number, cfg: ScaleOutConfig): Promise<ScaleOut
       run.failed += rs.reduce((a, r) => a + Number(r.failed), 0);
       run.connections += rs.reduce((a, r) => a + Number(r.parallel), 0);
       run.transferRouting = routing(s0, s1);
+      run.serverCpuSPerGB = (cpu(s1) - cpu(s0)) / Math.max(1e-9, bytes / 1e9);
       await sleep(500);
     }
   } finally {
@@ -149,6 +163,21 @@ export function summarize(cfg: ScaleOutConfig, single: ScaleOutRun, two: ScaleOu
       note: `${two.intact} of ${two.connections} transfers intact${range(two.goodputMbps)}`,
     },
     {
+      name: 'server CPU per handshake, 2 workers (all workers) against 1 process',
+      value: two.serverCpuMsPerHandshake,
+      unit: 'ms',
+      baseline: { name: '1 process', value: single.serverCpuMsPerHandshake },
+      ratio: ratio(two.serverCpuMsPerHandshake, single.serverCpuMsPerHandshake),
+      note: 'what the cluster costs per handshake (forwarded Initials, the move to the worker port); with free cores, capacity scales by workers ÷ this ratio',
+    },
+    {
+      name: 'server CPU per GB received, 2 workers against 1 process',
+      value: two.serverCpuSPerGB,
+      unit: 's',
+      baseline: { name: '1 process', value: single.serverCpuSPerGB },
+      ratio: ratio(two.serverCpuSPerGB, single.serverCpuSPerGB),
+    },
+    {
       name: 'packets forwarded between workers per connection (goodput phase, all but Initials)',
       value: tr ? tr.forwardedOther / Math.max(1, tr.accepted) : null,
       unit: '',
@@ -163,6 +192,8 @@ export function summarize(cfg: ScaleOutConfig, single: ScaleOutRun, two: ScaleOu
       r.handshakesPerSecond.map((x) => fmt(x)).join(', '),
       r.goodputMbps.map((x) => fmt(x)).join(', '),
       `${r.intact}/${r.connections}`,
+      r.serverCpuMsPerHandshake !== null ? `${fmt(r.serverCpuMsPerHandshake)} (clients ${fmt(r.clientCpuMsPerHandshake)})` : '–',
+      r.serverCpuSPerGB !== null ? fmt(r.serverCpuSPerGB) : '–',
       cr ? `${cr.sharedReceived} / ${cr.forwardedInitial} / ${cr.forwardedOther}` : '–',
       t ? `${t.sharedReceived} / ${t.forwardedInitial} / ${t.forwardedOther}` : '–',
     ];
@@ -175,7 +206,7 @@ export function summarize(cfg: ScaleOutConfig, single: ScaleOutRun, two: ScaleOu
       'Clients and servers share the host\'s cores (2 on the reference machine: 4 busy processes), so the ratios are a floor; other work on the machine makes them noisy.',
     figures,
     extra: [
-      table(['server', 'handshakes/s', 'goodput Mbit/s', 'intact', 'handshake phase: public port / fwd Initials / fwd other', 'goodput phase: same'], rows),
+      table(['server', 'handshakes/s', 'goodput Mbit/s', 'intact', 'server CPU ms per handshake', 'server CPU s per GB', 'handshake phase: public port / fwd Initials / fwd other', 'goodput phase: same'], rows),
     ],
     raw: { config: cfg, single, two },
     ms,

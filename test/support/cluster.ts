@@ -21,6 +21,8 @@ export interface WorkerStats {
   slot: number;
   pid: number;
   stats: UdpEndpointStats;
+  /** The worker's user + system CPU since it started. */
+  cpuSeconds: number;
 }
 
 type Message = WorkerListening | { type: 'exit'; slot: number; pid: number } | { type: 'stats'; id: number; workers: WorkerStats[] };
