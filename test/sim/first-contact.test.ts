@@ -9,6 +9,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EndpointCore } from '../../src/core/endpoint.js';
+import { CidFormat, type QuicLbConfig } from '../../src/core/cid/format.js';
+import { BlockCipher, UNROUTABLE_CONFIG, configIdOf, decodeCid } from '../../src/core/cid/quic-lb.js';
+import { peekDcid, peekPacketType } from '../../src/wire/header.js';
+import { PacketType } from '../../src/wire/types.js';
 import type { Connection } from '../../src/core/connection.js';
 import type { SocketAddress } from '../../src/core/types.js';
 import { World } from './world.js';
@@ -24,14 +28,22 @@ interface Host {
   received: Uint8Array[];
   /** Datagrams that arrived, by destination port. */
   byPort: Map<number, Array<{ time: number }>>;
+  /** Type and destination CID of every datagram that arrived. */
+  arrived: Array<{ type: PacketType | null; dcid: Uint8Array | null }>;
 }
 
-function host(world: World, serving: SocketAddress[] | null, addresses: string[]): Host {
+function host(world: World, serving: SocketAddress[] | null, addresses: string[], cidFormat?: CidFormat): Host {
   const h: Host = {
-    endpoint: new EndpointCore({ random: world.random(), server: serving !== null, ...(serving !== null ? { localAddresses: serving } : {}) }),
+    endpoint: new EndpointCore({
+      random: world.random(),
+      server: serving !== null,
+      ...(serving !== null ? { localAddresses: serving } : {}),
+      ...(cidFormat !== undefined ? { cidFormat } : {}),
+    }),
     connection: null,
     received: [],
     byPort: new Map(),
+    arrived: [],
   };
   world.addNode(
     {
@@ -39,6 +51,7 @@ function host(world: World, serving: SocketAddress[] | null, addresses: string[]
         const list = h.byPort.get(l.port) ?? [];
         list.push({ time: now });
         h.byPort.set(l.port, list);
+        h.arrived.push({ type: peekPacketType(d), dcid: peekDcid(d)?.slice() ?? null });
         h.endpoint.handleDatagram(d, l, r, now);
         pump(h);
       },
@@ -113,9 +126,9 @@ describe('moving off the first-contact address', () => {
       const live = conn.paths().filter((p) => p.state === 'active');
       expect(live.length).toBe(4);
       for (const p of live) expect(p.remotePort).toBe(OWN);
-      // Path 0 (the handshake's, on the shared port) was retired and the server told.
+      // Path 0 (the handshake's, on the shared port) was retired and the server told (it is closed, or already freed).
       expect(conn.stats().firstContactPathsRetired).toBeGreaterThanOrEqual(1);
-      expect(server.connection!.pathsById.get(0)!.state).toBe('closed');
+      expect(server.connection!.pathsById.get(0)?.state ?? 'closed').toBe('closed');
       // Nothing reached the shared port after the first 100 ms (five round trips).
       const late = (server.byPort.get(SHARED) ?? []).filter((d) => d.time > start + 100);
       expect(late).toEqual([]);
@@ -160,4 +173,42 @@ describe('moving off the first-contact address', () => {
       expect(late).toEqual([]);
     }
   });
+});
+
+describe('what an ID-routing balancer sees', () => {
+  /** A QUIC-LB balancer's view: from its configuration alone, the server ID in a CID, or null (unroutable: 4-tuple fallback). */
+  function balancerRoute(config: QuicLbConfig, cid: Uint8Array): string | null {
+    if (configIdOf(cid) === UNROUTABLE_CONFIG) return null;
+    if (configIdOf(cid) !== config.configId) return 'unknown-config';
+    const block = decodeCid(config.configId, new BlockCipher(config.key), cid.length - 1, cid);
+    return block === null ? 'undecodable' : Buffer.from(block.subarray(0, config.serverId.length)).toString('hex');
+  }
+
+  for (const key of [null, Uint8Array.from({ length: 16 }, (_, i) => 0x30 + i)]) {
+    it(`every packet after the client's first flight names the server's ID at byte 1 (${key === null ? 'plaintext' : 'encrypted'}); Initials are unroutable`, () => {
+      const world = new World({ seed: 21 });
+      const serverAddresses = ['10.0.0.1', '10.0.9.1'];
+      const config: QuicLbConfig = { configId: 1, serverId: Uint8Array.of(0x5a, 0xa5), nonceLength: 4, key };
+      const server = host(world, serverAddresses.map((address) => ({ address, port: SHARED })), serverAddresses, new CidFormat({ quicLb: config, slot: 3 }));
+      const clientAddresses = ['10.0.1.2', '10.0.2.2'];
+      const client = host(world, null, clientAddresses);
+      for (const ca of clientAddresses) for (const sa of serverAddresses) world.network.path(ca, sa, { delayMs: 10, rateBps: 50e6 });
+      const conn = client.endpoint.connect(
+        { localAddresses: clientAddresses.map((address) => ({ address, port: CLIENT_PORT })), remoteAddresses: [{ address: serverAddresses[0]!, port: SHARED }] },
+        world.now,
+      );
+      client.connection = conn;
+      const data = payload(300_000, 21);
+      expect(upload(world, client, conn, data, () => server.connection?.assembler.isFinished ?? false, 20_000)).toBe(true);
+      expect(sha256(server.received)).toBe(sha256(data));
+      // Several paths were used, so several 4-tuples: only the CID keeps them on one host.
+      expect(conn.paths().filter((p) => p.state === 'active').length).toBe(4);
+      const initials = server.arrived.filter((a) => a.type === PacketType.Initial);
+      const rest = server.arrived.filter((a) => a.type !== PacketType.Initial);
+      expect(initials.length).toBeGreaterThan(0);
+      expect(rest.length).toBeGreaterThan(100);
+      for (const a of initials) expect(balancerRoute(config, a.dcid!)).toBeNull();
+      for (const a of rest) expect(balancerRoute(config, a.dcid!)).toBe('5aa5');
+    });
+  }
 });

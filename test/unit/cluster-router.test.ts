@@ -110,7 +110,7 @@ function setup(slot: number, slots = 2) {
 }
 
 function packet(type: PacketType, dcid: Uint8Array): Uint8Array {
-  const header = { type, dcid, pathId: 0, packetNumber: 0 };
+  const header = { type, dcid, pathId: 0, packetNumber: 0, keyPhase: false };
   const out = new Uint8Array(headerLength(header) + 4);
   encodeHeader(header, out, 0);
   return out;
