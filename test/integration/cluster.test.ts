@@ -19,6 +19,10 @@ import { ClusterFixture, type WorkerStats } from '../support/cluster.js';
 const PORT = 20_000 + (process.pid % 4000) * 3;
 const IDLE_TIMEOUT = 3000;
 const CONNECTIONS = 16;
+/** Both ends multihomed: two server addresses, two client addresses, four paths per connection. */
+const SERVER_ADDRESSES = ['127.0.0.1', '127.0.0.2'];
+const CLIENT_ADDRESSES = ['127.0.0.1', '127.0.0.3'];
+const dial = (): MultipathSocket => connect({ port: PORT, addresses: SERVER_ADDRESSES, localAddresses: CLIENT_ADDRESSES, idleTimeout: IDLE_TIMEOUT });
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -49,10 +53,10 @@ function echo(socket: MultipathSocket, data: Uint8Array): Promise<Buffer> {
   });
 }
 
-/** True once every live path of `socket` goes to one of `ports` and the first-contact path is gone. */
+/** True once the first-contact path is gone and the mesh (both addresses at each end) goes to the owner's port only. */
 function moved(socket: MultipathSocket, sharedPort: number): boolean {
-  const live = socket.paths.filter((p) => p.state !== 'closed');
-  return (socket.stats()?.firstContactPathsRetired ?? 0) >= 1 && live.length > 0 && live.every((p) => p.remotePort !== sharedPort);
+  const live = socket.paths.filter((p) => p.state === 'active');
+  return (socket.stats()?.firstContactPathsRetired ?? 0) >= 1 && live.length === 4 && socket.paths.every((p) => p.state === 'closed' || p.remotePort !== sharedPort);
 }
 
 async function until(ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -71,7 +75,7 @@ describe('createServer under node:cluster (two workers, loopback)', () => {
   const sockets: MultipathSocket[] = [];
 
   beforeAll(async () => {
-    fixture = new ClusterFixture({ workers: 2, port: PORT, ownPort: PORT + 1 });
+    fixture = new ClusterFixture({ workers: 2, port: PORT, ownPort: PORT + 1, addresses: SERVER_ADDRESSES });
     await fixture.listening(2);
     // Both workers hear each other's beats before any client comes (Initials are then shared by the hash).
     await fixture.statsUntil((ws) => ws.length === 2 && ws.every((w) => w.stats.cluster!.liveSlots.length === 2), 10_000);
@@ -84,7 +88,7 @@ describe('createServer under node:cluster (two workers, loopback)', () => {
 
   it('spreads connections over both workers, moves each to its owner port, then forwards nothing', async () => {
     for (let i = 0; i < CONNECTIONS; i++) {
-      const s = connect({ port: PORT, host: '127.0.0.1', idleTimeout: IDLE_TIMEOUT });
+      const s = dial();
       s.on('error', () => undefined);
       sockets.push(s);
     }
@@ -154,7 +158,7 @@ describe('createServer under node:cluster (two workers, loopback)', () => {
     await fixture.statsUntil((ws) => ws.length === 2 && ws.every((w) => w.stats.cluster!.liveSlots.length === 2), 10_000);
     const fresh: MultipathSocket[] = [];
     for (let i = 0; i < CONNECTIONS; i++) {
-      const s = connect({ port: PORT, host: '127.0.0.1', idleTimeout: IDLE_TIMEOUT });
+      const s = dial();
       s.on('error', () => undefined);
       fresh.push(s);
       sockets.push(s);
