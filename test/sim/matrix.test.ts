@@ -18,7 +18,7 @@ import {
   scenario,
   type RunConfig,
   type RunResult,
-} from './matrix.js';
+} from '../../lab/sim/matrix.js';
 
 const SCALE = Number(process.env.MATRIX_SCALE ?? 1);
 const SEED = 1;

@@ -22,7 +22,7 @@ import type { CongestionControlName, ConnectionOptions } from '../../src/core/op
 import { createCongestionController, type CongestionController } from '../../src/core/path/congestion.js';
 import { CoupledReno } from '../../src/core/path/coupled-reno.js';
 import type { SchedulerName } from '../../src/core/sched/index.js';
-import type { LinkParams } from './link.js';
+import type { LinkParams } from '../link/index.js';
 import type { SimNode } from './network.js';
 import { World } from './world.js';
 
@@ -340,7 +340,7 @@ interface Built {
   client: EndpointCore;
   conn: Connection;
   competitor: { ep: EndpointCore; conn: Connection } | null;
-  sharedQueue: import('./link.js').Link | null;
+  sharedQueue: import('../link/index.js').Link | null;
 }
 
 /** Builds the world of `cfg` and connects (the competitor too). */
