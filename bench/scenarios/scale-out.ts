@@ -1,6 +1,6 @@
 /**
  * Issue #13: scale-out on one host. The same mpudp server (the `mpudp
- * bench` server's streams, test/fixtures/cluster-server.ts) as one process
+ * bench` server's streams, lab/harness/cluster-server.ts) as one process
  * and as 2 node:cluster workers, on loopback, driven by the same clients
  * (`clientProcesses` bench client roles at once, so that one client process
  * is not the bottleneck):
@@ -16,9 +16,9 @@
  * other work runs.
  */
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { freePort, runClientRole, sleep } from '../lib/roles.js';
+import { freePort, runClientRole, sleep } from '../../lab/harness/bench-roles.js';
 import { ratio } from '../lib/stats.js';
-import { ClusterFixture, type WorkerStats } from '../../test/support/cluster.js';
+import { ClusterFixture, type WorkerStats } from '../../lab/harness/cluster.js';
 
 export interface ScaleOutConfig {
   /** Bench client processes at once. */

@@ -1,5 +1,5 @@
 /**
- * createServer under real node:cluster on loopback (test/fixtures/
+ * createServer under real node:cluster on loopback (lab/harness/
  * cluster-server.ts: a primary forking two echo workers as child
  * processes). Every wait is on an event or a counter:
  * - connections spread over both workers and move to their owner's own
@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type MultipathSocket } from '../../src/index.js';
-import { ClusterFixture, type WorkerStats } from '../support/cluster.js';
+import { ClusterFixture, type WorkerStats } from '../../lab/harness/cluster.js';
 
 /** Below the ephemeral range, so no test's ephemeral socket takes a worker port; per process, so parallel runs differ. */
 const PORT = 20_000 + (process.pid % 4000) * 3;

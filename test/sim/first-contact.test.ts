@@ -15,7 +15,7 @@ import { peekDcid, peekPacketType } from '../../src/wire/header.js';
 import { PacketType } from '../../src/wire/types.js';
 import type { Connection } from '../../src/core/connection.js';
 import type { SocketAddress } from '../../src/core/types.js';
-import { World } from './world.js';
+import { World } from '../../lab/sim/world.js';
 import { payload, sha256 } from './scenario.js';
 
 const SHARED = 4433;

@@ -6,7 +6,7 @@
  * Set CID_SEED to replay another seed.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 import { AesBlock } from '../../src/core/cid/aes-block.js';
 import { expand, feistelDecrypt, feistelEncrypt } from '../../src/core/cid/feistel.js';
 import { CidFormat, DEFAULT_CID_LENGTH, quicLbProblem, type QuicLbConfig } from '../../src/core/cid/format.js';

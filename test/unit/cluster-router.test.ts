@@ -11,7 +11,7 @@ import { encodeHeader, headerLength } from '../../src/wire/header.js';
 import { PacketType } from '../../src/wire/types.js';
 import { decodeEnvelope, encodeBeat, encodeForward } from '../../src/io/cluster-envelope.js';
 import { ClusterRouter, LIVE_WINDOW, type ClusterHost } from '../../src/io/cluster-router.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 function expectCode(fn: () => unknown, code: string): void {
   let thrown: unknown = null;

@@ -1,5 +1,5 @@
 /**
- * Drives test/fixtures/cluster-server.ts (an mpudp server under
+ * Drives lab/harness/cluster-server.ts (an mpudp server under
  * node:cluster) from a test or the bench: start, wait for workers by slot,
  * read every worker's stats, kill one, stop.
  */
@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { UdpEndpointStats } from '../../src/io/udp-endpoint.js';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/cluster-server.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('./cluster-server.ts', import.meta.url));
 
 export interface WorkerListening {
   type: 'listening';
