@@ -34,6 +34,8 @@ export interface ClusterFixtureOptions {
   ownPort?: number;
   addresses?: string[];
   mode?: 'echo' | 'bench';
+  /** One long-term key for every worker (base64url); absent: each draws its own. */
+  key?: string;
 }
 
 export class ClusterFixture {
@@ -56,6 +58,7 @@ export class ClusterFixture {
         CLUSTER_OWN_PORT: String(options.ownPort ?? 0),
         CLUSTER_ADDRESSES: (options.addresses ?? ['127.0.0.1']).join(','),
         CLUSTER_MODE: options.mode ?? 'echo',
+        CLUSTER_KEY: options.key ?? '',
       },
     });
     this.child.on('message', (m: Message) => {

@@ -12,6 +12,8 @@ import { UdpEndpoint, type EndpointHandler, type UdpEndpointStats } from '../io/
 import { joinCluster } from '../io/cluster-worker.js';
 import { cidFormatFor, validateScaleOptions, type ValidScaleOptions } from './cluster-options.js';
 import { MpudpError } from './errors.js';
+import { keyPairFromPrivate } from './keys.js';
+import { randomBytes } from 'node:crypto';
 import type { Listener, MultipathServerEvents } from './events.js';
 import { MultipathSocket } from './socket.js';
 import {
@@ -62,11 +64,21 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
   private bound: SocketAddress[] = [];
   /** unref() was called. */
   private unrefed = false;
+  /** The long-term private key every handshake proves (the `key` option, or one drawn here). */
+  private readonly staticKey: Uint8Array;
+  /** The fingerprint of the server's long-term key: what clients pin (`serverKey`). */
+  readonly fingerprint: string;
+  /** The server's long-term public key (base64url): also accepted as a client's `serverKey`. */
+  readonly publicKey: string;
 
   constructor(options?: ServerOptions, connectionListener?: (socket: MultipathSocket) => void) {
     super();
     this.options = validateServerOptions(options);
     this.scale = validateScaleOptions((options ?? {}) as Record<string, unknown>);
+    this.staticKey = this.options.staticKey ?? new Uint8Array(randomBytes(32));
+    const identity = keyPairFromPrivate(this.staticKey);
+    this.fingerprint = identity.fingerprint;
+    this.publicKey = identity.publicKey;
     validateOptionalFunction(connectionListener, 'connectionListener');
     if (connectionListener) this.on('connection', connectionListener);
   }
@@ -96,6 +108,9 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
       handler: this,
       connectionDefaults: this.options.connection,
       ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
+      staticKey: this.staticKey,
+      ...(this.options.retry !== undefined ? { retry: this.options.retry } : {}),
+      ...(this.options.retryThreshold !== undefined ? { retryThreshold: this.options.retryThreshold } : {}),
     });
     if (this.unrefed) endpoint.unref();
     this.endpoint = endpoint;

@@ -5,13 +5,10 @@
  * stream data on the path the scheduler chooses, with pending ACKs and
  * control frames piggybacked. Packets are built in packet-writer.ts.
  */
-import { encodeFrame, frameLength } from '../wire/frames.js';
-import { encodeHeader, headerLength } from '../wire/header.js';
-import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
+import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { responseMac } from './crypto/macs.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
-import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addPendingControl, addValidation, challengeDue, countSent, finish, packetLimit } from './packet-writer.js';
+import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit, sealedPacket } from './packet-writer.js';
 import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
@@ -54,7 +51,6 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
   if (path.pendingResponses.length > 0 || now >= responseRetryDue(path)) return 'response';
   if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) return 'challenge';
   if (path.probesPending > 0) return 'probe';
-  if (earlyAdvertiseDue(conn, path)) return 'early-advertise';
   // A packet came in on a path we hold suspect or failed, or another path
   // stalled: ACK + PING on it now (liveness.ts rules 1 and 4).
   if (livenessPingDue(path)) return 'liveness-ping';
@@ -74,17 +70,6 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
     return 'keepalive';
   }
   return null;
-}
-
-/**
- * Server: addresses to advertise before the handshake is confirmed go on
- * path 0 right after the Handshake (within the anti-amplification limit).
- * Only a connection whose first contact came to an address that is not its
- * own queues them that early (receive-handshake.ts; pm/first-contact.ts).
- */
-function earlyAdvertiseDue(conn: Connection, path: PathState): boolean {
-  if (conn.role !== 'server' || path.id !== 0 || conn.handshakeConfirmed || conn.handshakeResponsePending) return false;
-  return conn.pendingControl.some((f) => f.type === 'add_address');
 }
 
 /** When the challenge to a migration candidate is due (again), or null. */
@@ -112,23 +97,18 @@ function sendMigrationProbe(conn: Connection, path: PathState, now: number): Tra
     m.sentAt = now;
     return null;
   }
-  const keys = conn.keys!;
-  const header: PacketHeader = { type: PacketType.Short, dcid: conn.remoteCid, pathId: path.id, packetNumber: path.nextPacketNumber++ };
-  const frames: Frame[] = m.responses.map((data) => ({ type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) }));
+  const frames: Frame[] = m.responses.map((data) => ({ type: 'path_response', pathId: path.id, data }));
   m.responses = [];
   if (m.attempts < 5) {
     frames.push({ type: 'path_challenge', pathId: path.id, data: m.challenge });
     m.attempts++;
     m.sentAt = now;
   }
-  let size = headerLength(header);
-  for (const f of frames) size += frameLength(f);
-  const buf = new Uint8Array(Math.min(size, room));
-  if (size > buf.length) return null;
-  let pos = encodeHeader(header, buf, 0);
-  for (const f of frames) pos = encodeFrame(f, buf, pos);
-  m.bytesSent += size;
-  countSent(conn, path, size);
+  if (frames.length === 0) return null;
+  const buf = sealedPacket(conn, path, frames, room);
+  if (buf === null) return null;
+  m.bytesSent += buf.length;
+  countSent(conn, path, buf.length);
   return { data: buf, local: m.local, remote: m.remote };
 }
 
@@ -175,7 +155,6 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   // still keep the sender's view of its window fresh.
   if (path.validated && !w.isEmpty) addDataAck(conn, w);
   addValidation(conn, w, now);
-  if (reason === 'early-advertise') addPendingControl(conn, w);
   if (reason === 'liveness-ping') {
     path.pingDue = false;
     path.lastPingAt = now;

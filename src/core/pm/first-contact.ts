@@ -30,7 +30,9 @@ import type { SocketAddress } from '../types.js';
 
 /** The addresses the server advertised and has not withdrawn. */
 function advertised(conn: Connection): SocketAddress[] {
-  return [...conn.advertisedByPeer.values()];
+  const out: SocketAddress[] = [];
+  for (const e of conn.advertisedByPeer.values()) if (e.address !== null) out.push(e.address);
+  return out;
 }
 
 function isAdvertised(list: readonly SocketAddress[], addr: SocketAddress): boolean {
