@@ -10,7 +10,8 @@
  *   npm run bench -- --out /tmp/bench  another output directory
  *
  * Sections: loopback (1, 2), lab (3, 4; root only, else skipped with the
- * reason), latency (5), scale (6), flapping (7; root only), profile (node
+ * reason), latency (5), scale (6), scaleout (issue #13: 2 cluster workers
+ * against 1 process), flapping (7; root only), profile (node
  * --cpu-prof of the hot path). With --only, the sections not run keep
  * their results from the latest.json already there (each says when it ran).
  * See docs/bench.md.
@@ -28,8 +29,9 @@ import { latency, type LatencyConfig } from './scenarios/latency.js';
 import { loopback, type LoopbackConfig } from './scenarios/loopback.js';
 import { profile, type ProfileConfig } from './scenarios/profile.js';
 import { scale, type ScaleConfig } from './scenarios/scale.js';
+import { scaleOut, type ScaleOutConfig } from './scenarios/scale-out.js';
 
-export const SECTIONS = ['loopback', 'lab', 'latency', 'scale', 'flapping', 'profile'] as const;
+export const SECTIONS = ['loopback', 'lab', 'latency', 'scale', 'scaleout', 'flapping', 'profile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface SuiteConfig {
@@ -37,6 +39,7 @@ export interface SuiteConfig {
   lab: LabConfig;
   latency: LatencyConfig;
   scale: ScaleConfig;
+  scaleout: ScaleOutConfig;
   flapping: FlappingConfig;
   profile: Omit<ProfileConfig, 'dir'>;
 }
@@ -46,6 +49,7 @@ export const FULL: SuiteConfig = {
   lab: { rounds: 2, seconds: 5, outagesMs: [3000, 10_000], failoverRounds: 2, preMs: 3000, postMs: 5000 },
   latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 3, concurrency: 64, idle: [{ n: 1000 }, { n: 10_000, keepAliveS: 15 }], openSeconds: 60, settleMs: 2000, idleCpuMs: 1000, transfers: 1000, transferBytes: 64 * 1024 },
+  scaleout: { clientProcesses: 2, connectSeconds: 3, concurrency: 32, transfers: 100, transferBytes: 1024 * 1024, rounds: 2 },
   flapping: { periodMs: 2000, moves: 5, preMs: 3000, postMs: 3000, rounds: 2, binMs: 10 },
   profile: { seconds: 4, connectSeconds: 3, idleConnections: 2000, idleSeconds: 3, top: 15 },
 };
@@ -55,6 +59,7 @@ export const QUICK: SuiteConfig = {
   lab: { rounds: 1, seconds: 3, outagesMs: [3000, 10_000], failoverRounds: 1, preMs: 2000, postMs: 4000 },
   latency: { rounds: 1, seconds: 1.5, warmup: 1000, lossSeconds: 3, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 1, concurrency: 64, idle: [{ n: 1000 }], openSeconds: 30, settleMs: 1000, idleCpuMs: 1000, transfers: 1000, transferBytes: 16 * 1024 },
+  scaleout: { clientProcesses: 2, connectSeconds: 1, concurrency: 32, transfers: 50, transferBytes: 256 * 1024, rounds: 1 },
   flapping: { periodMs: 2000, moves: 5, preMs: 2000, postMs: 2000, rounds: 1, binMs: 10 },
   profile: { seconds: 2, connectSeconds: 2, idleConnections: 1000, idleSeconds: 2, top: 15 },
 };
@@ -85,7 +90,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--quick] [--only loopback,lab,latency,scale,flapping,profile] [--out DIR]\n');
+    process.stdout.write('usage: npm run bench -- [--quick] [--only loopback,lab,latency,scale,scaleout,flapping,profile] [--out DIR]\n');
     return 0;
   }
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
@@ -123,6 +128,7 @@ async function main(): Promise<number> {
   await runSection('lab', () => labScenarios(cfg.lab));
   await runSection('latency', () => latency(cfg.latency));
   await runSection('scale', () => scale(cfg.scale));
+  await runSection('scaleout', () => scaleOut(cfg.scaleout));
   await runSection('flapping', () => flapping(cfg.flapping));
   await runSection('profile', () => profile({ ...cfg.profile, dir: join(out, 'profile') }));
 

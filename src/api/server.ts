@@ -9,6 +9,8 @@ import type { Connection } from '../core/connection.js';
 import type { ConnectionEvent, SocketAddress } from '../core/types.js';
 import { defaultServerAddresses, familyOf, isLinkLocal } from '../io/interfaces.js';
 import { UdpEndpoint, type EndpointHandler, type UdpEndpointStats } from '../io/udp-endpoint.js';
+import { joinCluster } from '../io/cluster-worker.js';
+import { cidFormatFor, validateScaleOptions, type ValidScaleOptions } from './cluster-options.js';
 import { MpudpError } from './errors.js';
 import { keyPairFromPrivate } from './keys.js';
 import { randomBytes } from 'node:crypto';
@@ -46,6 +48,10 @@ export interface MultipathServer {
 export class MultipathServer extends EventEmitter implements EndpointHandler {
   /** Checked createServer() options. */
   private readonly options: ValidServerOptions;
+  /** Checked `cluster` and `quicLb` options (cluster-options.ts). */
+  private readonly scale: ValidScaleOptions;
+  /** Cluster worker: its slot, once listening (null otherwise). */
+  private slot: number | null = null;
   /** The io loop, from listen() until the server is closed. */
   private endpoint: UdpEndpoint | null = null;
   /** Sockets bound (listen() finished). */
@@ -68,6 +74,7 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
   constructor(options?: ServerOptions, connectionListener?: (socket: MultipathSocket) => void) {
     super();
     this.options = validateServerOptions(options);
+    this.scale = validateScaleOptions((options ?? {}) as Record<string, unknown>);
     this.staticKey = this.options.staticKey ?? new Uint8Array(randomBytes(32));
     const identity = keyPairFromPrivate(this.staticKey);
     this.fingerprint = identity.fingerprint;
@@ -112,8 +119,8 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
       this.failListen(endpoint, new MpudpError('ERR_MPUDP_NO_ADDRESS', 'the host has no address to listen on'));
       return this;
     }
-    endpoint.bind(list, listenPort, true).then(
-      (bound) => {
+    this.bindAll(endpoint, list, listenPort).then(
+      ({ bound, servePort }) => {
         if (this.endpoint !== endpoint) return;
         this.bound = bound;
         this.isListening = true;
@@ -122,7 +129,7 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
         const served = new Set(list);
         endpoint.watchAddresses({
           interval: this.options.watch.interval,
-          port: bound[0]?.port ?? listenPort,
+          port: servePort,
           ...(this.options.watch.source !== undefined ? { source: this.options.watch.source } : {}),
           wanted: (address) => served.has(address) || (addresses === undefined && !isLinkLocal(address)),
         });
@@ -132,6 +139,34 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
       (err: Error) => this.failListen(endpoint, err),
     );
     return this;
+  }
+
+  /**
+   * Binds the addresses. A node:cluster worker (docs/api.md, "Cluster")
+   * binds the shared public port for first contact and a port of its own,
+   * where its connections are served (io/cluster-worker.ts); `bound` is
+   * the public one either way.
+   */
+  private async bindAll(endpoint: UdpEndpoint, list: string[], port: number): Promise<{ bound: SocketAddress[]; servePort: number }> {
+    const scale = this.scale;
+    if (scale.cluster === null) {
+      if (scale.quicLb !== null) endpoint.core.setCidFormat(cidFormatFor(scale, null));
+      const bound = await endpoint.bind(list, port, true);
+      return { bound, servePort: bound[0]?.port ?? port };
+    }
+    const joined = await joinCluster(endpoint, list, {
+      sharedPort: port,
+      ownPort: scale.cluster.ownPort,
+      slots: scale.cluster.workers,
+      formatFor: (slot) => cidFormatFor(scale, slot),
+    });
+    this.slot = joined.slot;
+    return { bound: joined.shared, servePort: joined.own[0]!.port };
+  }
+
+  /** Cluster worker: its slot (0 … cluster.workers − 1) once listening; null outside a cluster. */
+  get workerSlot(): number | null {
+    return this.slot;
   }
 
   private failListen(endpoint: UdpEndpoint, err: Error): void {

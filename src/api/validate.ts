@@ -10,6 +10,7 @@ import type { CongestionControlName, ConnectionOptions } from '../core/options.j
 import { PATH_POLICY_NAMES, type PathPolicy, type PathPolicyName } from '../core/pm/path-manager.js';
 import { SCHEDULER_NAMES, type Scheduler, type SchedulerName } from '../core/sched/index.js';
 import { hostAddresses } from '../io/interfaces.js';
+import type { ClusterOptionsInput, QuicLbOptionsInput } from './cluster-options.js';
 import {
   badPort,
   invalidArgType,
@@ -59,6 +60,10 @@ export interface ServerOptions extends ConnectionOptionsInput {
   allowHalfOpen?: boolean;
   /** Most connections at once; further ones are refused. 1..1,048,576. */
   maxConnections?: number;
+  /** node:cluster worker: share the public port, serve on a port of its own (on by default in a worker; false: off). */
+  cluster?: boolean | ClusterOptionsInput;
+  /** This host's QUIC-LB server ID in every CID it issues (ID-routing balancers). */
+  quicLb?: QuicLbOptionsInput | null;
   /** The server's long-term private key (base64url text from `mpudp keygen`, or 32 bytes). Default: a new key per server object. */
   key?: string | Uint8Array;
   /** Stateless retry (address validation before any state): 'auto' (default: under load, and for busy sources), 'always', 'never'. */

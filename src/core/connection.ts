@@ -54,7 +54,7 @@ export interface ConnectionInit {
   remoteAddresses: SocketAddress[];
   /** Server: the destination CID of the client's first Initial. */
   initialDcid?: Uint8Array;
-  /** Our connection ID (drawn by the endpoint, which derives the reset token from it). */
+  /** Our connection ID (drawn by the endpoint in its format, src/core/cid; the reset token is derived from it). */
   localCid: Uint8Array;
   /** Our stateless reset token: a datagram ending in it, from us, ends the connection at the peer. */
   resetToken: Uint8Array;
@@ -251,6 +251,8 @@ export class Connection {
     pathErrors: 0,
     /** Client: first-contact pairs refused during the handshake. */
     refusals: 0,
+    /** Client: paths abandoned because the server did not advertise their address (another host, or a cluster's shared port it moved from). */
+    firstContactPathsRetired: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};
@@ -279,7 +281,7 @@ export class Connection {
     this.serverFingerprint = init.serverFingerprint ?? null;
     this.handshake = new HandshakeSide(init.random, this.localCid, init.options, init.options.cipher);
     if (init.role === 'client') {
-      this.initialDcid = init.random(8);
+      this.initialDcid = unroutableCid(init.random(8));
       this.remoteCid = this.initialDcid;
       this.firstContact = firstContactTargets(this.localAddresses, this.remoteAddresses);
       this.initialQueue = [...this.firstContact];
@@ -745,6 +747,20 @@ export function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
 /** IPv4 or IPv6, from the textual form. */
 export function addressFamily(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;
+}
+
+/**
+ * A client's first destination CID: random, but for the first octet's top
+ * three bits, 0b111, which "signify the connection ID is unroutable"
+ * (draft-ietf-quic-load-balancers §2.2): a QUIC-LB balancer reads every
+ * packet of ours as a short header, and routes this one, which names no
+ * server yet, by its 4-tuple instead of decoding a server ID from chance
+ * bytes. The low five bits self-describe the length, as the draft requires
+ * of 0b111 CIDs.
+ */
+function unroutableCid(bytes: Uint8Array): Uint8Array {
+  bytes[0] = 0xe0 | ((bytes.length - 1) & 0x1f);
+  return bytes;
 }
 
 /** Most first-contact targets (each costs one 1200-byte Initial per round). */

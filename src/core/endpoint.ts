@@ -21,6 +21,7 @@ import { decodeHeader, encodeHeader, headerLength, peekDcid, peekPacketType } fr
 import { Reader } from '../wire/varint.js';
 import { CID_LENGTH, MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { WireError } from '../wire/errors.js';
+import { CidFormat } from './cid/format.js';
 import { Connection } from './connection.js';
 import { cipherById } from './crypto/aead.js';
 import { fingerprint, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
@@ -49,6 +50,8 @@ export interface EndpointStats {
   statelessResetsSent: number;
   /** Initials refused at once because the server was closing or full. */
   refusalsSent: number;
+  /** Fresh CIDs drawn again because a live connection had the same one. */
+  cidCollisions: number;
   /** Connections ended by a fault in their own code (ERR_MPUDP_INTERNAL); the others went on. */
   internalErrors: number;
   /** Drops and refusals by reason. */
@@ -108,7 +111,7 @@ export class EndpointCore {
   private accepting: boolean;
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
-  private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0 };
+  private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, cidCollisions: 0 };
   /** The last internal error caught (for diagnostics), or null. */
   lastInternalError: Error | null = null;
   private readonly drops: Record<string, number> = {};
@@ -116,6 +119,8 @@ export class EndpointCore {
   private now = 0;
   /** Server: the addresses it serves on. */
   private readonly localAddresses: SocketAddress[];
+  /** The connection IDs this endpoint issues (src/core/cid/format.ts). */
+  private cidFormat: CidFormat;
   /** Server: the long-term key every handshake proves. */
   private readonly staticKey: X25519KeyPair | null;
   /** Server: half-open connections, in all and per source address. */
@@ -131,6 +136,7 @@ export class EndpointCore {
 
   constructor(readonly config: EndpointConfig) {
     this.accepting = config.server;
+    this.cidFormat = config.cidFormat ?? new CidFormat({ quicLb: null, slot: null });
     const cookieKey = config.random(32);
     const secret = config.server ? (config.staticKey ?? config.random(32)) : config.random(32);
     this.staticKey = config.server ? x25519KeyPair(secret) : null;
@@ -144,10 +150,45 @@ export class EndpointCore {
     return this.staticKey === null ? null : fingerprint(this.staticKey.publicKey);
   }
 
-  /** A new server connection knows every serving address, the one the Initial came to first. */
+  /**
+   * A new server connection knows every serving address, the one the
+   * Initial came to first. An address the endpoint does not serve on (a
+   * cluster's shared port, which only takes first contact) carries path 0
+   * but is not the connection's: it is never advertised, and the client
+   * moves to the addresses that are (docs/protocol.md, "Cluster").
+   */
   private localAddressesFor(local: SocketAddress): SocketAddress[] {
     const rest = this.localAddresses.filter((a) => !(a.address === local.address && a.port === local.port));
+    if (rest.length === this.localAddresses.length && rest.length > 0) return rest.map((a) => ({ ...a }));
     return [{ ...local }, ...rest];
+  }
+
+  /**
+   * Changes the CIDs issued from now on (a cluster worker learns its slot
+   * once it has bound its port). Only before any connection exists: a CID
+   * format must not change under live connections.
+   */
+  setCidFormat(format: CidFormat): void {
+    if (this.entries.size > 0) throw new Error('the CID format cannot change while connections exist');
+    this.cidFormat = format;
+  }
+
+  /** The CIDs this endpoint issues. */
+  get cids(): CidFormat {
+    return this.cidFormat;
+  }
+
+  /**
+   * A CID no live connection of this endpoint uses. With random nonces a
+   * repeat is possible (a 4-byte nonce repeats about every 2^16 CIDs);
+   * it is drawn again and counted.
+   */
+  private issueCid(): Uint8Array {
+    for (;;) {
+      const cid = this.cidFormat.issue(this.config.random);
+      if (!this.byCid.has(bytesKey(cid))) return cid;
+      this.counters.cidCollisions++;
+    }
   }
 
   /** Starts a client connection. */
@@ -155,7 +196,7 @@ export class EndpointCore {
     this.now = Math.max(this.now, now);
     const { localAddresses, remoteAddresses, backupAddresses, serverFingerprint, ...rest } = config;
     const options: ConnectionOptions = { ...DEFAULT_OPTIONS, ...this.config.connectionDefaults, ...stripUndefined(rest) };
-    const localCid = this.config.random(CID_LENGTH);
+    const localCid = this.issueCid();
     const connection = new Connection({
       role: 'client',
       random: this.config.random,
@@ -284,6 +325,7 @@ export class EndpointCore {
       retriesSent: this.counters.retriesSent,
       statelessResetsSent: this.counters.statelessResetsSent,
       refusalsSent: this.counters.refusalsSent,
+      cidCollisions: this.counters.cidCollisions,
       internalErrors: this.counters.internalErrors,
       drops: { ...this.drops },
     };
@@ -431,7 +473,7 @@ export class EndpointCore {
       countDrop(this.drops, 'half-open-per-source');
       return;
     }
-    const localCid = this.config.random(CID_LENGTH);
+    const localCid = this.issueCid();
     const connection = new Connection({
       role: 'server',
       random: this.config.random,

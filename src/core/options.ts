@@ -2,6 +2,7 @@
  * Connection options: what an application may tune, with defaults. Validated
  * by the api layer (stable error codes) before they reach the core.
  */
+import type { CidFormat } from './cid/format.js';
 import type { CipherName } from './crypto/aead.js';
 import { DEFAULT_PACKETS_PER_KEY } from './crypto/key-phases.js';
 import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
@@ -94,6 +95,8 @@ export interface EndpointConfig {
   connectionDefaults?: Partial<ConnectionOptions>;
   /** Server: the addresses it serves on, advertised to every client. */
   localAddresses?: SocketAddress[];
+  /** The connection IDs it issues (QUIC-LB server ID, cluster slot); default: 8 random bytes after an unroutable first octet. */
+  cidFormat?: CidFormat;
   /**
    * Server: its long-term X25519 private key (32 bytes), which clients may
    * pin. Without one, the endpoint draws a key of its own at start.

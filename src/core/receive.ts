@@ -20,6 +20,7 @@ import { findFrame, handleHandshake, handleInitial, handleRetry } from './receiv
 import { MAX_PENDING_RESPONSES, onOtherAddress } from './migration.js';
 import type { PathState } from './path/path-state.js';
 import { advertiseAll } from './pm/path-manager.js';
+import { onServerAdvertised, retireFirstContact } from './pm/first-contact.js';
 import { onPacketOnPath } from './liveness.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
@@ -240,11 +241,15 @@ function handleShort(
 
   if (conn.role === 'server' && !conn.handshakeConfirmed) confirmHandshake(conn, path, now);
 
+  let advertised = false;
   for (const frame of frames) {
     // A frame that closed the connection ends the packet: nothing after it counts.
     if (conn.state !== 'established') return;
     handleFrame(conn, path, frame, now);
+    if (frame.type === 'add_address') advertised = true;
   }
+  // The server's advertisements decide its addresses once the packet is read (pm/first-contact.ts).
+  if (advertised && conn.role === 'client') onServerAdvertised(conn, now);
   // After the frames: an ACK in this very packet may have revived the path.
   onPacketOnPath(path, now);
 }
@@ -446,6 +451,7 @@ function onPathResponse(
     path.probesPending = 1;
     conn.onPathValidated(path);
     conn.emit({ type: 'path-up', path: path.info() });
+    retireFirstContact(conn, now);
   } else if (path.state === 'failed' || path.state === 'suspect') {
     recoverPath(conn, path, now);
   }

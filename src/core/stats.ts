@@ -87,6 +87,8 @@ export interface ConnectionStats {
   pathErrors: number;
   /** Client: first-contact pairs refused during the handshake (unreachable, or the server refused). */
   refusals: number;
+  /** Client: paths abandoned because the server did not advertise their address (another host, or a cluster's shared port it moved from). */
+  firstContactPathsRetired: number;
   paths: PathStats[];
 }
 

@@ -27,6 +27,7 @@ import type { ClientConfig, ConnectionOptions } from '../core/options.js';
 import { countDrop, tally } from '../core/stats.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
+import type { ClusterHost, ClusterRouter, ClusterStats } from './cluster-router.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
 import { PeerSockets, type PeerHooks } from './peer-sockets.js';
 
@@ -99,6 +100,8 @@ export interface UdpEndpointStats {
   timeouts: number;
   /** The core's own counters. */
   core: EndpointStats;
+  /** Cluster worker: the shared port's routing (cluster-router.ts); absent outside a cluster. */
+  cluster?: ClusterStats;
 }
 
 /** One bound socket. */
@@ -131,17 +134,25 @@ function lookupLiteral(
   else dnsLookup(hostname, options as number, callback);
 }
 
-export class UdpEndpoint {
+export class UdpEndpoint implements ClusterHost {
   /** The sans-IO endpoint this loop drives. */
   readonly core: EndpointCore;
   /** Where events go. */
   private readonly handler: EndpointHandler;
   /** Time source. */
-  private readonly clock: Clock;
+  readonly clock: Clock;
   /** Requested kernel buffer size. */
   private readonly socketBufferSize: number;
   /** Bound sockets by local IP text. */
   private readonly sockets = new Map<string, BoundSocket>();
+  /**
+   * Cluster worker: the shared port's sockets by local IP text (the
+   * primary's handles, shared by every worker; bindShared()). Their
+   * datagrams go through the router; they are never advertised.
+   */
+  private readonly shared = new Map<string, BoundSocket>();
+  /** Cluster worker: routes what reaches the shared port (attachRouter()). */
+  private router: ClusterRouter | null = null;
   /** The one timer (setTimeout or setImmediate), if armed. */
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   /** The timer is a setImmediate (deadline less than 1 ms away), not a setTimeout. */
@@ -262,7 +273,7 @@ export class UdpEndpoint {
     for (let attempt = 1; ; attempt++) {
       const wanted = reuse && port === 0 ? await freePort(address) : port;
       try {
-        const socket = await bindSocket(address, wanted, reuse);
+        const socket = await bindSocket(address, wanted, reuse, true);
         const local = { address, port: socket.address().port };
         return { socket, local, peers: reuse ? new PeerSockets(local, this.peerHooks) : null };
       } catch (err) {
@@ -270,6 +281,101 @@ export class UdpEndpoint {
         if (!(reuse && port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < BIND_ATTEMPTS)) throw err;
       }
     }
+  }
+
+  /**
+   * Cluster worker: binds the shared port on each address (non-exclusive:
+   * the primary's handle, which every worker shares; with port 0 the
+   * primary picks one port for all). Its datagrams go to the router; the
+   * core never advertises these addresses. Tolerant: addresses that do
+   * not bind are skipped; only a total failure throws.
+   */
+  async bindShared(addresses: readonly string[], port: number): Promise<SocketAddress[]> {
+    const bound: SocketAddress[] = [];
+    let nextPort = port;
+    let firstError: unknown = null;
+    for (const address of addresses) {
+      let socket: DgramSocket;
+      try {
+        socket = await bindSocket(address, nextPort, false, false);
+      } catch (err) {
+        firstError ??= err;
+        continue;
+      }
+      if (this.closed) {
+        socket.close();
+        return [];
+      }
+      const local = { address, port: socket.address().port };
+      nextPort = local.port;
+      this.adoptShared({ socket, local, peers: null });
+      bound.push({ ...local });
+    }
+    if (bound.length === 0) throw firstError ?? new Error('no address to bind');
+    return bound;
+  }
+
+  /** Cluster worker: what reaches the shared port goes through `router` from now on. */
+  attachRouter(router: ClusterRouter): void {
+    this.router = router;
+    for (const b of this.shared.values()) router.addAddress(b.local.address);
+    router.start(this);
+  }
+
+  /** The shared port's sockets (cluster worker). */
+  sharedAddresses(): SocketAddress[] {
+    return [...this.shared.values()].map((b) => ({ ...b.local }));
+  }
+
+  private adoptShared(bound: BoundSocket): void {
+    const { socket, local } = bound;
+    this.shared.set(local.address, bound);
+    this.sizeBuffers(socket);
+    if (!this.refed) socket.unref();
+    this.router?.addAddress(local.address);
+    socket.on('message', (msg, rinfo) => {
+      const remote = { address: rinfo.address, port: rinfo.port };
+      // Before the worker has its slot and CID format, nothing is taken (the client repeats its Initial).
+      if (this.router !== null) this.router.fromShared(msg, local, remote);
+      else countDrop(this.counters.drops, 'cluster-not-ready');
+    });
+    socket.on('error', () => {
+      this.counters.socketErrors++;
+      this.closeShared(local.address);
+    });
+    socket.on('close', () => {
+      if (this.shared.get(local.address) === bound) this.closeShared(local.address);
+    });
+  }
+
+  private closeShared(address: string): void {
+    const bound = this.shared.get(address);
+    if (bound === undefined) return;
+    this.shared.delete(address);
+    this.router?.removeAddress(address);
+    try {
+      bound.socket.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** ClusterHost: a datagram for this worker's core (the router kept it, or it came in an envelope). */
+  deliver(msg: Uint8Array, local: SocketAddress, remote: SocketAddress): void {
+    this.onDatagram(msg, local, remote);
+  }
+
+  /** ClusterHost: sends from the shared port's socket on `from`. */
+  sendShared(data: Uint8Array, from: string, to: SocketAddress): boolean {
+    const bound = this.shared.get(from);
+    if (bound === undefined || this.closed) return false;
+    try {
+      bound.socket.send(data, to.port, to.address, this.onSent);
+    } catch (err) {
+      this.onSent(err as Error);
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -286,7 +392,7 @@ export class UdpEndpoint {
   }
 
   /** A datagram from any of our sockets: to the core, then a flush. */
-  private onDatagram(msg: Buffer, local: SocketAddress, remote: SocketAddress): void {
+  private onDatagram(msg: Uint8Array, local: SocketAddress, remote: SocketAddress): void {
     this.counters.datagramsReceived++;
     this.counters.bytesReceived += msg.length;
     try {
@@ -319,7 +425,12 @@ export class UdpEndpoint {
     this.sockets.set(local.address, bound);
     this.sizeBuffers(socket);
     if (!this.refed) socket.unref();
-    socket.on('message', (msg, rinfo) => this.onDatagram(msg, local, { address: rinfo.address, port: rinfo.port }));
+    socket.on('message', (msg, rinfo) => {
+      const remote = { address: rinfo.address, port: rinfo.port };
+      // Another worker of the cluster: an envelope from the shared port.
+      if (this.router !== null && rinfo.port === this.router.sharedPort && this.router.fromHost(msg, remote)) return;
+      this.onDatagram(msg, local, remote);
+    });
     socket.on('error', () => {
       this.counters.socketErrors++;
       this.closeLocalAddress(local.address);
@@ -480,7 +591,9 @@ export class UdpEndpoint {
    * counted, never thrown.
    */
   private send(transmit: Transmit): void {
-    const bound = this.sockets.get(transmit.local.address);
+    const bound =
+      (this.router !== null && transmit.local.port === this.router.sharedPort ? this.shared.get(transmit.local.address) : undefined) ??
+      this.sockets.get(transmit.local.address);
     if (!bound) {
       countDrop(this.counters.drops, 'no-socket');
       return;
@@ -562,6 +675,7 @@ export class UdpEndpoint {
   /** Lets the process exit while only this endpoint is open (like net's unref). */
   unref(): void {
     this.refed = false;
+    for (const b of this.shared.values()) b.socket.unref();
     for (const b of this.sockets.values()) {
       b.socket.unref();
       b.peers?.unref();
@@ -572,6 +686,7 @@ export class UdpEndpoint {
   /** Undoes unref(). */
   ref(): void {
     this.refed = true;
+    for (const b of this.shared.values()) b.socket.ref();
     for (const b of this.sockets.values()) {
       b.socket.ref();
       b.peers?.ref();
@@ -592,8 +707,10 @@ export class UdpEndpoint {
     this.closed = true;
     this.watch?.stop();
     this.clearTimer();
-    const sockets = [...this.sockets.values()];
+    this.router?.stop();
+    const sockets = [...this.sockets.values(), ...this.shared.values()];
     this.sockets.clear();
+    this.shared.clear();
     return Promise.all(
       sockets.map((b) => new Promise<void>((resolve) => {
         void b.peers?.close();
@@ -617,13 +734,18 @@ export class UdpEndpoint {
       pathErrors: { ...c.pathErrors },
       connectedSockets,
       drops: { ...c.drops },
-      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, drops: {} },
+      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, cidCollisions: 0, drops: {} },
+      ...(this.router !== null ? { cluster: this.router.stats() } : {}),
     };
   }
 }
 
-/** Binds a UDP socket to `address:port`; resolves once it listens. */
-function bindSocket(address: string, port: number, reuseAddr: boolean): Promise<DgramSocket> {
+/**
+ * Binds a UDP socket to `address:port`; resolves once it listens. In a
+ * `node:cluster` worker a non-exclusive bind is the primary's handle,
+ * shared by every worker that binds the same address and port.
+ */
+function bindSocket(address: string, port: number, reuseAddr: boolean, exclusive: boolean): Promise<DgramSocket> {
   const socket =
     isIP(address) === 6
       ? createSocket({ type: 'udp6', ipv6Only: true, reuseAddr, lookup: lookupLiteral })
@@ -634,7 +756,7 @@ function bindSocket(address: string, port: number, reuseAddr: boolean): Promise<
       reject(err);
     };
     socket.once('error', onError);
-    socket.bind({ address, port, exclusive: true }, () => {
+    socket.bind({ address, port, exclusive }, () => {
       socket.removeListener('error', onError);
       resolve(socket);
     });
@@ -647,7 +769,7 @@ function bindSocket(address: string, port: number, reuseAddr: boolean): Promise<
  * reports the handle's end, so it is not waited for.
  */
 async function freePort(address: string): Promise<number> {
-  const probe = await bindSocket(address, 0, false);
+  const probe = await bindSocket(address, 0, false, true);
   const port = probe.address().port;
   probe.close();
   return port;

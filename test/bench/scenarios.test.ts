@@ -10,6 +10,7 @@ import { latency } from '../../bench/scenarios/latency.js';
 import { loopback } from '../../bench/scenarios/loopback.js';
 import { profile } from '../../bench/scenarios/profile.js';
 import { scale } from '../../bench/scenarios/scale.js';
+import { scaleOut, type ScaleOutRun } from '../../bench/scenarios/scale-out.js';
 
 describe('bench scenarios, tiny', () => {
   it('loopback bulk: raw dgram (plain and sealed), TCP, mpudp over one and two paths', async () => {
@@ -53,6 +54,19 @@ describe('bench scenarios, tiny', () => {
       expect(Number.isFinite(i.heapPerConn), i.transport).toBe(true);
     }
     for (const t of raw.transfers) expect(t.intact, t.transport).toBe(20);
+  });
+
+  it('scaleout: one process and two cluster workers, handshakes and verified transfers', async () => {
+    const s = await scaleOut({ clientProcesses: 1, connectSeconds: 0.5, concurrency: 4, transfers: 6, transferBytes: 16384, rounds: 1 });
+    const raw = s.raw as { single: ScaleOutRun; two: ScaleOutRun };
+    for (const r of [raw.single, raw.two]) {
+      expect(r.handshakesPerSecond[0], `${r.workers}`).toBeGreaterThan(0);
+      expect(r.handshakeErrors).toBe(0);
+      expect(r.intact).toBe(6);
+    }
+    expect(raw.single.transferRouting).toBeNull();
+    expect(raw.two.transferRouting!.accepted).toBe(6);
+    for (const f of s.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
   });
 
   it('profile: cpu profiles of both processes, summarized', async () => {
