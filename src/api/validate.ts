@@ -87,7 +87,7 @@ export const MAX_ADDRESSES = 64;
 export const MIN_WINDOW = 64 * 1024;
 export const MAX_WINDOW = 1024 * 1024 * 1024;
 /** Congestion controllers the core implements. */
-export const CONGESTION_CONTROLLERS: readonly CongestionControlName[] = ['cubic', 'newreno', 'lia', 'olia'];
+export const CONGESTION_CONTROLLERS: readonly CongestionControlName[] = ['cubic', 'newreno', 'lia', 'olia', 'bbr'];
 
 /** Throws unless `value` is a plain object (not null, not an array). */
 export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {

@@ -132,8 +132,8 @@ export class Connection {
   readonly sendWindow = new SendWindow(0);
   /** Chooses the path for each data packet. */
   readonly scheduler: Scheduler;
-  /** Couples the windows of this connection's paths under 'lia' / 'olia'. */
-  readonly coupledGroup = new CoupledGroup();
+  /** Couples the windows of this connection's paths under 'lia' / 'olia'; gives controllers random numbers. */
+  readonly coupledGroup: CoupledGroup;
   /** Local addresses whose paths we mark as backups. */
   readonly backupLocal: Set<string>;
   /** Sequence of our PATH_STATUS frames. */
@@ -215,6 +215,7 @@ export class Connection {
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
+    this.coupledGroup = new CoupledGroup(init.random);
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
     this.backupLocal = new Set(init.backupAddresses ?? []);

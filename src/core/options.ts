@@ -6,8 +6,11 @@ import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
 import type { SchedulerOption } from './sched/index.js';
 import type { RandomSource, SocketAddress } from './types.js';
 
-/** 'lia' (RFC 6356) and 'olia' couple the windows of a connection's paths; 'cubic' and 'newreno' are per path. */
-export type CongestionControlName = 'cubic' | 'newreno' | 'lia' | 'olia';
+/**
+ * 'lia' (RFC 6356) and 'olia' couple the windows of a connection's paths;
+ * 'cubic' and 'newreno' are per path; 'bbr' is model-based (BBRv3), per path.
+ */
+export type CongestionControlName = 'cubic' | 'newreno' | 'lia' | 'olia' | 'bbr';
 
 export interface ConnectionOptions {
   /** Receive window in bytes of the data sequence space (flow control). */

@@ -8,6 +8,7 @@ import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader }
 import { encodeHeader } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
+import { onPacketSent } from './cc/feedback.js';
 import { joinMac, responseMac } from './crypto/macs.js';
 import type { PacketMeta, PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
@@ -178,10 +179,10 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   const size = w.pos;
   const pn = path.nextPacketNumber++;
   if (w.ackEliciting) {
-    path.sent.onSent(pn, now, size, true, inFlight, w.meta);
+    const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
     path.lastAckElicitingSentAt = now;
     if (inFlight) {
-      path.cc.onPacketSent(size, now);
+      onPacketSent(path, packet, now);
       path.pacer.onSent(now, size);
     }
   }

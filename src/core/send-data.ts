@@ -30,7 +30,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
       bytesInFlight: p.sent.bytesInFlight,
       windowRoom: p.windowRoom,
       backup: p.backup,
-      ready: p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold) === 0,
+      ready: p.pacingDelay(now, size) === 0,
     });
   }
   return view;
@@ -59,7 +59,10 @@ export function sendData(conn: Connection, now: number): Transmit | null {
     const copy = sendRedundantCopy(conn, now, size);
     if (copy !== null) return copy;
   }
-  if (!hasDataToSend(conn)) return null;
+  if (!hasDataToSend(conn)) {
+    noteAppLimited(conn, now, size);
+    return null;
+  }
   noteWindowBlocking(conn, now);
   const view = schedulerView(conn, now, size);
   if (view.length === 0) return null;
@@ -71,7 +74,10 @@ export function sendData(conn: Connection, now: number): Transmit | null {
     sendWindowSize: Math.max(0, conn.sendWindow.maxData - sendBuffer.ackedBelow),
   };
   const id = conn.scheduler.choose(view, ctx);
-  if (id === null) return null;
+  if (id === null) {
+    noteAppLimited(conn, now, size);
+    return null;
+  }
   const path = conn.pathsById.get(id);
   if (path === undefined || !path.carriesData) return null;
   opportunisticReinjection(conn, path, now);
@@ -113,7 +119,7 @@ function sendRedundantCopy(conn: Connection, now: number, size: number): Transmi
     while (q.length > 0 && conn.sendBuffer.isAcked(q[0]!.offset, q[0]!.length) && !q[0]!.fin) q.shift();
     if (q.length === 0) continue;
     if (path.windowRoom < size) continue;
-    if (path.pacer.delay(now, size, path.cc.window, path.rtt.smoothed) !== 0) continue;
+    if (path.pacingDelay(now, size) !== 0) continue;
     const seg = q.shift()!;
     if (seg.offset < conn.sendBuffer.ackedBelow) continue;
     const w = new PacketWriter(conn, path, packetLimit(conn, path));
@@ -131,6 +137,25 @@ function sendRedundantCopy(conn: Connection, now: number, size: number): Transmi
     return finish(conn, w, now, true);
   }
   return null;
+}
+
+/**
+ * The connection stops sending data while a path could take a packet (its
+ * window has room and its pacer lets one go): nothing is waiting, the
+ * receive window holds new data back, or the scheduler keeps the path idle.
+ * That path's rate samples are application-limited until the gap is
+ * acknowledged (draft-ietf-ccwg-bbr, "Detecting application-limited
+ * phases": "the congestion window and pacing rate would have allowed the
+ * connection to send data, and yet the connection is not currently sending
+ * data and has no data to send"); from the path's side the connection is
+ * its application.
+ */
+function noteAppLimited(conn: Connection, now: number, size: number): void {
+  for (const p of conn.pathList) {
+    if (!p.carriesData || p.windowRoom < size) continue;
+    if (p.pacingDelay(now, size) !== 0) continue;
+    p.delivery.markAppLimited(p.sent.bytesInFlight);
+  }
 }
 
 /** Tells the scheduler, once per round trip, whether the peer's receive window held new data back. */
@@ -193,7 +218,7 @@ export function pacingDeadline(conn: Connection, now: number): number | null {
   for (const v of view) {
     if ((anyActive && v.backup) || v.ready || v.windowRoom < size) continue;
     const p = conn.pathsById.get(v.id)!;
-    const t = p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold);
+    const t = p.pacingDelay(now, size);
     if (earliest === null || t < earliest) earliest = t;
   }
   return earliest;

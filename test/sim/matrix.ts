@@ -192,6 +192,8 @@ export interface RunConfig {
    * when the path is created (to try a controller the core does not offer).
    */
   experimentalController?: (maxDatagramSize: number) => CongestionController;
+  /** Experiments only: called with the client connection (and the competitor's) when the run ends. */
+  onEnd?: (conn: Connection, competitor: Connection | null) => void;
 }
 
 export interface PathReport {
@@ -472,6 +474,7 @@ export function runBulk(cfg: RunConfig): RunResult {
     competitorBps = c === null ? 0 : (b.reader.between(c, t0, t1) * 8000) / cfg.measureMs;
   }
   const st = b.conn.stats();
+  cfg.onEnd?.(b.conn, b.competitor?.conn ?? null);
   return {
     goodputBps: goodput,
     competitorBps,

@@ -16,6 +16,17 @@
  * No allocation per call; at most a few members (maxPaths).
  */
 
+import type { RandomSource } from '../types.js';
+import type { RandomInt } from './congestion.js';
+
+/** Random integers in [0, n) from a source of random bytes (uniform enough for timing jitter). */
+export function randomInt(random: RandomSource): RandomInt {
+  return (n: number) => {
+    const b = random(4);
+    return ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0) % n;
+  };
+}
+
 /** What the group reads of a coupled controller. */
 export interface CoupledMember {
   /** Congestion window, bytes (fractional allowed). */
@@ -29,6 +40,13 @@ export interface CoupledMember {
 export class CoupledGroup {
   /** Every member that joined and did not dispose. */
   private readonly list: CoupledMember[] = [];
+  /** Random integers in [0, n) for the connection's controllers (BBR's probe timing), if the connection gave a source. */
+  readonly random: RandomInt | undefined;
+
+  /** `random`: the connection's injected random bytes (none: controllers use a fixed sequence). */
+  constructor(random?: RandomSource) {
+    this.random = random === undefined ? undefined : randomInt(random);
+  }
 
   /** Number of members (taking part or not). */
   get size(): number {
