@@ -73,7 +73,9 @@ function targetText(s: Scenario, baselineMbps?: number): string {
     case 'no-harm':
       return `≥ better path alone (${baselineMbps?.toFixed(1) ?? '?'} Mbit/s)`;
     case 'max-share':
-      return `coupled: share ≤ ${Math.round(t.fraction * 100)} %`;
+      return `share ≤ ${Math.round(t.fraction * 100)} %`;
+    case 'queue-delay':
+      return 'queueing delay reported';
     case 'report':
       return 'report only';
   }

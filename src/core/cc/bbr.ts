@@ -65,6 +65,8 @@ export const PROBE_RTT_CWND_GAIN = 0.5;
 export const PROBE_RTT_DURATION = 200;
 /** "BBR.ProbeRTTInterval: [...] 5 secs" (ms). */
 export const PROBE_RTT_INTERVAL = 5_000;
+/** A sample this close to min_rtt (fraction of it) refreshes the ProbeRTT schedule (see updateMinRtt). */
+export const MIN_RTT_MARGIN = 0.05;
 /** Startup loss exit: "at least BBRStartupFullLossCnt=6 discontiguous sequence ranges lost in that round trip". */
 export const STARTUP_FULL_LOSS_COUNT = 6;
 /** Full pipe: growth below 25 % ("less than 25 percent") for 3 rounds. */
@@ -725,18 +727,34 @@ export class Bbr implements CongestionController {
 
   // ---- ProbeRTT ----
 
-  /** UpdateMinRTT(). */
+  /**
+   * UpdateMinRTT(), with one addition (as picoquic does): a sample within
+   * MIN_RTT_MARGIN of min_rtt (or two packet times at max_bw) shows the
+   * queue drained now, and refreshes the ProbeRTT schedule as a lower sample
+   * would. A path that keeps its queue empty then never halves its window
+   * for ProbeRTT; one behind a standing queue (loss-based cross traffic)
+   * still probes every 5 s.
+   */
   private updateMinRtt(rs: RateSample, now: number): void {
     this.probeRttExpired = now > this.probeRttMinStamp + PROBE_RTT_INTERVAL;
     if (rs.rtt >= 0 && (rs.rtt < this.probeRttMinDelay || this.probeRttExpired)) {
       this.probeRttMinDelay = rs.rtt;
       this.probeRttMinStamp = now;
+    } else if (rs.rtt >= 0 && Number.isFinite(this.minRtt) && rs.rtt <= this.minRtt + this.minRttMargin()) {
+      this.probeRttMinStamp = now;
+      this.minRttStamp = now;
     }
     const minRttExpired = now > this.minRttStamp + MIN_RTT_FILTER_LEN;
     if (this.probeRttMinDelay < this.minRtt || minRttExpired) {
       this.minRtt = this.probeRttMinDelay;
       this.minRttStamp = this.probeRttMinStamp;
     }
+  }
+
+  /** How far above min_rtt a sample still counts as "no queue": 5 % of it, or two packets at max_bw. */
+  private minRttMargin(): number {
+    const packets = this.maxBw > 0 ? (2 * this.maxDatagramSize) / this.maxBw : 0;
+    return Math.max(MIN_RTT_MARGIN * this.minRtt, packets);
   }
 
   /** CheckProbeRTT(). */
