@@ -38,6 +38,7 @@ export interface ConnectionOptionsInput {
   pathManager?: PathPolicyName | PathPolicy;
   /** Server: advertise every address it serves on to its clients (ADD_ADDRESS). Default true. */
   advertiseAddresses?: boolean;
+  sharedBottleneckDetection?: boolean;
   /** How often (ms) the host's addresses are checked for changes; 0 = never. Default 1000. */
   addressWatchInterval?: number;
   /** Where the host's addresses come from (default: os.networkInterfaces()); for tests and special setups. */
@@ -205,6 +206,10 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
     } else {
       throw invalidArgType(`${name}.pathManager`, allowSchedulerObject ? 'a policy name or an object with a name and a select() method' : 'of type string', pm);
     }
+  }
+  if (o.sharedBottleneckDetection !== undefined) {
+    validateBoolean(o.sharedBottleneckDetection, `${name}.sharedBottleneckDetection`);
+    out.sharedBottleneckDetection = o.sharedBottleneckDetection;
   }
   if (o.advertiseAddresses !== undefined) {
     validateBoolean(o.advertiseAddresses, `${name}.advertiseAddresses`);

@@ -22,6 +22,7 @@ import type { ConnectionKeys } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
 import { HandshakeSide, type HelloFrame } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
+import { detectsSharedBottlenecks } from './cc/policy.js';
 import { CoupledGroup } from './path/coupled-group.js';
 import { PathState } from './path/path-state.js';
 import { advertiseAddress, openMeshPaths, pathPolicy, withdrawAddress, type PathPolicy } from './pm/path-manager.js';
@@ -215,7 +216,7 @@ export class Connection {
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
-    this.coupledGroup = new CoupledGroup(init.random);
+    this.coupledGroup = new CoupledGroup(init.random, detectsSharedBottlenecks(init.options) ? () => this.pathList : null);
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
     this.backupLocal = new Set(init.backupAddresses ?? []);
@@ -385,6 +386,7 @@ export class Connection {
       state: this.state,
       ...this.counters,
       drops: { ...this.drops },
+      sharedBottleneck: { ...this.coupledGroup.bottlenecks.stats },
       paths: this.pathList.map((p) => p.stats()),
     };
   }

@@ -19,6 +19,13 @@ export interface ConnectionOptions {
   sendBufferSize: number;
   /** Congestion controller for every path. */
   congestionControl: CongestionControlName;
+  /**
+   * Find paths that share a bottleneck and carry them as one flow there
+   * (src/core/cc/shared-bottleneck.ts). Applies to the uncoupled
+   * controllers ('cubic', 'newreno', 'bbr'); 'lia' and 'olia' are coupled
+   * already.
+   */
+  sharedBottleneckDetection: boolean;
   /** Close the connection after this long without hearing from the peer (ms; 0 = never). */
   idleTimeout: number;
   /** Most paths, all states counted. */
@@ -39,6 +46,7 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   receiveWindow: 4 * 1024 * 1024,
   sendBufferSize: 4 * 1024 * 1024,
   congestionControl: 'cubic',
+  sharedBottleneckDetection: true,
   idleTimeout: 30_000,
   maxPaths: 8,
   maxDatagramSize: 1200,

@@ -15,6 +15,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
   const view: SchedulerPath[] = [];
   let anyActive = false;
   for (const p of conn.pathList) if (p.state === 'active' && p.validated) anyActive = true;
+  const bottlenecks = conn.coupledGroup.bottlenecks;
   for (const p of conn.pathList) {
     if (!p.carriesData) continue;
     // Suspect paths carry data only when nothing better is left.
@@ -29,8 +30,9 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
       congestionWindow: p.cc.window,
       bytesInFlight: p.sent.bytesInFlight,
       windowRoom: p.windowRoom,
-      backup: p.backup,
-      ready: p.pacingDelay(now, size) === 0,
+      // A path standing by behind another on a shared bottleneck is used as a backup is.
+      backup: p.backup || bottlenecks.standby(p.id),
+      ready: p.pacingDelay(now, size) === 0 && !bottlenecks.paused(p.id, now),
     });
   }
   return view;
@@ -63,6 +65,8 @@ export function sendData(conn: Connection, now: number): Transmit | null {
     noteAppLimited(conn, now, size);
     return null;
   }
+  const trickle = sendTrickle(conn, now, size);
+  if (trickle !== null) return trickle;
   noteWindowBlocking(conn, now);
   const view = schedulerView(conn, now, size);
   if (view.length === 0) return null;
@@ -92,6 +96,28 @@ export function sendData(conn: Connection, now: number): Transmit | null {
   }
   if (!w.ackEliciting && w.isEmpty) return null;
   return finish(conn, w, now, true);
+}
+
+/**
+ * A path standing by on a shared bottleneck sends two data packets every
+ * TRICKLE_MS: their RTT samples tell the detector whether it still sees its
+ * lead's queue (src/core/cc/shared-bottleneck.ts).
+ */
+function sendTrickle(conn: Connection, now: number, size: number): Transmit | null {
+  const bottlenecks = conn.coupledGroup.bottlenecks;
+  for (const path of conn.pathList) {
+    if (!bottlenecks.trickleDue(path.id, now) || !path.carriesData || path.state !== 'active') continue;
+    if (path.windowRoom < size || path.pacingDelay(now, size) !== 0) continue;
+    const w = new PacketWriter(conn, path, packetLimit(conn, path));
+    addAcks(conn, w, now, true);
+    addDataAck(conn, w);
+    addData(conn, w, true);
+    // Nothing to send: a PING measures the RTT as well.
+    if (!w.ackEliciting) w.add({ type: 'ping' }, true);
+    bottlenecks.onTrickleSent(path.id, now);
+    return finish(conn, w, now, true);
+  }
+  return null;
 }
 
 /** Most copies queued per path before the oldest are dropped (a slow path must not hoard). */
@@ -215,10 +241,22 @@ export function pacingDeadline(conn: Connection, now: number): number | null {
   const view = schedulerView(conn, now, size);
   const anyActive = view.some((p) => !p.backup);
   let earliest: number | null = null;
+  const bottlenecks = conn.coupledGroup.bottlenecks;
   for (const v of view) {
-    if ((anyActive && v.backup) || v.ready || v.windowRoom < size) continue;
+    if (v.windowRoom < size) continue;
     const p = conn.pathsById.get(v.id)!;
-    const t = p.pacingDelay(now, size);
+    let t: number;
+    if (anyActive && v.backup) {
+      // A standby path wakes the connection for its trickle only.
+      const trickle = bottlenecks.trickleAt(v.id);
+      if (trickle === null) continue;
+      t = Math.max(trickle, p.pacingDelay(now, size), now);
+    } else if (bottlenecks.paused(v.id, now)) {
+      t = bottlenecks.pauseEnd() ?? now;
+    } else {
+      if (v.ready) continue;
+      t = p.pacingDelay(now, size);
+    }
     if (earliest === null || t < earliest) earliest = t;
   }
   return earliest;

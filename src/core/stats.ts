@@ -3,6 +3,8 @@
  * them. Tests assert on these, not on log lines.
  */
 
+import type { SharedBottleneckStats } from './cc/shared-bottleneck.js';
+
 /** Per-path counters. */
 export interface PathStats {
   id: number;
@@ -57,6 +59,8 @@ export interface ConnectionStats {
   migrations: number;
   /** Paths made suspect because their oldest packet was overdue, before any PTO. */
   earlySuspicions: number;
+  /** Shared-bottleneck detection: candidates, pauses and their verdicts, groupings, splits, trickle packets. */
+  sharedBottleneck: SharedBottleneckStats;
   paths: PathStats[];
 }
 

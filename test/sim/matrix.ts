@@ -230,6 +230,10 @@ export interface RunConfig {
    * when the path is created (to try a controller the core does not offer).
    */
   experimentalController?: (maxDatagramSize: number) => CongestionController;
+  /** Experiments only: connection options of the mpudp client (and the server's defaults). */
+  options?: Partial<ConnectionOptions>;
+  /** Experiments only: client paths (by index) that start as backups. */
+  backupPaths?: number[];
   /** Experiments only: called with the client connection (and the competitor's) when the run ends. */
   onEnd?: (conn: Connection, competitor: Connection | null) => void;
 }
@@ -412,6 +416,7 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
       ...(s.receiveWindow !== undefined ? { receiveWindow: s.receiveWindow } : {}),
       congestionControl: cfg.congestionControl,
       scheduler: cfg.scheduler,
+      ...cfg.options,
     },
   });
   const reader = new Reader(server, world);
@@ -499,8 +504,10 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
       localAddresses: clientAddrs.map((a) => ({ address: a, port: CLIENT_PORT })),
       remoteAddresses: [{ address: SERVER, port: SERVER_PORT }],
       ...options,
+      ...cfg.options,
       congestionControl: cfg.congestionControl,
       scheduler: cfg.scheduler,
+      ...(cfg.backupPaths !== undefined ? { backupAddresses: cfg.backupPaths.map((i) => clientAddrs[i]!) } : {}),
     },
     world.now,
   );

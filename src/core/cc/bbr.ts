@@ -67,6 +67,17 @@ export const PROBE_RTT_DURATION = 200;
 export const PROBE_RTT_INTERVAL = 5_000;
 /** A sample this close to min_rtt (fraction of it) refreshes the ProbeRTT schedule (see updateMinRtt). */
 export const MIN_RTT_MARGIN = 0.05;
+/**
+ * A loss round whose smallest RTT sample stayed this far above min_rtt (ms,
+ * or this fraction of min_rtt if larger) had a standing queue: its losses
+ * count as congestion even below LOSS_THRESH.
+ */
+export const STANDING_QUEUE_MIN = 2;
+export const STANDING_QUEUE_FRACTION = 0.1;
+/** Rounds a queue must stand before BBR takes it for a competitor's (see `competingWithQueue`). */
+export const STANDING_QUEUE_ROUNDS = 3;
+/** cwnd_gain while a competitor's queue stands. */
+export const STANDING_QUEUE_CWND_GAIN = 1.25;
 /** Startup loss exit: "at least BBRStartupFullLossCnt=6 discontiguous sequence ranges lost in that round trip". */
 export const STARTUP_FULL_LOSS_COUNT = 6;
 /** Full pipe: growth below 25 % ("less than 25 percent") for 3 rounds. */
@@ -154,6 +165,10 @@ export class Bbr implements CongestionController {
   /** Bytes lost and delivered in the current loss round (the loss-rate bound). */
   private lostInRound = 0;
   private deliveredAtLossRound = 0;
+  /** Smallest queueing delay (RTT sample − min_rtt) seen in the current loss round, ms. */
+  private roundMinQueue = Infinity;
+  /** Rounds in a row whose RTT samples never came down to min_rtt (a standing queue). */
+  standingQueueRounds = 0;
   /** Discontiguous lost ranges in the current loss round, and the last lost packet number. */
   private lossRangesInRound = 0;
   private lastLostPn = -2;
@@ -402,6 +417,7 @@ export class Bbr implements CongestionController {
   /** UpdateCongestionSignals(): the bandwidth filter every ACK, the loss response once per round. */
   private updateCongestionSignals(rs: RateSample, _rtt: RttEstimator): void {
     this.updateMaxBw(rs);
+    if (rs.rtt >= 0 && Number.isFinite(this.minRtt)) this.roundMinQueue = Math.min(this.roundMinQueue, rs.rtt - this.minRtt);
     if (!this.lossRoundStart) return; // "wait until end of round trip"
     this.checkStartupHighLoss(rs);
     this.adaptLowerBoundsFromCongestion(rs);
@@ -409,6 +425,36 @@ export class Bbr implements CongestionController {
     this.lostInRound = 0;
     this.lossRangesInRound = 0;
     this.deliveredAtLossRound = rs.totalDelivered;
+    this.standingQueueRounds = this.roundHadStandingQueue() ? this.standingQueueRounds + 1 : 0;
+    this.roundMinQueue = Infinity;
+  }
+
+  /** The round's RTT samples never came down to min_rtt: the queue stood all round. */
+  private roundHadStandingQueue(): boolean {
+    return this.roundMinQueue !== Infinity && this.roundMinQueue > Math.max(STANDING_QUEUE_MIN, STANDING_QUEUE_FRACTION * this.minRtt);
+  }
+
+  /**
+   * A queue has stood for STANDING_QUEUE_ROUNDS rounds after Startup. BBR in
+   * ProbeBW drains its own queue every cycle, so a queue that stands is
+   * somebody else's: a buffer-filling (loss-based) flow shares the
+   * bottleneck. The link is then busy whatever BBR keeps in flight, and a
+   * cwnd_gain of 2 would only let BBR hold a BDP of its own data in that
+   * queue, out of the competitor's reach (BBRv3 takes about two thirds
+   * against one Cubic flow at a one-BDP buffer in the simulator). While the
+   * queue stands, the window's gain is capped at STANDING_QUEUE_CWND_GAIN.
+   */
+  get competingWithQueue(): boolean {
+    return this.fullBwReached && this.standingQueueRounds >= STANDING_QUEUE_ROUNDS;
+  }
+
+  /**
+   * The loss round just ended is a congestion signal: it lost more than
+   * LOSS_THRESH, or its RTT samples never came down to min_rtt (a standing
+   * queue: the losses are a full buffer's, not the link's noise).
+   */
+  private roundCongested(rs: RateSample): boolean {
+    return this.roundLossTooHigh(rs) || this.roundHadStandingQueue();
   }
 
   /** The round just ended lost more than LOSS_THRESH of what it sent. */
@@ -422,7 +468,7 @@ export class Bbr implements CongestionController {
     if (this.isProbingBw()) return;
     if (!this.isLossInRound) return;
     // The loss-rate bound (see the file comment): noise below the threshold is ignored.
-    if (this.lossTolerant && !this.roundLossTooHigh(rs)) return;
+    if (this.lossTolerant && !this.roundCongested(rs)) return;
     // InitLowerBounds()
     if (this.bwShortterm === Infinity) this.bwShortterm = this.maxBw;
     if (this.inflightShortterm === Infinity) this.inflightShortterm = this.cwnd;
@@ -850,8 +896,9 @@ export class Bbr implements CongestionController {
 
   /** SetCwnd(): grow by what was acknowledged towards max_inflight, then the bounds. */
   private setCwnd(rs: RateSample): void {
-    // UpdateMaxInflight()
-    const maxInflight = this.quantizationBudget(this.bdpMultiple(this.cwndGain) + this.extraAcked);
+    // UpdateMaxInflight(), the gain capped while another flow's queue stands.
+    const gain = this.competingWithQueue && this.state !== 'probe-bw-up' ? Math.min(this.cwndGain, STANDING_QUEUE_CWND_GAIN) : this.cwndGain;
+    const maxInflight = this.quantizationBudget(this.bdpMultiple(gain) + this.extraAcked);
     if (this.fullBwReached) {
       this.cwnd = Math.min(this.cwnd + rs.newlyAcked, maxInflight);
     } else if (this.cwnd < maxInflight || rs.totalDelivered < initialWindow(this.maxDatagramSize)) {

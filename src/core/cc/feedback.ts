@@ -14,13 +14,17 @@ import type { CongestionController } from '../path/congestion.js';
 import type { RttEstimator } from '../path/rtt.js';
 import { persistentCongestion, type SentPacket } from '../path/sent-packets.js';
 import type { DeliveryRateEstimator } from './delivery-rate.js';
+import type { SharedBottleneckDetector } from './shared-bottleneck.js';
 
 /** What the feedback needs of a path. */
 export interface CongestionPath {
+  readonly id: number;
   readonly cc: CongestionController;
   readonly delivery: DeliveryRateEstimator;
   readonly rtt: RttEstimator;
   readonly sent: { readonly bytesInFlight: number };
+  /** The connection's congestion group: its shared-bottleneck detector hears every RTT sample and loss. */
+  readonly congestionGroup?: { readonly bottlenecks: SharedBottleneckDetector } | undefined;
 }
 
 /** An in-flight packet was just sent (and is already counted in bytes in flight). */
@@ -52,6 +56,7 @@ export function onPacketsAcked(
   if (!any) return;
   const rs = delivery.endAck(rtt.hasSample ? rtt.min : 0);
   cc.onAckSample?.(rs, delivery, rtt, path.sent.bytesInFlight, now);
+  if (rtt.hasSample) path.congestionGroup?.bottlenecks.onRttSample(path.id, rs.rtt, rtt.min, now);
 }
 
 /**
@@ -71,5 +76,7 @@ export function onPacketsLost(path: CongestionPath, lost: readonly SentPacket<un
   const before = cc.inRecovery;
   cc.onCongestionEvent(latestInFlight, now);
   if (persistentCongestion(lost, path.rtt, maxAckDelay)) cc.onPersistentCongestion();
-  return !before && cc.inRecovery;
+  const started = !before && cc.inRecovery;
+  if (started) path.congestionGroup?.bottlenecks.onCongestionEvent(path.id);
+  return started;
 }

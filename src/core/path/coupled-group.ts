@@ -16,6 +16,7 @@
  * No allocation per call; at most a few members (maxPaths).
  */
 
+import { SharedBottleneckDetector, type BottleneckPathSource } from '../cc/shared-bottleneck.js';
 import type { RandomSource } from '../types.js';
 import type { RandomInt } from './congestion.js';
 
@@ -42,10 +43,21 @@ export class CoupledGroup {
   private readonly list: CoupledMember[] = [];
   /** Random integers in [0, n) for the connection's controllers (BBR's probe timing), if the connection gave a source. */
   readonly random: RandomInt | undefined;
+  /**
+   * Which of the connection's paths share a bottleneck, and so are carried
+   * as one flow there (src/core/cc/shared-bottleneck.ts). Off without
+   * `paths`, and for the coupled controllers, which need no detection.
+   */
+  readonly bottlenecks: SharedBottleneckDetector;
 
-  /** `random`: the connection's injected random bytes (none: controllers use a fixed sequence). */
-  constructor(random?: RandomSource) {
+  /**
+   * `random`: the connection's injected random bytes (none: controllers use
+   * a fixed sequence). `paths`: the connection's paths, for shared-bottleneck
+   * detection (none: no detection).
+   */
+  constructor(random?: RandomSource, paths: (() => readonly BottleneckPathSource[]) | null = null) {
     this.random = random === undefined ? undefined : randomInt(random);
+    this.bottlenecks = new SharedBottleneckDetector(true, paths);
   }
 
   /** Number of members (taking part or not). */

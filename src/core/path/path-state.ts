@@ -100,6 +100,8 @@ export class PathState {
   readonly cc: CongestionController;
   /** Delivery-rate samples of this path (what a model-based controller learns from). */
   readonly delivery = new DeliveryRateEstimator();
+  /** The connection's congestion group (coupling, shared-bottleneck detection), if any. */
+  readonly congestionGroup: CoupledGroup | undefined;
   /** Pacer of this path. */
   readonly pacer: Pacer;
 
@@ -181,6 +183,7 @@ export class PathState {
     this.local = local;
     this.remote = remote;
     this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup, coupledGroup?.random);
+    this.congestionGroup = coupledGroup;
     this.pacer = new Pacer(maxDatagramSize);
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;
