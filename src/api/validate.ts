@@ -20,6 +20,7 @@ import {
 export interface ConnectionOptionsInput {
   /** Receive window in bytes (flow control); 64 KiB..1 GiB. */
   receiveWindow?: number;
+  maxReceiveWindow?: number;
   /** Most bytes written but not yet acknowledged; 64 KiB..1 GiB. */
   sendBufferSize?: number;
   /** Congestion controller of every path. */
@@ -32,7 +33,7 @@ export interface ConnectionOptionsInput {
   keepAliveInterval?: number;
   /** Largest UDP payload sent; 1200..65507. */
   maxDatagramSize?: number;
-  /** Which path carries each data packet: 'min-rtt', 'round-robin', 'redundant', 'blest' (or, for connect(), your own Scheduler). */
+  /** Which path carries each data packet: 'min-rtt', 'round-robin', 'redundant', 'blest', 'ecf' (or, for connect(), your own Scheduler). */
   scheduler?: SchedulerName | Scheduler;
   /** Which (local, server) address pairs get a path: 'full-mesh' (default), 'one-per-local', or your own PathPolicy (connect() only). */
   pathManager?: PathPolicyName | PathPolicy;
@@ -164,6 +165,10 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
   if (o.receiveWindow !== undefined) {
     validateInteger(o.receiveWindow, `${name}.receiveWindow`, MIN_WINDOW, MAX_WINDOW);
     out.receiveWindow = o.receiveWindow;
+  }
+  if (o.maxReceiveWindow !== undefined) {
+    validateInteger(o.maxReceiveWindow, `${name}.maxReceiveWindow`, MIN_WINDOW, MAX_WINDOW);
+    out.maxReceiveWindow = o.maxReceiveWindow;
   }
   if (o.sendBufferSize !== undefined) {
     validateInteger(o.sendBufferSize, `${name}.sendBufferSize`, MIN_WINDOW, MAX_WINDOW);

@@ -16,7 +16,7 @@
  * path carries data).
  */
 import { Assembler } from './data/assembler.js';
-import { ReceiveWindow, SendWindow } from './data/flow-control.js';
+import { ReceiveWindow, SendWindow, tuningRoundTrip } from './data/flow-control.js';
 import { SendBuffer } from './data/send-buffer.js';
 import type { ConnectionKeys } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
@@ -215,7 +215,7 @@ export class Connection {
     this.localCid = init.random(8);
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
-    this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
+    this.receiveWindow = new ReceiveWindow(init.options.receiveWindow, init.options.maxReceiveWindow);
     this.coupledGroup = new CoupledGroup(init.random, detectsSharedBottlenecks(init.options) ? () => this.pathList : null);
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
@@ -295,7 +295,7 @@ export class Connection {
       return null;
     }
     this.counters.dataBytesDelivered += chunk.length;
-    if (this.receiveWindow.onConsumed(this.assembler.readOffset)) this.windowUpdatePending = true;
+    if (this.receiveWindow.onConsumed(this.assembler.readOffset, this.now, tuningRoundTrip(this.pathList))) this.windowUpdatePending = true;
     return chunk;
   }
 

@@ -13,8 +13,14 @@ import type { RandomSource, SocketAddress } from './types.js';
 export type CongestionControlName = 'cubic' | 'newreno' | 'lia' | 'olia' | 'bbr';
 
 export interface ConnectionOptions {
-  /** Receive window in bytes of the data sequence space (flow control). */
+  /** Receive window in bytes of the data sequence space (flow control), at the start. */
   receiveWindow: number;
+  /**
+   * The most the receive window grows to by auto-tuning (twice the bytes
+   * read per round trip of the slowest path; src/core/data/flow-control.ts).
+   * At most `receiveWindow` disables auto-tuning.
+   */
+  maxReceiveWindow: number;
   /** Most bytes the send buffer holds (written, not yet acknowledged). */
   sendBufferSize: number;
   /** Congestion controller for every path. */
@@ -44,6 +50,7 @@ export interface ConnectionOptions {
 
 export const DEFAULT_OPTIONS: ConnectionOptions = {
   receiveWindow: 4 * 1024 * 1024,
+  maxReceiveWindow: 16 * 1024 * 1024,
   sendBufferSize: 4 * 1024 * 1024,
   congestionControl: 'cubic',
   sharedBottleneckDetection: true,

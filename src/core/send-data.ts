@@ -28,6 +28,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
       smoothedRtt: p.rtt.hasSample ? Math.min(p.rtt.smoothed, p.rtt.latest) : p.rtt.smoothed,
       rttVar: p.rtt.rttvar,
       congestionWindow: p.cc.window,
+      sendRate: p.cc.pacingRate ?? p.cc.window / Math.max(p.rtt.smoothed, 0.001),
       bytesInFlight: p.sent.bytesInFlight,
       windowRoom: p.windowRoom,
       // A path standing by behind another on a shared bottleneck is used as a backup is.
@@ -62,7 +63,10 @@ export function sendData(conn: Connection, now: number): Transmit | null {
     if (copy !== null) return copy;
   }
   if (!hasDataToSend(conn)) {
-    noteAppLimited(conn, now, size);
+    // Held by the peer's receive window: a receiver bottleneck, measured as
+    // a network one is (draft-ietf-ccwg-bbr, "Considerations Related to
+    // Receiver Flow Control Limits"), so not application-limited.
+    if (!conn.sendBuffer.isBlocked(conn.sendWindow.maxData)) noteAppLimited(conn, now, size);
     return null;
   }
   const trickle = sendTrickle(conn, now, size);
@@ -167,8 +171,8 @@ function sendRedundantCopy(conn: Connection, now: number, size: number): Transmi
 
 /**
  * The connection stops sending data while a path could take a packet (its
- * window has room and its pacer lets one go): nothing is waiting, the
- * receive window holds new data back, or the scheduler keeps the path idle.
+ * window has room and its pacer lets one go): nothing is waiting, or the
+ * scheduler keeps the path idle.
  * That path's rate samples are application-limited until the gap is
  * acknowledged (draft-ietf-ccwg-bbr, "Detecting application-limited
  * phases": "the congestion window and pacing rate would have allowed the

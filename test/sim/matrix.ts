@@ -74,6 +74,8 @@ export interface Scenario {
   paths: PathSpec[];
   /** Server receive window (flow control), bytes; default the library's. */
   receiveWindow?: number;
+  /** Most the receive window may auto-tune to (default: `receiveWindow` when that is given, so the window is fixed; else the library's). */
+  maxReceiveWindow?: number;
   /** Who sends: the client ('upload', the default) or the server ('download'). */
   direction?: 'upload' | 'download';
   /** Every data-direction link (and the competitor's) queues in one transmitter. */
@@ -413,7 +415,7 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
     server: true,
     localAddresses: [{ address: SERVER, port: SERVER_PORT }],
     connectionDefaults: {
-      ...(s.receiveWindow !== undefined ? { receiveWindow: s.receiveWindow } : {}),
+      ...windowOptions(s),
       congestionControl: cfg.congestionControl,
       scheduler: cfg.scheduler,
       ...cfg.options,
@@ -524,12 +526,21 @@ export function defaultCompetitorCc(cc: CongestionControlName): CongestionContro
   return cc === 'lia' || cc === 'olia' || cc === 'newreno' ? 'newreno' : 'cubic';
 }
 
+/** The flow-control options of a scenario (a given receive window is fixed unless a maximum is given too). */
+function windowOptions(s: Scenario): Partial<ConnectionOptions> {
+  if (s.receiveWindow === undefined && s.maxReceiveWindow === undefined) return {};
+  const o: Partial<ConnectionOptions> = {};
+  if (s.receiveWindow !== undefined) o.receiveWindow = s.receiveWindow;
+  o.maxReceiveWindow = s.maxReceiveWindow ?? s.receiveWindow;
+  return o;
+}
+
 /** Runs a bulk transfer for warmup + measure and reports goodput. */
 export function runBulk(cfg: RunConfig): RunResult {
   const wall = performance.now();
   const s = cfg.scenario;
   const download = s.direction === 'download';
-  const b = build(cfg, s.receiveWindow !== undefined ? { receiveWindow: s.receiveWindow } : {});
+  const b = build(cfg, windowOptions(s));
   const chunk = new Uint8Array(256 * KiB);
   const t0 = b.world.now + cfg.warmupMs;
   const t1 = t0 + cfg.measureMs;
