@@ -627,7 +627,15 @@ export interface LatencyConfig {
   intervalMs: number;
   /** Loss on every path, each direction. */
   lossRate: number;
+  /** The paths (default: two 50 Mbit/s paths with 20 ms RTT); `lossRate` applies to each. */
+  paths?: PathSpec[];
 }
+
+/** The heterogeneous paths of the latency check: 100 Mbit/s 10 ms RTT and 50 Mbit/s 60 ms RTT. */
+export const HETERO_PATHS: PathSpec[] = [
+  { rateBps: 100 * MBIT, delayMs: 5 },
+  { rateBps: 50 * MBIT, delayMs: 30 },
+];
 
 export interface LatencyResult {
   /** Write-to-read time of each message, ms (Infinity if it never arrived). */
@@ -638,15 +646,15 @@ export interface LatencyResult {
   wallMs: number;
 }
 
-/** The scenario of the latency measurement: two 50 Mbit/s paths, 20 ms RTT, `lossRate` on both. */
-export function latencyScenario(lossRate: number): Scenario {
+/** The scenario of the latency measurement: two 50 Mbit/s paths, 20 ms RTT (or `paths`), `lossRate` on each. */
+export function latencyScenario(lossRate: number, paths?: PathSpec[]): Scenario {
   return {
     name: 'latency',
     description: `64 KiB messages, 2 × 50 Mbit/s, 20 ms RTT, ${lossRate * 100} % loss on both paths`,
-    paths: [
-      { rateBps: 50 * MBIT, delayMs: 10, lossRate },
-      { rateBps: 50 * MBIT, delayMs: 10, lossRate },
-    ],
+    paths: (paths ?? [
+      { rateBps: 50 * MBIT, delayMs: 10 },
+      { rateBps: 50 * MBIT, delayMs: 10 },
+    ]).map((p) => ({ ...p, lossRate })),
     warmupMs: 0,
     measureMs: 0,
     target: { kind: 'report' },
@@ -657,7 +665,7 @@ export function latencyScenario(lossRate: number): Scenario {
 export function runLatency(cfg: LatencyConfig): LatencyResult {
   const wall = performance.now();
   const b = build(
-    { scenario: latencyScenario(cfg.lossRate), scheduler: cfg.scheduler, congestionControl: cfg.congestionControl, seed: cfg.seed, warmupMs: 0, measureMs: 0 },
+    { scenario: latencyScenario(cfg.lossRate, cfg.paths), scheduler: cfg.scheduler, congestionControl: cfg.congestionControl, seed: cfg.seed, warmupMs: 0, measureMs: 0 },
     {},
   );
   const msg = new Uint8Array(cfg.size);

@@ -8,13 +8,14 @@
  * exchange) off a slow path whose one round trip is longer than the few
  * the fast path needs, and for bulk transfers behaves as min-RTT.
  *
- * The paper's rule (its Algorithm 1), with k the bytes waiting, f the
- * fastest path, s the fastest path with room, δ = max(σ_f, σ_s) and the
- * hysteresis β = 0.25:
+ * The rule (the paper's Algorithm 1, as Linux MP-TCP's mptcp_ecf.c applies
+ * it), with k the bytes waiting, f the fastest path, s the fastest path with
+ * room, δ = max(σ_f, σ_s) and the hysteresis β = 0.25; each path takes at
+ * least one window's worth of round trip:
  *
- *     n = 1 + k / cwnd_f
- *     if n · rtt_f < (1 + waiting · β) · (rtt_s + δ):
- *        if (k / cwnd_s) · rtt_s ≥ 2 · rtt_f + δ:  wait (waiting = 1)
+ *     k_f = max(k, cwnd_f), k_s = max(k, cwnd_s)
+ *     if (1 + k_f / cwnd_f) · rtt_f < (1 + waiting · β) · (rtt_s + δ):
+ *        if (k_s / cwnd_s) · rtt_s ≥ 2 · rtt_f + δ:  wait (waiting = 1)
  *        else: send on s
  *     else: send on s (waiting = 0)
  *
@@ -50,9 +51,10 @@ export class EcfScheduler implements Scheduler {
     const cwndF = Math.max(bytesPerRound(f), ctx.packetSize);
     const cwndS = Math.max(bytesPerRound(slow), ctx.packetSize);
     const delta = Math.max(f.rttVar, slow.rttVar);
-    const n = 1 + Math.floor(k / cwndF);
-    if (n * f.smoothedRtt < (1 + (this.waiting ? ECF_BETA : 0)) * (slow.smoothedRtt + delta)) {
-      if ((k / cwndS) * slow.smoothedRtt >= 2 * f.smoothedRtt + delta) {
+    const kF = Math.max(k, cwndF);
+    const kS = Math.max(k, cwndS);
+    if ((1 + kF / cwndF) * f.smoothedRtt < (1 + (this.waiting ? ECF_BETA : 0)) * (slow.smoothedRtt + delta)) {
+      if ((kS / cwndS) * slow.smoothedRtt >= 2 * f.smoothedRtt + delta) {
         this.waiting = true;
         this.waits++;
         return null;
