@@ -78,6 +78,8 @@ export const STANDING_QUEUE_FRACTION = 0.1;
 export const STANDING_QUEUE_ROUNDS = 3;
 /** cwnd_gain while a competitor's queue stands. */
 export const STANDING_QUEUE_CWND_GAIN = 1.25;
+/** Standard deviations above the threshold's expected loss count before inflight counts as too high (see isInflightTooHigh). */
+export const LOSS_NOISE_SIGMAS = 2;
 /** Startup loss exit: "at least BBRStartupFullLossCnt=6 discontiguous sequence ranges lost in that round trip". */
 export const STARTUP_FULL_LOSS_COUNT = 6;
 /** Full pipe: growth below 25 % ("less than 25 percent") for 3 rounds. */
@@ -167,8 +169,10 @@ export class Bbr implements CongestionController {
   private deliveredAtLossRound = 0;
   /** Smallest queueing delay (RTT sample − min_rtt) seen in the current loss round, ms. */
   private roundMinQueue = Infinity;
-  /** Rounds in a row whose RTT samples never came down to min_rtt (a standing queue). */
+  /** Rounds in a row spent in ProbeBW_CRUISE whose RTT samples never came down to min_rtt (a standing queue). */
   standingQueueRounds = 0;
+  /** The current loss round saw a state other than ProbeBW_CRUISE (BBR's own probing queue may stand in it). */
+  private roundLeftCruise = false;
   /** Discontiguous lost ranges in the current loss round, and the last lost packet number. */
   private lossRangesInRound = 0;
   private lastLostPn = -2;
@@ -418,6 +422,7 @@ export class Bbr implements CongestionController {
   private updateCongestionSignals(rs: RateSample, _rtt: RttEstimator): void {
     this.updateMaxBw(rs);
     if (rs.rtt >= 0 && Number.isFinite(this.minRtt)) this.roundMinQueue = Math.min(this.roundMinQueue, rs.rtt - this.minRtt);
+    if (this.state !== 'probe-bw-cruise') this.roundLeftCruise = true;
     if (!this.lossRoundStart) return; // "wait until end of round trip"
     this.checkStartupHighLoss(rs);
     this.adaptLowerBoundsFromCongestion(rs);
@@ -425,12 +430,19 @@ export class Bbr implements CongestionController {
     this.lostInRound = 0;
     this.lossRangesInRound = 0;
     this.deliveredAtLossRound = rs.totalDelivered;
-    this.standingQueueRounds = this.roundHadStandingQueue() ? this.standingQueueRounds + 1 : 0;
+    // Only cruising rounds count: in the others BBR's own probe may hold a queue.
+    if (!this.roundLeftCruise) this.standingQueueRounds = this.roundHadStandingQueue() ? this.standingQueueRounds + 1 : 0;
+    this.roundLeftCruise = this.state !== 'probe-bw-cruise';
     this.roundMinQueue = Infinity;
   }
 
-  /** The round's RTT samples never came down to min_rtt: the queue stood all round. */
+  /**
+   * The round, spent cruising, never saw an RTT sample come down to min_rtt:
+   * a queue stood all round, and BBR (pacing at the bandwidth it measured)
+   * did not build it.
+   */
   private roundHadStandingQueue(): boolean {
+    if (this.roundLeftCruise) return false;
     return this.roundMinQueue !== Infinity && this.roundMinQueue > Math.max(STANDING_QUEUE_MIN, STANDING_QUEUE_FRACTION * this.minRtt);
   }
 
@@ -457,10 +469,22 @@ export class Bbr implements CongestionController {
     return this.roundLossTooHigh(rs) || this.roundHadStandingQueue();
   }
 
-  /** The round just ended lost more than LOSS_THRESH of what it sent. */
+  /** The round just ended lost more than LOSS_THRESH of what it sent, beyond chance (see isInflightTooHigh). */
   private roundLossTooHigh(rs: RateSample): boolean {
     const delivered = rs.totalDelivered - this.deliveredAtLossRound;
-    return this.lostInRound > LOSS_THRESH * (delivered + this.lostInRound);
+    return this.lossAboveThreshold(this.lostInRound, delivered + this.lostInRound);
+  }
+
+  /**
+   * `lost` of `sent` bytes is more than LOSS_THRESH, by LOSS_NOISE_SIGMAS
+   * standard deviations of its count; by any amount while a competitor's
+   * queue stands (`competingWithQueue`: losses are then a full buffer's).
+   */
+  private lossAboveThreshold(lost: number, sent: number): boolean {
+    if (lost <= sent * LOSS_THRESH) return false;
+    if (this.competingWithQueue) return true;
+    const expected = (LOSS_THRESH * sent) / this.maxDatagramSize;
+    return lost / this.maxDatagramSize > expected + LOSS_NOISE_SIGMAS * Math.sqrt(expected);
   }
 
   /** AdaptLowerBoundsFromCongestion(): "Once per round trip respond to congestion". */
@@ -750,9 +774,19 @@ export class Bbr implements CongestionController {
     if (this.roundStart) this.raiseInflightLongtermSlope();
   }
 
-  /** IsInflightTooHigh(): "(RS.lost > RS.tx_in_flight * BBR.LossThresh)". */
+  /**
+   * IsInflightTooHigh(): "(RS.lost > RS.tx_in_flight * BBR.LossThresh)",
+   * with a margin for chance: a flight of n packets at a random loss rate
+   * just below the threshold still loses more than 2 % of them now and then
+   * (at 1 % random loss and 150 packets in flight, more than 3 about one
+   * flight in fifteen), and each such flight would lower inflight_longterm to
+   * about a BDP, where ProbeBW_CRUISE's headroom then holds the path at 85 %.
+   * The loss must exceed the threshold's expected count λ = LossThresh × n by
+   * LOSS_NOISE_SIGMAS standard deviations (√λ, Poisson): a full buffer's burst
+   * does at once, noise below the threshold almost never.
+   */
   private isInflightTooHigh(lost: number, txInFlight: number): boolean {
-    return lost > txInFlight * LOSS_THRESH;
+    return this.lossAboveThreshold(lost, txInFlight);
   }
 
   /** HandleInflightTooHigh(): the probe went too high; remember where, and go down. */

@@ -13,9 +13,12 @@
  * experiencing congestion are grouped". Three steps:
  *
  *  1. Candidates (passive). Every path carrying data keeps its queueing
- *     delay in BIN_MS bins. Two paths whose mean queueing delay over the
- *     last WINDOW_BINS bins is above QUEUE_MIN (both see a queue) and whose
- *     binned delays correlate above CORRELATION_MIN are candidates.
+ *     delay in BIN_MS bins (mean and minimum per bin). Two paths that both
+ *     see a standing queue (the minimum of at least STANDING_BINS of the
+ *     filled bins is above QUEUE_MIN: a queue that does not drain, as a
+ *     loss-based flow keeps; BBR's own probes build queues that do) and
+ *     whose binned mean delays correlate above CORRELATION_MIN are
+ *     candidates.
  *  2. Confirmation (active). Two independent paths whose queues happen to
  *     move together (identical paths, synchronized loss-based flows) look
  *     alike to any passive test; a cause does not. The candidate with the
@@ -51,6 +54,8 @@ export const MIN_FILLED_BINS = 20;
 /** Smallest mean queueing delay that counts as a queue, ms (or QUEUE_MIN_FRACTION of min RTT, if larger). */
 export const QUEUE_MIN_MS = 2;
 export const QUEUE_MIN_FRACTION = 0.1;
+/** Fraction of the filled bins whose minimum must show a queue for a path to see a standing queue. */
+export const STANDING_BINS = 0.75;
 /** Correlation of the binned delays above which two paths are candidates. */
 export const CORRELATION_MIN = 0.7;
 /** Pauses that must see the lead's queue drop before the pair is grouped. */
@@ -127,7 +132,10 @@ class PathDelays {
   /** Sum and count of samples per bin, and which bin each slot holds. */
   readonly sum = new Float64Array(WINDOW_BINS);
   readonly count = new Uint32Array(WINDOW_BINS);
+  readonly min = new Float64Array(WINDOW_BINS);
   readonly bin = new Float64Array(WINDOW_BINS).fill(-1);
+  /** The path's queue threshold (from its minimum RTT), ms. */
+  threshold = QUEUE_MIN_MS;
   /** Latest sample and its time. */
   latest = 0;
   latestAt = -Infinity;
@@ -145,9 +153,11 @@ class PathDelays {
       this.bin[i] = b;
       this.sum[i] = 0;
       this.count[i] = 0;
+      this.min[i] = Infinity;
     }
     this.sum[i]! += q;
     this.count[i]!++;
+    if (q < this.min[i]!) this.min[i] = q;
     this.latest = q;
     this.latestAt = now;
     if (now - this.recentFrom > TRICKLE_MS / 4) {
@@ -163,6 +173,12 @@ class PathDelays {
   binMean(b: number): number {
     const i = b % WINDOW_BINS;
     return this.bin[i] === b && this.count[i]! > 0 ? this.sum[i]! / this.count[i]! : NaN;
+  }
+
+  /** The bin `b` saw only samples above the path's queue threshold (a queue that stood). */
+  binStanding(b: number): boolean {
+    const i = b % WINDOW_BINS;
+    return this.bin[i] === b && this.count[i]! > 0 && this.min[i]! >= this.threshold;
   }
 
   /** Mean queueing delay over bins [from, to], NaN without samples. */
@@ -322,8 +338,9 @@ export class SharedBottleneckDetector {
     let d = this.delays.get(pathId);
     if (d === undefined) this.delays.set(pathId, (d = new PathDelays()));
     const q = Math.max(0, rttMs - minRttMs);
+    d.threshold = queueMin(minRttMs);
     d.add(q, now);
-    if (q >= queueMin(minRttMs)) d.lastQueueAt = now;
+    if (q >= d.threshold) d.lastQueueAt = now;
     const pause = this.pause;
     if (pause !== null && pause.lead === pathId && now >= pause.evalFrom) {
       if (now <= pause.evalTo) {
@@ -384,17 +401,21 @@ export class SharedBottleneckDetector {
     if (da === undefined || db === undefined) return false;
     const xs: number[] = [];
     const ys: number[] = [];
+    let standingA = 0;
+    let standingB = 0;
     for (let k = bin - WINDOW_BINS + 1; k < bin; k++) {
       const x = da.binMean(k);
       const y = db.binMean(k);
       if (Number.isNaN(x) || Number.isNaN(y)) continue;
       xs.push(x);
       ys.push(y);
+      if (da.binStanding(k)) standingA++;
+      if (db.binStanding(k)) standingB++;
     }
     if (xs.length < MIN_FILLED_BINS) return false;
+    if (standingA < STANDING_BINS * xs.length || standingB < STANDING_BINS * xs.length) return false;
     const mx = xs.reduce((s, v) => s + v, 0) / xs.length;
     const my = ys.reduce((s, v) => s + v, 0) / ys.length;
-    if (mx < QUEUE_MIN_MS || my < QUEUE_MIN_MS) return false;
     return pearson(xs, ys, mx, my) >= CORRELATION_MIN;
   }
 
