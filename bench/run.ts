@@ -10,7 +10,8 @@
  *   npm run bench -- --out /tmp/bench  another output directory
  *
  * Sections: loopback (1, 2), lab (3, 4; root only, else skipped with the
- * reason), latency (5), scale (6), profile (node --cpu-prof of the hot path).
+ * reason), lab-delay (7, 8, 9: the lab with a delay stage, root only),
+ * latency (5), scale (6), profile (node --cpu-prof of the hot path).
  * See docs/bench.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,17 +22,19 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measured, renderMarkdown, table, verdict, type Section } from './lib/report.js';
 import { labScenarios, type LabConfig } from './scenarios/lab.js';
+import { labDelayScenarios, type LabDelayConfig } from './scenarios/lab-delay.js';
 import { latency, type LatencyConfig } from './scenarios/latency.js';
 import { loopback, type LoopbackConfig } from './scenarios/loopback.js';
 import { profile, type ProfileConfig } from './scenarios/profile.js';
 import { scale, type ScaleConfig } from './scenarios/scale.js';
 
-export const SECTIONS = ['loopback', 'lab', 'latency', 'scale', 'profile'] as const;
+export const SECTIONS = ['loopback', 'lab', 'lab-delay', 'latency', 'scale', 'profile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface SuiteConfig {
   loopback: LoopbackConfig;
   lab: LabConfig;
+  labDelay: LabDelayConfig;
   latency: LatencyConfig;
   scale: ScaleConfig;
   profile: Omit<ProfileConfig, 'dir'>;
@@ -40,6 +43,7 @@ export interface SuiteConfig {
 export const FULL: SuiteConfig = {
   loopback: { rounds: 3, seconds: 4 },
   lab: { rounds: 2, seconds: 5, outagesMs: [3000, 10_000], failoverRounds: 2, preMs: 3000, postMs: 5000 },
+  labDelay: { rounds: 2, seconds: 8, sharedSeconds: 20 },
   latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 3, concurrency: 64, idle: [{ n: 1000 }, { n: 10_000, keepAliveS: 15 }], openSeconds: 60, settleMs: 2000, idleCpuMs: 1000, transfers: 1000, transferBytes: 64 * 1024 },
   profile: { seconds: 4, connectSeconds: 3, idleConnections: 2000, idleSeconds: 3, top: 15 },
@@ -48,6 +52,7 @@ export const FULL: SuiteConfig = {
 export const QUICK: SuiteConfig = {
   loopback: { rounds: 1, seconds: 2 },
   lab: { rounds: 1, seconds: 3, outagesMs: [3000, 10_000], failoverRounds: 1, preMs: 2000, postMs: 4000 },
+  labDelay: { rounds: 1, seconds: 4, sharedSeconds: 10 },
   latency: { rounds: 1, seconds: 1.5, warmup: 1000, lossSeconds: 3, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 1, concurrency: 64, idle: [{ n: 1000 }], openSeconds: 30, settleMs: 1000, idleCpuMs: 1000, transfers: 1000, transferBytes: 16 * 1024 },
   profile: { seconds: 2, connectSeconds: 2, idleConnections: 1000, idleSeconds: 2, top: 15 },
@@ -79,7 +84,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--quick] [--only loopback,lab,latency,scale,profile] [--out DIR]\n');
+    process.stdout.write(`usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--out DIR]\n`);
     return 0;
   }
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
@@ -115,6 +120,7 @@ async function main(): Promise<number> {
   };
   await runSection('loopback', () => loopback(cfg.loopback));
   await runSection('lab', () => labScenarios(cfg.lab));
+  await runSection('lab-delay', () => labDelayScenarios(cfg.labDelay));
   await runSection('latency', () => latency(cfg.latency));
   await runSection('scale', () => scale(cfg.scale));
   await runSection('profile', () => profile({ ...cfg.profile, dir: join(out, 'profile') }));

@@ -454,19 +454,30 @@ export class Bbr implements CongestionController {
    * cwnd_gain of 2 would only let BBR hold a BDP of its own data in that
    * queue, out of the competitor's reach (BBRv3 takes about two thirds
    * against one Cubic flow at a one-BDP buffer in the simulator). While the
-   * queue stands, the window's gain is capped at STANDING_QUEUE_CWND_GAIN.
+   * queue stands, the window's gain is capped at STANDING_QUEUE_CWND_GAIN,
+   * without the allowance for ACK aggregation (the queue keeps the link busy
+   * through ACK gaps), and every lossy round counts as congestion (the draft's
+   * own response; the loss-rate bound is for noise on an empty path).
+   *
+   * The connection says so too (`sharedBottleneckLead`) when its
+   * shared-bottleneck detection has grouped another path behind this one:
+   * it saw a standing queue on both and confirmed that they share it.
    */
   get competingWithQueue(): boolean {
-    return this.fullBwReached && this.standingQueueRounds >= STANDING_QUEUE_ROUNDS;
+    return this.fullBwReached && (this.sharedBottleneckLead || this.standingQueueRounds >= STANDING_QUEUE_ROUNDS);
   }
+
+  /** Set by the connection: another path stands by behind this one on a shared bottleneck with a standing queue. */
+  sharedBottleneckLead = false;
 
   /**
    * The loss round just ended is a congestion signal: it lost more than
    * LOSS_THRESH, or its RTT samples never came down to min_rtt (a standing
-   * queue: the losses are a full buffer's, not the link's noise).
+   * queue: the losses are a full buffer's, not the link's noise), or a
+   * competitor's queue stands (`competingWithQueue`).
    */
   private roundCongested(rs: RateSample): boolean {
-    return this.roundLossTooHigh(rs) || this.roundHadStandingQueue();
+    return this.competingWithQueue || this.roundLossTooHigh(rs) || this.roundHadStandingQueue();
   }
 
   /** The round just ended lost more than LOSS_THRESH of what it sent, beyond chance (see isInflightTooHigh). */
@@ -931,8 +942,9 @@ export class Bbr implements CongestionController {
   /** SetCwnd(): grow by what was acknowledged towards max_inflight, then the bounds. */
   private setCwnd(rs: RateSample): void {
     // UpdateMaxInflight(), the gain capped while another flow's queue stands.
-    const gain = this.competingWithQueue && this.state !== 'probe-bw-up' ? Math.min(this.cwndGain, STANDING_QUEUE_CWND_GAIN) : this.cwndGain;
-    const maxInflight = this.quantizationBudget(this.bdpMultiple(gain) + this.extraAcked);
+    const capped = this.competingWithQueue && this.state !== 'probe-bw-up';
+    const gain = capped ? Math.min(this.cwndGain, STANDING_QUEUE_CWND_GAIN) : this.cwndGain;
+    const maxInflight = this.quantizationBudget(this.bdpMultiple(gain) + (capped ? 0 : this.extraAcked));
     if (this.fullBwReached) {
       this.cwnd = Math.min(this.cwnd + rs.newlyAcked, maxInflight);
     } else if (this.cwnd < maxInflight || rs.totalDelivered < initialWindow(this.maxDatagramSize)) {

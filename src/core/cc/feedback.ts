@@ -55,6 +55,8 @@ export function onPacketsAcked(
   }
   if (!any) return;
   const rs = delivery.endAck(rtt.hasSample ? rtt.min : 0);
+  const group = path.congestionGroup;
+  if (group !== undefined && cc.sharedBottleneckLead !== undefined) cc.sharedBottleneckLead = group.bottlenecks.isLead(path.id);
   cc.onAckSample?.(rs, delivery, rtt, path.sent.bytesInFlight, now);
   if (rtt.hasSample) path.congestionGroup?.bottlenecks.onRttSample(path.id, rs.rtt, rtt.min, now);
 }

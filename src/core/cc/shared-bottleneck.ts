@@ -283,6 +283,12 @@ export class SharedBottleneckDetector {
     return this.standbys.has(pathId);
   }
 
+  /** Another path stands by behind this one (it leads a group on a shared bottleneck). */
+  isLead(pathId: number): boolean {
+    for (const s of this.standbys.values()) if (s.lead === pathId) return true;
+    return false;
+  }
+
   /** The path is paused by a confirmation check at `now`. */
   paused(pathId: number, now: number): boolean {
     const p = this.pause;

@@ -82,6 +82,12 @@ export interface CongestionController {
   onAckSample?(rs: RateSample, delivery: DeliveryRateEstimator, rtt: RttEstimator, bytesInFlight: number, now: number): void;
   /** An in-flight packet was declared lost (already counted by `delivery`). */
   onPacketLost?(p: PacketDeliveryState, delivery: DeliveryRateEstimator, now: number): void;
+  /**
+   * Set by the connection before each ACK sample: shared-bottleneck detection
+   * has put another path on standby behind this one (both saw a standing
+   * queue at one bottleneck: buffer-filling traffic shares it).
+   */
+  sharedBottleneckLead?: boolean;
 }
 
 /**
