@@ -12,11 +12,12 @@
  *
  *   npm start -- [--size MiB] [--rate-a Mbit] [--delay-a ms] [--rate-b Mbit]
  *                [--delay-b ms] [--fail-at s] [--outage s] [--no-failure]
- *                [--svg FILE] [--json]
+ *                [--svg FILE (default out/demo.svg, not tracked)] [--json]
  *
  * Exits 1 if a byte is missing or the hashes differ.
  */
 import { fork } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,7 +62,7 @@ function parse(): Flags {
       'fail-at': { type: 'string', default: '4' },
       outage: { type: 'string', default: '4' },
       'no-failure': { type: 'boolean', default: false },
-      svg: { type: 'string', default: 'bench/results/demo.svg' },
+      svg: { type: 'string', default: 'out/demo.svg' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -114,10 +115,13 @@ async function main(): Promise<number> {
   while (!messages.some((m) => m.type === 'listening')) await once(child, 'message');
   const port = messages.find((m) => m.type === 'listening')!.port!;
 
-  // Two emulated ISPs in front of it.
+  // Two emulated ISPs in front of it, on 127.0.0.11 and 127.0.0.12; where
+  // the host has only 127.0.0.1 (macOS without lo0 aliases), both listen
+  // there on two ports: the two paths then differ by port alone.
   const target = { address: '127.0.0.1', port };
-  const ispA = await IspEmulator.start({ name: 'ISP A', listen: { address: '127.0.0.11', port: 0 }, target, delayMs: f.delayA, rateBps: f.rateA * 1e6, seed: 1 });
-  const ispB = await IspEmulator.start({ name: 'ISP B', listen: { address: '127.0.0.12', port: 0 }, target, delayMs: f.delayB, rateBps: f.rateB * 1e6, seed: 2 });
+  const [hostA, hostB] = (await canBind('127.0.0.11')) && (await canBind('127.0.0.12')) ? ['127.0.0.11', '127.0.0.12'] : ['127.0.0.1', '127.0.0.1'];
+  const ispA = await IspEmulator.start({ name: 'ISP A', listen: { address: hostA, port: 0 }, target, delayMs: f.delayA, rateBps: f.rateA * 1e6, seed: 1 });
+  const ispB = await IspEmulator.start({ name: 'ISP B', listen: { address: hostB, port: 0 }, target, delayMs: f.delayB, rateBps: f.rateB * 1e6, seed: 2 });
   const addrA = ispA.address()!;
   const addrB = ispB.address()!;
 
@@ -301,3 +305,15 @@ main().then(
     process.exit(2);
   },
 );
+
+/** Whether a UDP socket can bind `address` here (127.0.0.x beyond .1 needs an alias on macOS). */
+function canBind(address: string): Promise<boolean> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(0, address, () => socket.close(() => resolve(true)));
+  });
+}

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the mpudp benchmark suite (issue #6). Runs every scenario
- * with `mpudp bench` roles (src/cli/bench.ts) in separate processes, each
+ * with `mpudp bench` roles (src/cli/bench/) in separate processes, each
  * figure beside a baseline measured in the same run, and writes
  * bench/results/latest.json, bench/results/latest.md and SVG plots.
  *

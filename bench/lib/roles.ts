@@ -1,5 +1,5 @@
 /**
- * Running `mpudp bench` roles (src/cli/bench.ts) as child processes, on
+ * Running `mpudp bench` roles (src/cli/bench/) as child processes, on
  * loopback or inside a lab namespace, optionally under `mptcpize` (kernel
  * MP-TCP for Node's own TCP sockets). Each role speaks JSON lines; the
  * lab harness's RoleProcess (test/lab/harness.ts) reads them.
@@ -15,8 +15,8 @@ import { REPO, RoleProcess, type Report } from '../../test/lab/harness.js';
 
 export { REPO, RoleProcess, type Report };
 
-/** The bench command line. */
-export const BENCH_CLI = join(REPO, 'src/cli/bench.ts');
+/** The command line (`mpudp`); the bench is its `bench` command. */
+export const BENCH_CLI = join(REPO, 'src/cli/main.ts');
 
 export interface SpawnOptions {
   /** Network namespace to run in (`ip netns exec`). */
@@ -49,7 +49,7 @@ function hookExit(): void {
 /** Starts `mpudp bench ARGS --json`. */
 export function spawnBench(args: string[], o: SpawnOptions = {}): RoleProcess {
   hookExit();
-  let cmd = [process.execPath, ...(o.nodeFlags ?? []), '--import', 'tsx', BENCH_CLI, ...args, '--json'];
+  let cmd = [process.execPath, ...(o.nodeFlags ?? []), '--import', 'tsx', BENCH_CLI, 'bench', ...args, '--json'];
   if (o.mptcp) cmd = ['mptcpize', 'run', ...cmd];
   if (o.ns) cmd = ['ip', 'netns', 'exec', o.ns, ...cmd];
   const child = spawn(cmd[0]!, cmd.slice(1), {

@@ -1,8 +1,8 @@
 /**
  * Numbers for the bench: medians, ranges, and cutting the receiver's
- * cumulative timeline (src/cli/bench-common.ts Timeline) into exact bins.
+ * cumulative timeline (src/cli/bench/common.ts Timeline) into exact bins.
  */
-import type { Timeline } from '../../src/cli/bench-common.js';
+import type { Timeline } from '../../src/cli/bench/common.js';
 
 export function median(xs: readonly number[]): number {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Lab } from '../../test/lab/harness.js';
-import { epochMs, type Timeline } from '../../src/cli/bench-common.js';
+import { epochMs, type Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
 import { runClientRole, sleep, type Report, type RoleProcess } from '../lib/roles.js';
 import { bins, cumulative, median, ratio, span } from '../lib/stats.js';

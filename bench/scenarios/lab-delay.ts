@@ -19,7 +19,7 @@
  */
 import { loadavg } from 'node:os';
 import { labDown, labUp, missingForLab, type Lab } from '../../test/lab/harness.js';
-import type { Timeline } from '../../src/cli/bench-common.js';
+import type { Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
 import { askStats, runClientRole, stopServer, type Report, type RoleProcess } from '../lib/roles.js';
 import { cumulative, median } from '../lib/stats.js';

@@ -20,6 +20,8 @@ export interface LabConfig {
   postMs: number;
   /** Namespace prefix (default mpudp-b<pid>). */
   prefix?: string;
+  /** Install mptcpize with apt-get when missing (default true; the tests never install). */
+  install?: boolean;
 }
 
 export type LabTransport = 'mpudp' | 'mptcp';
@@ -36,9 +38,10 @@ export const PORT = 5201;
 /** The veth MTU's UDP payload (as the lab tests: TCP gets an MTU-sized MSS too). */
 export const LAB_DATAGRAM = 1472;
 
-/** Why the MP-TCP baseline cannot run, or null. Installs mptcpize (Debian) when missing and root. */
-export function ensureMptcpize(): string | null {
+/** Why the MP-TCP baseline cannot run, or null. Installs mptcpize (Debian) when missing and root, if `mayInstall`. */
+export function ensureMptcpize(mayInstall = true): string | null {
   if (hasCommand('mptcpize')) return null;
+  if (!mayInstall) return 'mptcpize is missing (Debian package mptcpize)';
   if (process.geteuid?.() !== 0) return 'mptcpize is missing (Debian package mptcpize) and we are not root to install it';
   if (!hasCommand('apt-get')) return 'mptcpize is missing and there is no apt-get to install it';
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

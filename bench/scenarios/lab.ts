@@ -17,7 +17,7 @@
  * skipped. The lab setup is in lab-setup.ts, failover in failover.ts.
  */
 import { labDown, labUp, missingForLab, type Lab } from '../../test/lab/harness.js';
-import type { Timeline } from '../../src/cli/bench-common.js';
+import type { Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
 import { runClientRole, stopServer, type Report, type RoleProcess } from '../lib/roles.js';
 import { cumulative, median, ratio, span } from '../lib/stats.js';
@@ -78,7 +78,7 @@ export async function labScenarios(cfg: LabConfig): Promise<Section[]> {
     const why = `the two-ISP lab needs ${missing.join(', ')}`;
     return [skipped('lab-aggregation', '3. Two-ISP lab: aggregation', why), skipped('lab-failover', '4. Two-ISP lab: failover', why)];
   }
-  const noMptcp = ensureMptcpize();
+  const noMptcp = ensureMptcpize(cfg.install ?? true);
   const transports: LabTransport[] = noMptcp === null ? ['mpudp', 'mptcp'] : ['mpudp'];
   let lab: Lab | undefined;
   let servers: Partial<Record<LabTransport, RoleProcess>> = {};

@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { defaultClientAddresses, familyOf, isLinkLocal, isLoopback } from '../io/interfaces.js';
 import { UdpEndpoint } from '../io/udp-endpoint.js';
-import { MpudpError } from './errors.js';
+import { MpudpError, invalidArgType } from './errors.js';
 import { MultipathSocket } from './socket.js';
 import {
   validateConnectOptions,
@@ -17,8 +17,31 @@ import {
   type ValidConnectOptions,
 } from './validate.js';
 
-/** Opens a multipath connection; `connectListener` is added to 'connect'. */
-export function connect(options: ConnectOptions, connectListener?: () => void): MultipathSocket {
+/**
+ * Opens a multipath connection; `connectListener` is added to 'connect'.
+ * Takes net.connect()'s forms: `connect(options[, listener])` and
+ * `connect(port[, host][, listener])`.
+ */
+export function connect(options: ConnectOptions, connectListener?: () => void): MultipathSocket;
+export function connect(port: number, host?: string, connectListener?: () => void): MultipathSocket;
+export function connect(port: number, connectListener?: () => void): MultipathSocket;
+export function connect(first: ConnectOptions | number, second?: string | (() => void), third?: () => void): MultipathSocket {
+  let options: unknown = first;
+  let connectListener: unknown = third;
+  if (typeof first === 'number') {
+    if (typeof second === 'function') {
+      if (third !== undefined) throw invalidArgType('host', 'of type string', second);
+      options = { port: first };
+      connectListener = second;
+    } else {
+      options = second === undefined ? { port: first } : { port: first, host: second };
+    }
+  } else if (typeof second === 'function' || second === undefined) {
+    if (third !== undefined) throw invalidArgType('options', 'of type object', first);
+    connectListener = second;
+  } else {
+    throw invalidArgType('connectListener', 'of type function', second);
+  }
   const valid = validateConnectOptions(options);
   validateOptionalFunction(connectListener, 'connectListener');
   const socket = new MultipathSocket({ allowHalfOpen: valid.allowHalfOpen, connectionOptions: valid.connection });
@@ -47,6 +70,13 @@ async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promi
   const endpoint = new UdpEndpoint({ server: false, handler: socket });
   // Explicit addresses must all bind; of the defaults, those that bind are used.
   await endpoint.bind(usableLocals, 0, false, valid.localAddresses === undefined && valid.backupAddresses.length === 0);
+  if (socket.destroyed) {
+    await endpoint.close();
+    return;
+  }
+  // Sockets connected to each server address, so an ICMP port unreachable
+  // (nothing listens there) refuses first contact in one round trip.
+  await endpoint.connectPeers(usableRemotes);
   if (socket.destroyed) {
     await endpoint.close();
     return;

@@ -29,12 +29,23 @@ export type MpudpErrorCode =
   | 'ERR_MPUDP_SERVER_RUNNING'
   /** `close()` on a server that is not listening. */
   | 'ERR_MPUDP_SERVER_NOT_RUNNING'
-  /** The handshake did not complete in time (no server answered). */
-  | 'ERR_MPUDP_CONNECT_TIMEOUT'
-  /** Nothing was heard from the peer for `idleTimeout` ms. */
-  | 'ERR_MPUDP_IDLE_TIMEOUT'
-  /** The peer aborted the connection (its `destroy()`); `errorCode` and `message` carry its code and reason. */
-  | 'ERR_MPUDP_PEER_ABORTED'
+  /**
+   * Nothing listens: every server address answered the handshake with an
+   * ICMP port unreachable, or the server refused it (it is closing, or full).
+   */
+  | 'ECONNREFUSED'
+  /**
+   * The peer is gone: no server answered the handshake within
+   * `connectTimeout` (message `connect ETIMEDOUT`), or nothing was heard from
+   * the peer on any path for `idleTimeout` ms (message `read ETIMEDOUT`).
+   */
+  | 'ETIMEDOUT'
+  /**
+   * The peer aborted the connection (its `destroy(err)` or
+   * `resetAndDestroy()`, or its destroy() while bytes it had been given were
+   * still unsent); `errorCode` and `message` carry its code and reason.
+   */
+  | 'ECONNRESET'
   /** One side broke the protocol (flow control, bad FIN, bad handshake) and the connection was closed. */
   | 'ERR_MPUDP_PROTOCOL_VIOLATION'
   /** The connection closed for a reason this version does not name. */
@@ -48,7 +59,7 @@ export class MpudpError extends Error {
   readonly code: MpudpErrorCode;
   /** The application error code of a CLOSE (peer abort), when there was one. */
   readonly errorCode?: number;
-  /** The core's own close code (e.g. 'idle-timeout'), when the error comes from a close. */
+  /** The core's own close code (e.g. 'ERR_MPUDP_IDLE_TIMEOUT'), when the error comes from a close. */
   readonly closeCode?: string;
 
   constructor(

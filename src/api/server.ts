@@ -10,9 +10,10 @@ import type { ConnectionEvent, SocketAddress } from '../core/types.js';
 import { defaultServerAddresses, familyOf, isLinkLocal } from '../io/interfaces.js';
 import { UdpEndpoint, type EndpointHandler, type UdpEndpointStats } from '../io/udp-endpoint.js';
 import { MpudpError } from './errors.js';
+import type { Listener, MultipathServerEvents } from './events.js';
 import { MultipathSocket } from './socket.js';
 import {
-  validateListenOptions,
+  validateListenArgs,
   validateOptionalFunction,
   validateServerOptions,
   type ListenOptions,
@@ -25,6 +26,19 @@ export interface ServerAddress {
   address: string;
   family: 'IPv4' | 'IPv6';
   port: number;
+}
+
+type Events = MultipathServerEvents;
+
+export interface MultipathServer {
+  on<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  once<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  off<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  addListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  removeListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependOnceListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean;
 }
 
 export class MultipathServer extends EventEmitter implements EndpointHandler {
@@ -53,14 +67,18 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
   /**
    * Starts listening: one socket per address, all on one port (0: the port
    * the first bind picks). Emits 'listening', or 'error' if a bind fails.
+   * Takes net.Server's forms: `listen([port[, host[, backlog]]][, callback])`
+   * and `listen(options[, callback])`; `backlog` is accepted and unused
+   * (there is no accept queue: a connection is announced once its handshake
+   * completes).
    */
-  listen(port?: number | ListenOptions | (() => void), callback?: () => void): this {
-    if (typeof port === 'function') {
-      callback = port;
-      port = undefined;
-    }
-    const { port: listenPort, addresses } = validateListenOptions(port);
-    validateOptionalFunction(callback, 'callback');
+  listen(port?: number, host?: string, backlog?: number, callback?: () => void): this;
+  listen(port: number, host?: string, callback?: () => void): this;
+  listen(port: number, callback?: () => void): this;
+  listen(options: ListenOptions, callback?: () => void): this;
+  listen(callback?: () => void): this;
+  listen(...args: unknown[]): this {
+    const { port: listenPort, addresses, callback } = validateListenArgs(args);
     if (this.endpoint !== null) {
       throw new MpudpError('ERR_MPUDP_SERVER_RUNNING', 'listen() was already called on this server');
     }
@@ -156,10 +174,11 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
     return this.isListening;
   }
 
-  /** Number of open connections (net.Server compatibility). */
+  /** Number of open connections (net.Server compatibility; a socket destroyed and still finishing in the background is not counted). */
   getConnections(callback: (err: Error | null, count: number) => void): this {
     validateOptionalFunction(callback, 'callback');
-    const count = this.sockets.size;
+    let count = 0;
+    for (const socket of this.sockets.values()) if (!socket.destroyed) count++;
     process.nextTick(() => callback(null, count));
     return this;
   }

@@ -1,6 +1,6 @@
 /**
  * MultipathSocket: one multipath connection as a `stream.Duplex`, made to
- * feel like `net.Socket`.
+ * behave like `net.Socket` (members, events and close semantics).
  *
  * - Writing: `_write`/`_writev` hand bytes to `connection.write()`, which
  *   takes only what the core's send buffer has room for; the rest is kept and
@@ -12,9 +12,15 @@
  *   bytes not read stay in the core and close its receive window, which
  *   stops the sender.
  * - `_final` is the half-close (FIN), after 'connect' if still connecting.
- *   `_destroy` aborts (CLOSE with an error code) unless both directions are
- *   done, in which case 'close' waits for the core's graceful close.
- * - Byte counters survive destroy().
+ * - `_destroy` is close(2) on a TCP socket: without an error, and with every
+ *   written byte handed to the connection, the connection goes on in the
+ *   background (the socket is "orphaned") until the peer has every byte and
+ *   our FIN, and the peer sees a graceful end; 'close' is emitted at once.
+ *   With an error (or bytes that never reached the connection, or
+ *   resetAndDestroy()), the connection is aborted and the peer gets
+ *   ECONNRESET.
+ * - 'close' carries `hadError`, as net.Socket's does. Byte counters survive
+ *   destroy().
  */
 import { Duplex } from 'node:stream';
 import type { Connection } from '../core/connection.js';
@@ -23,27 +29,27 @@ import type { ConnectionStats } from '../core/stats.js';
 import type { ConnectionEvent, PathInfo } from '../core/types.js';
 import type { EndpointHandler, UdpEndpoint } from '../io/udp-endpoint.js';
 import { familyOf } from '../io/interfaces.js';
-import { validateBoolean, validateIpAddress } from './validate.js';
-import { MpudpError, type MpudpErrorCode } from './errors.js';
+import {
+  applicationErrorCode,
+  closeError,
+  isLocalOnly,
+  streamDestroyed,
+  ERROR_CODE_DESTROYED,
+  ERROR_CODE_FAILED,
+  type ClosedEvent,
+} from './close-errors.js';
+import { MpudpError } from './errors.js';
+import type { Listener, MultipathSocketEvents } from './events.js';
+import { validateBoolean, validateIpAddress, validateNumber, validateOptionalFunction } from './validate.js';
 
-type ClosedEvent = Extract<ConnectionEvent, { type: 'closed' }>;
+export { ERROR_CODE_DESTROYED, ERROR_CODE_FAILED, MAX_APPLICATION_ERROR_CODE } from './close-errors.js';
 
-/** Application error code sent by `destroy()` without an error. */
-export const ERROR_CODE_DESTROYED = 1;
-/** Application error code sent by `destroy(err)` when `err.errorCode` is not set. */
-export const ERROR_CODE_FAILED = 2;
-/** Largest application error code (`err.errorCode` of `destroy(err)`). */
-export const MAX_APPLICATION_ERROR_CODE = 0xffff_ffff;
-
-/** The core's close codes (src/core/errors.ts) and what the application sees. */
-const CLOSE_CODE_ERRORS: Record<string, MpudpErrorCode | null> = {
-  NO_ERROR: null,
-  ERR_MPUDP_ABORTED: null,
-  ERR_MPUDP_PEER_ABORTED: 'ERR_MPUDP_PEER_ABORTED',
-  ERR_MPUDP_IDLE_TIMEOUT: 'ERR_MPUDP_IDLE_TIMEOUT',
-  ERR_MPUDP_HANDSHAKE_TIMEOUT: 'ERR_MPUDP_CONNECT_TIMEOUT',
-  ERR_MPUDP_PROTOCOL_VIOLATION: 'ERR_MPUDP_PROTOCOL_VIOLATION',
-};
+/**
+ * How long an orphaned connection (destroyed without an error, still
+ * delivering its bytes and FIN) may wait for the peer's FIN before it is
+ * aborted; Linux's tcp_fin_timeout for orphaned sockets is 60 s.
+ */
+export const ORPHAN_LINGER_MS = 60_000;
 
 /** What `socket.stats()` returns: the core's counters and the socket's own. */
 export interface SocketStats extends ConnectionStats {
@@ -79,6 +85,34 @@ interface PendingWrite {
   callback: (err?: Error | null) => void;
 }
 
+type Events = MultipathSocketEvents;
+
+/** Typed events (events.ts); a 'data' listener may also take strings, for a socket after setEncoding(). */
+export interface MultipathSocket {
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'data', listener: (chunk: string) => void): this;
+  on<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  once(event: 'data', listener: (chunk: Buffer) => void): this;
+  once(event: 'data', listener: (chunk: string) => void): this;
+  once<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  off(event: 'data', listener: (chunk: Buffer) => void): this;
+  off(event: 'data', listener: (chunk: string) => void): this;
+  off<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  addListener(event: 'data', listener: (chunk: Buffer) => void): this;
+  addListener(event: 'data', listener: (chunk: string) => void): this;
+  addListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  removeListener(event: 'data', listener: (chunk: Buffer) => void): this;
+  removeListener(event: 'data', listener: (chunk: string) => void): this;
+  removeListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependListener(event: 'data', listener: (chunk: Buffer) => void): this;
+  prependListener(event: 'data', listener: (chunk: string) => void): this;
+  prependListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  prependOnceListener(event: 'data', listener: (chunk: Buffer) => void): this;
+  prependOnceListener(event: 'data', listener: (chunk: string) => void): this;
+  prependOnceListener<K extends keyof Events>(event: K, listener: Listener<Events, K>): this;
+  emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean;
+}
+
 export class MultipathSocket extends Duplex implements EndpointHandler {
   /** True until the handshake completes (or the socket is destroyed), like net.Socket. */
   connecting = true;
@@ -104,8 +138,12 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   private remoteEnded = false;
   /** push(null) was called. */
   private pushedEof = false;
-  /** `_destroy`'s callback, waiting for the core's graceful close. */
-  private destroyCallback: ((err: Error | null) => void) | null = null;
+  /** Destroyed without an error: the connection finishes in the background; what arrives is discarded. */
+  private orphaned = false;
+  /** Bounds an orphaned connection's wait for the peer's FIN. */
+  private orphanTimer: NodeJS.Timeout | null = null;
+  /** resetAndDestroy() was called: destroy() aborts. */
+  private resetRequested = false;
   /** The core's 'closed' event, once seen. */
   private closeEvent: ClosedEvent | null = null;
   /** The error derived from closeEvent, if any. */
@@ -118,14 +156,24 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   private firstPath: PathInfo | null = null;
   /** `sendBufferSize` in effect. */
   private readonly sendBufferSize: number;
+  /** The configured keepAliveInterval (setKeepAlive(false) returns to it). */
+  private readonly keepAliveInterval: number;
+  /** Interval asked for by setKeepAlive() before the connection existed. */
+  private keepAliveWanted: number | null = null;
+  /** setTimeout()'s interval (0: off) and its timer. */
+  private idleMs = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(options: MultipathSocketOptions = {}) {
     super({
       allowHalfOpen: options.allowHalfOpen ?? false,
       readableHighWaterMark: 64 * 1024,
       writableHighWaterMark: 64 * 1024,
+      // 'close' is emitted by _destroy with hadError, as net.Socket does.
+      emitClose: false,
     });
     this.sendBufferSize = options.connectionOptions?.sendBufferSize ?? DEFAULT_OPTIONS.sendBufferSize;
+    this.keepAliveInterval = options.connectionOptions?.keepAliveInterval ?? DEFAULT_OPTIONS.keepAliveInterval;
   }
 
   // ---- wiring (used by connect() and the server) ----
@@ -135,6 +183,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     this.endpoint = endpoint;
     this.connection = connection;
     this.ownsEndpoint = ownsEndpoint;
+    if (this.keepAliveWanted !== null) connection.setKeepAliveInterval(this.keepAliveWanted);
     this.noteFirstPath();
   }
 
@@ -155,11 +204,25 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
 
   /** @internal One event of the core connection. */
   _handleEvent(event: ConnectionEvent): void {
+    if (event.type === 'closed') {
+      this.onClosed(event);
+      return;
+    }
+    if (this.orphaned) {
+      // Nobody reads any more: what arrives is discarded, so the peer's FIN
+      // can be reached and the connection can close gracefully.
+      if (event.type === 'readable' || event.type === 'end') this.discard();
+      // Every byte and our FIN are delivered: waiting for the peer's FIN
+      // need not keep the process alive (its exit would cost the peer nothing).
+      if (event.type === 'finished' && this.ownsEndpoint) this.endpoint?.unref();
+      return;
+    }
     switch (event.type) {
       case 'connected':
         this.established = true;
         this.connecting = false;
         this.noteFirstPath();
+        this.touchTimer();
         this.pushWrites();
         this.runFinal();
         this.emit('connect');
@@ -179,13 +242,10 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
         return;
       case 'path-up':
         this.noteFirstPath();
-        this.emit('path-up', event.path);
+        if (!this.destroyed) this.emit('path-up', event.path);
         return;
       case 'path-down':
-        this.emit('path-down', event.path, event.reason);
-        return;
-      case 'closed':
-        this.onClosed(event);
+        if (!this.destroyed) this.emit('path-down', event.path, event.reason);
         return;
     }
   }
@@ -213,6 +273,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
           break;
         }
         this.bytesReadCount += chunk.length;
+        this.touchTimer();
         if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.wantRead = false;
       }
     } finally {
@@ -221,6 +282,14 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     // Reading opened the receive window, or reached the peer's FIN and closed
     // the connection gracefully: either way the core has news to send
     // (read() returning null can be what reaches the FIN), so always poll it.
+    this.endpoint?.touch(connection);
+  }
+
+  /** Orphaned: reads and drops everything the core holds (opening the window, reaching the FIN). */
+  private discard(): void {
+    const connection = this.connection;
+    if (connection === null) return;
+    while (connection.read() !== null);
     this.endpoint?.touch(connection);
   }
 
@@ -256,6 +325,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     }
     if (accepted > 0) {
       this.bytesWrittenCount += accepted;
+      this.touchTimer();
       this.endpoint?.touch(connection);
     }
     if (pending.index === pending.chunks.length) {
@@ -289,6 +359,11 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
 
   override _destroy(err: Error | null, callback: (err: Error | null) => void): void {
     this.connecting = false;
+    this.clearTimer();
+    // Bytes the stream holds that never reached the connection (they are
+    // dropped now): ending gracefully would let the peer take a truncated
+    // stream for a whole one.
+    const unsent = this.writableLength > 0 || this.pendingWrite !== null;
     const failure = err ?? this.closeError ?? streamDestroyed();
     const pending = this.pendingWrite;
     if (pending !== null) {
@@ -296,53 +371,62 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
       process.nextTick(pending.callback, failure);
     }
     const final = this.pendingFinal;
-    if (final !== null) {
-      this.pendingFinal = null;
-      process.nextTick(final, failure);
-    }
+    this.pendingFinal = null;
     const connection = this.connection;
-    if (connection === null || this.closeEvent !== null) {
-      // Not started yet (connect() sees `destroyed`), or already over.
-      callback(err);
-      return;
+    if (connection !== null && this.closeEvent === null) {
+      const graceful = (err === null || isLocalOnly(err)) && !unsent && !this.resetRequested && this.established;
+      if (graceful) {
+        // close(2) on a TCP socket: our FIN follows every byte written, and
+        // the connection finishes in the background.
+        if (!this.finSent) {
+          connection.end();
+          this.finSent = true;
+        }
+        this.orphaned = true;
+        this.orphanTimer = setTimeout(this.abortOrphan, ORPHAN_LINGER_MS).unref();
+        this.discard();
+      } else {
+        connection.close(applicationErrorCode(err), err?.message ?? 'destroyed');
+        this.endpoint?.touch(connection);
+      }
     }
-    if (err === null && this.finSent && this.remoteEnded) {
-      // Both directions done: the core closes gracefully once our FIN is acknowledged.
-      this.destroyCallback = callback;
-      return;
-    }
-    connection.close(applicationErrorCode(err), err?.message ?? 'destroyed');
-    this.endpoint?.touch(connection);
+    if (final !== null) process.nextTick(final, failure);
     callback(err);
+    // After the stream's own 'error' (queued by callback()): 'close' with hadError.
+    process.nextTick(() => this.emit('close', err !== null));
   }
+
+  /** An orphaned connection whose peer never finished: abort it. */
+  private readonly abortOrphan = (): void => {
+    this.orphanTimer = null;
+    const connection = this.connection;
+    if (connection === null || this.closeEvent !== null) return;
+    connection.close(ERROR_CODE_DESTROYED, 'the peer did not finish within the linger time');
+    this.endpoint?.touch(connection);
+  };
 
   /** The core closed the connection: no more events follow. */
   private onClosed(event: ClosedEvent): void {
     this.closeEvent = event;
     this.connecting = false;
-    let error = closeError(event, this.established);
-    if (event.code === 'NO_ERROR' && event.remote) {
+    if (this.orphanTimer !== null) clearTimeout(this.orphanTimer);
+    this.orphanTimer = null;
+    let error: Error | null = closeError(event, this.established);
+    if (event.code === 'NO_ERROR' && event.remote && !this.orphaned) {
       // The peer's graceful close: every byte it sent (and its FIN) is ours already.
       this.drainAll();
       if (!this.finSent || this.pendingWrite !== null) {
-        error = new MpudpError('ERR_MPUDP_PEER_ABORTED', 'the peer closed the connection while this side was still writing', {
+        error = new MpudpError('ECONNRESET', 'read ECONNRESET: the peer closed the connection while this side was still writing', {
           errorCode: 0,
           closeCode: event.code,
         });
       }
     }
     this.closeError = error;
-    const callback = this.destroyCallback;
-    if (callback !== null) {
-      this.destroyCallback = null;
-      callback(error);
-    } else if (error !== null && !this.destroyed) {
-      this.destroy(error);
-    } else if (this.pendingWrite !== null || this.pendingFinal !== null) {
-      // A write or an end can no longer complete.
-      this.destroy(streamDestroyed());
-    }
     if (this.ownsEndpoint) void this.endpoint?.close();
+    if (this.destroyed) return;
+    if (error !== null) this.destroy(error);
+    else if (this.pendingWrite !== null || this.pendingFinal !== null) this.destroy(streamDestroyed());
   }
 
   /** After a graceful close: every byte the core still holds, then EOF. */
@@ -357,6 +441,66 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     this.push(null);
   }
 
+  /**
+   * Ends our side, then destroys the socket once every written byte was
+   * handed to the connection (net.Socket's destroySoon()).
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /**
+   * Aborts the connection: the peer gets ECONNRESET at once, whatever was
+   * written and not yet delivered is dropped (net.Socket's
+   * resetAndDestroy(), an RST). This side closes without an error.
+   */
+  resetAndDestroy(): this {
+    this.resetRequested = true;
+    this.destroy();
+    return this;
+  }
+
+  // ---- timers ----
+
+  /**
+   * Emits 'timeout' after `timeout` ms without a byte read or written, as
+   * net.Socket does; the socket stays open (call destroy() in the listener
+   * to close it). 0 turns it off. `callback` is added to 'timeout'.
+   */
+  setTimeout(timeout: number, callback?: () => void): this {
+    validateNumber(timeout, 'timeout', 0, 2 ** 31 - 1);
+    validateOptionalFunction(callback, 'callback');
+    if (callback !== undefined) {
+      if (timeout === 0) this.removeListener('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    this.idleMs = timeout;
+    this.clearTimer();
+    if (timeout > 0 && !this.destroyed) this.idleTimer = setTimeout(this.onIdle, timeout).unref();
+    return this;
+  }
+
+  /** The setTimeout() interval, or undefined when off (net.Socket's `timeout`). */
+  get timeout(): number | undefined {
+    return this.idleMs > 0 ? this.idleMs : undefined;
+  }
+
+  private readonly onIdle = (): void => {
+    if (!this.destroyed) this.emit('timeout');
+  };
+
+  /** Activity restarts the setTimeout() interval (and re-arms it after a 'timeout', as in net). */
+  private touchTimer(): void {
+    this.idleTimer?.refresh();
+  }
+
+  private clearTimer(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
   // ---- what net.Socket offers ----
 
   /** Bytes delivered to the application. Survives destroy(). */
@@ -367,6 +511,16 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   /** Bytes accepted by the connection from write(). Survives destroy(). */
   get bytesWritten(): number {
     return this.bytesWrittenCount;
+  }
+
+  /** Bytes written and not yet handed to the connection (net.Socket's deprecated alias of writableLength). */
+  get bufferSize(): number {
+    return this.writableLength;
+  }
+
+  /** True while not connected: before the handshake completed, and after destroy (as net.Socket). */
+  get pending(): boolean {
+    return this.connecting || this.destroyed || this.connection === null;
   }
 
   /** Every path of the connection, in any state (empty before the connection exists). */
@@ -389,13 +543,19 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     return true;
   }
 
-  /** The core's counters and this socket's, or null before the connection exists. */
+  /**
+   * The core's counters and this socket's, or null before the connection
+   * exists. `state` reads 'closed' once the socket is closed, even while an
+   * orphaned connection still delivers its last bytes in the background.
+   */
   stats(): SocketStats | null {
     const connection = this.connection;
     if (connection === null) return null;
     const writable = connection.isClosed ? this.sendBufferSize : connection.writableBytes;
+    const core = connection.stats();
     return {
-      ...connection.stats(),
+      ...core,
+      state: this.closed ? 'closed' : core.state,
       bytesRead: this.bytesReadCount,
       bytesWritten: this.bytesWrittenCount,
       sendBufferBytes: Math.max(0, this.sendBufferSize - writable),
@@ -434,6 +594,11 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     return this.currentFirstPath()?.localPort;
   }
 
+  get localFamily(): string | undefined {
+    const address = this.localAddress;
+    return address === undefined ? undefined : (familyOf(address) ?? undefined);
+  }
+
   /** The local address of the first path, as net.Socket's address(). */
   address(): { address: string; family: string; port: number } | Record<string, never> {
     const path = this.currentFirstPath();
@@ -441,13 +606,27 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     return { address: path.localAddress, family: familyOf(path.localAddress) ?? 'IPv4', port: path.localPort };
   }
 
-  /** No-op (there is no Nagle here); for net.Socket compatibility. */
-  setNoDelay(_noDelay?: boolean): this {
+  /**
+   * For net.Socket compatibility. There is no Nagle algorithm to turn off:
+   * a write is sent as soon as congestion control and pacing allow.
+   */
+  setNoDelay(_noDelay = true): this {
     return this;
   }
 
-  /** No-op (paths are probed by `keepAliveInterval`); for net.Socket compatibility. */
-  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+  /**
+   * net.Socket's keep-alive, mapped onto path probing: every path that
+   * carries no data is probed every `keepAliveInterval` ms anyway (that is
+   * how a dead path is found). `setKeepAlive(true, delay)` probes at least
+   * every `delay` ms (it can make probing more frequent, never less);
+   * `setKeepAlive(false)` returns to the configured `keepAliveInterval`.
+   */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    validateNumber(initialDelay, 'initialDelay', 0, 2 ** 31 - 1);
+    let interval = this.keepAliveInterval;
+    if (enable && initialDelay > 0) interval = Math.min(interval, Math.max(10, initialDelay));
+    this.keepAliveWanted = interval;
+    this.connection?.setKeepAliveInterval(interval);
     return this;
   }
 
@@ -472,37 +651,4 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     if (this.connection !== null && this.closeEvent === null) this.noteFirstPath();
     return this.firstPath;
   }
-}
-
-/** The error an application sees for a close, or null for a graceful or local one. */
-function closeError(event: ClosedEvent, established: boolean): Error | null {
-  let mapped = event.code in CLOSE_CODE_ERRORS ? CLOSE_CODE_ERRORS[event.code]! : 'ERR_MPUDP_CLOSED';
-  // A timeout before the handshake completed is a connect timeout, whichever timer fired.
-  if (!established && mapped === 'ERR_MPUDP_IDLE_TIMEOUT') mapped = 'ERR_MPUDP_CONNECT_TIMEOUT';
-  if (mapped === null) return null;
-  const extra = { errorCode: event.errorCode, closeCode: event.code };
-  switch (mapped) {
-    case 'ERR_MPUDP_PEER_ABORTED':
-      return new MpudpError(mapped, `the peer aborted the connection (error code ${event.errorCode}${event.reason ? `: ${event.reason}` : ''})`, extra);
-    case 'ERR_MPUDP_IDLE_TIMEOUT':
-      return new MpudpError(mapped, 'the peer was silent for longer than the idle timeout', extra);
-    case 'ERR_MPUDP_CONNECT_TIMEOUT':
-      return new MpudpError(mapped, 'no server answered the handshake in time', extra);
-    case 'ERR_MPUDP_PROTOCOL_VIOLATION':
-      return new MpudpError(mapped, `protocol violation${event.remote ? ' reported by the peer' : ''}${event.reason ? `: ${event.reason}` : ''}`, extra);
-    default:
-      return new MpudpError('ERR_MPUDP_CLOSED', `connection closed: ${event.code}${event.reason ? ` (${event.reason})` : ''}`, extra);
-  }
-}
-
-/** The application error code `destroy(err)` sends: err.errorCode, or 1 / 2. */
-function applicationErrorCode(err: Error | null): number {
-  if (err === null) return ERROR_CODE_DESTROYED;
-  const code = (err as { errorCode?: unknown }).errorCode;
-  if (typeof code === 'number' && Number.isInteger(code) && code >= 1 && code <= MAX_APPLICATION_ERROR_CODE) return code;
-  return ERROR_CODE_FAILED;
-}
-
-function streamDestroyed(): MpudpError {
-  return new MpudpError('ERR_STREAM_DESTROYED', 'the connection is closed');
 }

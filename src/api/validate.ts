@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { CongestionControlName, ConnectionOptions } from '../core/options.js';
 import { PATH_POLICY_NAMES, type PathPolicy, type PathPolicyName } from '../core/pm/path-manager.js';
 import { SCHEDULER_NAMES, type Scheduler, type SchedulerName } from '../core/sched/index.js';
+import { hostAddresses } from '../io/interfaces.js';
 import {
   badPort,
   invalidArgType,
@@ -27,6 +28,8 @@ export interface ConnectionOptionsInput {
   congestionControl?: CongestionControlName;
   /** Close after this many ms without hearing from the peer; 0 = never. */
   idleTimeout?: number;
+  /** Client: give up connecting after this many ms (no server answered); 1..2^31-1. Default 10,000. */
+  connectTimeout?: number;
   /** Most paths of one connection, all states counted; 1..64. */
   maxPaths?: number;
   /** Interval (ms) at which idle paths are probed; 10..3,600,000. */
@@ -60,8 +63,14 @@ export interface ListenOptions {
   port?: number;
   /** Local addresses to serve on (IP text). Default: every address of the host but link-local ones. */
   addresses?: string[];
-  /** One local address to serve on (shorthand for `addresses: [host]`). */
+  /**
+   * One local address to serve on (shorthand for `addresses: [host]`);
+   * '0.0.0.0' serves every IPv4 address of the host, '::' every address,
+   * 'localhost' the loopback ones.
+   */
   host?: string;
+  /** Accepted for net.Server compatibility, unused (there is no accept queue). */
+  backlog?: number;
 }
 
 /** A server address given to `connect()`: IP text, or IP text and port. */
@@ -186,6 +195,10 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
     validateNumber(o.idleTimeout, `${name}.idleTimeout`, 0, 2 ** 31 - 1);
     out.idleTimeout = o.idleTimeout;
   }
+  if (o.connectTimeout !== undefined) {
+    validateNumber(o.connectTimeout, `${name}.connectTimeout`, 1, 2 ** 31 - 1);
+    out.connectTimeout = o.connectTimeout;
+  }
   if (o.maxPaths !== undefined) {
     validateInteger(o.maxPaths, `${name}.maxPaths`, 1, 64);
     out.maxPaths = o.maxPaths;
@@ -307,13 +320,46 @@ export function validateListenOptions(value: unknown): ValidListenOptions {
   if (o.host !== undefined && o.addresses !== undefined) {
     throw invalidArgValue('options.host', o.host, 'cannot be given together with options.addresses');
   }
+  if (o.backlog !== undefined) validateInteger(o.backlog, 'options.backlog', 0, 2 ** 31 - 1);
   let addresses: string[] | undefined;
   if (o.addresses !== undefined) addresses = validateAddressList(o.addresses, 'options.addresses');
-  if (o.host !== undefined) {
-    validateIpAddress(o.host, 'options.host');
-    addresses = [o.host];
-  }
+  if (o.host !== undefined) addresses = listenHost(o.host, 'options.host');
   return { port, addresses };
+}
+
+/** A listen() host: IP text, a wildcard ('0.0.0.0', '::') or 'localhost'. */
+function listenHost(host: unknown, name: string): string[] | undefined {
+  if (host === '::') return undefined;
+  if (host === '0.0.0.0') return hostAddresses({ family: 'IPv4' }).map((a) => a.address);
+  if (host === 'localhost') return hostAddresses().filter((a) => a.internal).map((a) => a.address);
+  validateIpAddress(host, name);
+  return [host];
+}
+
+/**
+ * Checks `listen()`'s arguments in net.Server's forms:
+ * `([port[, host[, backlog]]][, callback])` and `(options[, callback])`.
+ */
+export function validateListenArgs(args: readonly unknown[]): ValidListenOptions & { callback: (() => void) | undefined } {
+  const rest = [...args];
+  let callback: (() => void) | undefined;
+  if (typeof rest.at(-1) === 'function') callback = rest.pop() as () => void;
+  while (rest.length > 0 && rest.at(-1) === undefined) rest.pop();
+  const [first, second, third, ...extra] = rest;
+  if (extra.length > 0) throw invalidArgValue('args', args, 'has too many entries for listen()');
+  if (first !== null && typeof first === 'object') {
+    if (second !== undefined) throw invalidArgType('callback', 'of type function', second);
+    return { ...validateListenOptions(first), callback };
+  }
+  const valid = validateListenOptions(first);
+  let addresses = valid.addresses;
+  for (const [i, arg] of [second, third].entries()) {
+    if (arg === undefined) continue;
+    if (typeof arg === 'string' && i === 0) addresses = listenHost(arg, 'host');
+    else if (typeof arg === 'number') validateInteger(arg, 'backlog', 0, 2 ** 31 - 1);
+    else throw invalidArgType(i === 0 ? 'host' : 'backlog', i === 0 ? 'of type string' : 'of type number', arg);
+  }
+  return { port: valid.port, addresses, callback };
 }
 
 /** What `connect()` keeps of its options; host names are resolved later. */

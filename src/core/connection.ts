@@ -27,6 +27,7 @@ import { CoupledGroup } from './path/coupled-group.js';
 import { PathState } from './path/path-state.js';
 import { advertiseAddress, openMeshPaths, pathPolicy, withdrawAddress, type PathPolicy } from './pm/path-manager.js';
 import { handleDatagram } from './receive.js';
+import { handlePathError } from './refusal.js';
 import { failPath } from './recovery.js';
 import { createScheduler } from './sched/index.js';
 import type { Scheduler } from './sched/scheduler.js';
@@ -56,16 +57,14 @@ export interface ConnectionInit {
   backupAddresses?: string[];
 }
 
-/** How long a client keeps trying to complete the handshake (ms). */
-export const HANDSHAKE_TIMEOUT = 10_000;
 /** First retransmission interval of the client's Initial (ms); doubles each time. */
 export const INITIAL_RETRANSMIT = 600;
 
 export class Connection {
   /** Client or server. */
   readonly role: Role;
-  /** Options in force. */
-  readonly options: ConnectionOptions;
+  /** Options in force (a server's connections share one object until one of them changes an option). */
+  options: ConnectionOptions;
   /** Injected source of random bytes. */
   readonly random: RandomSource;
   /** Our connection ID: packets to us carry it. */
@@ -89,6 +88,8 @@ export class Connection {
   cookie: Uint8Array = new Uint8Array(0);
   /** Client: first-contact targets the Initial is raced over. */
   firstContact: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
+  /** Client: indexes of first-contact targets refused (ICMP unreachable, or the server said no). */
+  readonly refusedPairs = new Set<number>();
   /** Client: first-contact targets still to be sent in this round. */
   initialQueue: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
   /** Client: next Initial retransmission, attempts so far, give-up time. */
@@ -201,6 +202,10 @@ export class Connection {
     migrations: 0,
     /** Paths made suspect because their oldest packet was overdue, before any PTO. */
     earlySuspicions: 0,
+    /** Errors the io layer reported for an address pair (ICMP unreachable as ECONNREFUSED, ...). */
+    pathErrors: 0,
+    /** Client: first-contact pairs refused during the handshake. */
+    refusals: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};
@@ -211,7 +216,7 @@ export class Connection {
     this.random = init.random;
     this.now = init.now;
     this.lastActivity = init.now;
-    this.handshakeDeadline = init.now + HANDSHAKE_TIMEOUT;
+    this.handshakeDeadline = init.now + init.options.connectTimeout;
     this.localCid = init.random(8);
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
@@ -237,6 +242,16 @@ export class Connection {
     this.advance(now);
     if (this.state === 'closed') return;
     handleDatagram(this, data, local, remote, now);
+  }
+
+  /**
+   * The io layer learnt that `remote` cannot be reached from `local` (the
+   * kernel's ICMP port unreachable, as ECONNREFUSED on a connected socket).
+   */
+  handlePathError(local: SocketAddress, remote: SocketAddress, code: string, now: number): void {
+    this.advance(now);
+    if (this.state === 'closed') return;
+    handlePathError(this, local, remote, code);
   }
 
   handleTimeout(now: number): void {
@@ -297,6 +312,15 @@ export class Connection {
     this.counters.dataBytesDelivered += chunk.length;
     if (this.receiveWindow.onConsumed(this.assembler.readOffset, this.now, tuningRoundTrip(this.pathList))) this.windowUpdatePending = true;
     return chunk;
+  }
+
+  /**
+   * Changes how often paths that carry no data are probed (the socket's
+   * setKeepAlive()). The options object may be shared, so it is copied.
+   */
+  setKeepAliveInterval(ms: number): void {
+    if (ms === this.options.keepAliveInterval) return;
+    this.options = { ...this.options, keepAliveInterval: ms };
   }
 
   /** A local address appeared: a client opens paths from it, a server advertises it. */

@@ -14,6 +14,7 @@ import { MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../
 import { WireError } from '../wire/errors.js';
 import { Connection } from './connection.js';
 import { macEqual } from './crypto/macs.js';
+import { encodeRefusal } from './refusal.js';
 import { DEFAULT_OPTIONS, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
 import { countDrop } from './stats.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from './types.js';
@@ -28,6 +29,8 @@ export interface EndpointStats {
   connections: number;
   accepted: number;
   retriesSent: number;
+  /** Initials refused at once because the server was closing or full. */
+  refusalsSent: number;
   drops: Record<string, number>;
 }
 
@@ -68,7 +71,7 @@ export class EndpointCore {
   private accepting: boolean;
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
-  private readonly counters = { accepted: 0, retriesSent: 0 };
+  private readonly counters = { accepted: 0, retriesSent: 0, refusalsSent: 0 };
   private readonly drops: Record<string, number> = {};
   /** Latest time seen. */
   private now = 0;
@@ -212,6 +215,7 @@ export class EndpointCore {
       connections: this.entries.size,
       accepted: this.counters.accepted,
       retriesSent: this.counters.retriesSent,
+      refusalsSent: this.counters.refusalsSent,
       drops: { ...this.drops },
     };
   }
@@ -249,6 +253,7 @@ export class EndpointCore {
   private accept(data: Uint8Array, dcid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
     if (!this.accepting) {
       countDrop(this.drops, 'not-accepting');
+      if (this.config.server) this.refuse(data, local, remote, 'the server is closing');
       return;
     }
     // Anti-amplification: "A server MUST discard an Initial packet that is
@@ -261,6 +266,7 @@ export class EndpointCore {
     const max = this.config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (this.entries.size >= max) {
       countDrop(this.drops, 'too-many-connections');
+      this.refuse(data, local, remote, 'the server is full');
       return;
     }
     if (this.retryRequired()) {
@@ -294,6 +300,27 @@ export class EndpointCore {
     }
     this.counters.accepted++;
     this.events.push({ type: 'accepted', connection });
+  }
+
+  /** Refuses an Initial at once, statelessly (src/core/refusal.ts). */
+  private refuse(data: Uint8Array, local: SocketAddress, remote: SocketAddress, reason: string): void {
+    if (data.length < MIN_INITIAL_SIZE) return;
+    const hello = this.helloOf(data);
+    if (hello === null) return;
+    this.counters.refusalsSent++;
+    this.outbox.push({ data: encodeRefusal(hello.cid, reason), local, remote });
+  }
+
+  /**
+   * The io layer reports an error for an address pair (an ICMP port
+   * unreachable): every connection hears of it (a client endpoint has one).
+   */
+  handlePathError(local: SocketAddress, remote: SocketAddress, code: string, now: number): void {
+    this.now = Math.max(this.now, now);
+    for (const entry of this.entries.values()) {
+      entry.connection.handlePathError(local, remote, code, now);
+      this.touchEntry(entry);
+    }
   }
 
   /** Require a cookie when told to, or when too many handshakes are half-open. */

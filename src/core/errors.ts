@@ -10,6 +10,8 @@ export const TransportError = {
   PROTOCOL_VIOLATION: 2,
   FLOW_CONTROL_ERROR: 3,
   HANDSHAKE_FAILED: 4,
+  /** A server refuses a new connection (it is closing, or full). */
+  CONNECTION_REFUSED: 5,
 } as const;
 
 /** Codes at or above this are the application's (socket.destroy(err)). */
@@ -27,6 +29,8 @@ export const CloseCode = {
   IDLE_TIMEOUT: 'ERR_MPUDP_IDLE_TIMEOUT',
   /** The handshake did not complete in time. */
   HANDSHAKE_TIMEOUT: 'ERR_MPUDP_HANDSHAKE_TIMEOUT',
+  /** Every first-contact pair was refused (ICMP unreachable, or the server's refusal). */
+  REFUSED: 'ERR_MPUDP_REFUSED',
   /** The peer broke the protocol (flow control, bad FIN, bad handshake). */
   PROTOCOL_VIOLATION: 'ERR_MPUDP_PROTOCOL_VIOLATION',
 } as const;

@@ -34,6 +34,8 @@ export interface ConnectionOptions {
   sharedBottleneckDetection: boolean;
   /** Close the connection after this long without hearing from the peer (ms; 0 = never). */
   idleTimeout: number;
+  /** Client: give up the handshake after this long (ms). */
+  connectTimeout: number;
   /** Most paths, all states counted. */
   maxPaths: number;
   /** Largest UDP payload we send. */
@@ -55,6 +57,7 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   congestionControl: 'bbr',
   sharedBottleneckDetection: true,
   idleTimeout: 30_000,
+  connectTimeout: 10_000,
   maxPaths: 8,
   maxDatagramSize: 1200,
   keepAliveInterval: 1_000,

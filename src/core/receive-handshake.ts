@@ -8,6 +8,7 @@ import type { Connection } from './connection.js';
 import { sameAddress } from './connection.js';
 import { verifyFinished, type HelloFrame } from './handshake.js';
 import { openMeshPaths } from './pm/path-manager.js';
+import { handleRefusal } from './refusal.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
 
@@ -85,6 +86,11 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   }
   const hello = findFrame(frames, 'hello');
   const finished = findFrame(frames, 'finished');
+  const close = findFrame(frames, 'close');
+  if (hello === undefined && close !== undefined) {
+    handleRefusal(conn, close, local, remote);
+    return;
+  }
   if (hello === undefined || finished === undefined) {
     countDrop(conn.drops, 'handshake-incomplete');
     return;

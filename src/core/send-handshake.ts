@@ -63,6 +63,10 @@ export function sendClose(conn: Connection): Transmit | null {
   const buf = new Uint8Array(headerLength(header) + frameLength(frame));
   encodeFrame(frame, buf, encodeHeader(header, buf, 0));
   countSent(conn, path, buf.length);
+  // RFC 9000 §10.2: "The closing and draining states SHOULD persist for at
+  // least three times the current PTO interval": counted from the CLOSE
+  // actually sent, however late the io loop got to it.
+  if (conn.closeQueue.length === 0) conn.drainUntil = Math.max(conn.drainUntil, conn.now + 3 * conn.bestPto());
   return { data: buf, local: path.local, remote: path.remote };
 }
 

@@ -59,6 +59,10 @@ export interface ConnectionStats {
   migrations: number;
   /** Paths made suspect because their oldest packet was overdue, before any PTO. */
   earlySuspicions: number;
+  /** Errors the io layer reported for an address pair (an ICMP port unreachable, ...); believed only during the handshake. */
+  pathErrors: number;
+  /** Client: first-contact pairs refused during the handshake (unreachable, or the server refused). */
+  refusals: number;
   /** Shared-bottleneck detection: candidates, pauses and their verdicts, groupings, splits, trickle packets. */
   sharedBottleneck: SharedBottleneckStats;
   paths: PathStats[];

@@ -55,7 +55,9 @@ export function pollTimeout(conn: Connection): number | null {
 
 export function handleTimeout(conn: Connection, now: number): void {
   if (conn.state === 'closing' || conn.state === 'draining') {
-    if (now >= conn.drainUntil) {
+    // A CLOSE not yet sent (the io loop was late) keeps the connection: the
+    // closing period starts when the CLOSE leaves (sendClose).
+    if (now >= conn.drainUntil && (conn.state === 'draining' || conn.closeQueue.length === 0)) {
       conn.finishClose({ type: 'closed', code: CloseCode.NO_ERROR, errorCode: 0, reason: '', remote: false });
     }
     return;

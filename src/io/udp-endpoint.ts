@@ -8,6 +8,10 @@
  *                then one timer at pollTimeout()
  *   timer      → core.handleTimeout(now), then flush
  *
+ * A client endpoint also opens, beside each local address's socket, one
+ * socket connected to each server address it talks to (peer-sockets.ts),
+ * so that an ICMP port unreachable reaches the core as a path error.
+ *
  * Flushes are coalesced: any number of requests in one turn of the event loop
  * (many datagrams read in one poll phase, many writes) run one flush from
  * `setImmediate`, which also batches the core's acknowledgements. A flush
@@ -24,6 +28,7 @@ import { countDrop } from '../core/stats.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
+import { PeerSockets, type PeerHooks } from './peer-sockets.js';
 
 /** Receives what the core reports. */
 export interface EndpointHandler {
@@ -48,6 +53,11 @@ export interface UdpEndpointOptions {
   clock?: Clock;
   /** Kernel socket buffer size requested for each socket (bytes). Default 4 MiB. */
   socketBufferSize?: number;
+  /**
+   * Open sockets connected to each remote beside each local socket, to hear
+   * ICMP errors (peer-sockets.ts). Default: true for a client, false for a server.
+   */
+  connectedSockets?: boolean;
 }
 
 /** Counters of the io layer. */
@@ -62,6 +72,10 @@ export interface UdpEndpointStats {
   bytesSent: number;
   /** Failed sends by error code (EPERM, ENETUNREACH, ERR_SOCKET_DGRAM_NOT_RUNNING, ...). */
   sendErrors: Record<string, number>;
+  /** Errors the kernel reported for an address pair on a connected socket (ECONNREFUSED: ICMP port unreachable), by code. */
+  pathErrors: Record<string, number>;
+  /** Client: sockets connected to one server address each, open now. */
+  connectedSockets: number;
   /** Datagrams not sent, by reason ('no-socket': the core chose a local address we have no socket for). */
   drops: Record<string, number>;
   /** Sockets whose kernel buffers are smaller than requested (setsockopt capped or refused). */
@@ -88,6 +102,8 @@ interface BoundSocket {
   socket: DgramSocket;
   /** Its address and real port (shared object handed to the core on every datagram). */
   local: SocketAddress;
+  /** Client: the sockets connected to each remote, sharing this address and port; null for a server. */
+  peers: PeerSockets | null;
 }
 
 /** Most datagrams sent in one flush before yielding to the event loop. */
@@ -137,6 +153,10 @@ export class UdpEndpoint {
   private refed = true;
   /** Follows the host's addresses, once watchAddresses() was called. */
   private watch: InterfaceWatch | null = null;
+  /** Open connected sockets per remote beside each local socket (client). */
+  private readonly connectedSockets: boolean;
+  /** What connected sockets report to this endpoint. */
+  private readonly peerHooks: PeerHooks;
   /** Counters (the core's are added by stats()). */
   private readonly counters: Omit<UdpEndpointStats, 'core'> = {
     datagramsReceived: 0,
@@ -144,6 +164,8 @@ export class UdpEndpoint {
     datagramsSent: 0,
     bytesSent: 0,
     sendErrors: {},
+    pathErrors: {},
+    connectedSockets: 0,
     drops: {},
     bufferSizeCapped: 0,
     addressesLost: 0,
@@ -158,6 +180,19 @@ export class UdpEndpoint {
     this.handler = options.handler;
     this.clock = options.clock ?? systemClock;
     this.socketBufferSize = options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
+    this.connectedSockets = options.connectedSockets ?? !options.server;
+    this.peerHooks = {
+      message: (msg, local, remote) => this.onDatagram(msg, local, remote),
+      pathError: (local, remote, code) => {
+        countDrop(this.counters.pathErrors, code);
+        if (this.closed) return;
+        this.call(() => this.core.handlePathError(local, remote, code, this.clock.now()));
+        this.requestFlush();
+      },
+      sendFailed: (err) => this.onSent(err),
+      refed: () => this.refed,
+      configure: (socket) => this.sizeBuffers(socket),
+    };
     this.core = new EndpointCore({
       random: (n) => randomBytes(n),
       server: options.server,
@@ -207,29 +242,55 @@ export class UdpEndpoint {
     }
   }
 
-  /** Binds one socket; resolves once it listens. */
-  private bindOne(address: string, port: number): Promise<BoundSocket> {
-    const socket =
-      isIP(address) === 6
-        ? createSocket({ type: 'udp6', ipv6Only: true, lookup: lookupLiteral })
-        : createSocket({ type: 'udp4', lookup: lookupLiteral });
-    return new Promise<BoundSocket>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        socket.close();
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.bind({ address, port, exclusive: true }, () => {
-        socket.removeListener('error', onError);
-        resolve({ socket, local: { address, port: socket.address().port } });
-      });
-    });
+  /**
+   * Binds one socket; resolves once it listens. A client's sockets share
+   * their port with connected ones (SO_REUSEADDR), and the kernel may hand
+   * an ephemeral port that another SO_REUSEADDR socket already holds to a
+   * new one: so the port is first taken without SO_REUSEADDR, which the
+   * kernel only gives when nobody holds it, then rebound with it.
+   */
+  private async bindOne(address: string, port: number): Promise<BoundSocket> {
+    const reuse = this.connectedSockets;
+    for (let attempt = 1; ; attempt++) {
+      const wanted = reuse && port === 0 ? await freePort(address) : port;
+      try {
+        const socket = await bindSocket(address, wanted, reuse);
+        const local = { address, port: socket.address().port };
+        return { socket, local, peers: reuse ? new PeerSockets(local, this.peerHooks) : null };
+      } catch (err) {
+        // Someone took the free port in between: try another.
+        if (!(reuse && port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < BIND_ATTEMPTS)) throw err;
+      }
+    }
   }
 
-  /** Starts reading a bound socket and sizes its kernel buffers. */
-  private adopt(bound: BoundSocket): void {
-    const { socket, local } = bound;
-    this.sockets.set(local.address, bound);
+  /**
+   * Client: opens a socket connected to each of `remotes` from every bound
+   * address of its family, so that ICMP errors of first contact are heard.
+   * Resolves when they are ready (failures leave the unconnected socket in charge).
+   */
+  async connectPeers(remotes: readonly SocketAddress[]): Promise<void> {
+    const opening: Promise<void>[] = [];
+    for (const bound of this.sockets.values()) {
+      for (const remote of remotes) if (bound.peers !== null) opening.push(bound.peers.open(remote));
+    }
+    await Promise.all(opening);
+  }
+
+  /** A datagram from any of our sockets: to the core, then a flush. */
+  private onDatagram(msg: Buffer, local: SocketAddress, remote: SocketAddress): void {
+    this.counters.datagramsReceived++;
+    this.counters.bytesReceived += msg.length;
+    try {
+      this.core.handleDatagram(msg, local, remote, this.clock.now());
+    } catch (err) {
+      this.coreFault(err);
+    }
+    this.requestFlush();
+  }
+
+  /** Asks the kernel for socketBufferSize in each direction; counts a refusal or a cap. */
+  private sizeBuffers(socket: DgramSocket): void {
     try {
       socket.setRecvBufferSize(this.socketBufferSize);
       socket.setSendBufferSize(this.socketBufferSize);
@@ -240,17 +301,15 @@ export class UdpEndpoint {
     } catch {
       this.counters.bufferSizeCapped++;
     }
+  }
+
+  /** Starts reading a bound socket and sizes its kernel buffers. */
+  private adopt(bound: BoundSocket): void {
+    const { socket, local } = bound;
+    this.sockets.set(local.address, bound);
+    this.sizeBuffers(socket);
     if (!this.refed) socket.unref();
-    socket.on('message', (msg, rinfo) => {
-      this.counters.datagramsReceived++;
-      this.counters.bytesReceived += msg.length;
-      try {
-        this.core.handleDatagram(msg, local, { address: rinfo.address, port: rinfo.port }, this.clock.now());
-      } catch (err) {
-        this.coreFault(err);
-      }
-      this.requestFlush();
-    });
+    socket.on('message', (msg, rinfo) => this.onDatagram(msg, local, { address: rinfo.address, port: rinfo.port }));
     socket.on('error', () => {
       this.counters.socketErrors++;
       this.closeLocalAddress(local.address);
@@ -329,6 +388,7 @@ export class UdpEndpoint {
     const bound = this.sockets.get(address);
     if (!bound) return false;
     this.sockets.delete(address);
+    void bound.peers?.close();
     try {
       bound.socket.close();
     } catch {
@@ -404,7 +464,11 @@ export class UdpEndpoint {
     return true;
   }
 
-  /** Sends one datagram from the socket of `transmit.local`; failures are counted, never thrown. */
+  /**
+   * Sends one datagram from the socket of `transmit.local` (a client: from
+   * the one connected to `transmit.remote` once it is ready); failures are
+   * counted, never thrown.
+   */
   private send(transmit: Transmit): void {
     const bound = this.sockets.get(transmit.local.address);
     if (!bound) {
@@ -412,7 +476,9 @@ export class UdpEndpoint {
       return;
     }
     try {
-      bound.socket.send(transmit.data, transmit.remote.port, transmit.remote.address, this.onSent);
+      const peer = bound.peers?.lookup(transmit.remote) ?? null;
+      if (peer !== null) peer.socket.send(transmit.data, peer.onSent);
+      else bound.socket.send(transmit.data, transmit.remote.port, transmit.remote.address, this.onSent);
       this.counters.datagramsSent++;
       this.counters.bytesSent += transmit.data.length;
     } catch (err) {
@@ -486,14 +552,20 @@ export class UdpEndpoint {
   /** Lets the process exit while only this endpoint is open (like net's unref). */
   unref(): void {
     this.refed = false;
-    for (const b of this.sockets.values()) b.socket.unref();
+    for (const b of this.sockets.values()) {
+      b.socket.unref();
+      b.peers?.unref();
+    }
     this.timer?.unref();
   }
 
   /** Undoes unref(). */
   ref(): void {
     this.refed = true;
-    for (const b of this.sockets.values()) b.socket.ref();
+    for (const b of this.sockets.values()) {
+      b.socket.ref();
+      b.peers?.ref();
+    }
     if (this.timer && this.call(() => this.core.connectionCount) > 0) this.timer.ref();
   }
 
@@ -514,6 +586,7 @@ export class UdpEndpoint {
     this.sockets.clear();
     return Promise.all(
       sockets.map((b) => new Promise<void>((resolve) => {
+        void b.peers?.close();
         try {
           b.socket.close(() => resolve());
         } catch {
@@ -526,11 +599,46 @@ export class UdpEndpoint {
   /** Counters of this loop and of the core. */
   stats(): UdpEndpointStats {
     const c = this.counters;
+    let connectedSockets = 0;
+    for (const b of this.sockets.values()) connectedSockets += b.peers?.size ?? 0;
     return {
       ...c,
       sendErrors: { ...c.sendErrors },
+      pathErrors: { ...c.pathErrors },
+      connectedSockets,
       drops: { ...c.drops },
-      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, drops: {} },
+      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, retriesSent: 0, refusalsSent: 0, drops: {} },
     };
   }
+}
+
+/** Binds a UDP socket to `address:port`; resolves once it listens. */
+function bindSocket(address: string, port: number, reuseAddr: boolean): Promise<DgramSocket> {
+  const socket =
+    isIP(address) === 6
+      ? createSocket({ type: 'udp6', ipv6Only: true, reuseAddr, lookup: lookupLiteral })
+      : createSocket({ type: 'udp4', reuseAddr, lookup: lookupLiteral });
+  return new Promise<DgramSocket>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.removeListener('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * A port nobody holds on `address` now (taken and released without
+ * SO_REUSEADDR). close() releases the port at once; its callback only
+ * reports the handle's end, so it is not waited for.
+ */
+async function freePort(address: string): Promise<number> {
+  const probe = await bindSocket(address, 0, false);
+  const port = probe.address().port;
+  probe.close();
+  return port;
 }

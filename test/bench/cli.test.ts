@@ -1,10 +1,10 @@
 /**
- * `mpudp bench` (src/cli/bench.ts): the command line, and one short run of
+ * `mpudp bench` (src/cli/bench/): the command line, and one short run of
  * each test over loopback between a server and a client process, with
  * --json output parsed as the bench runner parses it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError, parseBytes, parseCommand } from '../../src/cli/bench.js';
+import { UsageError, parseBytes, parseCommand } from '../../src/cli/bench/index.js';
 import { freePort, runClientRole, startServer, stopServer, type RoleProcess } from '../../bench/lib/roles.js';
 
 describe('mpudp bench command line', () => {

@@ -1,18 +1,18 @@
 /**
  * The lab scenarios of `npm run bench` (aggregation and failover in the
- * two-ISP namespace lab, beside kernel MP-TCP) once, short. Root only: like
- * the lab tests, this FAILS (never skips) with a message naming what is
- * missing on a machine that cannot run it.
+ * two-ISP namespace lab, beside kernel MP-TCP when mptcpize is installed)
+ * once, short. Needs root, ip, tc and nft: like the lab tests, it is skipped
+ * with the reason where they are missing, and fails naming it under
+ * MPUDP_LAB=required. It installs nothing.
  */
-import { describe, expect, it } from 'vitest';
-import { requireLab } from '../lab/harness.js';
+import { expect, it } from 'vitest';
+import { describeNeeding, missingForLab } from '../lab/requirements.js';
 import type { AggregationRun, FailoverRun } from '../../bench/scenarios/lab.js';
 import { labScenarios } from '../../bench/scenarios/lab.js';
 
-describe('bench lab scenarios, short', () => {
+describeNeeding('root, ip, tc, nft', missingForLab(), 'bench lab scenarios, short', () => {
   it('aggregates both ISPs and survives a blackhole of ISP A, with MP-TCP beside', async () => {
-    requireLab();
-    const [agg, fo] = await labScenarios({ rounds: 1, seconds: 1.5, outagesMs: [1000], failoverRounds: 1, preMs: 1500, postMs: 2000, prefix: `mpudp-bt${process.pid}` });
+    const [agg, fo] = await labScenarios({ rounds: 1, seconds: 1.5, outagesMs: [1000], failoverRounds: 1, preMs: 1500, postMs: 2000, prefix: `mpudp-bt${process.pid}`, install: false });
     expect(agg!.skipped).toBeUndefined();
     const aggRuns = (agg!.raw as { runs: AggregationRun[]; mptcpSkipped: string | null }).runs;
     const mptcpSkipped = (agg!.raw as { mptcpSkipped: string | null }).mptcpSkipped;

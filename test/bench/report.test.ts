@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Timeline } from '../../src/cli/bench-common.js';
+import type { Timeline } from '../../src/cli/bench/common.js';
 import { figureTable, fmt, measured, renderMarkdown, table, type Section } from '../../bench/lib/report.js';
 import { bins, cumulative, median, ratio } from '../../bench/lib/stats.js';
 import { barChart, lineChart, niceScale } from '../../bench/lib/svg.js';

@@ -112,10 +112,12 @@ describe('MultipathServer', () => {
     expect(closed).toBe(false);
     const counted = await new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)));
     expect(counted).toBe(1);
-    // A new client is no longer accepted.
-    const late = connect({ port: server.address()?.port ?? 9, host: '127.0.0.1', idleTimeout: 300 });
-    const [lateError] = (await once(late, 'error')) as [{ code: string }];
-    expect(lateError.code).toBe('ERR_MPUDP_CONNECT_TIMEOUT');
+    // A new client is refused at once (not left to its connectTimeout).
+    const late = connect({ port: server.address()?.port ?? 9, host: '127.0.0.1', connectTimeout: 60_000 });
+    const [lateError] = (await once(late, 'error')) as [{ code: string; closeCode: string }];
+    expect(lateError.code).toBe('ECONNREFUSED');
+    expect(lateError.closeCode).toBe('ERR_MPUDP_REFUSED');
+    expect(server.stats()!.core.refusalsSent).toBeGreaterThan(0);
     // Ending both sides ends the connection, and then the server closes.
     socket.resume();
     client.resume();

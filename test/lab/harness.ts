@@ -3,16 +3,17 @@
  * runs role scripts inside a namespace (`ip netns exec NS node --import tsx
  * SCRIPT`), and reads their JSON-line reports.
  *
- * The lab needs root, `ip`, `tc` and `nft`. `requireLab()` throws an error
- * naming what is missing, and tests call it so that they FAIL (never skip)
- * on a machine that cannot run them. Everything a test starts is torn down in
- * afterAll via `labDown()`, and again at process exit if a run is cut short.
+ * The lab needs root, `ip`, `tc` and `nft` (./requirements.ts: suites skip
+ * with the reason where they are missing, and fail with MPUDP_LAB=required).
+ * `requireLab()` throws an error naming what is missing. Everything a test
+ * starts is torn down in afterAll via `labDown()`, and again at process exit
+ * if a run is cut short.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRate } from '../../src/emulator/units.js';
+import { missingForLab, toolPath, type MachineEnv } from './requirements.js';
 
 /** The lab script. */
 export const LAB_SH = fileURLToPath(new URL('./lab.sh', import.meta.url));
@@ -32,47 +33,10 @@ export const ADDR = {
   clientB: '10.77.2.2',
 } as const;
 
-/** What the checks look at (injectable, for testing the checks themselves). */
-export interface LabEnv {
-  /** Effective uid (0 = root). */
-  uid: number | undefined;
-  /** The PATH to search for tools. */
-  path: string;
-}
-
-/** Tools the lab needs, with the Debian package that has each. */
-const TOOLS: [string, string][] = [
-  ['ip', 'iproute2'],
-  ['tc', 'iproute2'],
-  ['nft', 'nftables'],
-];
-
-/** True if `name` is an executable file in one of `path`'s directories. */
-function onPath(name: string, path: string): boolean {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
-}
-
-/** What keeps the lab from running, one entry per missing thing ([] = nothing). */
-export function missingForLab(env: LabEnv = { uid: process.geteuid?.(), path: process.env.PATH ?? '' }): string[] {
-  const out: string[] = [];
-  if (env.uid !== 0) out.push(`root (running as uid ${env.uid ?? 'unknown'}; ip netns, tc and nft need root)`);
-  for (const [tool, pkg] of TOOLS) {
-    if (!onPath(tool, env.path)) out.push(`${tool} (Debian package ${pkg}; not found on PATH)`);
-  }
-  return out;
-}
+export { missingForLab, toolPath, type MachineEnv as LabEnv } from './requirements.js';
 
 /** Throws an error that names everything missing for the lab. */
-export function requireLab(env?: LabEnv): void {
+export function requireLab(env?: MachineEnv): void {
   const missing = missingForLab(env);
   if (missing.length > 0) {
     throw new Error(
@@ -142,7 +106,7 @@ export async function labUp(options: { prefix?: string; rateA?: string; rateB?: 
   const prefix = options.prefix ?? process.env.LAB_PREFIX ?? `mpudp-t${process.pid}`;
   const rateA = options.rateA ?? process.env.LAB_RATE_A ?? '100mbit';
   const rateB = options.rateB ?? process.env.LAB_RATE_B ?? '50mbit';
-  const env = { ...process.env, LAB_PREFIX: prefix, LAB_RATE_A: rateA, LAB_RATE_B: rateB };
+  const env = { ...process.env, PATH: toolPath(), LAB_PREFIX: prefix, LAB_RATE_A: rateA, LAB_RATE_B: rateB };
   const lab: Lab = {
     prefix,
     cli: `${prefix}-cli`,
@@ -168,7 +132,7 @@ export async function labDown(lab: Lab | undefined): Promise<void> {
 
 /** Bytes through one interface of a namespace. */
 export async function ifaceBytes(ns: string, iface: string): Promise<{ rx: number; tx: number }> {
-  const r = spawnSync('ip', ['-n', ns, '-j', '-s', 'link', 'show', 'dev', iface], { encoding: 'utf8' });
+  const r = spawnSync('ip', ['-n', ns, '-j', '-s', 'link', 'show', 'dev', iface], { encoding: 'utf8', env: { ...process.env, PATH: toolPath() } });
   if (r.status !== 0) throw new Error(`ip -n ${ns} link show ${iface} failed: ${r.stderr}`);
   const [info] = JSON.parse(r.stdout) as { stats64: { rx: { bytes: number }; tx: { bytes: number } } }[];
   return { rx: info!.stats64.rx.bytes, tx: info!.stats64.tx.bytes };
@@ -302,7 +266,7 @@ export function runInNs(ns: string, script: string, args: string[], name = `${sc
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, ...args], {
     cwd: REPO,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, PATH: toolPath(), NODE_OPTIONS: '' },
   });
   liveProcs.add(child);
   return new RoleProcess(name, child);

@@ -36,8 +36,11 @@
 #
 # Environment: LAB_PREFIX (default mpudp; names the namespaces, so parallel
 # runs with different prefixes do not collide), LAB_RATE_A (100mbit),
-# LAB_RATE_B (50mbit), LAB_BURST (64kb), LAB_LATENCY (tbf queue as latency, 25ms).
+# LAB_RATE_B (50mbit), LAB_BURST (64kb), LAB_LATENCY (tbf queue as latency, 25ms),
+# LAB_EXACT_PATH (set: look for the tools on PATH only, not in the sbin
+# directories a user's PATH often lacks).
 set -euo pipefail
+[ -n "${LAB_EXACT_PATH-}" ] || PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/sbin:/sbin"
 
 PREFIX=${LAB_PREFIX:-mpudp}
 RATE_A=${LAB_RATE_A:-100mbit}

@@ -1,8 +1,9 @@
 /**
  * The two-ISP lab: mpudp between two network namespaces joined by two
  * shaped veth links (ISP A 100 Mbit/s, ISP B 50 Mbit/s; see lab.sh), with
- * faults injected by lab.sh. Needs root, ip, tc and nft: without them every
- * test here FAILS with a message naming what is missing (never skips).
+ * faults injected by lab.sh. Needs root, ip, tc and nft: without them the
+ * suite is skipped with the reason, or fails naming it under
+ * MPUDP_LAB=required (./requirements.ts).
  *
  * Checks:
  * - aggregation: a transfer over both ISPs finishes within
@@ -18,8 +19,9 @@
  * LAB_VERBOSE=1 to see the roles' reports.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ADDR, ROLES, ifaceBytes, labDown, labUp, requireLab, runInNs, type Lab, type Report, type RoleProcess } from './harness.js';
+import { describeNeeding, missingForLab } from './requirements.js';
 
 const MiB = 1024 * 1024;
 /** Size of the aggregation transfers (a few seconds at 150 Mbit/s). */
@@ -73,7 +75,7 @@ async function until<T>(read: () => Promise<T>, cond: (v: T) => boolean, ms: num
 /** True for a report about the path ISP A ↔ ISP A. */
 const isPathA = (r: Report): boolean => r.local === ADDR.clientA && r.remote === ADDR.serverA;
 
-describe('two-ISP lab (network namespaces; needs root, ip, tc, nft)', () => {
+describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network namespaces)', () => {
   beforeAll(async () => {
     try {
       requireLab();

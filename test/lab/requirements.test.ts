@@ -1,15 +1,17 @@
 /**
- * The lab's requirement checks: on a machine without root, ip, tc or nft, the
- * lab tests must FAIL with a message naming what is missing, never pass or
- * skip. These checks run anywhere (no root needed): the environment they
- * inspect is injected (a uid, a PATH of our own making).
+ * The requirement checks of the tests that need the machine (./requirements.ts):
+ * they name everything missing, find tools in sbin directories too, and
+ * turn into a skip with the reason, or a failure under MPUDP_LAB=required.
+ * These run anywhere (no root needed): the environment they inspect is
+ * injected (a uid, a PATH of our own making).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAB_SH, missingForLab, requireLab } from './harness.js';
+import { LAB_SH, requireLab } from './harness.js';
+import { decide, labRequired, missingForDocker, missingForLab, toolPath } from './requirements.js';
 
 /** A directory with no tools, and one with fake `ip` and `tc` only. */
 const empty = mkdtempSync(join(tmpdir(), 'mpudp-lab-empty-'));
@@ -24,20 +26,38 @@ afterAll(() => {
 });
 
 describe('lab requirements', () => {
-  it('requireLab() names every missing thing: root, ip, tc, nft', () => {
+  it('missingForLab() names every missing thing: root, ip, tc, nft', () => {
     expect(() => requireLab({ uid: 1000, path: empty })).toThrow(/missing: root \(running as uid 1000.*ip \(Debian package iproute2.*tc \(Debian package iproute2.*nft \(Debian package nftables/);
     expect(missingForLab({ uid: 1000, path: empty })).toHaveLength(4);
   });
 
-  it('requireLab() names only what is missing', () => {
+  it('missingForLab() names only what is missing', () => {
     const missing = missingForLab({ uid: 0, path: partial });
     expect(missing).toHaveLength(1);
     expect(missing[0]).toMatch(/^nft /);
-    expect(() => requireLab({ uid: 0, path: partial })).toThrow(/missing: nft \(Debian package nftables/);
+  });
+
+  it('tools in sbin directories count although PATH lacks them', () => {
+    expect(toolPath('/usr/bin:/bin').split(':')).toEqual(['/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin']);
+    expect(toolPath('/usr/sbin:/usr/bin').split(':')).toEqual(['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/sbin']);
+    // Every directory of the path is searched.
+    expect(missingForLab({ uid: 0, path: `${empty}:${partial}` }).map((m) => m.split(' ')[0])).toEqual(['nft']);
+  });
+
+  it('missing requirements skip with the reason, or fail under MPUDP_LAB=required', () => {
+    expect(decide('root, nft', [], false)).toEqual({ run: true });
+    expect(decide('root, nft', ['root (running as uid 1000)'], false)).toEqual({ run: false, skip: 'needs root, nft; missing: root (running as uid 1000)' });
+    expect(decide('root, nft', ['nft (…)'], true)).toEqual({ run: false, fail: 'MPUDP_LAB=required, but this needs root, nft; missing: nft (…)' });
+    expect(labRequired({ MPUDP_LAB: 'required' })).toBe(true);
+    expect(labRequired({})).toBe(false);
+  });
+
+  it('without a docker command the Docker demo names it', () => {
+    expect(missingForDocker({ uid: 0, path: empty })).toEqual([expect.stringMatching(/^docker \(Debian package docker\.io/)]);
   });
 
   it('lab.sh check and lab.sh up print what is missing and fail', () => {
-    const env = { PATH: empty, LAB_PREFIX: `mpudp-req${process.pid}` };
+    const env = { PATH: empty, LAB_EXACT_PATH: '1', LAB_PREFIX: `mpudp-req${process.pid}` };
     const check = spawnSync('/bin/bash', [LAB_SH, 'check'], { env, encoding: 'utf8' });
     expect(check.status).toBe(1);
     for (const tool of ['ip', 'tc', 'nft']) expect(check.stdout).toMatch(new RegExp(`^missing: ${tool} `, 'm'));

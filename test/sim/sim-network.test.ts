@@ -451,12 +451,12 @@ describe('World driver', () => {
     expect(sink.data.map((d) => d[0])).toEqual([1, 2, 3]);
   });
 
-  it('moves 200k datagrams quickly', () => {
-    const start = performance.now();
+  // How fast is for the bench to measure, not for a test to assert: a timed
+  // assertion fails on a loaded machine (project rule).
+  it('moves 200k datagrams', () => {
     const { world, sink, link } = pair(19, 200_000, 1200, 0.01, { delayMs: 20, rateBps: 1_000_000_000, jitterMs: 1 });
     world.runUntilIdle(100_000);
     expect(sink.seqs.length).toBe(200_000);
     expect(link.counters.bytesDelivered).toBe(240_000_000);
-    expect(performance.now() - start).toBeLessThan(2500);
   });
 });

@@ -44,6 +44,9 @@ const BAD_CONNECTION_OPTIONS: [string, unknown, ErrorClass, string][] = [
   ['idleTimeout', '30s', T, 'ERR_INVALID_ARG_TYPE'],
   ['idleTimeout', -1, R, 'ERR_OUT_OF_RANGE'],
   ['idleTimeout', Infinity, R, 'ERR_OUT_OF_RANGE'],
+  ['connectTimeout', '10s', T, 'ERR_INVALID_ARG_TYPE'],
+  ['connectTimeout', 0, R, 'ERR_OUT_OF_RANGE'],
+  ['connectTimeout', 2 ** 31, R, 'ERR_OUT_OF_RANGE'],
   ['maxPaths', true, T, 'ERR_INVALID_ARG_TYPE'],
   ['maxPaths', 0, R, 'ERR_OUT_OF_RANGE'],
   ['maxPaths', 65, R, 'ERR_OUT_OF_RANGE'],
@@ -113,8 +116,21 @@ describe('server.listen() arguments', () => {
     expect(server.listening).toBe(false);
   });
 
-  it('rejects a non-function callback', () => {
-    expectThrow(() => createServer().listen(0, 'cb' as never), T, 'ERR_INVALID_ARG_TYPE');
+  it('rejects a non-function callback, a host that is not an address, a bad backlog', () => {
+    expectThrow(() => createServer().listen({ port: 0 }, 'cb' as never), T, 'ERR_INVALID_ARG_TYPE');
+    expectThrow(() => createServer().listen(0, 'cb'), T, 'ERR_INVALID_ARG_VALUE');
+    expectThrow(() => createServer().listen(0, '127.0.0.1', -1), R, 'ERR_OUT_OF_RANGE');
+    expectThrow(() => createServer().listen(0, '127.0.0.1', 'x' as never), T, 'ERR_INVALID_ARG_TYPE');
+  });
+
+  it("takes net's forms: (port, host, backlog, cb), (port, host, cb), (port, cb), (cb)", async () => {
+    for (const args of [[0, '127.0.0.1', 511], [0, '127.0.0.1'], [0], []] as const) {
+      const server = createServer();
+      await new Promise<void>((resolve) => (server.listen as (...a: unknown[]) => unknown)(...args, resolve));
+      expect(server.address()!.port).toBeGreaterThan(0);
+      if (args.length > 1) expect(server.addresses().map((a) => a.address)).toEqual(['127.0.0.1']);
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('throws ERR_MPUDP_SERVER_RUNNING on a second listen()', async () => {
@@ -166,6 +182,18 @@ describe('connect() arguments', () => {
 
   it('rejects a non-function connectListener', () => {
     expectThrow(() => connect({ port: 9, host: '127.0.0.1' }, {} as never), T, 'ERR_INVALID_ARG_TYPE');
+    expectThrow(() => connect(9, '127.0.0.1', {} as never), T, 'ERR_INVALID_ARG_TYPE');
+    expectThrow(() => connect(9, (() => undefined) as never, (() => undefined) as never), T, 'ERR_INVALID_ARG_TYPE');
+  });
+
+  it("takes net's forms: connect(port, host, listener) and connect(port, listener)", async () => {
+    const server = createServer((s) => s.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = server.address()!.port;
+    await new Promise<void>((resolve, reject) => connect(port, '127.0.0.1', resolve).on('error', reject).resume());
+    expectThrow(() => connect(0, '127.0.0.1'), R, 'ERR_SOCKET_BAD_PORT');
+    expectThrow(() => connect('9' as never, '127.0.0.1'), T, 'ERR_INVALID_ARG_TYPE');
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('reports no common address family asynchronously with ERR_MPUDP_NO_ADDRESS', async () => {

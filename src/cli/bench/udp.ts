@@ -14,7 +14,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
-import { DataSink, cpuSeconds, epochMs, round3, type ReceiverResult } from './bench-common.js';
+import { DataSink, cpuSeconds, epochMs, round3, type ReceiverResult } from './common.js';
 
 const TYPE_DATA = 0x44;
 const TYPE_END = 0x45;

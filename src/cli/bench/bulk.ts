@@ -4,7 +4,7 @@
  * verified end to end (SHA-256), with a receiver timeline on request; and
  * the raw UDP blast (no reliability, up only).
  */
-import { DataSink, DataSource, TimelineSampler, cpuSeconds, encodeHeader, epochMs, round3, type ReceiverResult, type Timeline } from './bench-common.js';
+import { DataSink, DataSource, TimelineSampler, cpuSeconds, encodeHeader, epochMs, round3, type ReceiverResult, type Timeline } from './common.js';
 import {
   closeStream,
   ioStats,
@@ -17,8 +17,8 @@ import {
   type Interval,
   type Reporter,
   type Stream,
-} from './bench-stream.js';
-import { udpBlast } from './bench-udp.js';
+} from './stream.js';
+import { udpBlast } from './udp.js';
 
 /** One transfer's outcome. */
 interface TransferResult {

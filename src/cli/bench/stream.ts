@@ -6,11 +6,11 @@
 import { once } from 'node:events';
 import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect, type MultipathSocket, type PathInfo } from '../index.js';
-import type { CongestionControlName } from '../core/options.js';
-import type { AddressPair, PathPolicy } from '../core/pm/path-manager.js';
-import type { SchedulerName } from '../core/sched/index.js';
-import { epochMs, round3, type DataSource, type Transport } from './bench-common.js';
+import { connect, type MultipathSocket, type PathInfo } from '../../index.js';
+import type { CongestionControlName } from '../../core/options.js';
+import type { AddressPair, PathPolicy } from '../../core/pm/path-manager.js';
+import type { SchedulerName } from '../../core/sched/index.js';
+import { epochMs, round3, type DataSource, type Transport } from './common.js';
 
 export type ClientMode = 'bulk' | 'rr' | 'connect' | 'hold';
 

@@ -5,8 +5,8 @@
  * stdin `stats` prints this process's memory, `stop` ends the hold).
  */
 import { createInterface } from 'node:readline';
-import { cpuSeconds, epochMs, memory, percentile, round3 } from './bench-common.js';
-import { openStream, type ClientConfig, type Interval, type Reporter, type Stream } from './bench-stream.js';
+import { cpuSeconds, epochMs, memory, percentile, round3 } from './common.js';
+import { openStream, type ClientConfig, type Interval, type Reporter, type Stream } from './stream.js';
 
 export async function runConnect(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
   const start = epochMs();

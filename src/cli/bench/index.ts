@@ -3,22 +3,20 @@
  * iperf3: a server role and a client role, an interval table while a test
  * runs, `--json` for machines. Runs on one host (loopback) or between two.
  *
- *   npx tsx src/cli/bench.ts server [--port 5201] [--address IP]...
- *   npx tsx src/cli/bench.ts client 127.0.0.1 [--time 10] [--reverse] [--transport tcp]
+ *   mpudp bench server [--port 5201] [--address IP]...
+ *   mpudp bench client 127.0.0.1 [--time 10] [--reverse] [--transport tcp]
  *
  * See USAGE below and docs/bench.md.
  */
-import { realpathSync } from 'node:fs';
-import { isIP } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { CONGESTION_CONTROLLERS } from '../api/validate.js';
-import type { CongestionControlName } from '../core/options.js';
-import { SCHEDULER_NAMES, type SchedulerName } from '../core/sched/index.js';
-import { runClient, type ClientConfig, type ClientMode } from './bench-client.js';
-import { DEFAULT_PORT, type Transport } from './bench-common.js';
-import { jsonReporter, tableReporter } from './bench-format.js';
-import { runServer, type ServerConfig } from './bench-server.js';
+import { UsageError, addresses, int, list, parse, parseBytes, seconds } from '../args.js';
+import type { CliCommand } from '../command.js';
+import { CONGESTION_CONTROLLERS } from '../../api/validate.js';
+import type { CongestionControlName } from '../../core/options.js';
+import { SCHEDULER_NAMES, type SchedulerName } from '../../core/sched/index.js';
+import { runClient, type ClientConfig, type ClientMode } from './client.js';
+import { DEFAULT_PORT, type Transport } from './common.js';
+import { jsonReporter, tableReporter } from './format.js';
+import { runServer, type ServerConfig } from './server.js';
 
 export const USAGE = `usage: mpudp bench server [options]
        mpudp bench client HOST[,HOST...] [options]
@@ -96,43 +94,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** A bad command line; main() prints it with the usage. */
-export class UsageError extends Error {}
-
-/** `64K`, `10M`, `1G`, `1500` → bytes (binary multiples). */
-export function parseBytes(text: string): number {
-  const m = /^\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*$/i.exec(text);
-  if (m === null) throw new UsageError(`invalid byte count '${text}' (examples: 1500, 64K, 10M, 1G)`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  const n = Math.round(Number(m[1]) * mult);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid byte count '${text}'`);
-  return n;
-}
-
-function int(text: string | undefined, name: string, dflt: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  if (text === undefined) return dflt;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
-  return n;
-}
-
-function seconds(text: string | undefined, name: string, dflt: number): number {
-  if (text === undefined) return dflt;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number of seconds, got '${text}'`);
-  return n * 1000;
-}
-
-function list(values: string[] | string | undefined): string[] {
-  if (values === undefined) return [];
-  return (Array.isArray(values) ? values : [values]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-}
-
-function addresses(values: string[], name: string): string[] {
-  for (const a of values) if (isIP(a) === 0) throw new UsageError(`--${name}: '${a}' is not an IP address`);
-  return values;
-}
-
 function transport(text: string | undefined, allowAll: boolean): Transport[] {
   const t = text ?? (allowAll ? 'all' : 'mpudp');
   if (t === 'all' && allowAll) return ['mpudp', 'tcp', 'udp'];
@@ -156,13 +117,7 @@ export type Command = { role: 'help' } | { role: 'server'; config: ServerConfig 
 
 /** Parses `server ...` / `client ...` (the words after `mpudp bench`). */
 export function parseCommand(argv: string[]): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parse(argv, OPTIONS);
   if (v.help) return { role: 'help' };
   const [role, host, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
@@ -230,16 +185,11 @@ export function parseCommand(argv: string[]): Command {
   throw new UsageError(role === undefined ? 'say server or client' : `unknown role '${role}' (server or client)`);
 }
 
+export { UsageError, parseBytes };
+
 /** Runs `mpudp bench ARGS`; resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  let cmd: Command;
-  try {
-    cmd = parseCommand(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`mpudp bench: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+async function run(argv: string[]): Promise<number> {
+  const cmd = parseCommand(argv);
   if (cmd.role === 'help') {
     process.stdout.write(USAGE);
     return 0;
@@ -259,17 +209,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** True when this module is the program (also through a bin symlink). */
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
-}
+export const bench: CliCommand = {
+  name: 'bench',
+  summary: 'measure mpudp beside TCP and raw UDP, like iperf3 (server and client roles)',
+  usage: USAGE,
+  run,
+};

@@ -14,9 +14,9 @@ import { Session } from 'node:inspector';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
-import { createServer, type MultipathServer, type MultipathSocket } from '../index.js';
-import type { CongestionControlName } from '../core/options.js';
-import type { SchedulerName } from '../core/sched/index.js';
+import { createServer, type MultipathServer, type MultipathSocket } from '../../index.js';
+import type { CongestionControlName } from '../../core/options.js';
+import type { SchedulerName } from '../../core/sched/index.js';
 import {
   DataSink,
   DataSource,
@@ -30,9 +30,9 @@ import {
   round3,
   type TestHeader,
   type Transport,
-} from './bench-common.js';
-import { mpudpPaths } from './bench-stream.js';
-import { UdpBenchServer, type UdpReceiverResult } from './bench-udp.js';
+} from './common.js';
+import { mpudpPaths } from './stream.js';
+import { UdpBenchServer, type UdpReceiverResult } from './udp.js';
 
 export interface ServerConfig {
   /** Transports served: mpudp on UDP `port`, TCP on TCP `port`, raw UDP on UDP `port + 1`. */

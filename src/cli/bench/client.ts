@@ -9,13 +9,13 @@
  * Every test reports intervals while it runs and a result at the end,
  * through the `Reporter` (text tables or JSON lines, see bench-format.ts).
  */
-import { epochMs, round3 } from './bench-common.js';
-import { runBulk, runUdp } from './bench-bulk.js';
-import { runConnect, runHold } from './bench-conns.js';
-import { runRr } from './bench-rr.js';
-import type { ClientConfig, Reporter } from './bench-stream.js';
+import { epochMs, round3 } from './common.js';
+import { runBulk, runUdp } from './bulk.js';
+import { runConnect, runHold } from './conns.js';
+import { runRr } from './rr.js';
+import type { ClientConfig, Reporter } from './stream.js';
 
-export type { ClientConfig, ClientMode, Interval, PathInterval, Reporter } from './bench-stream.js';
+export type { ClientConfig, ClientMode, Interval, PathInterval, Reporter } from './stream.js';
 
 /** Runs the configured test; resolves with its result (also given to the reporter). */
 export async function runClient(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {

@@ -4,8 +4,8 @@
  * `--json` (one object per line: start, connected/held/stats events,
  * interval, result).
  */
-import type { Interval, Reporter } from './bench-client.js';
-import { formatBps, formatBytes } from './bench-common.js';
+import type { Interval, Reporter } from './client.js';
+import { formatBps, formatBytes } from './common.js';
 
 /** JSON lines on `out`. */
 export function jsonReporter(out: (line: string) => void): Reporter {

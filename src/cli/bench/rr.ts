@@ -3,8 +3,8 @@
  * the server echoes them, the next request once all are back; latency
  * percentiles over the run and per interval.
  */
-import { cpuSeconds, encodeHeader, epochMs, percentile, round3 } from './bench-common.js';
-import { closeStream, mpudpPaths, openStream, type ClientConfig, type Interval, type Reporter } from './bench-stream.js';
+import { cpuSeconds, encodeHeader, epochMs, percentile, round3 } from './common.js';
+import { closeStream, mpudpPaths, openStream, type ClientConfig, type Interval, type Reporter } from './stream.js';
 
 export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
   const s = await openStream(c);

@@ -1,0 +1,172 @@
+/**
+ * Connected UDP sockets of a client's local address: one per server
+ * address it talks to, all sharing the local address and port
+ * (SO_REUSEADDR). They exist for the errors only a connected socket hears:
+ * Linux reports an ICMP port unreachable for a connected socket's peer as
+ * ECONNREFUSED on that socket, and never on an unconnected one. The io
+ * layer hands that to the core (`handlePathError`), which fails a
+ * connection to a port where nothing listens in one round trip instead of
+ * after connectTimeout.
+ *
+ * Linux delivers a datagram to the socket whose 4-tuple matches it exactly
+ * in preference to the unconnected one, so each server address's datagrams
+ * arrive on its connected socket, and sends to it go out through it (a
+ * connected send: no address to resolve per datagram). Until a connected
+ * socket is ready, the unconnected one carries the pair.
+ */
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { SocketAddress } from '../core/types.js';
+
+/** Most connected sockets per local address (maxPaths caps the pairs anyway). */
+export const MAX_PEERS_PER_ADDRESS = 64;
+
+/** What the endpoint does with what a connected socket hears. */
+export interface PeerHooks {
+  /** A datagram from `remote` (the same object for every datagram of that peer). */
+  message(msg: Buffer, local: SocketAddress, remote: SocketAddress): void;
+  /** The kernel reported an error for the pair (ECONNREFUSED: ICMP port unreachable). */
+  pathError(local: SocketAddress, remote: SocketAddress, code: string): void;
+  /** A connected send failed (counted by the endpoint). */
+  sendFailed(err: Error): void;
+  /** Whether new sockets keep the process alive. */
+  refed(): boolean;
+  /** Sizes a new socket's kernel buffers as the endpoint's own. */
+  configure(socket: DgramSocket): void;
+}
+
+/** One connected socket. */
+export interface PeerSocket {
+  /** The dgram socket, connected to `remote`. */
+  readonly socket: DgramSocket;
+  /** The peer's address (handed to the core with every datagram from it). */
+  readonly remote: SocketAddress;
+  /** connect() completed: sends to the peer go through this socket. */
+  ready: boolean;
+  /** Completion of a send on this socket (one closure per socket, not per datagram). */
+  readonly onSent: (err: Error | null) => void;
+}
+
+/** The connected sockets of one local address. */
+export class PeerSockets {
+  /** Peers by remote address, then port (no string is built per datagram). */
+  private readonly byAddress = new Map<string, Map<number, PeerSocket>>();
+  /** Sockets open or opening. */
+  private count = 0;
+  /** close() was called. */
+  private closed = false;
+
+  constructor(
+    /** The local address and port every socket binds. */
+    private readonly local: SocketAddress,
+    private readonly hooks: PeerHooks,
+  ) {}
+
+  /**
+   * The ready socket connected to `remote`, or null. With no socket for it
+   * yet, one starts opening (and null is returned: send unconnected now).
+   */
+  lookup(remote: SocketAddress): PeerSocket | null {
+    const peer = this.byAddress.get(remote.address)?.get(remote.port);
+    if (peer !== undefined) return peer.ready ? peer : null;
+    void this.open(remote);
+    return null;
+  }
+
+  /** Opens the socket connected to `remote` (at once if one exists or the cap is reached). */
+  open(remote: SocketAddress): Promise<void> {
+    if (this.closed || this.count >= MAX_PEERS_PER_ADDRESS || isIP(remote.address) !== isIP(this.local.address)) return Promise.resolve();
+    let ports = this.byAddress.get(remote.address);
+    if (ports === undefined) {
+      ports = new Map();
+      this.byAddress.set(remote.address, ports);
+    }
+    if (ports.has(remote.port)) return Promise.resolve();
+    const socket = createSocket({ type: isIP(remote.address) === 6 ? 'udp6' : 'udp4', reuseAddr: true, ...(isIP(remote.address) === 6 ? { ipv6Only: true } : {}) });
+    const peer: PeerSocket = {
+      socket,
+      remote: { address: remote.address, port: remote.port },
+      ready: false,
+      onSent: (err) => {
+        if (err === null) return;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') this.hooks.pathError(this.local, peer.remote, code);
+        else this.hooks.sendFailed(err);
+      },
+    };
+    ports.set(remote.port, peer);
+    this.count++;
+    // Errors before connect() completed are bind/connect failures: the
+    // unconnected socket keeps carrying the pair.
+    const failed = (): void => {
+      peer.ready = false;
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    };
+    return new Promise<void>((resolve) => {
+      socket.once('error', () => {
+        failed();
+        resolve();
+      });
+      socket.bind({ address: this.local.address, port: this.local.port, exclusive: true }, () => {
+        if (this.closed) {
+          failed();
+          resolve();
+          return;
+        }
+        socket.connect(peer.remote.port, peer.remote.address, () => {
+          socket.removeAllListeners('error');
+          if (this.closed) {
+            failed();
+            resolve();
+            return;
+          }
+          this.hooks.configure(socket);
+          if (!this.hooks.refed()) socket.unref();
+          socket.on('message', (msg) => this.hooks.message(msg, this.local, peer.remote));
+          socket.on('error', (err: NodeJS.ErrnoException) => this.hooks.pathError(this.local, peer.remote, err.code ?? err.name));
+          peer.ready = true;
+          resolve();
+        });
+      });
+    });
+  }
+
+  /** Sockets open or opening. */
+  get size(): number {
+    return this.count;
+  }
+
+  ref(): void {
+    for (const peer of this.peers()) peer.socket.ref();
+  }
+
+  unref(): void {
+    for (const peer of this.peers()) peer.socket.unref();
+  }
+
+  /** Closes every socket; none opens after this. */
+  close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.peers()];
+    this.byAddress.clear();
+    this.count = 0;
+    return Promise.all(
+      all.map((peer) => new Promise<void>((resolve) => {
+        peer.ready = false;
+        try {
+          peer.socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      })),
+    ).then(() => undefined);
+  }
+
+  private *peers(): IterableIterator<PeerSocket> {
+    for (const ports of this.byAddress.values()) yield* ports.values();
+  }
+}
