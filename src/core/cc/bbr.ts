@@ -67,16 +67,7 @@ export const PROBE_RTT_DURATION = 200;
 export const PROBE_RTT_INTERVAL = 5_000;
 /** A sample this close to min_rtt (fraction of it) refreshes the ProbeRTT schedule (see updateMinRtt). */
 export const MIN_RTT_MARGIN = 0.05;
-/**
- * A loss round whose smallest RTT sample stayed this far above min_rtt (ms,
- * or this fraction of min_rtt if larger) had a standing queue: its losses
- * count as congestion even below LOSS_THRESH.
- */
-export const STANDING_QUEUE_MIN = 2;
-export const STANDING_QUEUE_FRACTION = 0.1;
-/** Rounds a queue must stand before BBR takes it for a competitor's (see `competingWithQueue`). */
-export const STANDING_QUEUE_ROUNDS = 3;
-/** cwnd_gain while a competitor's queue stands. */
+/** cwnd_gain while the path competes at a shared bottleneck with a standing queue (see `competing`). */
 export const STANDING_QUEUE_CWND_GAIN = 1.25;
 /** Standard deviations above the threshold's expected loss count before inflight counts as too high (see isInflightTooHigh). */
 export const LOSS_NOISE_SIGMAS = 2;
@@ -167,12 +158,6 @@ export class Bbr implements CongestionController {
   /** Bytes lost and delivered in the current loss round (the loss-rate bound). */
   private lostInRound = 0;
   private deliveredAtLossRound = 0;
-  /** Smallest queueing delay (RTT sample − min_rtt) seen in the current loss round, ms. */
-  private roundMinQueue = Infinity;
-  /** Rounds in a row spent in ProbeBW_CRUISE whose RTT samples never came down to min_rtt (a standing queue). */
-  standingQueueRounds = 0;
-  /** The current loss round saw a state other than ProbeBW_CRUISE (BBR's own probing queue may stand in it). */
-  private roundLeftCruise = false;
   /** Discontiguous lost ranges in the current loss round, and the last lost packet number. */
   private lossRangesInRound = 0;
   private lastLostPn = -2;
@@ -421,8 +406,6 @@ export class Bbr implements CongestionController {
   /** UpdateCongestionSignals(): the bandwidth filter every ACK, the loss response once per round. */
   private updateCongestionSignals(rs: RateSample, _rtt: RttEstimator): void {
     this.updateMaxBw(rs);
-    if (rs.rtt >= 0 && Number.isFinite(this.minRtt)) this.roundMinQueue = Math.min(this.roundMinQueue, rs.rtt - this.minRtt);
-    if (this.state !== 'probe-bw-cruise') this.roundLeftCruise = true;
     if (!this.lossRoundStart) return; // "wait until end of round trip"
     this.checkStartupHighLoss(rs);
     this.adaptLowerBoundsFromCongestion(rs);
@@ -430,54 +413,38 @@ export class Bbr implements CongestionController {
     this.lostInRound = 0;
     this.lossRangesInRound = 0;
     this.deliveredAtLossRound = rs.totalDelivered;
-    // Only cruising rounds count: in the others BBR's own probe may hold a queue.
-    if (!this.roundLeftCruise) this.standingQueueRounds = this.roundHadStandingQueue() ? this.standingQueueRounds + 1 : 0;
-    this.roundLeftCruise = this.state !== 'probe-bw-cruise';
-    this.roundMinQueue = Infinity;
   }
 
   /**
-   * The round, spent cruising, never saw an RTT sample come down to min_rtt:
-   * a queue stood all round, and BBR (pacing at the bandwidth it measured)
-   * did not build it.
-   */
-  private roundHadStandingQueue(): boolean {
-    if (this.roundLeftCruise) return false;
-    return this.roundMinQueue !== Infinity && this.roundMinQueue > Math.max(STANDING_QUEUE_MIN, STANDING_QUEUE_FRACTION * this.minRtt);
-  }
-
-  /**
-   * A queue has stood for STANDING_QUEUE_ROUNDS rounds after Startup. BBR in
-   * ProbeBW drains its own queue every cycle, so a queue that stands is
-   * somebody else's: a buffer-filling (loss-based) flow shares the
-   * bottleneck. The link is then busy whatever BBR keeps in flight, and a
-   * cwnd_gain of 2 would only let BBR hold a BDP of its own data in that
-   * queue, out of the competitor's reach (BBRv3 takes about two thirds
-   * against one Cubic flow at a one-BDP buffer in the simulator). While the
-   * queue stands, the window's gain is capped at STANDING_QUEUE_CWND_GAIN,
-   * without the allowance for ACK aggregation (the queue keeps the link busy
-   * through ACK gaps), and every lossy round counts as congestion (the draft's
-   * own response; the loss-rate bound is for noise on an empty path).
+   * The path competes with buffer-filling traffic: the connection's
+   * shared-bottleneck detection has put another path on standby behind this
+   * one (`sharedBottleneckLead`), having seen a standing queue on both and
+   * confirmed by pausing one that they share it. A standing queue is not
+   * BBR's (it drains its own every cycle); it is a loss-based flow's. The
+   * link is then busy whatever BBR keeps in flight, and a cwnd_gain of 2
+   * only holds a BDP of BBR's data in that queue, out of the competitor's
+   * reach (BBRv3 took 60–66 % against one Cubic flow at a one-BDP buffer in
+   * the simulator). So while competing, the window's gain is capped at
+   * STANDING_QUEUE_CWND_GAIN without the allowance for ACK aggregation (the
+   * queue keeps the link busy through ACK gaps), and every lossy round
+   * counts as congestion (the draft's own response; the loss-rate bound is
+   * for noise on an empty path).
    *
-   * The connection says so too (`sharedBottleneckLead`) when its
-   * shared-bottleneck detection has grouped another path behind this one:
-   * it saw a standing queue on both and confirmed that they share it.
+   * The RTT alone is not evidence enough: on a loaded host, processing
+   * delay inflates every sample as a standing queue would (measured in the
+   * namespace lab), and a path that took it for one would throttle itself
+   * and cut its rate on random loss.
    */
-  get competingWithQueue(): boolean {
-    return this.fullBwReached && (this.sharedBottleneckLead || this.standingQueueRounds >= STANDING_QUEUE_ROUNDS);
+  get competing(): boolean {
+    return this.fullBwReached && this.sharedBottleneckLead;
   }
 
   /** Set by the connection: another path stands by behind this one on a shared bottleneck with a standing queue. */
   sharedBottleneckLead = false;
 
-  /**
-   * The loss round just ended is a congestion signal: it lost more than
-   * LOSS_THRESH, or its RTT samples never came down to min_rtt (a standing
-   * queue: the losses are a full buffer's, not the link's noise), or a
-   * competitor's queue stands (`competingWithQueue`).
-   */
+  /** The loss round just ended is a congestion signal: it lost more than LOSS_THRESH by more than chance, or the path competes (`competing`). */
   private roundCongested(rs: RateSample): boolean {
-    return this.competingWithQueue || this.roundLossTooHigh(rs) || this.roundHadStandingQueue();
+    return this.competing || this.roundLossTooHigh(rs);
   }
 
   /** The round just ended lost more than LOSS_THRESH of what it sent, beyond chance (see isInflightTooHigh). */
@@ -488,12 +455,12 @@ export class Bbr implements CongestionController {
 
   /**
    * `lost` of `sent` bytes is more than LOSS_THRESH, by LOSS_NOISE_SIGMAS
-   * standard deviations of its count; by any amount while a competitor's
-   * queue stands (`competingWithQueue`: losses are then a full buffer's).
+   * standard deviations of its count; by any amount while the path
+   * competes (`competing`: losses are then a full buffer's).
    */
   private lossAboveThreshold(lost: number, sent: number): boolean {
     if (lost <= sent * LOSS_THRESH) return false;
-    if (this.competingWithQueue) return true;
+    if (this.competing) return true;
     const expected = (LOSS_THRESH * sent) / this.maxDatagramSize;
     return lost / this.maxDatagramSize > expected + LOSS_NOISE_SIGMAS * Math.sqrt(expected);
   }
@@ -942,7 +909,7 @@ export class Bbr implements CongestionController {
   /** SetCwnd(): grow by what was acknowledged towards max_inflight, then the bounds. */
   private setCwnd(rs: RateSample): void {
     // UpdateMaxInflight(), the gain capped while another flow's queue stands.
-    const capped = this.competingWithQueue && this.state !== 'probe-bw-up';
+    const capped = this.competing && this.state !== 'probe-bw-up';
     const gain = capped ? Math.min(this.cwndGain, STANDING_QUEUE_CWND_GAIN) : this.cwndGain;
     const maxInflight = this.quantizationBudget(this.bdpMultiple(gain) + (capped ? 0 : this.extraAcked));
     if (this.fullBwReached) {
