@@ -182,6 +182,7 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
     const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
     path.lastAckElicitingSentAt = now;
     if (inFlight) {
+      notePacingLateness(path);
       onPacketSent(path, packet, now);
       path.pacer.onSent(now, size);
     }
@@ -189,6 +190,23 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   if (!path.validated) path.unvalidatedBytesSent += size;
   countSent(conn, path, size);
   return { data: w.buf.subarray(0, size), local: path.local, remote: path.remote };
+}
+
+/**
+ * A packet leaves with the path's pacing bucket full although the window did
+ * not hold the path back since its last packet: for at least the bucket's
+ * worth of time (2 ms of its rate, 10 datagrams or more) the path was allowed
+ * to send and sent nothing. Either the connection gave it nothing (the
+ * scheduler used other paths, or data ran out) or the process did not run
+ * (a loaded host): the rate samples of the gap say what the sender did, not
+ * what the path can carry, so they are application-limited (a BBR path in
+ * Startup took such a plateau for the bottleneck's rate and left Startup at
+ * a fraction of it, in the namespace lab under load).
+ */
+function notePacingLateness(path: PathState): void {
+  const pacer = path.pacer;
+  if (!path.windowLimited && pacer.available >= pacer.burstCapacity - 1) path.delivery.markAppLimited(path.sent.bytesInFlight);
+  path.windowLimited = false;
 }
 
 export function countSent(conn: Connection, path: PathState | null, size: number): void {

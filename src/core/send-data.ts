@@ -20,6 +20,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
     if (!p.carriesData) continue;
     // Suspect paths carry data only when nothing better is left.
     if (p.state === 'suspect' && anyActive) continue;
+    if (p.windowRoom < size) p.windowLimited = true;
     view.push({
       id: p.id,
       // A path that carried no data since its RTT was last high (validated

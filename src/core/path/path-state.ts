@@ -100,6 +100,8 @@ export class PathState {
   readonly cc: CongestionController;
   /** Delivery-rate samples of this path (what a model-based controller learns from). */
   readonly delivery = new DeliveryRateEstimator();
+  /** The window held this path back since its last in-flight packet (seen by the scheduler's view). */
+  windowLimited = false;
   /** The connection's congestion group (coupling, shared-bottleneck detection), if any. */
   readonly congestionGroup: CoupledGroup | undefined;
   /** Pacer of this path. */
