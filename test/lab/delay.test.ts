@@ -94,3 +94,23 @@ describeNeeding('root, ip, tc, nft, bridge, ethtool', missing(), 'two-ISP lab wi
     expect(status).toContain('tbf');
   }, 60_000);
 });
+
+describeNeeding('root, ip, tc, nft, bridge, ethtool', missing(), 'the lab-delay bench scenarios, short', () => {
+  it('measure heterogeneous RTT both ways, a lossy ISP and a shared bottleneck, with kernel MP-TCP beside when it can run', async () => {
+    const { labDelayScenarios } = await import('../../bench/scenarios/lab-delay.js');
+    const [hetero, lossy, shared] = await labDelayScenarios({ rounds: 1, seconds: 1.5, sharedSeconds: 7, prefix: `mpudp-t${process.pid}s` });
+    for (const s of [hetero!, lossy!, shared!]) expect(s.skipped, s.title).toBeUndefined();
+    const runs = (s: typeof hetero) => (s!.raw as { runs: Array<{ transport: string; dir: string; mbps: number; share?: number; clientCpu: number; machineBusy: number }> }).runs;
+    const mine = runs(hetero).filter((r) => r.transport === 'mpudp');
+    expect(mine.map((r) => r.dir).sort()).toEqual(['down', 'up']);
+    for (const r of [...mine, ...runs(lossy), ...runs(shared)]) {
+      expect(r.mbps, JSON.stringify(r)).toBeGreaterThan(5);
+      expect(r.clientCpu, JSON.stringify(r)).toBeGreaterThan(0);
+      expect(r.machineBusy, JSON.stringify(r)).toBeGreaterThan(0);
+    }
+    for (const r of runs(shared)) {
+      expect(r.share!, JSON.stringify(r)).toBeGreaterThan(0);
+      expect(r.share!, JSON.stringify(r)).toBeLessThan(1);
+    }
+  }, 240_000);
+});
