@@ -1,8 +1,9 @@
 /**
  * BBR, a model-based congestion controller for one path, after BBRv3 as
  * specified in draft-ietf-ccwg-bbr ("BBR Congestion Control"). The draft's
- * names are kept (BBR.x → this.x in camelCase) so the code can be read
- * beside it. Units: bytes, milliseconds, bytes per millisecond.
+ * names are kept (BBR.x → this.x in camelCase, its functions as methods) so
+ * the code can be read beside it; its parameters are in bbr-params.ts.
+ * Units: bytes, milliseconds, bytes per millisecond.
  *
  * The model: max_bw (windowed max of delivery-rate samples over two ProbeBW
  * cycles), min_rtt (10 s min filter refreshed by ProbeRTT every 5 s), and the
@@ -12,84 +13,60 @@
  * Control: a pacing rate (which drives the path's pacer) and a congestion
  * window (which bounds bytes in flight).
  *
- * Two deliberate choices, documented in docs/protocol.md:
- *  - Loss-rate bound on the short-term model: the draft lowers bw_shortterm
- *    and inflight_shortterm after every round with any loss while not
- *    probing. Random loss (Wi-Fi, LTE, a flaky ISP) then shrinks the rate by
- *    about the loss rate every round. Here a round adapts the short-term
- *    model only when its loss rate exceeds BBR.LossThresh (2 %), the same
- *    threshold the draft applies to inflight_longterm while probing; loss
- *    at or below it is taken as noise, as the issue asks. `lossTolerant =
- *    false` restores the draft's behaviour.
+ * Where it departs from the draft (docs/protocol.md, "Congestion control",
+ * gives the measurements behind each):
+ *  - Random loss is not congestion: a round adapts the short-term model, and
+ *    a flight counts as "inflight too high", only when its loss exceeds
+ *    BBR.LossThresh (2 %) by more than chance (`lossAboveThreshold`).
+ *    `lossTolerant: false` restores the draft's response to any lossy round.
+ *  - Competing at a shared bottleneck (`competing`, told by the connection's
+ *    shared-bottleneck detection): window gain 1.25 without the ACK
+ *    aggregation allowance, and every lossy round counts.
+ *  - ProbeRTT only when needed: a sample within MIN_RTT_MARGIN of min_rtt
+ *    refreshes its schedule (as picoquic does).
  *  - Startup's loss exit counts discontiguous lost ranges per round from
  *    packet numbers (QUIC has selective ACKs: C.has_selective_acks = true).
  *
  * The controller learns from the path's DeliveryRateEstimator
  * (delivery-rate.ts) through `onAckSample` and `onPacketLost`; the window
- * controllers' per-packet `onAck` is a no-op here.
+ * controllers' per-packet `onAck` only ends a recovery episode here.
  */
 import type { CongestionController, RandomInt } from '../path/congestion.js';
 import { initialWindow } from '../path/new-reno.js';
 import type { RttEstimator } from '../path/rtt.js';
 import type { DeliveryRateEstimator, PacketDeliveryState, RateSample } from './delivery-rate.js';
 import { WindowedMax } from './windowed-max.js';
+import {
+  BETA,
+  DEFAULT_CWND_GAIN,
+  DRAIN_PACING_GAIN,
+  EXTRA_ACKED_FILTER_LEN,
+  FULL_BW_GROWTH,
+  FULL_BW_ROUNDS,
+  HEADROOM,
+  isProbeBw,
+  LOSS_NOISE_SIGMAS,
+  LOSS_THRESH,
+  MAX_BW_FILTER_LEN,
+  MIN_RTT_FILTER_LEN,
+  MIN_RTT_MARGIN,
+  PACING_MARGIN,
+  PROBE_DOWN_PACING_GAIN,
+  PROBE_RTT_CWND_GAIN,
+  PROBE_RTT_DURATION,
+  PROBE_RTT_INTERVAL,
+  PROBE_UP_CWND_GAIN,
+  PROBE_UP_PACING_GAIN,
+  RENO_PROBE_ROUND_LIMIT,
+  STANDING_QUEUE_CWND_GAIN,
+  STARTUP_FULL_LOSS_COUNT,
+  STARTUP_PACING_GAIN,
+  type AckPhase,
+  type BbrState,
+} from './bbr-params.js';
 
-/** "BBR.LossThresh: [...] the maximum tolerated per-round-trip packet loss rate when probing for bandwidth (the default is 2%)." */
-export const LOSS_THRESH = 0.02;
-/** "BBR.Beta: [...] the default multiplicative decrease to make upon each round trip during which the connection detects packet loss (the value is 0.7)." */
-export const BETA = 0.7;
-/** "BBR.Headroom: [...] (the value is 0.15)." */
-export const HEADROOM = 0.15;
-/** "BBR.StartupPacingGain [...] (4 * ln(2) ~= 2.77)". */
-export const STARTUP_PACING_GAIN = 2.77;
-/** "BBR.DrainPacingGain [...] BBR uses the value 0.5". */
-export const DRAIN_PACING_GAIN = 0.5;
-/** "BBR.DefaultCwndGain: [...] (2)". */
-export const DEFAULT_CWND_GAIN = 2;
-/** ProbeBW_DOWN: "a BBR.pacing_gain of 0.90". */
-export const PROBE_DOWN_PACING_GAIN = 0.9;
-/** ProbeBW_UP: "a BBR.pacing_gain of 1.25 [...] It also raises BBR.cwnd_gain to 2.25". */
-export const PROBE_UP_PACING_GAIN = 1.25;
-export const PROBE_UP_CWND_GAIN = 2.25;
-/** "BBR.PacingMarginPercent: The static discount factor of 1%". */
-export const PACING_MARGIN = 0.01;
-/** "BBR.MaxBwFilterLen [...] = 2 (representing up to 2 ProbeBW cycles". */
-export const MAX_BW_FILTER_LEN = 2;
-/** "BBR.ExtraAckedFilterLen [...] = 10 (in units of packet-timed round trips)". */
-export const EXTRA_ACKED_FILTER_LEN = 10;
-/** "BBR.MinRTTFilterLen is 10 secs" (ms). */
-export const MIN_RTT_FILTER_LEN = 10_000;
-/** "BBR.ProbeRTTCwndGain [...] 0.5". */
-export const PROBE_RTT_CWND_GAIN = 0.5;
-/** "BBR.ProbeRTTDuration: [...] 200 ms". */
-export const PROBE_RTT_DURATION = 200;
-/** "BBR.ProbeRTTInterval: [...] 5 secs" (ms). */
-export const PROBE_RTT_INTERVAL = 5_000;
-/** A sample this close to min_rtt (fraction of it) refreshes the ProbeRTT schedule (see updateMinRtt). */
-export const MIN_RTT_MARGIN = 0.05;
-/** cwnd_gain while the path competes at a shared bottleneck with a standing queue (see `competing`). */
-export const STANDING_QUEUE_CWND_GAIN = 1.25;
-/** Standard deviations above the threshold's expected loss count before inflight counts as too high (see isInflightTooHigh). */
-export const LOSS_NOISE_SIGMAS = 2;
-/** Startup loss exit: "at least BBRStartupFullLossCnt=6 discontiguous sequence ranges lost in that round trip". */
-export const STARTUP_FULL_LOSS_COUNT = 6;
-/** Full pipe: growth below 25 % ("less than 25 percent") for 3 rounds. */
-export const FULL_BW_GROWTH = 1.25;
-export const FULL_BW_ROUNDS = 3;
-/** "T_reno_bound": at most 63 rounds between bandwidth probes. */
-export const RENO_PROBE_ROUND_LIMIT = 63;
+export * from './bbr-params.js';
 
-export type BbrState =
-  | 'startup'
-  | 'drain'
-  | 'probe-bw-down'
-  | 'probe-bw-cruise'
-  | 'probe-bw-refill'
-  | 'probe-bw-up'
-  | 'probe-rtt';
-
-/** BBR.ack_phase: what the ACKs now arriving say about bandwidth probing. */
-type AckPhase = 'init' | 'refilling' | 'probe-starting' | 'probe-feedback' | 'probe-stopping';
 
 export interface BbrOptions {
   /** Adapt the short-term model only on rounds losing more than LOSS_THRESH (default true; see the file comment). */
@@ -947,9 +924,6 @@ export class Bbr implements CongestionController {
 
 }
 
-function isProbeBw(s: BbrState): boolean {
-  return s === 'probe-bw-down' || s === 'probe-bw-cruise' || s === 'probe-bw-refill' || s === 'probe-bw-up';
-}
 
 /** A deterministic stand-in for the random source (tests; the connection injects its own). */
 function fixedSequence(): RandomInt {

@@ -44,37 +44,27 @@
  * paused() and trickleDue()). Every decision is counted in `stats`. No
  * clock, no timer: time comes in with the samples and the queries.
  */
+import { PathDelays } from './queue-delays.js';
+import {
+  BIN_MS,
+  CONFIRMATIONS,
+  COOLDOWN_MAX_MS,
+  COOLDOWN_MS,
+  CORRELATION_MIN,
+  DIP_FRACTION,
+  MIN_FILLED_BINS,
+  MISSES_TO_SPLIT,
+  NO_DIP_FRACTION,
+  NO_QUEUE_SPLIT_MS,
+  PAUSE_SPACING_MS,
+  QUEUE_MIN_FRACTION,
+  QUEUE_MIN_MS,
+  STANDING_BINS,
+  TRICKLE_MS,
+  WINDOW_BINS,
+} from './shared-bottleneck-params.js';
 
-/** Width of one queueing-delay bin, ms. */
-export const BIN_MS = 50;
-/** Bins in the passive window (2 s). */
-export const WINDOW_BINS = 40;
-/** Bins with samples each path needs before it is compared. */
-export const MIN_FILLED_BINS = 20;
-/** Smallest mean queueing delay that counts as a queue, ms (or QUEUE_MIN_FRACTION of min RTT, if larger). */
-export const QUEUE_MIN_MS = 2;
-export const QUEUE_MIN_FRACTION = 0.1;
-/** Fraction of the filled bins whose minimum must show a queue for a path to see a standing queue. */
-export const STANDING_BINS = 0.75;
-/** Correlation of the binned delays above which two paths are candidates. */
-export const CORRELATION_MIN = 0.7;
-/** Pauses that must see the lead's queue drop before the pair is grouped. */
-export const CONFIRMATIONS = 2;
-/** Least time between two pauses of the same pair, ms. */
-export const PAUSE_SPACING_MS = 500;
-/** The lead's queueing delay must dip by this fraction of its level around the pause (and 1 ms) to count as a dip. */
-export const DIP_FRACTION = 0.2;
-/** A dip smaller than this fraction (and 0.5 ms) counts as none. */
-export const NO_DIP_FRACTION = 0.05;
-/** First cool-down after a pair was found independent, ms; it doubles up to COOLDOWN_MAX_MS. */
-export const COOLDOWN_MS = 10_000;
-export const COOLDOWN_MAX_MS = 120_000;
-/** A standby path sends two data packets this often (their RTT samples re-check the grouping), ms. */
-export const TRICKLE_MS = 200;
-/** Re-checks in a row in which the lead saw a queue and the subject none, after which the group splits. */
-export const MISSES_TO_SPLIT = 3;
-/** A group splits after this long with no queue at the lead (nobody to be fair to), ms. */
-export const NO_QUEUE_SPLIT_MS = 5_000;
+export * from './shared-bottleneck-params.js';
 
 /** What the detector reads of a path each time it evaluates. */
 export interface BottleneckPath {
@@ -125,81 +115,6 @@ export interface SharedBottleneckStats {
   split: number;
   /** Trickle packets sent on standby paths. */
   tricklePackets: number;
-}
-
-/** Per-path queueing-delay history. */
-class PathDelays {
-  /** Sum and count of samples per bin, and which bin each slot holds. */
-  readonly sum = new Float64Array(WINDOW_BINS);
-  readonly count = new Uint32Array(WINDOW_BINS);
-  readonly min = new Float64Array(WINDOW_BINS);
-  readonly bin = new Float64Array(WINDOW_BINS).fill(-1);
-  /** The path's queue threshold (from its minimum RTT), ms. */
-  threshold = QUEUE_MIN_MS;
-  /** Latest sample and its time. */
-  latest = 0;
-  latestAt = -Infinity;
-  /** Short-term level: mean of the samples in the last TRICKLE_MS / 4. */
-  recentSum = 0;
-  recentCount = 0;
-  recentFrom = 0;
-  /** Last time the path saw a queue (mean of a bin ≥ its threshold). */
-  lastQueueAt = -Infinity;
-
-  add(q: number, now: number): void {
-    const b = Math.floor(now / BIN_MS);
-    const i = b % WINDOW_BINS;
-    if (this.bin[i] !== b) {
-      this.bin[i] = b;
-      this.sum[i] = 0;
-      this.count[i] = 0;
-      this.min[i] = Infinity;
-    }
-    this.sum[i]! += q;
-    this.count[i]!++;
-    if (q < this.min[i]!) this.min[i] = q;
-    this.latest = q;
-    this.latestAt = now;
-    if (now - this.recentFrom > TRICKLE_MS / 4) {
-      this.recentFrom = now;
-      this.recentSum = 0;
-      this.recentCount = 0;
-    }
-    this.recentSum += q;
-    this.recentCount++;
-  }
-
-  /** Mean of the bin `b`, or NaN without samples. */
-  binMean(b: number): number {
-    const i = b % WINDOW_BINS;
-    return this.bin[i] === b && this.count[i]! > 0 ? this.sum[i]! / this.count[i]! : NaN;
-  }
-
-  /** The bin `b` saw only samples above the path's queue threshold (a queue that stood). */
-  binStanding(b: number): boolean {
-    const i = b % WINDOW_BINS;
-    return this.bin[i] === b && this.count[i]! > 0 && this.min[i]! >= this.threshold;
-  }
-
-  /** Mean queueing delay over bins [from, to], NaN without samples. */
-  mean(from: number, to: number): number {
-    let s = 0;
-    let n = 0;
-    for (let b = from; b <= to; b++) {
-      const i = b % WINDOW_BINS;
-      if (this.bin[i] === b && this.count[i]! > 0) {
-        s += this.sum[i]!;
-        n += this.count[i]!;
-      }
-    }
-    return n > 0 ? s / n : NaN;
-  }
-
-  /** The short-term level (recent samples), NaN if none in the last TRICKLE_MS. */
-  recent(now: number): number {
-    if (now - this.latestAt > TRICKLE_MS || this.recentCount === 0) return NaN;
-    return this.recentSum / this.recentCount;
-  }
 }
 
 /** A pause of `subject` to see whether `lead`'s queue drops. */
