@@ -62,7 +62,8 @@ const STEADY_FROM_MS = 1000;
 const SHARED_FROM_MS = 5000;
 
 interface Run {
-  scenario: 'hetero' | 'lossy' | 'shared';
+  /** 'hetero-half': the heterogeneous paths at half the rates (a control: is the full rate limited by CPU?). */
+  scenario: 'hetero' | 'hetero-half' | 'lossy' | 'shared';
   transport: LabTransport;
   dir: 'down' | 'up';
   round: number;
@@ -177,6 +178,12 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
       });
     };
     for (let round = 0; round < cfg.rounds; round++) for (const dir of ['down', 'up'] as const) for (const t of transports) await one('hetero', t, dir, round);
+    // The control: the same paths at half the rates, half the CPU.
+    await lab.sh('delay', 'shape', 'A', `${RATE.a / 2e6}mbit`, '25ms');
+    await lab.sh('delay', 'shape', 'B', `${RATE.b / 2e6}mbit`, '25ms');
+    for (const t of transports) await one('hetero-half', t, 'down', 0);
+    await lab.sh('delay', 'shape', 'A', `${RATE.a / 1e6}mbit`, '25ms');
+    await lab.sh('delay', 'shape', 'B', `${RATE.b / 1e6}mbit`, '25ms');
     await lab.sh('loss', 'B', '0.01');
     for (let round = 0; round < cfg.rounds; round++) for (const t of transports) await one('lossy', t, 'down', round);
     await lab.sh('loss', 'B', '0');
@@ -252,15 +259,16 @@ const med = (runs: Run[], f: (r: Run) => number): number => median(runs.map(f).f
 const SUM = (RATE.a + RATE.b) / 1e6;
 
 function detail(runs: Run[], shared = false): string {
-  const headers = ['transport', 'dir', 'round', 'goodput Mbit/s', shared ? '÷ 100' : '÷ (A + B)', 'after 1st s Mbit/s', ...(shared ? ['TCP Cubic Mbit/s', 'share (from 5 s)', 'share (from 1 s)'] : []), 'client CPU s', 'server CPU s', 'relays CPU s', 'machine busy'];
+  const headers = ['scenario', 'transport', 'dir', 'round', 'goodput Mbit/s', shared ? '÷ 100' : '÷ (A + B)', 'after 1st s Mbit/s', ...(shared ? ['TCP Cubic Mbit/s', 'share (from 5 s)', 'share (from 1 s)'] : []), 'client CPU s', 'server CPU s', 'relays CPU s', 'machine busy'];
   return table(
     headers,
     runs.map((r) => [
+      r.scenario,
       NAME[r.transport],
       r.dir,
       r.round + 1,
       fmt(r.mbps),
-      fmt(r.mbps / (shared ? 100 : SUM)),
+      fmt(r.mbps / (shared ? 100 : r.scenario === 'hetero-half' ? SUM / 2 : SUM)),
       fmt(r.steadyMbps),
       ...(shared ? [fmt(r.competitorMbps), `${fmt(100 * (r.share ?? NaN))} %`, `${fmt(100 * (r.shareFrom1s ?? NaN))} %`] : []),
       fmt(r.clientCpu),
@@ -268,7 +276,7 @@ function detail(runs: Run[], shared = false): string {
       fmt(r.relayCpu),
       `${fmt(100 * r.machineBusy)} %`,
     ]),
-    headers.map((_, i) => (i < 2 ? 'l' : 'r')),
+    headers.map((_, i) => (i < 3 ? 'l' : 'r')),
   );
 }
 
@@ -292,6 +300,16 @@ function heteroSection(c: Ctx, title: string, ms: number): Section {
       note: `${fmt(med(mine, (r) => r.mbps))} Mbit/s; ${cpuNote(mine)}`,
     });
   }
+  const half = (t: LabTransport): Run[] => c.runs.filter((r) => r.scenario === 'hetero-half' && r.transport === t);
+  if (half('mpudp').length > 0) {
+    figures.push({
+      name: 'control: the same download at half the rates (50 + 25 Mbit/s), goodput ÷ 75 Mbit/s',
+      value: med(half('mpudp'), (r) => r.mbps) / (SUM / 2),
+      unit: '',
+      baseline: { name: 'kernel MP-TCP', value: half('mptcp').length > 0 ? med(half('mptcp'), (r) => r.mbps) / (SUM / 2) : null },
+      note: `half the packets per second for the same paths and delays: the difference to the full rate is what CPU takes; ${cpuNote(half('mpudp'))}`,
+    });
+  }
   return {
     id: 'lab-hetero',
     title,
@@ -304,8 +322,8 @@ function heteroSection(c: Ctx, title: string, ms: number): Section {
       `Goodput first to last byte ÷ ${SUM} Mbit/s. Load average at the start ${c.load[0]!.map((x) => x.toFixed(2)).join(' ')}, at the end ${c.load[1]!.map((x) => x.toFixed(2)).join(' ')} (the machine is shared).` +
       (c.noMptcp ? ` MP-TCP skipped: ${c.noMptcp}.` : ''),
     figures,
-    extra: [detail(c.runs.filter((r) => r.scenario === 'hetero'))],
-    raw: { config: c.cfg, rtts: c.rtts, runs: c.runs.filter((r) => r.scenario === 'hetero'), kernelCc: c.kernelCc, load: c.load },
+    extra: [detail(c.runs.filter((r) => r.scenario === 'hetero' || r.scenario === 'hetero-half'))],
+    raw: { config: c.cfg, rtts: c.rtts, runs: c.runs.filter((r) => r.scenario === 'hetero' || r.scenario === 'hetero-half'), kernelCc: c.kernelCc, load: c.load },
     ms,
   };
 }

@@ -100,9 +100,9 @@ describeNeeding('root, ip, tc, nft, bridge, ethtool', missing(), 'the lab-delay 
     const { labDelayScenarios } = await import('../../bench/scenarios/lab-delay.js');
     const [hetero, lossy, shared] = await labDelayScenarios({ rounds: 1, seconds: 1.5, sharedSeconds: 7, prefix: `mpudp-t${process.pid}s` });
     for (const s of [hetero!, lossy!, shared!]) expect(s.skipped, s.title).toBeUndefined();
-    const runs = (s: typeof hetero) => (s!.raw as { runs: Array<{ transport: string; dir: string; mbps: number; share?: number; clientCpu: number; machineBusy: number }> }).runs;
+    const runs = (s: typeof hetero) => (s!.raw as { runs: Array<{ scenario: string; transport: string; dir: string; mbps: number; share?: number; clientCpu: number; machineBusy: number }> }).runs;
     const mine = runs(hetero).filter((r) => r.transport === 'mpudp');
-    expect(mine.map((r) => r.dir).sort()).toEqual(['down', 'up']);
+    expect(mine.map((r) => `${r.scenario} ${r.dir}`).sort()).toEqual(['hetero down', 'hetero up', 'hetero-half down']);
     for (const r of [...mine, ...runs(lossy), ...runs(shared)]) {
       expect(r.mbps, JSON.stringify(r)).toBeGreaterThan(5);
       expect(r.clientCpu, JSON.stringify(r)).toBeGreaterThan(0);
