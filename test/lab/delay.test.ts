@@ -98,7 +98,7 @@ describeNeeding('root, ip, tc, nft, bridge, ethtool', missing(), 'two-ISP lab wi
 describeNeeding('root, ip, tc, nft, bridge, ethtool', missing(), 'the lab-delay bench scenarios, short', () => {
   it('measure heterogeneous RTT both ways, a lossy ISP and a shared bottleneck, with kernel MP-TCP beside when it can run', async () => {
     const { labDelayScenarios } = await import('../../bench/scenarios/lab-delay.js');
-    const [hetero, lossy, shared] = await labDelayScenarios({ rounds: 1, seconds: 1.5, sharedSeconds: 7, prefix: `mpudp-t${process.pid}s` });
+    const [hetero, lossy, shared] = await labDelayScenarios({ rounds: 1, seconds: 1, sharedSeconds: 6, prefix: `mpudp-t${process.pid}s` });
     for (const s of [hetero!, lossy!, shared!]) expect(s.skipped, s.title).toBeUndefined();
     const runs = (s: typeof hetero) => (s!.raw as { runs: Array<{ scenario: string; transport: string; dir: string; mbps: number; share?: number; clientCpu: number; machineBusy: number }> }).runs;
     const mine = runs(hetero).filter((r) => r.transport === 'mpudp');
