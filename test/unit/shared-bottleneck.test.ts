@@ -28,7 +28,7 @@ function fakePaths(): FakePath[] {
     state: 'active',
     validated: true,
     backup: false,
-    rtt: { smoothed: MIN_RTT + 10 },
+    rtt: { smoothed: MIN_RTT + 10, min: MIN_RTT },
     cc: { window: id === 0 ? 200_000 : 100_000, pacingRate: null },
   }));
 }

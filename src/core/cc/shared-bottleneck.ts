@@ -23,7 +23,7 @@
  *     move together (identical paths, synchronized loss-based flows) look
  *     alike to any passive test; a cause does not. The candidate with the
  *     smaller rate (the subject) stops sending new data for a pause of two
- *     round trips. Behind a shared bottleneck the queue drains by the
+ *     propagation round trips. Behind a shared bottleneck the queue drains by the
  *     subject's share and the other path's (the lead's) queueing delay
  *     dips; behind separate bottlenecks it follows its own course. The dip
  *     is measured against the lead's delay just before and just after the
@@ -56,6 +56,8 @@ import {
   MISSES_TO_SPLIT,
   NO_DIP_FRACTION,
   NO_QUEUE_SPLIT_MS,
+  PAUSE_MIN_MS,
+  PAUSE_RTTS,
   PAUSE_SPACING_MS,
   QUEUE_MIN_FRACTION,
   QUEUE_MIN_MS,
@@ -75,6 +77,8 @@ export interface BottleneckPath {
   readonly alive: boolean;
   /** Smoothed RTT, ms. */
   readonly smoothedRtt: number;
+  /** Minimum RTT, ms (0 without a sample). */
+  readonly minRtt: number;
   /** Estimated sending rate, bytes per ms (window / RTT, or the controller's pacing rate). */
   readonly rate: number;
 }
@@ -85,7 +89,7 @@ export interface BottleneckPathSource {
   readonly state: string;
   readonly validated: boolean;
   readonly backup: boolean;
-  readonly rtt: { readonly smoothed: number };
+  readonly rtt: { readonly smoothed: number; readonly min: number };
   readonly cc: { readonly window: number; readonly pacingRate?: number | null };
 }
 
@@ -97,6 +101,7 @@ export function bottleneckView(p: BottleneckPathSource): BottleneckPath {
     working: p.validated && p.state === 'active' && !p.backup,
     alive: p.validated && (p.state === 'active' || p.state === 'suspect'),
     smoothedRtt: p.rtt.smoothed,
+    minRtt: p.rtt.min,
     rate: p.cc.pacingRate ?? p.cc.window / srtt,
   };
 }
@@ -340,19 +345,26 @@ export class SharedBottleneckDetector {
     return pearson(xs, ys, mx, my) >= CORRELATION_MIN;
   }
 
+  /**
+   * The subject pauses for PAUSE_RTTS of the longer propagation RTT (the
+   * minimum RTTs: a deep queue does not lengthen the pause, only the wait
+   * for its effect). A packet the lead sends at t meets the queue as it is
+   * then and comes back about the lead's smoothed RTT later: its samples
+   * from one smoothed RTT after the start, for the pause's length, show the
+   * queue during the pause; the next as many show it after.
+   */
   private startPause(lead: BottleneckPath, subject: BottleneckPath, bin: number, now: number): void {
-    const rtt = Math.max(lead.smoothedRtt, subject.smoothedRtt, 1);
-    const length = 2 * rtt;
+    const length = PAUSE_RTTS * Math.max(lead.minRtt, subject.minRtt, PAUSE_MIN_MS / PAUSE_RTTS);
+    const wait = Math.max(lead.smoothedRtt, 1);
     const before = this.delays.get(lead.id)?.mean(bin - 2, bin) ?? NaN;
     this.pause = {
       lead: lead.id,
       subject: subject.id,
       start: now,
       end: now + length,
-      // The drain shows in the lead's samples about one of its RTTs after the subject stops.
-      evalFrom: now + rtt,
-      evalTo: now + length + Math.max(lead.smoothedRtt, 1) / 2,
-      afterTo: now + length + 2 * Math.max(lead.smoothedRtt, 1),
+      evalFrom: now + wait,
+      evalTo: now + wait + length,
+      afterTo: now + wait + 2 * length,
       before,
       sum: 0,
       count: 0,
