@@ -15,7 +15,7 @@ export const STANDING_BINS = 0.75;
 export const CORRELATION_MIN = 0.7;
 /** Pauses that must see the lead's queue drop before the pair is grouped. */
 export const CONFIRMATIONS = 2;
-/** A pause lasts this many of the longer minimum RTT of the pair, and at least PAUSE_MIN_MS. */
+/** A pause lasts this many round trips of the pair (see startPause), and at least PAUSE_MIN_MS. */
 export const PAUSE_RTTS = 2;
 export const PAUSE_MIN_MS = 20;
 /** Least time between two pauses of the same pair, ms. */

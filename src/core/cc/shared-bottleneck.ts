@@ -346,15 +346,18 @@ export class SharedBottleneckDetector {
   }
 
   /**
-   * The subject pauses for PAUSE_RTTS of the longer propagation RTT (the
-   * minimum RTTs: a deep queue does not lengthen the pause, only the wait
-   * for its effect). A packet the lead sends at t meets the queue as it is
-   * then and comes back about the lead's smoothed RTT later: its samples
-   * from one smoothed RTT after the start, for the pause's length, show the
-   * queue during the pause; the next as many show it after.
+   * The subject pauses for PAUSE_RTTS round trips: the longer smoothed RTT
+   * of the pair, but no more than twice the longer minimum RTT (a deep
+   * queue lengthens the wait for the pause's effect, not the pause). A
+   * packet the lead sends at t meets the queue as it is then and comes back
+   * about the lead's smoothed RTT later: its samples from one smoothed RTT
+   * after the start, for the pause's length, show the queue during the
+   * pause; the next as many show it after.
    */
   private startPause(lead: BottleneckPath, subject: BottleneckPath, bin: number, now: number): void {
-    const length = PAUSE_RTTS * Math.max(lead.minRtt, subject.minRtt, PAUSE_MIN_MS / PAUSE_RTTS);
+    const minRtt = Math.max(lead.minRtt, subject.minRtt);
+    const rtt = Math.min(Math.max(lead.smoothedRtt, subject.smoothedRtt), 2 * minRtt);
+    const length = Math.max(PAUSE_RTTS * Math.max(rtt, minRtt), PAUSE_MIN_MS);
     const wait = Math.max(lead.smoothedRtt, 1);
     const before = this.delays.get(lead.id)?.mean(bin - 2, bin) ?? NaN;
     this.pause = {
