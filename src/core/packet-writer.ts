@@ -180,9 +180,9 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   const pn = path.nextPacketNumber++;
   if (w.ackEliciting) {
     const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
+    if (inFlight) notePacingLateness(conn, path, now);
     path.lastAckElicitingSentAt = now;
     if (inFlight) {
-      notePacingLateness(path);
       onPacketSent(path, packet, now);
       path.pacer.onSent(now, size);
     }
@@ -194,18 +194,23 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
 
 /**
  * A packet leaves with the path's pacing bucket full although the window did
- * not hold the path back since its last packet: for at least the bucket's
- * worth of time (2 ms of its rate, 10 datagrams or more) the path was allowed
- * to send and sent nothing. Either the connection gave it nothing (the
- * scheduler used other paths, or data ran out) or the process did not run
- * (a loaded host): the rate samples of the gap say what the sender did, not
- * what the path can carry, so they are application-limited (a BBR path in
- * Startup took such a plateau for the bottleneck's rate and left Startup at
- * a fraction of it, in the namespace lab under load).
+ * not hold the path back since its last packet, and no path of the
+ * connection sent anything for the time the bucket takes to fill: for that
+ * long the path was allowed to send and the connection did not run (a loaded
+ * host, or no data). The rate samples of the gap say what the sender did,
+ * not what the path can carry, so they are application-limited (a BBR path
+ * in Startup took such a plateau for the bottleneck's rate and left Startup
+ * at a fraction of it, in the namespace lab under load). A path the
+ * scheduler left idle while others sent is not marked here (the scheduler's
+ * choice is marked where it is made, in send-data.ts).
  */
-function notePacingLateness(path: PathState): void {
+function notePacingLateness(conn: Connection, path: PathState, now: number): void {
   const pacer = path.pacer;
-  if (!path.windowLimited && pacer.available >= pacer.burstCapacity - 1) path.delivery.markAppLimited(path.sent.bytesInFlight);
+  if (!path.windowLimited && pacer.available >= pacer.burstCapacity - 1) {
+    let last = -Infinity;
+    for (const p of conn.pathList) if (p.lastAckElicitingSentAt > last) last = p.lastAckElicitingSentAt;
+    if (now - last >= pacer.fillTime) path.delivery.markAppLimited(path.sent.bytesInFlight);
+  }
   path.windowLimited = false;
 }
 

@@ -61,6 +61,11 @@ export class Pacer {
     return this.capacity;
   }
 
+  /** How long an empty bucket takes to fill at the current rate, ms (Infinity before a rate is known). */
+  get fillTime(): number {
+    return this.rate > 0 ? this.capacity / this.rate : Infinity;
+  }
+
   /**
    * When may a packet of `bytes` go? Returns 0 if now, else the absolute time
    * (ms) at which enough tokens will have accumulated.
