@@ -39,6 +39,10 @@ export interface Section {
   raw: unknown;
   /** Wall time of the scenario (ms). */
   ms?: number;
+  /** The run it was measured in (date, commit). */
+  ranIn?: string;
+  /** Not run this time (`--only`): kept from the latest.json already there. */
+  carried?: boolean;
 }
 
 /** A number for a table: 3 significant digits, thousands kept whole. */
@@ -113,6 +117,10 @@ export function renderMarkdown(meta: Record<string, string>, sections: Section[]
   for (const s of sections) {
     out.push(`## ${s.title}`);
     out.push('');
+    if (s.carried) {
+      out.push(`_Not run this time: carried over from the run of ${s.ranIn ?? 'an earlier date'}._`);
+      out.push('');
+    }
     if (s.skipped) {
       out.push(`Skipped: ${s.skipped}`);
       out.push('');

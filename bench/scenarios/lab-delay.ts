@@ -124,9 +124,9 @@ async function measured(
 export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]> {
   const t0 = Date.now();
   const titles = {
-    hetero: '7. Two-ISP lab with delay: 100 Mbit/s 10 ms + 50 Mbit/s 60 ms',
-    lossy: '8. Two-ISP lab with delay: 1 % random loss on ISP B',
-    shared: '9. Two-ISP lab with delay: shared bottleneck against kernel TCP Cubic',
+    hetero: '8. Two-ISP lab with delay: 100 Mbit/s 10 ms + 50 Mbit/s 60 ms',
+    lossy: '9. Two-ISP lab with delay: 1 % random loss on ISP B',
+    shared: '10. Two-ISP lab with delay: shared bottleneck against kernel TCP Cubic',
   };
   const missing = missingForLab();
   const why = missing.length > 0 ? `the lab needs ${missing.join(', ')}` : ensureEthtool();
@@ -336,7 +336,7 @@ function lossySection(c: Ctx, title: string): Section {
     id: 'lab-lossy',
     title,
     method:
-      'The lab of section 7 (download), with 1 % random loss on ISP B in both directions: an nftables `numgen random mod 1000 < 10` drop rule on the client\'s ISP B veth (`lab.sh loss B 0.01`), under the tunnel.',
+      'The lab of section 8 (download), with 1 % random loss on ISP B in both directions: an nftables `numgen random mod 1000 < 10` drop rule on the client\'s ISP B veth (`lab.sh loss B 0.01`), under the tunnel.',
     figures: [
       {
         name: `goodput ÷ (A + B), 1 % loss on B, download, ${c.cfg.seconds} s`,

@@ -22,6 +22,8 @@ const CLOSE_CODE_ERRORS: Record<string, MpudpErrorCode | null> = {
   ERR_MPUDP_ABORTED: null,
   ERR_MPUDP_PEER_ABORTED: 'ECONNRESET',
   ERR_MPUDP_IDLE_TIMEOUT: 'ETIMEDOUT',
+  // The peer is heard but acknowledges nothing of ours (a one-way failure of every path): as TCP's retransmission timeout.
+  ERR_MPUDP_NO_WORKING_PATH: 'ETIMEDOUT',
   ERR_MPUDP_HANDSHAKE_TIMEOUT: 'ETIMEDOUT',
   ERR_MPUDP_REFUSED: 'ECONNREFUSED',
   ERR_MPUDP_PROTOCOL_VIOLATION: 'ERR_MPUDP_PROTOCOL_VIOLATION',
@@ -37,6 +39,9 @@ export function closeError(event: ClosedEvent, established: boolean): MpudpError
     case 'ECONNRESET':
       return new MpudpError(mapped, `read ECONNRESET: the peer aborted the connection (error code ${event.errorCode}${reason})`, extra);
     case 'ETIMEDOUT':
+      if (event.code === 'ERR_MPUDP_NO_WORKING_PATH') {
+        return new MpudpError(mapped, 'write ETIMEDOUT: nothing sent was acknowledged on any path for longer than the idle timeout (the peer was still heard)', extra);
+      }
       return established
         ? new MpudpError(mapped, `read ETIMEDOUT: the peer was silent on every path for longer than the idle timeout`, extra)
         : new MpudpError(mapped, `connect ETIMEDOUT: no server address answered the handshake within connectTimeout`, extra);

@@ -175,8 +175,14 @@ export class Connection {
   handshakeSentAt = -1;
   /** End of the closing/draining period. */
   drainUntil = Infinity;
-  /** Last time a packet from the peer was accepted (idle timeout). */
+  /** Last time a packet proved the peer alive (idle timeout; set only by onPeerAlive). */
   lastActivity: number;
+  /**
+   * When the first ack-eliciting packet we sent since the last ACK of
+   * anything of ours went out, or null when nothing is waiting: no path
+   * has worked for us since then (liveness.ts, noWorkingPathDeadline).
+   */
+  unansweredSince: number | null = null;
 
   /** Connection-wide counters. */
   readonly counters = {
@@ -202,6 +208,12 @@ export class Connection {
     migrations: 0,
     /** Paths made suspect because their oldest packet was overdue, before any PTO. */
     earlySuspicions: 0,
+    /** Suspect or failed paths that an acknowledgement made active again. */
+    pathsRecovered: 0,
+    /** Probes sent on failed paths (their own schedule, not answers). */
+    failedProbes: 0,
+    /** Liveness pings (ACK + PING) sent at once on a suspect or failed path: a packet came in on it, or another path stalled (liveness.ts). */
+    livenessPings: 0,
     /** Errors the io layer reported for an address pair (ICMP unreachable as ECONNREFUSED, ...). */
     pathErrors: 0,
     /** Client: first-contact pairs refused during the handshake. */
@@ -417,6 +429,16 @@ export class Connection {
 
   // ---- internal, used by the sibling modules ----
 
+  /**
+   * A packet proved the peer alive: the idle timeout counts from here. The
+   * one place that decides what proves it (today: a packet accepted on a
+   * known path or in the handshake; with packet protection, every packet
+   * that authenticates).
+   */
+  onPeerAlive(now: number): void {
+    if (now > this.lastActivity) this.lastActivity = now;
+  }
+
   /** Moves the notion of now forward (never back). */
   advance(now: number): void {
     if (now > this.now) this.now = now;
@@ -494,7 +516,10 @@ export class Connection {
     }
     this.state = 'closing';
     this.closeFrame = { errorCode: wireCode, reason };
-    this.closeQueue = this.pathList.filter((p) => p.state !== 'closed' && p.state !== 'failed');
+    // Failed paths too (not those that never validated): under flapping the
+    // pair that works now may be one we hold failed, and a CLOSE the peer
+    // never gets leaves it waiting out its idle timeout.
+    this.closeQueue = this.pathList.filter((p) => p.state !== 'closed' && (p.state !== 'failed' || p.validated));
     this.drainUntil = this.now + 3 * this.bestPto();
     this.emitClosed(event);
   }

@@ -27,6 +27,8 @@ export const CloseCode = {
   PEER_ABORTED: 'ERR_MPUDP_PEER_ABORTED',
   /** Nothing heard from the peer for the idle timeout. */
   IDLE_TIMEOUT: 'ERR_MPUDP_IDLE_TIMEOUT',
+  /** The peer is heard, but it acknowledged nothing of ours for the idle timeout: no path works our way. */
+  NO_WORKING_PATH: 'ERR_MPUDP_NO_WORKING_PATH',
   /** The handshake did not complete in time. */
   HANDSHAKE_TIMEOUT: 'ERR_MPUDP_HANDSHAKE_TIMEOUT',
   /** Every first-contact pair was refused (ICMP unreachable, or the server's refusal). */

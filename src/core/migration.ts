@@ -75,6 +75,8 @@ export function completeMigration(conn: Connection, path: PathState, m: NonNulla
   if (addressChanged) {
     path.cc.reset();
     path.rtt.reset();
+    // A probe: its ACK is the new pair's first RTT sample (send-data.ts waits for one).
+    path.probesPending = 1;
   }
   path.lastReceivedAt = now;
   if (path.state === 'failed' || path.state === 'suspect') recoverPath(conn, path, now);

@@ -10,6 +10,7 @@ import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { onPacketSent } from './cc/feedback.js';
 import { joinMac, responseMac } from './crypto/macs.js';
+import { livenessPingDue, responseRetryDue, validationDue } from './liveness.js';
 import type { PacketMeta, PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
 
@@ -65,15 +66,20 @@ export function packetLimit(conn: Connection, path: PathState): number {
   return Math.min(conn.options.maxDatagramSize, path.amplificationRoom);
 }
 
-/** ACK frames: for `path` itself, and for paths whose own reverse direction is not usable. */
+/**
+ * ACK frames: for `path` itself, for paths whose own reverse direction is
+ * not usable, and, in a liveness ping (liveness.ts rule 1), for `path`
+ * itself whatever its usual route. That copy leaves the ACK owed on the
+ * usual route: if the pair is broken our way, the routed one still arrives.
+ */
 export function addAcks(conn: Connection, w: PacketWriter, now: number, force: boolean): void {
   for (const p of conn.pathList) {
-    if (!p.received.hasUnacked) continue;
-    const route = ackRoute(conn, p);
-    if (route !== w.path) continue;
-    if (!force && p !== w.path && !p.received.ackNeeded(now)) continue;
+    const routed = p.received.hasUnacked && ackRoute(conn, p) === w.path;
+    const ping = p === w.path && livenessPingDue(p) && p.received.largest !== null;
+    if (!routed && !ping) continue;
+    if (!ping && !force && p !== w.path && !p.received.ackNeeded(now)) continue;
     const frame: Frame = { type: 'ack', pathId: p.id, ackDelay: p.received.ackDelayMicros(now), ranges: p.received.ranges() };
-    if (w.add(frame, false)) {
+    if (w.add(frame, false) && routed) {
       p.received.onAckSent(now);
       p.ackImmediately = false;
     }
@@ -83,16 +89,20 @@ export function addAcks(conn: Connection, w: PacketWriter, now: number, force: b
 /**
  * Which path carries the ACKs of `path`: the path itself while it works,
  * else the live path with the lowest RTT ("ACK frames may travel on any
- * path": the reverse direction of a path may be the broken one).
+ * path": the reverse direction of a path may be the broken one), else,
+ * with no path active, the path itself: a probe that came in on a failed
+ * path is acknowledged on it (without this, two ends whose paths had all
+ * failed never acknowledged each other's probes and stayed failed for good).
  */
 export function ackRoute(conn: Connection, path: PathState): PathState | null {
   if (path.state === 'active' || path.state === 'validating') return path;
+  if (path.state === 'closed') return null;
   let best: PathState | null = null;
   for (const p of conn.pathList) {
     if (p.state !== 'active' || !p.validated) continue;
     if (best === null || p.rtt.smoothed < best.rtt.smoothed) best = p;
   }
-  return best ?? (path.state === 'suspect' ? path : null);
+  return best ?? path;
 }
 
 /** DATA_ACK: the data-level cumulative ACK and our receive window. */
@@ -116,13 +126,17 @@ export function addDataAck(conn: Connection, w: PacketWriter): void {
 export function addValidation(conn: Connection, w: PacketWriter, now: number): void {
   const path = w.path;
   const keys = conn.keys!;
+  // Our answer to the peer's latest challenge, again, while none is known to have arrived.
+  if (path.pendingResponses.length === 0 && now >= responseRetryDue(path)) path.pendingResponses.push(path.peerChallenge!);
   while (path.pendingResponses.length > 0) {
     const data = path.pendingResponses[0]!;
     const frame: Frame = { type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) };
     if (!w.add(frame, true)) return;
     path.pendingResponses.shift();
+    path.responsePn = path.nextPacketNumber;
+    path.responseSentAt = now;
   }
-  if (path.challenge !== null && now >= challengeDue(path)) {
+  if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) {
     if (path.joinNonce !== null) {
       const join: Frame = { type: 'path_join', pathId: path.id, nonce: path.joinNonce, mac: joinMac(keys.authKey, conn.role, path.id, path.joinNonce) };
       if (!w.add(join, true)) return;
@@ -130,6 +144,7 @@ export function addValidation(conn: Connection, w: PacketWriter, now: number): v
     if (w.add({ type: 'path_challenge', pathId: path.id, data: path.challenge }, true)) {
       path.challengeSentAt = now;
       path.challengeAttempts++;
+      path.challengeUrgent = false;
     }
   }
 }
@@ -182,6 +197,8 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
     const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
     if (inFlight) notePacingLateness(conn, path, now);
     path.lastAckElicitingSentAt = now;
+    // From here on we wait for an acknowledgement (liveness.ts, noWorkingPathDeadline).
+    conn.unansweredSince ??= now;
     if (inFlight) {
       onPacketSent(path, packet, now);
       path.pacer.onSent(now, size);

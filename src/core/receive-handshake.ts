@@ -74,7 +74,7 @@ export function handleInitial(
   conn.addPath(path0);
   conn.handshakeResponsePending = true;
   conn.state = 'established';
-  conn.lastActivity = now;
+  conn.onPeerAlive(now);
   conn.emit({ type: 'connected' });
 }
 
@@ -116,7 +116,7 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   conn.state = 'established';
   conn.initialQueue = [];
   conn.initialNextAt = Infinity;
-  conn.lastActivity = now;
+  conn.onPeerAlive(now);
   conn.emit({ type: 'connected' });
   conn.emit({ type: 'path-up', path: path0.info() });
   // Confirm the handshake to the server at once (it validates path 0).

@@ -16,6 +16,7 @@ import { findFrame, handleHandshake, handleInitial, handleRetry } from './receiv
 import { MAX_PENDING_RESPONSES, onOtherAddress } from './migration.js';
 import type { PathState } from './path/path-state.js';
 import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
+import { onPacketOnPath } from './liveness.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
@@ -98,6 +99,24 @@ function handleShort(
     onOtherAddress(conn, path, frames, local, remote, size, now);
     return;
   }
+  // (The server's path 0 is validated by this very packet, below.)
+  const confirmsHandshake = conn.role === 'server' && !conn.handshakeConfirmed && path.id === 0;
+  if (!path.validated && !confirmsHandshake && findFrame(frames, 'data') !== undefined) {
+    // DATA on a path we have not validated is refused; the packet must then
+    // not be acknowledged either, or the sender counts its bytes as
+    // delivered and never re-sends them (a hole that stalls the stream for
+    // good; seen when the peer validated the path and our challenge's
+    // answer was lost). A PATH_RESPONSE in the same packet may validate
+    // the path first.
+    for (const f of frames) if (f.type === 'path_response') onPathResponse(conn, path, f, now);
+    if (!path.validated) {
+      countDrop(conn.drops, 'data-on-unvalidated-path');
+      // The peer evidently reaches us here: repeat our challenge now.
+      onPacketOnPath(path, now);
+      return;
+    }
+    frames = frames.filter((f) => f.type !== 'path_response');
+  }
   const ackEliciting = isAckEliciting(frames);
   if (!path.received.onReceived(header.packetNumber, ackEliciting, now)) {
     countDrop(conn.drops, 'duplicate');
@@ -109,7 +128,7 @@ function handleShort(
   conn.counters.packetsReceived++;
   conn.counters.bytesReceived += size;
   path.lastReceivedAt = now;
-  conn.lastActivity = now;
+  conn.onPeerAlive(now);
   if (!path.validated) path.unvalidatedBytesReceived += size;
 
   if (conn.role === 'server' && !conn.handshakeConfirmed && path.id === 0) {
@@ -128,6 +147,8 @@ function handleShort(
     if (conn.state === 'closed' || conn.state === 'draining') return;
     handleFrame(conn, path, frame, now);
   }
+  // After the frames: an ACK in this very packet may have revived the path.
+  onPacketOnPath(path, now);
 }
 
 /**
@@ -192,6 +213,8 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
         return;
       }
       if (path.pendingResponses.length < MAX_PENDING_RESPONSES) path.pendingResponses.push(frame.data.slice());
+      // Answered until a packet carrying the answer is acknowledged (liveness.ts, rule 5).
+      path.peerChallenge = frame.data.slice();
       return;
     }
     case 'path_response':
@@ -294,10 +317,13 @@ function onPathResponse(
   path.joinNonce = null;
   if (!path.validated) {
     path.validated = true;
-    path.rtt.update(Math.max(now - path.challengeSentAt, 0.01), 0, 0);
+    // No RTT sample from the exchange: the challenge value is the same on
+    // every retry and the peer repeats its answer until it is acknowledged
+    // (liveness.ts, rule 5), so under flapping the answer may come seconds
+    // after the challenge it is matched with, and one such sample held this
+    // path's PTO and suspicion deadlines at seconds. One quick probe
+    // instead: its ACK is the first sample, a round trip from now.
     path.setState('active', now);
-    // One quick probe: a second RTT sample right away, so a slow first
-    // exchange does not keep the scheduler off this path for long.
     path.probesPending = 1;
     conn.onPathValidated(path);
     conn.emit({ type: 'path-up', path: path.info() });

@@ -8,6 +8,7 @@ import type { Connection } from './connection.js';
 import { FAILED_PROBE_MIN, PTOS_TO_FAIL, MAX_ACK_DELAY, type PacketMeta, type PathState } from './path/path-state.js';
 import { onPacketsAcked, onPacketsLost } from './cc/feedback.js';
 import type { SentPacket } from './path/sent-packets.js';
+import { ackRevives, acksPacket } from './liveness.js';
 import { countDrop } from './stats.js';
 
 /** An ACK frame for path `frame.pathId`, which may have arrived on any path. */
@@ -24,10 +25,15 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     countDrop(conn.drops, 'ack-of-unsent');
     return;
   }
+  // An ACK of a probe sent since the path failed revives it even if that
+  // probe is no longer tracked (liveness.ts, rule 2).
+  const revives = ackRevives(path, largest);
+  // Our answer to the peer's challenge arrived: no need to repeat it (rule 5).
+  if (path.peerChallenge !== null && acksPacket(frame.ranges, path.responsePn)) path.peerChallenge = null;
   // The controller judges app-limitedness by the flight before this ACK.
   const flightBefore = path.sent.bytesInFlight;
   const result = path.sent.onAck(frame.ranges, now, path.rtt, frame.ackDelay / 1000, MAX_ACK_DELAY);
-  if (result.acked.length === 0 && result.lost.length === 0) return;
+  if (result.acked.length === 0 && result.lost.length === 0 && !revives) return;
   for (const p of result.acked) {
     const meta = p.meta;
     if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
@@ -35,9 +41,11 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
   // RFC 9002 Appendix A.7: OnPacketsLost before OnPacketsAcked (cc/feedback.ts).
   onLost(conn, path, result.lost, now);
   onPacketsAcked(path, result.acked, flightBefore, now);
-  if (result.acked.length > 0) {
+  if (result.acked.length > 0 || revives) {
     path.lastAckAt = now;
     path.ptoCount = 0;
+    // Something of ours got through: a path works (noWorkingPathDeadline).
+    conn.unansweredSince = null;
     if (path.state === 'suspect' || path.state === 'failed') recoverPath(conn, path, now);
   }
   conn.checkSendProgress();
@@ -146,6 +154,7 @@ export function failPath(conn: Connection, path: PathState, now: number, reason:
   path.cc.reset();
   path.ptoCount = 0;
   path.probesPending = 0;
+  path.pingDue = false;
   if (close) {
     path.setState('closed', now);
     path.nextProbeAt = Infinity;
@@ -153,6 +162,10 @@ export function failPath(conn: Connection, path: PathState, now: number, reason:
     path.setState('failed', now);
     path.probeInterval = FAILED_PROBE_MIN;
     path.nextProbeAt = now + FAILED_PROBE_MIN;
+    // The failure counts as the last probe: the capped schedule runs from here.
+    path.lastProbeAt = now;
+    // Anything sent from now on is a probe; an ACK of one revives the path.
+    path.failedSincePn = path.nextPacketNumber;
   }
   conn.counters.pathsFailed++;
   if (wasUp && path.validated) conn.emit({ type: 'path-down', path: path.info(), reason });
@@ -170,5 +183,21 @@ export function recoverPath(conn: Connection, path: PathState, now: number): voi
   path.ptoCount = 0;
   path.nextProbeAt = Infinity;
   path.probeInterval = FAILED_PROBE_MIN;
+  path.failedSincePn = -1;
+  // An active path acknowledges by the usual rules.
+  path.pingDue = false;
+  conn.counters.pathsRecovered++;
   if (wasFailed) conn.emit({ type: 'path-up', path: path.info() });
+}
+
+/**
+ * A failed or not yet validated path is about to send another packet (all
+ * of its packets are probes): the ones before it are forgotten (their
+ * contents re-queued, as for a loss), so a path that stays dead for hours
+ * tracks one probe, not thousands. An ACK of a forgotten probe still
+ * revives a failed path (liveness.ts, rule 2); a validating path is
+ * validated by its PATH_RESPONSE, not by ACKs.
+ */
+export function forgetProbes(conn: Connection, path: PathState): void {
+  for (const p of path.sent.drainAll()) requeue(conn, p.meta);
 }

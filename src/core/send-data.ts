@@ -16,10 +16,17 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
   let anyActive = false;
   for (const p of conn.pathList) if (p.state === 'active' && p.validated) anyActive = true;
   const bottlenecks = conn.coupledGroup.bottlenecks;
+  // A path with no RTT sample yet (validated by an answer that may be
+  // seconds old, or moved to new addresses) waits for its first
+  // acknowledgement while a path that has one can carry the data: it may
+  // work in one direction only (issue #15).
+  let anySampled = false;
+  for (const p of conn.pathList) if (p.carriesData && p.rtt.hasSample && (p.state === 'active' || !anyActive)) anySampled = true;
   for (const p of conn.pathList) {
     if (!p.carriesData) continue;
     // Suspect paths carry data only when nothing better is left.
     if (p.state === 'suspect' && anyActive) continue;
+    if (!p.rtt.hasSample && anySampled) continue;
     if (p.windowRoom < size) p.windowLimited = true;
     view.push({
       id: p.id,

@@ -12,6 +12,8 @@ import type { Connection } from './connection.js';
 import { responseMac } from './crypto/macs.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
 import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit } from './packet-writer.js';
+import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
+import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
 import { sendClose, sendHandshakeResponse, sendInitial } from './send-handshake.js';
 import { countDrop } from './stats.js';
@@ -49,10 +51,14 @@ function otherActivePath(conn: Connection, path: PathState): boolean {
 /** Why `path` needs a packet now even without data, or null. */
 function controlReason(conn: Connection, path: PathState, now: number): string | null {
   if (path.state === 'closed') return null;
-  if (path.pendingResponses.length > 0) return 'response';
-  if (path.challenge !== null && now >= challengeDue(path)) return 'challenge';
+  if (path.pendingResponses.length > 0 || now >= responseRetryDue(path)) return 'response';
+  if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) return 'challenge';
   if (path.probesPending > 0) return 'probe';
-  if (path.state === 'failed') return now >= path.nextProbeAt ? 'failed-probe' : null;
+  // A packet came in on a path we hold suspect or failed, or another path
+  // stalled: ACK + PING on it now (liveness.ts rules 1 and 4).
+  if (livenessPingDue(path)) return 'liveness-ping';
+  if (path.state === 'failed' && now >= probeDue(conn, path)) return 'failed-probe';
+  // No early return for a failed path: with no path active it carries its own ACKs (ackRoute).
   if (path.received.hasUnacked && (path.ackImmediately || path.received.ackNeeded(now))) {
     if (ackRoute(conn, path) === path) return 'ack';
   }
@@ -62,7 +68,8 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
       return 'ack';
     }
   }
-  if (path.validated && path.state !== 'validating' && now >= path.lastAckElicitingSentAt + conn.options.keepAliveInterval) {
+  // A failed path is probed on its own schedule, not kept alive.
+  if (path.carriesData && now >= path.lastAckElicitingSentAt + conn.options.keepAliveInterval) {
     return 'keepalive';
   }
   return null;
@@ -126,24 +133,43 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
     countDrop(conn.drops, 'amplification-limit');
     path.pendingResponses.length = 0;
     path.probesPending = 0;
+    path.pingDue = false;
     return null;
   }
   const limit = packetLimit(conn, path);
   let inFlight = true;
   if (reason === 'failed-probe') {
     path.nextProbeAt = now + path.probeInterval;
+    path.lastProbeAt = now;
     path.probeInterval = Math.min(path.probeInterval * 2, path.validated ? FAILED_PROBE_MAX : UNVALIDATED_PROBE_MAX);
-    // Probes of a failed path do not count against its (reset) window.
-    inFlight = false;
+    conn.counters.failedProbes++;
     // A path that never validated tries its JOIN and challenge again.
     if (!path.validated && path.challenge !== null) path.challengeAttempts = 0;
   }
+  // Packets of a failed or not yet validated path, liveness pings and
+  // answers to challenges do not count against the path's window nor move
+  // its PTO: each has its own retry schedule (probe back-off, challenge
+  // back-off, liveness.ts rule 5), and an answer repeated on a dead path
+  // must not keep that path's PTO from firing.
+  const probing = path.state === 'failed' || !path.validated;
+  if (reason === 'liveness-ping' || reason === 'response' || probing) inFlight = false;
+  // Such a path tracks only its latest packet: one that stays dead for
+  // hours (a pair with no route) does not pile up its probes.
+  if (probing) forgetProbes(conn, path);
   const w = new PacketWriter(conn, path, limit);
+  // A liveness ping carries this path's own ACK on itself (addAcks sees pingDue).
   addAcks(conn, w, now, true);
   // The window's edge rides with every ACK: a receiver that only ACKs must
   // still keep the sender's view of its window fresh.
   if (path.validated && !w.isEmpty) addDataAck(conn, w);
   addValidation(conn, w, now);
+  if (reason === 'liveness-ping') {
+    path.pingDue = false;
+    path.lastPingAt = now;
+    conn.counters.livenessPings++;
+    // The PING makes the peer acknowledge on its side: our view of the path revives too.
+    if (!w.ackEliciting) w.add({ type: 'ping' }, true);
+  }
   if (reason === 'probe' || reason === 'failed-probe' || reason === 'keepalive') {
     if (path.probesPending > 0) path.probesPending--;
     // A probe carries data only on the last path standing: a suspect path's

@@ -59,6 +59,12 @@ export interface ConnectionStats {
   migrations: number;
   /** Paths made suspect because their oldest packet was overdue, before any PTO. */
   earlySuspicions: number;
+  /** Suspect or failed paths that an acknowledgement made active again. */
+  pathsRecovered: number;
+  /** Probes sent on failed paths (their own schedule, not answers). */
+  failedProbes: number;
+  /** Liveness pings (ACK + PING) sent at once on a suspect or failed path: a packet came in on it, or another path stalled (liveness.ts). */
+  livenessPings: number;
   /** Errors the io layer reported for an address pair (an ICMP port unreachable, ...); believed only during the handshake. */
   pathErrors: number;
   /** Client: first-contact pairs refused during the handshake (unreachable, or the server refused). */

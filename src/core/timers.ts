@@ -10,6 +10,7 @@ import { ackRoute, challengeDue } from './packet-writer.js';
 import { migrationDue } from './send.js';
 import { pacingDeadline } from './send-data.js';
 import { VALIDATION_ATTEMPTS } from './path/path-state.js';
+import { livenessPingDue, noWorkingPathDeadline, onOverdue, overdueDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 
 export function pollTimeout(conn: Connection): number | null {
   let t = Infinity;
@@ -21,7 +22,10 @@ export function pollTimeout(conn: Connection): number | null {
     if (conn.state === 'closing' && conn.closeQueue.length > 0) min(conn.now);
     return Number.isFinite(t) ? t : null;
   }
-  if (conn.state !== 'handshake' && conn.options.idleTimeout > 0) min(conn.lastActivity + conn.options.idleTimeout);
+  if (conn.state !== 'handshake' && conn.options.idleTimeout > 0) {
+    min(conn.lastActivity + conn.options.idleTimeout);
+    min(noWorkingPathDeadline(conn));
+  }
   if (conn.state === 'handshake') {
     if (conn.role === 'client') {
       min(conn.initialQueue.length > 0 ? conn.now : conn.initialNextAt);
@@ -35,12 +39,15 @@ export function pollTimeout(conn: Connection): number | null {
     min(path.sent.lossTime);
     min(path.ptoDeadline());
     min(suspectDue(conn, path));
+    min(overdueDue(path));
     if (!path.canSend) continue;
-    if (path.state === 'failed') min(path.nextProbeAt);
+    if (path.state === 'failed') min(probeDue(conn, path));
+    if (livenessPingDue(path)) min(conn.now);
     const migrating = migrationDue(path);
     if (migrating !== null) min(Math.max(migrating, conn.now));
-    if (path.challenge !== null && path.state !== 'failed') min(challengeDue(path));
+    if (path.challenge !== null && path.state !== 'failed') min(validationDue(conn, path, challengeDue(path)));
     if (path.pendingResponses.length > 0 || path.probesPending > 0) min(conn.now);
+    min(responseRetryDue(path));
     const route = path.received.hasUnacked ? ackRoute(conn, path) : null;
     if (route !== null && route.canSend) {
       min(path.ackImmediately ? conn.now : path.received.ackDeadline);
@@ -74,6 +81,20 @@ export function handleTimeout(conn: Connection, now: number): void {
     });
     return;
   }
+  const noPath = conn.state === 'established' ? noWorkingPathDeadline(conn) : null;
+  if (noPath !== null && now >= noPath) {
+    // We hear the peer, but it has acknowledged nothing of ours for the
+    // idle timeout: no path works our way. Closed silently like the idle
+    // timeout; the peer, hearing nothing from us, idles out.
+    conn.finishClose({
+      type: 'closed',
+      code: CloseCode.NO_WORKING_PATH,
+      errorCode: 0,
+      reason: 'no path carried our packets for the idle timeout',
+      remote: false,
+    });
+    return;
+  }
   if (conn.state === 'handshake') {
     if (conn.role !== 'client') return;
     if (now >= conn.handshakeDeadline) {
@@ -100,6 +121,9 @@ export function handleTimeout(conn: Connection, now: number): void {
     }
     const pto = path.ptoDeadline();
     if (pto !== null && now >= pto) onPto(conn, path, now);
+    // Rule 4 of liveness.ts: an overdue path has every other path probed at once.
+    const overdue = overdueDue(path);
+    if (overdue !== null && now >= overdue) onOverdue(conn, path, now);
     const suspect = suspectDue(conn, path);
     if (suspect !== null && now >= suspect) onSuspect(conn, path, now);
     const m = path.migration;

@@ -1,7 +1,7 @@
 /**
- * The lab scenarios of `npm run bench` (aggregation and failover in the
- * two-ISP namespace lab, beside kernel MP-TCP when mptcpize is installed)
- * once, short. Needs root, ip, tc and nft: like the lab tests, it is skipped
+ * The lab scenarios of `npm run bench` (aggregation, failover and flapping
+ * in the two-ISP namespace lab, beside kernel MP-TCP when mptcpize is
+ * installed) once, short. Needs root, ip, tc and nft: like the lab tests, it is skipped
  * with the reason where they are missing, and fails naming it under
  * MPUDP_LAB=required. It installs nothing.
  */
@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import { describeNeeding, missingForLab } from '../lab/requirements.js';
 import type { AggregationRun, FailoverRun } from '../../bench/scenarios/lab.js';
 import { labScenarios } from '../../bench/scenarios/lab.js';
+import { flapping, type FlappingRun } from '../../bench/scenarios/flapping.js';
 
 describeNeeding('root, ip, tc, nft', missingForLab(), 'bench lab scenarios, short', () => {
   it('aggregates both ISPs and survives a blackhole of ISP A, with MP-TCP beside', async () => {
@@ -28,5 +29,17 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'bench lab scenarios, shor
     expect(Number.isFinite(mp.lostMs)).toBe(true);
     expect(mp.healAt).toBeGreaterThan(mp.failAt);
     expect(Object.keys(fo!.svgs ?? {}).length).toBe(foRuns.length);
+  });
+
+  it('flapping: the blackhole moves between the ISPs, the longest stall is reported for each transport', async () => {
+    const section = await flapping({ periodMs: 700, moves: 2, preMs: 1000, postMs: 700, rounds: 1, binMs: 10, prefix: `mpudp-bf${process.pid}`, install: false });
+    expect(section.skipped).toBeUndefined();
+    const runs = (section.raw as { runs: Omit<FlappingRun, 'svg'>[] }).runs;
+    const mp = runs.find((r) => r.transport === 'mpudp')!;
+    expect(mp.completed, JSON.stringify(mp)).toBe(true);
+    expect(Number.isFinite(mp.stallMs)).toBe(true);
+    // A down, then B: the outages the runner recorded.
+    expect(mp.outages.map((o) => o.isp)).toEqual(['A', 'B']);
+    expect(Object.keys(section.svgs ?? {}).length).toBe(runs.length);
   });
 });

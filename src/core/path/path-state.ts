@@ -116,6 +116,15 @@ export class PathState {
   challengeAttempts = 0;
   /** Challenges from the peer we still have to answer. */
   readonly pendingResponses: Uint8Array[] = [];
+  /**
+   * The peer's latest challenge on this path while no packet carrying our
+   * answer is known to have arrived (acknowledged), else null: the answer
+   * is repeated until one is (liveness.ts, rule 5).
+   */
+  peerChallenge: Uint8Array | null = null;
+  /** Highest packet number that carried our answer, and when it was sent. */
+  responsePn = -1;
+  responseSentAt = -Infinity;
   /** Joining side: our PATH_JOIN nonce; the JOIN is repeated until validated. */
   joinNonce: Uint8Array | null = null;
   /** Bytes received on this path before it was validated (anti-amplification). */
@@ -132,6 +141,18 @@ export class PathState {
   /** Failed path: when the next liveness probe goes out, and the current back-off. */
   nextProbeAt = Infinity;
   probeInterval = FAILED_PROBE_MIN;
+  /** Failed path: when its last probe went out (liveness.ts caps the gap while no path is active). */
+  lastProbeAt = -Infinity;
+  /** First packet number sent since the path failed, or -1: an ACK of it or later revives the path (liveness.ts rule 2). */
+  failedSincePn = -1;
+  /** A liveness ping (ACK + PING, not in flight) is to go out on this suspect or failed path now (liveness.ts rules 1 and 4). */
+  pingDue = false;
+  /** When the last liveness ping went out. */
+  lastPingAt = -Infinity;
+  /** The challenge of this validating path is to be repeated now, whatever its back-off (liveness.ts rules 1 and 4). */
+  challengeUrgent = false;
+  /** The suspicion deadline for which the other paths were last probed (liveness.ts rule 4). */
+  overdueHandled = -Infinity;
   /** Last time a packet arrived on this path. */
   lastReceivedAt: number;
   /** Last time we sent an ack-eliciting packet on this path. */
@@ -227,9 +248,18 @@ export class PathState {
     return Math.max(0, 3 * this.unvalidatedBytesReceived - this.unvalidatedBytesSent);
   }
 
-  /** Probe timeout for this path, with exponential back-off (RFC 9002 §6.2.1). */
+  /**
+   * Probe timeout for this path, with exponential back-off (RFC 9002
+   * §6.2.1: "When a PTO timer expires, the PTO backoff MUST be increased").
+   * On a suspect path the back-off stops at FAILED_PROBE_MAX (or one
+   * un-backed-off PTO if that is longer): its bytes were reinjected
+   * elsewhere, its PTO probes only ask whether it is alive, and a path that
+   * healed while suspect must be found as fast as a failed one would be.
+   */
   ptoDuration(): number {
-    return this.rtt.pto(MAX_ACK_DELAY) * 2 ** Math.min(this.ptoCount, 6);
+    const base = this.rtt.pto(MAX_ACK_DELAY);
+    const backedOff = base * 2 ** Math.min(this.ptoCount, 6);
+    return this.state === 'suspect' ? Math.min(backedOff, Math.max(base, FAILED_PROBE_MAX)) : backedOff;
   }
 
   /** When the PTO fires, or null if nothing ack-eliciting is in flight. */
@@ -267,12 +297,19 @@ export class PathState {
    * silent is noticed about 4·rttvar after its ACKs stopped. Only for an
    * active path (suspicion moves its bytes to other paths; it is no
    * congestion signal). Null when nothing is outstanding.
+   *
+   * The variation term is capped at two smoothed RTTs: on a loaded host or
+   * a bufferbloated link rttvar grows to many RTTs, and a dead path then
+   * went unnoticed for hundreds of ms (the longest stall of the flapping
+   * lab test, issue #15). An early suspicion costs little: each packet is
+   * reinjected once, and the next ACK makes the path active again.
    */
   suspectDeadline(): number | null {
     if (this.state !== 'active' || this.sent.ackElicitingInFlight === 0) return null;
     for (const p of this.sent.packets()) {
       if (p.ackEliciting && p.inFlight) {
-        return p.timeSent + this.rtt.smoothed + Math.max(4 * this.rtt.rttvar, 2) + MAX_ACK_DELAY;
+        const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
+        return p.timeSent + this.rtt.smoothed + variation + MAX_ACK_DELAY;
       }
     }
     return null;

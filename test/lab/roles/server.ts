@@ -5,8 +5,13 @@
  *   node --import tsx test/lab/roles/server.ts --addresses 10.77.1.1,10.77.2.1 --port 4433
  *
  * Reports: listening, connection, path-up/path-down, served, conn-error, error.
+ * An upload's 'served' report carries `gaps`: every stretch of more than
+ * GAP_MS between two deliveries of stream bytes, as { at (epoch ms of the
+ * delivery before it), ms }: the receiver's delivery timeline, for the
+ * stall checks of the flapping test.
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createServer, type MultipathSocket } from '../../../src/index.js';
 import { HEADER_BYTES, MODE_DOWNLOAD, MODE_UPLOAD, STREAM_SIZE, pathEvent, pathSummary, report, writeData } from './protocol.js';
@@ -24,6 +29,13 @@ if (values.addresses === undefined) {
 }
 const addresses = values.addresses.split(',');
 const port = Number(values.port);
+
+/** Delivery gaps longer than this are reported (ms). */
+const GAP_MS = 20;
+/** Most gaps kept per connection. */
+const MAX_GAPS = 2000;
+/** Wall-clock epoch ms with sub-millisecond resolution (comparable across the lab's processes). */
+const epochNow = (): number => performance.timeOrigin + performance.now();
 
 let connections = 0;
 const server = createServer(
@@ -48,6 +60,9 @@ function serve(socket: MultipathSocket, n: number): void {
   let count = 0n;
   const hash = createHash('sha256');
   let done = false;
+  /** When stream bytes were last delivered, and the long gaps between deliveries. */
+  let lastDataAt = -1;
+  const gaps: Array<{ at: number; ms: number }> = [];
   const finishUpload = (): void => {
     if (done) return;
     done = true;
@@ -55,7 +70,7 @@ function serve(socket: MultipathSocket, n: number): void {
     reply.writeBigUInt64BE(count, 0);
     hash.digest().copy(reply, 8);
     socket.end(reply);
-    report({ type: 'served', n, mode: 'upload', bytes: Number(count), paths: pathSummary(socket) });
+    report({ type: 'served', n, mode: 'upload', bytes: Number(count), paths: pathSummary(socket), gaps });
   };
   const onData = (data: Buffer): void => {
     if (mode === -1) {
@@ -77,6 +92,9 @@ function serve(socket: MultipathSocket, n: number): void {
       }
     }
     if (data.length === 0) return;
+    const now = epochNow();
+    if (lastDataAt >= 0 && now - lastDataAt > GAP_MS && gaps.length < MAX_GAPS) gaps.push({ at: Math.round(lastDataAt), ms: Math.round(now - lastDataAt) });
+    lastDataAt = now;
     hash.update(data);
     count += BigInt(data.length);
     if (size !== STREAM_SIZE && count >= size) finishUpload();
