@@ -34,6 +34,8 @@ interface PipeOptions {
    * standing queue that varies, as a loss-based flow's does.
    */
   standingQueue?: number;
+  /** An application that writes one packet every this many ms (app-limited), instead of a bulk sender. */
+  appEveryMs?: number;
   seed?: number;
 }
 
@@ -48,6 +50,7 @@ class Pipe {
   lostCount = 0;
   private pn = 0;
   private nextSend = 0;
+  private nextWrite = 0;
   private busyUntil = 0;
   private readonly outstanding: Pkt[] = [];
   private readonly rate: number;
@@ -71,6 +74,12 @@ class Pipe {
 
   private send(): void {
     while (this.inflight + MSS <= this.bbr.window && this.now >= this.nextSend) {
+      if (this.o.appEveryMs !== undefined) {
+        if (this.now < this.nextWrite) return;
+        // The sender had nothing to send until this write.
+        this.delivery.markAppLimited(this.inflight);
+        this.nextWrite = this.now + this.o.appEveryMs;
+      }
       const p: Pkt = { packetNumber: this.pn++, timeSent: this.now, size: MSS, delivered: 0, deliveredTime: 0, firstSentTime: 0, appLimited: false, txInFlight: 0, lostBefore: 0, ackAt: Infinity, lost: false };
       this.inflight += MSS;
       this.delivery.onPacketSent(p, this.inflight);
@@ -267,6 +276,24 @@ describe('BBR (draft-ietf-ccwg-bbr)', () => {
     expect(p.bbr.window).toBe(12_000);
     expect(p.bbr.maxBw).toBe(0);
     expect(p.bbr.pacingRate).toBeNull();
+  });
+
+  it('reset() seconds into a connection (a path back from failure) does not find ProbeRTT overdue at its first sample', () => {
+    const p = new Pipe({ mbps: 50, rttMs: 20 });
+    p.run(PROBE_RTT_INTERVAL + 1000);
+    p.bbr.reset();
+    p.run(PROBE_RTT_INTERVAL + 1500);
+    expect(p.bbr.entered['probe-rtt']).toBe(0);
+    expect(p.bbr.window).toBeGreaterThan(12_000);
+  });
+
+  it('an application-limited sender that idles between writes keeps its window: extra_acked does not climb', () => {
+    // One packet every 10 ms on a 5 ms path: the path drains between writes (idle restarts).
+    const p = new Pipe({ mbps: 10, rttMs: 5, appEveryMs: 10 });
+    p.run(3000);
+    expect(p.delivered).toBeGreaterThan(250 * MSS);
+    // The window grows by the first initial window delivered ("C.delivered < InitialCwnd"), then stays.
+    expect(p.bbr.window).toBeLessThanOrEqual(2 * 12_000);
   });
 
   it('the probe timing follows the injected random source', () => {

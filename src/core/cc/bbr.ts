@@ -230,6 +230,13 @@ export class Bbr implements CongestionController {
     if (inflight - bytes <= 0 && delivery !== undefined && delivery.appLimitedUntil !== 0) {
       this.idleRestart = true;
       this.extraAckedIntervalStart = now;
+      // The draft moves only the interval's start; Linux's tcp_bbr.c also
+      // zeroes the bytes counted in it (ack_epoch_acked). Without that, a
+      // path that idles between small writes keeps its old count against an
+      // interval a few ms long, extra_acked climbs by every ACK, and so does
+      // the window (seconds of app-limited traffic grew it to 130 kB on a
+      // 5 kB BDP, hiding a dead path behind a window it never filled).
+      this.extraAckedDelivered = 0;
       if (isProbeBw(this.state)) this.setPacingRateWithGain(1);
       else if (this.state === 'probe-rtt') this.checkProbeRttDone(now);
     }
@@ -771,6 +778,14 @@ export class Bbr implements CongestionController {
    * still probes every 5 s.
    */
   private updateMinRtt(rs: RateSample, now: number): void {
+    // BBROnInit(): "BBR.min_rtt_stamp = Now() [...] BBR.probe_rtt_min_stamp
+    // = Now()". A controller without a clock learns Now() from its first
+    // sample, also after reset() (a path back from failure), which would
+    // otherwise find a ProbeRTT long overdue and halve the fresh window.
+    if (!Number.isFinite(this.probeRttMinDelay)) {
+      this.probeRttMinStamp = now;
+      this.minRttStamp = now;
+    }
     this.probeRttExpired = now > this.probeRttMinStamp + PROBE_RTT_INTERVAL;
     if (rs.rtt >= 0 && (rs.rtt < this.probeRttMinDelay || this.probeRttExpired)) {
       this.probeRttMinDelay = rs.rtt;
