@@ -4,7 +4,7 @@
  * figure beside a baseline measured in the same run, and writes
  * bench/results/latest.json, bench/results/latest.md and SVG plots.
  *
- *   npm run bench                      the full suite (about 7 minutes)
+ *   npm run bench                      the full suite (about 12 minutes; lab-delay about 5)
  *   npm run bench -- --quick           small sizes (about 2 minutes)
  *   npm run bench -- --only loopback,latency
  *   npm run bench -- --out /tmp/bench  another output directory
