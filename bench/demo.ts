@@ -1,9 +1,11 @@
 /**
  * `npm start`: the failover demo, on any Linux machine, no root.
  *
- * A client (127.0.0.1) and a server (127.0.0.1, its own process) are joined
- * by two emulated ISPs (src/emulator, one UDP relay each): A at 100 Mbit/s
- * and 10 ms one way, B at 50 Mbit/s and 20 ms. The client sends `--size` MiB;
+ * A client (127.0.0.1, this process) and a server (127.0.0.1, `mpudp bench
+ * server` in its own process: the project's one receiver) are joined by two
+ * emulated ISPs (lab/emulator, one UDP relay each): A at 100 Mbit/s and
+ * 10 ms one way, B at 50 Mbit/s and 20 ms. The client sends `--size` MiB of
+ * the seeded pattern as a verified bench upload (src/cli/bench's sender);
  * ISP A is blackholed at `--fail-at` s and healed `--outage` s later. Once a
  * second a line shows each ISP's throughput; the summary gives bytes, the
  * SHA-256 match, each path's share, duration, goodput, the delivery time
@@ -16,21 +18,25 @@
  *
  * Exits 1 if a byte is missing or the hashes differ.
  */
-import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { IspEmulator } from '../src/emulator/isp.js';
+import { IspEmulator } from '../lab/emulator/isp.js';
+import { startServer, stopServer } from '../lab/harness/bench-roles.js';
+import { encodeHeader, epochMs as wallNow, type Timeline } from '../src/cli/bench/common.js';
+import { pathSummary } from '../src/cli/bench/paths.js';
+import { Pattern, PatternSource, type ReceiverResult } from '../src/cli/bench/pattern.js';
+import { pump, readAll } from '../src/cli/bench/stream.js';
 import { connect } from '../src/index.js';
-import { BIN_MS, wallNow, type ServerReport } from './demo/report.js';
-import { throughputSvg } from './demo/svg.js';
+import { cumulative } from './lib/stats.js';
+import { lineChart } from './lib/svg.js';
 
 const MiB = 1024 * 1024;
-const CHUNK = 256 * 1024;
+/** The receiver samples its delivered bytes this often (ms). */
+const BIN_MS = 50;
 /** Sampling period of the per-path counters (ms). */
 const SAMPLE_MS = 100;
 /** Window after the failure over which delivery time lost is measured (ms). */
@@ -95,25 +101,10 @@ async function main(): Promise<number> {
   const f = parse();
   const log = f.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => console.log(line);
 
-  // The receiver, in its own process.
-  const child = fork(fileURLToPath(new URL('./demo/server-role.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const messages: Array<{ type: string; port?: number; message?: string }> = [];
-  let report: ServerReport | null = null;
-  const reported = new Promise<ServerReport>((resolve, reject) => {
-    child.on('message', (m: { type: string }) => {
-      messages.push(m);
-      if (m.type === 'done') resolve((report = m as ServerReport));
-      if (m.type === 'error') reject(new Error(`server: ${(m as { type: string; message?: string }).message}`));
-    });
-    child.on('exit', (code) => {
-      if (report === null) reject(new Error(`server process exited with ${code}`));
-    });
-  });
-  while (!messages.some((m) => m.type === 'listening')) await once(child, 'message');
-  const port = messages.find((m) => m.type === 'listening')!.port!;
+  // The receiver, in its own process: `mpudp bench server` for one test.
+  const serverRole = await startServer(['--one-off', '--transport', 'mpudp', '--port', '0', '--address', '127.0.0.1', '--no-advertise'], { name: 'server' });
+  const listening = serverRole.reports.find((r) => r.type === 'listening') as { addresses: { port: number }[] } | undefined;
+  const port = listening!.addresses[0]!.port;
 
   // Two emulated ISPs in front of it, on 127.0.0.11 and 127.0.0.12; where
   // the host has only 127.0.0.1 (macOS without lo0 aliases), both listen
@@ -125,9 +116,8 @@ async function main(): Promise<number> {
   const addrA = ispA.address()!;
   const addrB = ispB.address()!;
 
-  const client = connect({ addresses: [addrA, addrB], localAddresses: ['127.0.0.1'], addressWatchInterval: 0 });
+  const client = connect({ addresses: [addrA, addrB], localAddresses: ['127.0.0.1'], addressWatchInterval: 0, allowHalfOpen: true });
   const failed = new Promise<never>((_, reject) => client.once('error', reject));
-  client.resume();
   await Promise.race([once(client, 'connect'), failed]);
   const start = wallNow();
   log(
@@ -196,60 +186,42 @@ async function main(): Promise<number> {
     }
   }, SAMPLE_MS);
 
-  // The sender.
-  const sentHash = createHash('sha256');
-  const sending = (async () => {
-    let sent = 0;
-    while (sent < f.size) {
-      const chunk = randomBytes(Math.min(CHUNK, f.size - sent));
-      sentHash.update(chunk);
-      sent += chunk.length;
-      if (!client.write(chunk)) await Promise.race([once(client, 'drain'), failed]);
-    }
-    client.end();
-  })();
-
-  let server: ServerReport;
+  // The sender: a verified bench upload; the receiver's report (count,
+  // SHA-256, pattern check, delivery timeline) comes back after our FIN.
+  const seed = randomInt(2 ** 32);
+  const source = new PatternSource(new Pattern(seed), f.size, true);
+  const reply = readAll(client);
+  client.write(encodeHeader({ mode: 'bulk', dir: 'up', bytes: f.size, timeMs: null, verify: true, seed, binMs: BIN_MS, size: 0 }));
+  let server: ReceiverResult & { timeline: Timeline };
   try {
-    [, server] = await Promise.race([Promise.all([sending, reported]), failed]);
+    const [, text] = await Promise.race([Promise.all([pump(client, source), reply]), failed]);
+    server = JSON.parse(text.toString('utf8')) as typeof server;
   } finally {
     clearInterval(sampler);
     for (const t of timers) clearTimeout(t);
   }
   const end = wallNow();
   const durationMs = end - start;
-  const stats = client.stats()!;
-  const sha256Sent = sentHash.digest('hex');
+  const sha256Sent = source.digest()!;
 
   // Delivery time lost: the 2 s after the failure, bytes received against ISP B's rate.
   let deliveryLostMs: number | null = null;
   if (failAt >= 0) {
-    const from = Math.floor((failAt - server.binStart) / BIN_MS);
-    const bins = server.bins.slice(from, from + LOSS_WINDOW_MS / BIN_MS);
-    const bytes = bins.reduce((a, b) => a + b, 0);
+    const delivered = cumulative(server.timeline, 'delivered');
     const windowMs = Math.min(LOSS_WINDOW_MS, Math.max(0, end - failAt));
+    const bytes = delivered(failAt + windowMs) - delivered(failAt);
     deliveryLostMs = Math.max(0, windowMs - (bytes * 8) / (f.rateB * 1e6) * 1000);
   }
   const healMs = healedCarrying >= 0 ? healedCarrying - healAt : null;
-  const firstSent = stats.paths.reduce((s, p) => s + p.dataBytesSent, 0);
-  const paths = stats.paths.map((p) => {
-    const info = client.paths.find((i) => i.id === p.id);
-    return {
-      id: p.id,
-      isp: info === undefined ? '?' : ispOf(info.remotePort),
-      state: p.state,
-      share: firstSent > 0 ? p.dataBytesSent / firstSent : 0,
-      dataBytesRetransmitted: p.dataBytesRetransmitted,
-      packetsLost: p.packetsLost,
-      smoothedRttMs: p.smoothedRtt,
-    };
-  });
+  const summaries = pathSummary(client);
+  const firstSent = summaries.reduce((s, p) => s + p.dataBytesSent, 0);
+  const paths = summaries.map((p) => ({ ...p, isp: ispOf(p.remotePort), share: firstSent > 0 ? p.dataBytesSent / firstSent : 0 }));
   const summary = {
-    bytesSent: client.bytesWritten,
+    bytesSent: source.sent,
     bytesReceived: server.bytes,
     sha256Sent,
     sha256Received: server.sha256,
-    match: sha256Sent === server.sha256 && server.bytes === f.size,
+    match: server.intact === true && sha256Sent === server.sha256 && server.bytes === f.size,
     durationMs: Math.round(durationMs),
     goodputMbps: Number(mbps(server.bytes, durationMs).toFixed(1)),
     deliveryLostMs: deliveryLostMs === null ? null : Math.round(deliveryLostMs),
@@ -260,20 +232,27 @@ async function main(): Promise<number> {
 
   mkdirSync(dirname(f.svg), { recursive: true });
   const markers = [];
-  if (failAt >= 0) markers.push({ atS: (failAt - start) / 1000, label: 'A fails', color: '#c62828' });
-  if (healAt >= 0) markers.push({ atS: (healAt - start) / 1000, label: 'A heals', color: '#2e7d32' });
+  if (failAt >= 0) markers.push({ x: (failAt - start) / 1000, label: 'A fails', color: '#c62828' });
+  if (healAt >= 0) markers.push({ x: (healAt - start) / 1000, label: 'A heals', color: '#2e7d32' });
+  const points = (values: number[]): [number, number][] => values.map((v, i) => [((i + 1) * SAMPLE_MS) / 1000, v]);
   writeFileSync(
     f.svg,
-    throughputSvg(`mpudp: ${f.size / MiB} MiB over two ISPs (goodput ${summary.goodputMbps} Mbit/s)`, SAMPLE_MS / 1000, [
-      { name: `ISP A (${f.rateA} Mbit/s)`, color: '#1565c0', values: series.A },
-      { name: `ISP B (${f.rateB} Mbit/s)`, color: '#ef6c00', values: series.B },
-    ], markers),
+    lineChart({
+      title: `mpudp: ${f.size / MiB} MiB over two ISPs (goodput ${summary.goodputMbps} Mbit/s)`,
+      xLabel: `time (s, ${SAMPLE_MS} ms samples)`,
+      yLabel: 'Mbit/s',
+      series: [
+        { label: `ISP A (${f.rateA} Mbit/s)`, color: '#1565c0', points: points(series.A) },
+        { label: `ISP B (${f.rateB} Mbit/s)`, color: '#ef6c00', points: points(series.B) },
+      ],
+      markers,
+    }),
   );
 
   await Promise.race([once(client, 'close'), new Promise((r) => setTimeout(r, 2000))]);
-  ispA.close();
-  ispB.close();
-  child.kill();
+  await stopServer(serverRole);
+  await ispA.close();
+  await ispB.close();
 
   if (f.json) {
     console.log(JSON.stringify(summary, null, 2));
@@ -286,7 +265,7 @@ async function main(): Promise<number> {
     for (const p of paths) {
       console.log(
         `path ${p.id}       ISP ${p.isp}  ${(p.share * 100).toFixed(1)}% of bytes` +
-          `  (${p.dataBytesRetransmitted} re-sent, ${p.packetsLost} packets lost, srtt ${p.smoothedRttMs.toFixed(1)} ms, ${p.state})`,
+          `  (${p.retransmitted} re-sent, ${p.packetsLost} packets lost, srtt ${p.srttMs.toFixed(1)} ms, ${p.state})`,
       );
     }
     console.log(`duration     ${(durationMs / 1000).toFixed(2)} s`);

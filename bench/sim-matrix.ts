@@ -41,7 +41,7 @@ import {
   type RunResult,
   type Scenario,
   type Verdict,
-} from '../test/sim/matrix.js';
+} from '../lab/sim/matrix.js';
 
 const env = process.env;
 const list = (v: string | undefined): string[] | null => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : null);

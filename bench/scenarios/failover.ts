@@ -4,11 +4,11 @@
  * failure, worst lag, time until ISP A carries data again, and a per-ISP
  * SVG timeline of every run, for mpudp and kernel MP-TCP.
  */
-import { spawn } from 'node:child_process';
-import type { Lab } from '../../test/lab/harness.js';
+import { nftBlackhole, nftHeal, nftInClient, type Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
 import { epochMs, type Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { runClientRole, sleep, type Report, type RoleProcess } from '../lib/roles.js';
+import { runClientRole, sleep } from '../../lab/harness/bench-roles.js';
 import { bins, cumulative, median, ratio, span } from '../lib/stats.js';
 import { lineChart } from '../lib/svg.js';
 import { BIN_MS, CARRYING_BYTES, LOSS_WINDOW_MS, NAME, clientArgs, type LabConfig, type LabTransport } from './lab-setup.js';
@@ -117,29 +117,6 @@ export function analyzeFailover(
   };
 }
 
-/** lab.sh's nftables table and ISP A's blackhole chain (see test/lab/lab.sh). */
-const NFT_TABLE = 'mpudp_lab';
-const NFT_CHAIN_A = 'a_blackhole';
-
-/**
- * Applies an nft script in the client namespace; resolves with the epoch ms
- * midpoint of the call. The failover runs install and remove the very rule
- * `lab.sh blackhole A` / `heal A` do, directly: lab.sh takes 30–45 ms for a
- * heal (it also re-applies the link and qdisc), too coarse for 50 ms bins;
- * one nft call takes a few.
- */
-function nft(lab: Lab, script: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t1 = epochMs();
-    const child = spawn('ip', ['netns', 'exec', lab.cli, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve((t1 + epochMs()) / 2) : reject(new Error(`nft failed (${code}): ${err.trim()}`))));
-    child.stdin.end(script);
-  });
-}
-
 /** One failover run: download, blackhole A after preMs, heal after the outage, analyze. */
 export async function failoverRun(lab: Lab, t: LabTransport, outageMs: number, round: number, cfg: LabConfig, efficiency: number): Promise<FailoverRun> {
   const timeMs = cfg.preMs + outageMs + cfg.postMs;
@@ -151,9 +128,9 @@ export async function failoverRun(lab: Lab, t: LabTransport, outageMs: number, r
       await role.waitFor((x) => x.type === 'connected', 20_000, 'connected');
       const t0 = epochMs();
       await sleep(cfg.preMs);
-      tFail = await nft(lab, `flush chain inet ${NFT_TABLE} ${NFT_CHAIN_A}\nadd rule inet ${NFT_TABLE} ${NFT_CHAIN_A} counter drop\n`);
+      tFail = await nftInClient(lab, nftBlackhole('A'));
       await sleep(Math.max(0, t0 + cfg.preMs + outageMs - epochMs()));
-      tHeal = await nft(lab, `flush chain inet ${NFT_TABLE} ${NFT_CHAIN_A}\n`);
+      tHeal = await nftInClient(lab, nftHeal('A'));
     })();
   };
   try {

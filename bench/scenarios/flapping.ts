@@ -7,11 +7,12 @@
  * mpudp and for kernel MP-TCP on the same schedule, with a per-ISP SVG
  * timeline of every run.
  */
-import { spawn } from 'node:child_process';
-import { labDown, labUp, missingForLab, type Lab } from '../../test/lab/harness.js';
+import { runClientRole, sleep, stopServer } from '../../lab/harness/bench-roles.js';
+import { labDown, labUp, nftBlackhole, nftHeal, nftInClient, type Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
 import { epochMs, type Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { runClientRole, sleep, stopServer, type Report, type RoleProcess } from '../lib/roles.js';
 import { bins, cumulative, median, span } from '../lib/stats.js';
 import { lineChart } from '../lib/svg.js';
 import { NAME, clientArgs, ensureMptcpize, setupMptcp, startLabServers, type LabTransport } from './lab-setup.js';
@@ -53,33 +54,6 @@ export interface FlappingRun {
   outages: Array<{ isp: 'A' | 'B'; from: number; to: number }>;
   svg: string;
 }
-
-/** lab.sh's nftables table and the blackhole chain of each ISP (see test/lab/lab.sh). */
-const NFT_TABLE = 'mpudp_lab';
-const CHAIN = { A: 'a_blackhole', B: 'b_blackhole' } as const;
-
-/**
- * Applies an nft script in the client namespace in one transaction;
- * resolves with the epoch ms midpoint of the call. As the failover runs
- * (failover.ts), the rules of `lab.sh blackhole` / `heal` are written
- * directly: one nft call takes a few ms, lab.sh tens. A move (heal one
- * ISP, blackhole the other) is one transaction, so no instant has both
- * down.
- */
-function nft(lab: Lab, script: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t1 = epochMs();
-    const child = spawn('ip', ['netns', 'exec', lab.cli, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve((t1 + epochMs()) / 2) : reject(new Error(`nft failed (${code}): ${err.trim()}`))));
-    child.stdin.end(script);
-  });
-}
-
-const heal = (isp: 'A' | 'B'): string => `flush chain inet ${NFT_TABLE} ${CHAIN[isp]}\n`;
-const blackhole = (isp: 'A' | 'B'): string => `${heal(isp)}add rule inet ${NFT_TABLE} ${CHAIN[isp]} counter drop\n`;
 
 /**
  * The longest stall of a cumulative delivery timeline within [from, to]
@@ -126,12 +100,12 @@ async function flappingRun(lab: Lab, t: LabTransport, round: number, cfg: Flappi
       const t0 = epochMs() + cfg.preMs;
       await sleep(cfg.preMs);
       let down: 'A' | 'B' = 'A';
-      let since = await nft(lab, blackhole('A'));
+      let since = await nftInClient(lab, nftBlackhole('A'));
       faultTimes.push(since);
       for (let k = 1; k <= cfg.moves; k++) {
         await sleep(Math.max(0, t0 + k * cfg.periodMs - epochMs()));
         const other: 'A' | 'B' = down === 'A' ? 'B' : 'A';
-        const at = await nft(lab, k < cfg.moves ? `${heal(down)}${blackhole(other)}` : heal(down));
+        const at = await nftInClient(lab, k < cfg.moves ? `${nftHeal(down)}${nftBlackhole(other)}` : nftHeal(down));
         downs.push({ isp: down, from: since, to: at });
         faultTimes.push(at);
         since = at;
@@ -147,7 +121,7 @@ async function flappingRun(lab: Lab, t: LabTransport, round: number, cfg: Flappi
     error = (err as Error).message.split('\n')[0]!;
   } finally {
     await faults.catch(() => {});
-    await nft(lab, `${heal('A')}${heal('B')}`).catch(() => {});
+    await nftInClient(lab, `${nftHeal('A')}${nftHeal('B')}`).catch(() => {});
   }
   const first = faultTimes[0] ?? NaN;
   const last = faultTimes[faultTimes.length - 1] ?? NaN;

@@ -1,5 +1,5 @@
 /**
- * The two-ISP lab with a delay stage (test/lab/lab.sh `delay up`): VXLAN
+ * The two-ISP lab with a delay stage (lab/harness/lab.sh `delay up`): VXLAN
  * tunnels over the ISPs' veths, each direction through a userspace relay
  * (lab-relay.ts, the ISP emulator) that adds the propagation delay. Here:
  * the relays, the servers on the tunnel addresses, kernel MP-TCP's
@@ -8,8 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInNs, type Lab, type RoleProcess } from '../../test/lab/harness.js';
-import { hasCommand, REPO, run, startServer } from '../lib/roles.js';
+import { hasCommand, run, startServer } from '../../lab/harness/bench-roles.js';
+import { runInNs, type Lab } from '../../lab/harness/netns.js';
+import { REPO, type RoleProcess } from '../../lab/harness/process.js';
 import type { LabTransport } from './lab-setup.js';
 
 /** Tunnel addresses (lab.sh `delay up`; `delay addr A 1` adds CLIENT_A2). */

@@ -18,10 +18,12 @@
  * CPU-bound result from a network-bound one.
  */
 import { loadavg } from 'node:os';
-import { labDown, labUp, missingForLab, type Lab } from '../../test/lab/harness.js';
+import { askStats, runClientRole, stopServer } from '../../lab/harness/bench-roles.js';
+import { labDown, labUp, type Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
 import type { Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { askStats, runClientRole, stopServer, type Report, type RoleProcess } from '../lib/roles.js';
 import { cumulative, median } from '../lib/stats.js';
 import {
   busyFraction,
@@ -314,8 +316,8 @@ function heteroSection(c: Ctx, title: string, ms: number): Section {
     id: 'lab-hetero',
     title,
     method:
-      'Namespace lab (test/lab/lab.sh `delay up`): each ISP is a VXLAN tunnel over its veth, and each direction of each tunnel crosses a userspace relay ' +
-      '(bench/scenarios/lab-relay.ts: the ISP emulator of src/emulator, through its module API) that adds the one-way delay, so TCP and MP-TCP meet the same delay as mpudp; ' +
+      'Namespace lab (lab/harness/lab.sh `delay up`): each ISP is a VXLAN tunnel over its veth, and each direction of each tunnel crosses a userspace relay ' +
+      '(bench/scenarios/lab-relay.ts: the ISP emulator of lab/emulator, through its module API) that adds the one-way delay, so TCP and MP-TCP meet the same delay as mpudp; ' +
       `tbf on the tunnels gives ISP A ${RATE.a / 1e6} Mbit/s and ISP B ${RATE.b / 1e6} Mbit/s. One-way delays ${ONE_WAY.a} ms (A) and ${ONE_WAY.b} ms (B); ` +
       `measured TCP round trips (p50, 100-byte request/response): A ${fmt(c.rtts.A)} ms, B ${fmt(c.rtts.B)} ms. ` +
       `${c.cfg.rounds} round(s) per direction, ${c.cfg.seconds} s each, mpudp (its defaults: bbr, ecf; one path per ISP, ${TUN_DATAGRAM}-byte datagrams) and kernel MP-TCP (Node's net under mptcpize, ${c.kernelCc}) interleaved. ` +

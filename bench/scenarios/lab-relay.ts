@@ -1,7 +1,7 @@
 /**
  * The lab's delay stage: ISP emulator relays (src/emulator, through its
  * public module API) run inside one lab namespace, each delaying one
- * direction of one ISP's VXLAN tunnel (test/lab/lab.sh `delay up`). The
+ * direction of one ISP's VXLAN tunnel (lab/harness/lab.sh `delay up`). The
  * tunnel carries every packet of that ISP (mpudp's UDP and the kernel's
  * TCP and MP-TCP alike), so both transports meet the same propagation
  * delay; the kernel has no netem here.
@@ -14,7 +14,7 @@
  * relays: [...]}; on "quit" (or the end of stdin) closes them and exits.
  */
 import { createInterface } from 'node:readline';
-import { IspEmulator, parseHostPort } from '../../src/emulator/index.js';
+import { IspEmulator, parseHostPort } from '../../lab/emulator/index.js';
 
 interface RelaySpec {
   name: string;
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
         cpuSeconds: Math.round((cpuSeconds() - cpu0) * 1000) / 1000,
         relays: relays.map((r) => {
           const st = r.stats();
-          return { name: st.name, forwarded: st.forward.packetsForwarded, bytes: st.forward.bytesForwarded, dropped: st.forward.dropped };
+          return { name: st.name, forwarded: st.forward.delivered, bytes: st.forward.bytesDelivered, dropped: st.forward.dropped };
         }),
       });
     } else if (cmd === 'quit') {

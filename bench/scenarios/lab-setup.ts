@@ -1,11 +1,12 @@
 /**
- * The two-ISP namespace lab for the bench (test/lab/lab.sh): its
+ * The two-ISP namespace lab for the bench (lab/harness/lab.sh): its
  * addresses, kernel MP-TCP set up beside mpudp (mptcpize, endpoints,
  * limits), the servers of both transports and the client's arguments.
  */
 import { spawnSync } from 'node:child_process';
-import type { Lab } from '../../test/lab/harness.js';
-import { hasCommand, run, startServer, type RoleProcess } from '../lib/roles.js';
+import type { Lab } from '../../lab/harness/netns.js';
+import type { RoleProcess } from '../../lab/harness/process.js';
+import { hasCommand, run, startServer } from '../../lab/harness/bench-roles.js';
 
 export interface LabConfig {
   /** Aggregation rounds (each: one mpudp and one MP-TCP download). */

@@ -1,5 +1,5 @@
 /**
- * Issue #6, parts 3 and 4, in the two-ISP namespace lab (test/lab/lab.sh):
+ * Issue #6, parts 3 and 4, in the two-ISP namespace lab (lab/harness/lab.sh):
  * ISP A 100 Mbit/s and ISP B 50 Mbit/s (tbf), strict reverse-path
  * filtering, faults by nftables in the client namespace.
  *
@@ -16,10 +16,12 @@
  * from Debian when missing); otherwise the sections say why they were
  * skipped. The lab setup is in lab-setup.ts, failover in failover.ts.
  */
-import { labDown, labUp, missingForLab, type Lab } from '../../test/lab/harness.js';
+import { labDown, labUp, type Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
 import type { Timeline } from '../../src/cli/bench/common.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { runClientRole, stopServer, type Report, type RoleProcess } from '../lib/roles.js';
+import { runClientRole, stopServer } from '../../lab/harness/bench-roles.js';
 import { cumulative, median, ratio, span } from '../lib/stats.js';
 import { failoverRun, failoverSection, type FailoverRun } from './failover.js';
 import { LAB_DATAGRAM, NAME, clientArgs, ensureMptcpize, setupMptcp, startLabServers, type LabConfig, type LabTransport } from './lab-setup.js';
@@ -147,7 +149,7 @@ export function aggregationSection(cfg: LabConfig, runs: AggregationRun[], noMpt
     id: 'lab-aggregation',
     title: '3. Two-ISP lab: aggregation',
     method:
-      `Namespace lab (test/lab/lab.sh): ISP A ${lab.rateA / 1e6} Mbit/s and ISP B ${lab.rateB / 1e6} Mbit/s (tbf on both ends of each veth), no added delay. ` +
+      `Namespace lab (lab/harness/lab.sh): ISP A ${lab.rateA / 1e6} Mbit/s and ISP B ${lab.rateB / 1e6} Mbit/s (tbf on both ends of each veth), no added delay. ` +
       `The server sends for ${cfg.seconds} s to the client (download), ${cfg.rounds} round(s), mpudp and kernel MP-TCP interleaved; goodput is the client's, first byte to last. ` +
       `mpudp: one path per ISP (paired addresses), ${LAB_DATAGRAM}-byte datagrams (the veth MTU, as TCP's MSS). ` +
       "Kernel MP-TCP: the same `mpudp bench` code over Node's `net` under `mptcpize run`; the server listens on the wildcard and announces its ISP B address (`ip mptcp endpoint add 10.77.2.1 dev isp-b signal`), both namespaces `ip mptcp limits set subflows 2 add_addr_accepted 2`: one subflow per ISP (a client `subflow` endpoint would join B → server A, which the lab's strict rp_filter drops). " +

@@ -4,14 +4,15 @@
  *
  * - Loopback: mpudp ÷ Node TCP, client and server in separate processes,
  *   interleaved rounds.
- * - Under 1 % loss: two emulated ISPs (src/emulator, in this process) in
+ * - Under 1 % loss: two emulated ISPs (lab/emulator, in this process) in
  *   front of the server, one path through each, 1 % random loss in both
  *   directions on both; `min-rtt` and `redundant` (scheduler on both ends),
  *   each beside the same two emulated ISPs without loss.
  */
-import { IspEmulator } from '../../src/emulator/index.js';
+import { IspEmulator } from '../../lab/emulator/index.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { freePort, runClientRole, startServer, stopServer, type Report } from '../lib/roles.js';
+import { freePort, runClientRole, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import type { Report } from '../../lab/harness/process.js';
 import { max, median, min, ratio } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 
@@ -29,6 +30,13 @@ export interface LatencyConfig {
   delayB: number;
   /** Loss rate of each emulated ISP, each direction. */
   loss: number;
+  /**
+   * Measured round trips per run instead of a time: each run stops after
+   * this many (the seconds above are then only a cap). The tiny run in
+   * `npm test` uses it, so a loaded machine gives it fewer round trips per
+   * second, never none.
+   */
+  count?: number;
 }
 
 export interface RrRun {
@@ -45,7 +53,10 @@ function reduce(label: string, round: number, r: Report): RrRun {
   return { label, round, count: Number(r.count), p50: Number(r.p50Ms), p90: Number(r.p90Ms), p99: Number(r.p99Ms), max: Number(r.maxMs) };
 }
 
-const rrArgs = (seconds: number, warmup: number): string[] => ['--mode', 'rr', '--size', '1024', '--time', String(seconds), '--warmup', String(warmup), '--interval', '1'];
+const rrArgs = (seconds: number, warmup: number, count: number | undefined): string[] => [
+  ...['--mode', 'rr', '--size', '1024', '--time', String(seconds), '--warmup', String(warmup), '--interval', '1'],
+  ...(count === undefined ? [] : ['--count', String(count)]),
+];
 
 export async function latency(cfg: LatencyConfig): Promise<Section> {
   const t0 = Date.now();
@@ -57,7 +68,7 @@ export async function latency(cfg: LatencyConfig): Promise<Section> {
     try {
       for (let round = 0; round < cfg.rounds; round++) {
         for (const t of ['tcp', 'mpudp'] as const) {
-          const r = await runClientRole(['127.0.0.1', '--port', String(port), '--transport', t, ...(t === 'mpudp' ? ['--local', '127.0.0.1'] : []), ...rrArgs(cfg.seconds, cfg.warmup)], {
+          const r = await runClientRole(['127.0.0.1', '--port', String(port), '--transport', t, ...(t === 'mpudp' ? ['--local', '127.0.0.1'] : []), ...rrArgs(cfg.seconds, cfg.warmup, cfg.count)], {
             timeoutMs: cfg.seconds * 1000 + 60_000,
           });
           runs.push(reduce(`${t}-loopback`, round, r));
@@ -86,7 +97,7 @@ export async function latency(cfg: LatencyConfig): Promise<Section> {
       const before = { a: ispA.stats(), b: ispB.stats() };
       try {
         const r = await runClientRole(
-          ['127.0.0.11,127.0.0.12', '--port', String(port), '--local', '127.0.0.1,127.0.0.2', '--paired', '--scheduler', c.scheduler, ...rrArgs(cfg.lossSeconds, 50)],
+          ['127.0.0.11,127.0.0.12', '--port', String(port), '--local', '127.0.0.1,127.0.0.2', '--paired', '--scheduler', c.scheduler, ...rrArgs(cfg.lossSeconds, cfg.count === undefined ? 50 : cfg.warmup, cfg.count)],
           { timeoutMs: cfg.lossSeconds * 1000 + 60_000 },
         );
         runs.push(reduce(c.label, 0, r));
@@ -94,7 +105,7 @@ export async function latency(cfg: LatencyConfig): Promise<Section> {
         await stopServer(server);
       }
       const lossOf = (s: ReturnType<IspEmulator['stats']>, b: ReturnType<IspEmulator['stats']>): number =>
-        (s.forward.dropped.loss ?? 0) + (s.reverse.dropped.loss ?? 0) - (b.forward.dropped.loss ?? 0) - (b.reverse.dropped.loss ?? 0);
+        s.forward.drops.loss + s.reverse.drops.loss - b.forward.drops.loss - b.reverse.drops.loss;
       emulatorDrops[c.label] = { ispA: lossOf(ispA.stats(), before.a), ispB: lossOf(ispB.stats(), before.b) };
     }
   } finally {
@@ -182,7 +193,7 @@ export function summarize(cfg: LatencyConfig, runs: RrRun[], emulatorDrops: Reco
     title: '5. Latency: 1 KiB request/response',
     method:
       `The client sends 1 KiB, the server echoes it, the client waits for all 1024 bytes before the next request; Nagle off for TCP. Loopback: ${cfg.rounds} round(s) of ${cfg.seconds} s each for Node TCP and mpudp (one path), the first ${cfg.warmup} round trips not measured; ratios are the median of per-round ratios. ` +
-      `Emulated: two IspEmulator relays (src/emulator) in front of the server, ISP A ${cfg.delayA} ms and ISP B ${cfg.delayB} ms one way, one mpudp path through each (paired addresses, the server does not advertise its own), ${cfg.lossSeconds} s per run; loss is random, ${cfg.loss * 100} % in each direction of each ISP; the scheduler is set on both ends.`,
+      `Emulated: two IspEmulator relays (lab/emulator) in front of the server, ISP A ${cfg.delayA} ms and ISP B ${cfg.delayB} ms one way, one mpudp path through each (paired addresses, the server does not advertise its own), ${cfg.lossSeconds} s per run; loss is random, ${cfg.loss * 100} % in each direction of each ISP; the scheduler is set on both ends.`,
     figures,
     extra: [detail, `Datagrams dropped by the emulators' loss: ${JSON.stringify(emulatorDrops)}`],
     svgs: { 'latency-loopback.svg': svgLoop, 'latency-loss.svg': svg },

@@ -8,7 +8,8 @@
  * path's share.
  */
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { freePort, runClientRole, startServer, stopServer, type Report } from '../lib/roles.js';
+import { freePort, runClientRole, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import type { Report } from '../../lab/harness/process.js';
 import { max, median, min, ratio } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 

@@ -8,7 +8,8 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fmt, table, type Section } from '../lib/report.js';
-import { REPO, freePort, runClientRole, sleep, spawnBench, startServer, stopServer } from '../lib/roles.js';
+import { freePort, runClientRole, sleep, spawnBench, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import { REPO } from '../../lab/harness/process.js';
 
 export interface ProfileConfig {
   /** Seconds of bulk upload. */

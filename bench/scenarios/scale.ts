@@ -10,7 +10,8 @@
  *   both ends.
  */
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { askStats, freePort, runClientRole, sleep, spawnBench, startServer, stopServer, type Report } from '../lib/roles.js';
+import { askStats, freePort, runClientRole, sleep, spawnBench, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import type { Report } from '../../lab/harness/process.js';
 import { ratio } from '../lib/stats.js';
 
 export interface ScaleConfig {

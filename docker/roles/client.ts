@@ -1,8 +1,12 @@
 /**
- * The client of the Docker demo. Connects to the server's two addresses (one
- * per network), sends MPUDP_SIZE_MIB MiB of random bytes, prints each path's
- * throughput once a second, and at the end the same summary as `npm start`
- * plus what happened at a failure, then one JSON line (the summary).
+ * The client of the Docker demo. Connects to the server (`mpudp bench
+ * server`, the project's one receiver) at its two addresses (one per
+ * network), sends MPUDP_SIZE_MIB MiB of the seeded pattern as a verified
+ * `mpudp bench` upload (src/cli/bench: the same sender, pattern, receiver
+ * report and path summary as the bench, the lab tests and `npm start`),
+ * prints each path's throughput once a second, and at the end the same
+ * summary as `npm start` plus what happened at a failure, then one JSON
+ * line (the summary).
  *
  * A failure is what docker/demo.sh does mid-transfer: `docker network
  * disconnect` takes this container off isp-a (its interface and address
@@ -20,27 +24,16 @@
  *   MPUDP_LOCAL      local addresses to use instead of the defaults (comma-separated;
  *                    for runs outside Docker)
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeHeader, epochMs as wallMs } from '../../src/cli/bench/common.js';
+import { pathSummary } from '../../src/cli/bench/paths.js';
+import { Pattern, PatternSource, type ReceiverResult } from '../../src/cli/bench/pattern.js';
+import { pump, readAll } from '../../src/cli/bench/stream.js';
 import { connect, hostAddresses, type MultipathSocket, type PathInfo, type SocketStats } from '../../src/index.js';
-import {
-  env,
-  envNumber,
-  exitOnSignals,
-  fmt,
-  labelOf,
-  logger,
-  mbps,
-  MiB,
-  parseLabels,
-  wallMs,
-  type ServerReport,
-} from './common.js';
+import { env, envNumber, exitOnSignals, fmt, labelOf, logger, mbps, MiB, parseLabels } from './common.js';
 
-const CHUNK = 64 * 1024;
-/** Random bytes written again and again at random offsets (hashing them is the real cost). */
-const POOL_SIZE = 16 * MiB;
 /** Interval of the address watch and of the samples that time the healing (ms). */
 const SAMPLE_MS = 20;
 /** Give up when nothing is acknowledged for this long (ms). */
@@ -126,17 +119,6 @@ async function open(): Promise<MultipathSocket> {
       await sleep(1000);
     }
   }
-}
-
-/** xorshift32: offsets into the pool (the data need not be cryptographic). */
-function offsets(seed: number): () => number {
-  let x = seed | 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % (POOL_SIZE - CHUNK);
-  };
 }
 
 async function main(): Promise<number> {
@@ -239,75 +221,43 @@ async function main(): Promise<number> {
   }, 1000);
   const deadline = setTimeout(() => socket.destroy(new Error(`not done after ${timeoutMs / 1000} s`)), timeoutMs);
 
-  // The server's report comes back on the stream after our FIN.
-  let reportText = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (text: string) => (reportText += text));
+  // The bench protocol: a header line, the pattern, our FIN; the server's
+  // receiver report comes back on the stream after it.
+  const replyText = readAll(socket).then(
+    (b) => b.toString('utf8'),
+    () => '',
+  );
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-
-  // Sender: random bytes, paced if asked, with backpressure.
-  const pool = randomBytes(POOL_SIZE);
-  const nextOffset = offsets(randomBytes(4).readUInt32LE(0));
-  const hash = createHash('sha256');
-  let sent = 0;
-  const t0 = performance.now();
-  while (sent < size && !socket.destroyed) {
-    const n = Math.min(CHUNK, size - sent);
-    const offset = nextOffset();
-    const chunk = pool.subarray(offset, offset + n);
-    hash.update(chunk);
-    sent += n;
-    if (rateMbps > 0) {
-      const wait = t0 + (sent * 8) / (rateMbps * 1000) - performance.now();
-      if (wait > 1) await sleep(wait);
-    }
-    if (!socket.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.on('drain', done);
-        socket.on('close', done);
-      });
-    }
-  }
-  const sha256Sent = hash.digest('hex');
-  socket.end();
+  const seed = randomInt(2 ** 32);
+  const source = new PatternSource(new Pattern(seed), size, true);
+  socket.write(encodeHeader({ mode: 'bulk', dir: 'up', bytes: size, timeMs: null, verify: true, seed, size: 0 }));
+  await pump(socket, source, { paceBps: rateMbps * 1e6 }).catch(() => {});
+  const sent = source.sent;
+  const sha256Sent = source.digest()!;
+  const reportText = await replyText;
   await closed;
   clearInterval(sampler);
   clearInterval(ticker);
   clearTimeout(deadline);
 
-  let report: ServerReport | null = null;
+  let report: ReceiverResult | null = null;
   try {
-    report = JSON.parse(reportText.trim()) as ServerReport;
+    report = JSON.parse(reportText.trim()) as ReceiverResult;
   } catch {
     log(`no report from the server (got ${reportText.length} characters)`);
   }
 
   // ---- the summary ----
   const stats = socket.stats();
-  const infos = socket.paths;
-  const firstSent = stats?.paths.reduce((s, p) => s + p.dataBytesSent, 0) ?? 0;
-  const paths = (stats?.paths ?? []).map((p) => {
-    const info = infos.find((i) => i.id === p.id);
-    return {
-      id: p.id,
-      network: `${labelOf(labels, info?.localAddress)}>${labelOf(labels, info?.remoteAddress)}`,
-      local: `${info?.localAddress}:${info?.localPort}`,
-      remote: `${info?.remoteAddress}:${info?.remotePort}`,
-      state: p.state,
-      dataBytesSent: p.dataBytesSent,
-      dataBytesRetransmitted: p.dataBytesRetransmitted,
-      share: firstSent > 0 ? Number((p.dataBytesSent / firstSent).toFixed(4)) : 0,
-      packetsLost: p.packetsLost,
-      smoothedRttMs: Number(p.smoothedRtt.toFixed(3)),
-    };
-  });
+  const summaries = pathSummary(socket);
+  const firstSent = summaries.reduce((s, p) => s + p.dataBytesSent, 0);
+  const paths = summaries.map((p) => ({
+    ...p,
+    network: `${labelOf(labels, p.local)}>${labelOf(labels, p.remote)}`,
+    share: firstSent > 0 ? Number((p.dataBytesSent / firstSent).toFixed(4)) : 0,
+  }));
   const bytesReceived = report?.bytes ?? 0;
-  const endAt = report !== null && report.lastByteAt > 0 ? report.lastByteAt : wallMs();
+  const endAt = report !== null && report.lastMs > 0 ? report.lastMs : wallMs();
   const durationMs = endAt - startAt;
   const ms = (x: number | null): number | null => (x === null ? null : Number(x.toFixed(1)));
 
@@ -321,8 +271,8 @@ async function main(): Promise<number> {
     const down = pathEvents.find((e) => !e.up && e.at >= cutMark.at - SAMPLE_MS && e.path.localAddress === cutMark.address);
     // The longest pause of in-order delivery at the server during the outage.
     const gap = (report?.gaps ?? [])
-      .filter(([from, to]) => to >= cutMark.at - SAMPLE_MS && from <= windowEnd)
-      .sort((a, b) => b[1] - b[0] - (a[1] - a[0]))[0];
+      .filter((g) => g.at + g.ms >= cutMark.at - SAMPLE_MS && g.at <= windowEnd)
+      .sort((a, b) => b.ms - a.ms)[0];
     const outageAcked = (healMark?.acked ?? acked(stats!)) - cutMark.acked;
     const otherBytes = [...(healMark?.byLocal ?? byLocal(socket, stats!))]
       .filter(([local]) => local !== cutMark.address)
@@ -336,15 +286,15 @@ async function main(): Promise<number> {
       healAtMs: healMark === null ? null : ms(healMark.at - startAt),
       outageMs: healMark === null ? null : ms(healMark.at - cutMark.at),
       pathDownAfterMs: down === undefined ? null : ms(down.at - cutMark.at),
-      deliveryStallMs: gap === undefined ? 0 : ms(gap[1] - gap[0]),
-      deliveryResumedAfterMs: gap === undefined ? 0 : ms(Math.max(0, gap[1] - cutMark.at)),
+      deliveryStallMs: gap === undefined ? 0 : ms(gap.ms),
+      deliveryResumedAfterMs: gap === undefined ? 0 : ms(Math.max(0, gap.at + gap.ms - cutMark.at)),
       bytesAckedDuringOutage: outageAcked,
       bytesSentOnOtherPathsDuringOutage: otherBytes,
       healedPathDataAfterMs: healMark === null || healedDataAt === null ? null : ms(healedDataAt - healMark.at),
     };
   }
   const complete = bytesReceived === size && sent === size;
-  const match = report !== null && report.sha256 === sha256Sent && complete;
+  const match = report !== null && report.intact === true && report.sha256 === sha256Sent && complete;
   const summary = {
     type: 'mpudp-docker-summary',
     bytesSent: sent,
@@ -371,8 +321,8 @@ async function main(): Promise<number> {
   out(`match        ${match ? 'yes' : 'NO'}`);
   for (const p of paths) {
     out(
-      `path ${p.id}       ${p.network.padEnd(11)} ${p.local} -> ${p.remote}  ${(p.share * 100).toFixed(1)}% of bytes` +
-        `  (${p.dataBytesRetransmitted} re-sent, ${p.packetsLost} packets lost, srtt ${p.smoothedRttMs.toFixed(2)} ms, ${p.state})`,
+      `path ${p.id}       ${p.network.padEnd(11)} ${p.local}:${p.localPort} -> ${p.remote}:${p.remotePort}  ${(p.share * 100).toFixed(1)}% of bytes` +
+        `  (${p.retransmitted} re-sent, ${p.packetsLost} packets lost, srtt ${p.srttMs.toFixed(2)} ms, ${p.state})`,
     );
   }
   out(`duration     ${(durationMs / 1000).toFixed(2)} s`);

@@ -1,7 +1,7 @@
 /**
- * What both roles of the Docker demo share: settings from the environment,
- * names of the networks ("isp-a") by address prefix, a wall clock that both
- * containers agree on, and number formatting.
+ * What the Docker demo's client needs besides the bench's sender and
+ * receiver: settings from the environment, names of the networks ("isp-a")
+ * by address prefix, number formatting and its log.
  */
 
 export const MiB = 1024 * 1024;
@@ -49,14 +49,6 @@ export function labelOf(labels: readonly NetworkLabel[], address: string | undef
   return labels.find((l) => l.prefix !== '' && address.startsWith(l.prefix))?.name ?? address;
 }
 
-/**
- * Milliseconds since the epoch, sub-millisecond. Containers share the host's
- * kernel clock, so the server's timestamps and the client's compare.
- */
-export function wallMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 /** Mbit/s of `bytes` over `ms`. */
 export function mbps(bytes: number, ms: number): number {
   return ms > 0 ? (bytes * 8) / (ms * 1000) : 0;
@@ -70,20 +62,6 @@ export function fmt(n: number, width = 7, digits = 1): string {
 /** One log line, prefixed with the role, to stdout. */
 export function logger(role: string): (line: string) => void {
   return (line: string) => process.stdout.write(`[${role}] ${line}\n`);
-}
-
-/** What the server sends back on the connection once the client's FIN arrived. */
-export interface ServerReport {
-  type: 'report';
-  /** Stream bytes received. */
-  bytes: number;
-  /** SHA-256 (hex) of those bytes. */
-  sha256: string;
-  /** Wall time (ms) of the first and the last byte. */
-  firstByteAt: number;
-  lastByteAt: number;
-  /** The longest pauses in in-order delivery: [from, to] wall times (ms), longest first. */
-  gaps: [number, number][];
 }
 
 /** Exit on SIGTERM/SIGINT at once (the process may be PID 1 of its container). */

@@ -1,3 +1,6 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
 /**
  * One subcommand of `mpudp`: its name, the line `mpudp --help` shows for it,
  * its full help (`mpudp NAME --help`) and what runs it. Each lives in its
@@ -21,4 +24,15 @@ export interface CliCommand {
    * the background) instead of exiting at once.
    */
   readonly exitWhenIdle?: boolean;
+}
+
+/** True when the module at `moduleUrl` (its import.meta.url) is the program node runs, also through a symlink. */
+export function isProgram(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return moduleUrl === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
 }

@@ -4,11 +4,10 @@
  * the command, prints help, and turns a bad command line into its usage.
  * bin/mpudp.js starts it; `npx tsx src/cli/main.ts ...` runs it from a clone.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { bench } from './bench/index.js';
-import type { CliCommand } from './command.js';
+import { isProgram, type CliCommand } from './command.js';
 import { connect } from './connect/index.js';
 import { listen } from './listen/index.js';
 import { tunnel } from './tunnel/index.js';
@@ -74,17 +73,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** True when this module is the program (also through a symlink). */
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs `mpudp ARGV` as the program: exits with its code, at once or once idle. */
 export function runMain(argv: string[]): void {
   const command = COMMANDS.find((c) => c.name === argv[0]);
@@ -100,4 +88,4 @@ export function runMain(argv: string[]): void {
   );
 }
 
-if (isMain()) runMain(process.argv.slice(2));
+if (isProgram(import.meta.url)) runMain(process.argv.slice(2));

@@ -2,6 +2,7 @@
  * Counters: every decision and every drop is counted, and `stats()` exposes
  * them. Tests assert on these, not on log lines.
  */
+import type { DropReason } from './drops.js';
 
 import type { SharedBottleneckStats } from './cc/shared-bottleneck.js';
 
@@ -74,7 +75,12 @@ export interface ConnectionStats {
   paths: PathStats[];
 }
 
-/** Adds one to a drop counter. */
-export function countDrop(drops: Record<string, number>, reason: string): void {
+/** Adds one to a drop counter; the reasons are the names of DROP_REASONS (drops.ts). */
+export function countDrop(drops: Record<string, number>, reason: DropReason): void {
   drops[reason] = (drops[reason] ?? 0) + 1;
+}
+
+/** Adds one to a tally by key (errno codes and the like: not a drop reason). */
+export function tally(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
 }

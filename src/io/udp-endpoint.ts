@@ -24,7 +24,7 @@ import { isIP } from 'node:net';
 import type { Connection } from '../core/connection.js';
 import { EndpointCore, type EndpointStats } from '../core/endpoint.js';
 import type { ClientConfig, ConnectionOptions } from '../core/options.js';
-import { countDrop } from '../core/stats.js';
+import { countDrop, tally } from '../core/stats.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
@@ -184,7 +184,7 @@ export class UdpEndpoint {
     this.peerHooks = {
       message: (msg, local, remote) => this.onDatagram(msg, local, remote),
       pathError: (local, remote, code) => {
-        countDrop(this.counters.pathErrors, code);
+        tally(this.counters.pathErrors, code);
         if (this.closed) return;
         this.call(() => this.core.handlePathError(local, remote, code, this.clock.now()));
         this.requestFlush();
@@ -488,7 +488,7 @@ export class UdpEndpoint {
 
   /** Completion of one send (shared by all sends: no closure per datagram). */
   private readonly onSent = (err: Error | null): void => {
-    if (err) countDrop(this.counters.sendErrors, (err as NodeJS.ErrnoException).code ?? err.name);
+    if (err) tally(this.counters.sendErrors, (err as NodeJS.ErrnoException).code ?? err.name);
   };
 
   /**

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError, parseBytes, parseCommand } from '../../src/cli/bench/index.js';
-import { freePort, runClientRole, startServer, stopServer, type RoleProcess } from '../../bench/lib/roles.js';
+import { freePort, runClientRole, spawnBench, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import type { RoleProcess } from '../../lab/harness/process.js';
 
 describe('mpudp bench command line', () => {
   it('parses a client with its defaults', () => {
@@ -68,6 +69,40 @@ describe('mpudp bench over loopback', () => {
     const tl = down.timeline as { columns: string[]; rows: number[][] };
     expect(tl.columns.slice(0, 2)).toEqual(['t', 'delivered']);
     expect(tl.rows[tl.rows.length - 1]![1]).toBe(256 * 1024);
+  });
+
+  it('checks a download against the seeded pattern; an upload brings back the server\'s timeline and delivery gaps', async () => {
+    const down = await client(['--local', '127.0.0.1', '--reverse', '--bytes', '300K', '--verify', '--seed', '42']);
+    expect(down).toMatchObject({ bytes: 300 * 1024, intact: 1, failed: 0 });
+    expect((down.receiver as { mismatchAt: unknown }).mismatchAt).toBeNull();
+    const up = await client(['--local', '127.0.0.1', '--bytes', '256K', '--verify', '--bin-ms', '20']);
+    const receiver = up.receiver as { intact: boolean; sha256: string; gaps: unknown[] };
+    expect(receiver.intact).toBe(true);
+    expect(receiver.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Array.isArray(receiver.gaps)).toBe(true);
+    const tl = up.timeline as { columns: string[]; rows: number[][] };
+    expect(tl.columns.slice(0, 3)).toEqual(['t', 'delivered', 'path:0']);
+    expect(tl.rows[tl.rows.length - 1]![1]).toBe(256 * 1024);
+  });
+
+  it('stdin: `paths` reports the paths, `stop` ends a timed upload early, intact; path events are reported', async () => {
+    // Two local addresses: the second path comes up after 'connect'.
+    const role = spawnBench(['client', '127.0.0.1', '--port', String(port), '--local', '127.0.0.1,127.0.0.2', '--time', '60', '--verify', '--interval', '0.1'], { name: 'client' });
+    try {
+      await role.waitFor((r) => r.type === 'interval' && (r.totalBytes as number) > 256 * 1024, 20_000, '256 KiB sent');
+      const up = await role.waitFor((r) => r.type === 'path-up', 10_000, 'the second path up');
+      expect(up).toMatchObject({ local: '127.0.0.2', remote: '127.0.0.1', role: 'client' });
+      role.send('paths');
+      const paths = await role.waitFor((r) => r.type === 'paths', 10_000, 'the paths');
+      expect((paths.paths as { state: string }[]).map((p) => p.state)).toEqual(['active', 'active']);
+      role.send('stop');
+      const result = await role.waitFor((r) => r.type === 'result', 20_000, 'the result');
+      expect(result.intact).toBe(1);
+      expect(result.sendMs as number).toBeLessThan(30_000);
+      expect((await role.exited).code).toBe(0);
+    } finally {
+      await role.kill();
+    }
   });
 
   it('counts a raw udp blast at the server', async () => {

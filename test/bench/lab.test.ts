@@ -6,7 +6,8 @@
  * MPUDP_LAB=required. It installs nothing.
  */
 import { expect, it } from 'vitest';
-import { describeNeeding, missingForLab } from '../lab/requirements.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
+import { describeNeeding } from '../lab/requirements.js';
 import type { AggregationRun, FailoverRun } from '../../bench/scenarios/lab.js';
 import { labScenarios } from '../../bench/scenarios/lab.js';
 import { flapping, type FlappingRun } from '../../bench/scenarios/flapping.js';

@@ -37,6 +37,12 @@ function dataBytes(client: MultipathSocket, local: string): number {
   return client.stats()!.paths.filter((p) => ids.includes(p.id)).reduce((s, p) => s + p.dataBytesSent + p.dataBytesRetransmitted, 0);
 }
 
+/** Times any path was suspected (early, or after a PTO). */
+function suspicions(client: MultipathSocket): number {
+  const st = client.stats()!;
+  return st.earlySuspicions + st.paths.reduce((s, p) => s + p.ptoCount, 0);
+}
+
 describe('backup paths and address families over loopback', () => {
   it('setBackup() at run time: the backup address carries nothing new, the peer is told', async () => {
     const server = await echoHashServer(['127.0.0.1']);
@@ -45,13 +51,19 @@ describe('backup paths and address families over loopback', () => {
     while (client.paths.filter((p) => p.state === 'active').length < 2) await once(client, 'path-up');
     expect(client.setBackup('127.0.0.2', true)).toBe(true);
     const before = dataBytes(client, '127.0.0.2');
+    const suspicionsBefore = suspicions(client);
     let reply = '';
     client.on('data', (d: Buffer) => (reply += d.toString()));
     const digest = await send(client, 16 * MiB);
     client.end();
     await once(client, 'end');
     expect(reply).toBe(digest);
-    expect(dataBytes(client, '127.0.0.2') - before).toBe(0);
+    // The backup carries data only while the active path is suspect. On a
+    // loaded machine an event-loop stall can make it so (the liveness rules
+    // then use the backup, as they must); the backup then carries a little.
+    const onBackup = dataBytes(client, '127.0.0.2') - before;
+    if (suspicions(client) === suspicionsBefore) expect(onBackup).toBe(0);
+    else expect(onBackup, 'bytes on the backup after the active path was suspected').toBeLessThan(2 * MiB);
     expect(client.paths.find((p) => p.localAddress === '127.0.0.2')!.backup).toBe(true);
     expect(() => client.setBackup('not an address')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     client.destroy();

@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { DOCKER_BASE_IMAGE, describeNeeding, missingForDocker, toolPath } from './requirements.js';
+import { DOCKER_BASE_IMAGE, missingForDocker, toolPath } from '../../lab/harness/requirements.js';
+import { describeNeeding } from './requirements.js';
 
 const BUILD_BASE = fileURLToPath(new URL('../../docker/build-base.sh', import.meta.url));
 const DEMO = fileURLToPath(new URL('../../docker/demo.sh', import.meta.url));

@@ -6,8 +6,11 @@
  * blackhole` of the other, so one ISP works at every moment), five times;
  * then both work for good.
  *
+ * The roles are `mpudp bench server` and `mpudp bench client` (every byte
+ * checked against the seeded pattern).
+ *
  * Checks: every byte arrives intact; the longest stall in the server's
- * delivery timeline (the gaps its role reports) from the first blackhole
+ * delivery timeline (the gaps its receiver reports) from the first blackhole
  * to 2 s after the last heal is at most 300 ms; after the last heal both
  * working pairs are active on both ends.
  *
@@ -16,8 +19,11 @@
  * LAB_VERBOSE=1 shows the roles' reports.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ADDR, ROLES, labDown, labUp, requireLab, runInNs, type Lab, type RoleProcess } from './harness.js';
-import { describeNeeding, missingForLab } from './requirements.js';
+import { spawnBench, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import { ADDR, labDown, labUp, requireLab, type Lab } from '../../lab/harness/netns.js';
+import type { RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
+import { describeNeeding } from './requirements.js';
 
 const MiB = 1024 * 1024;
 const PORT = 4434;
@@ -55,15 +61,14 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab: flapping (is
     try {
       requireLab();
       lab = await labUp({ prefix: `mpudp-f${process.pid}` });
-      server = runInNs(lab.srv, ROLES.server, ['--addresses', `${ADDR.serverA},${ADDR.serverB}`, '--port', String(PORT), '--max-datagram', MAX_DATAGRAM]);
-      await server.waitFor((r) => r.type === 'listening', 20_000, 'the server to listen');
+      server = await startServer(['--address', `${ADDR.serverA},${ADDR.serverB}`, '--port', String(PORT), '--transport', 'mpudp', '--max-datagram', MAX_DATAGRAM], { ns: lab.srv });
     } catch (err) {
       setupError = err;
     }
   }, 60_000);
 
   afterAll(async () => {
-    await server?.kill();
+    await stopServer(server);
     await labDown(lab);
   }, 30_000);
 
@@ -71,15 +76,12 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab: flapping (is
     if (setupError !== undefined) throw setupError;
     const l = lab!;
     const srv = server!;
-    const client = runInNs(l.cli, ROLES.client, [
-      '--local', `${ADDR.clientA},${ADDR.clientB}`,
-      '--remote', `${ADDR.serverA},${ADDR.serverB}`,
-      '--port', String(PORT),
-      '--max-datagram', MAX_DATAGRAM,
-      '--mode', 'stream',
-      '--progress-every', String(MiB),
-    ]);
-    await client.waitFor((r) => r.type === 'progress' && (r.bytes as number) >= 8 * MiB, 30_000, '8 MiB written over both ISPs');
+    // An upload until stdin says stop.
+    const client = spawnBench(
+      ['client', `${ADDR.serverA},${ADDR.serverB}`, '--local', `${ADDR.clientA},${ADDR.clientB}`, '--port', String(PORT), '--max-datagram', MAX_DATAGRAM, '--verify', '--time', '600', '--interval', '0.1'],
+      { ns: l.cli, name: 'client' },
+    );
+    await client.waitFor((r) => r.type === 'interval' && (r.totalBytes as number) >= 8 * MiB, 30_000, '8 MiB over both ISPs');
     const servedFrom = srv.reports.length;
     // The schedule: A down; each move heals the one that is down, then blackholes the other.
     const from = epochNow();
@@ -101,17 +103,17 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab: flapping (is
     const paths = await client.waitFor((r) => r.type === 'paths', 10_000, 'the client paths', markPaths);
     client.send('stop');
     const result = await client.waitFor((r) => r.type === 'result', 60_000, 'the stream result');
-    const served = await srv.waitFor((r) => r.type === 'served', 30_000, "the server's report", servedFrom);
-    expect(result.ok, `bytes lost or changed: ${JSON.stringify(result).slice(0, 400)}`).toBe(true);
-    expect(result.received).toBe(result.bytes);
+    const served = await srv.waitFor((r) => r.type === 'receiver', 30_000, "the server's receiver report", servedFrom);
+    expect(result.intact, `bytes lost or changed: ${JSON.stringify(result).slice(0, 400)}`).toBe(1);
+    expect(result.bytes).toBe(result.sentBytes);
     expect((await client.exited).code).toBe(0);
     // The receiver's delivery timeline over the flapping and 2 s after it.
     const gaps = served.gaps as Array<{ at: number; ms: number }>;
     const worst = longestGap(gaps, from, to);
     const mbit = ((result.bytes as number) * 8) / (result.ms as number) / 1000;
     console.log(
-      `flapping every ${PERIOD} ms × ${MOVES}: longest delivery stall ${worst.ms} ms at ${((worst.at - from) / 1000).toFixed(2)} s ` +
-        `(gaps > 100 ms: ${gaps.filter((g) => g.at + g.ms >= from && g.at <= to && g.ms > 100).map((g) => `${g.ms} ms at ${((g.at - from) / 1000).toFixed(2)} s`).join(', ') || 'none'}); ` +
+      `flapping every ${PERIOD} ms × ${MOVES}: longest delivery stall ${worst.ms.toFixed(0)} ms at ${((worst.at - from) / 1000).toFixed(2)} s ` +
+        `(gaps > 100 ms: ${gaps.filter((g) => g.at + g.ms >= from && g.at <= to && g.ms > 100).map((g) => `${g.ms.toFixed(0)} ms at ${((g.at - from) / 1000).toFixed(2)} s`).join(', ') || 'none'}); ` +
         `${((result.bytes as number) / MiB).toFixed(0)} MiB at ${mbit.toFixed(1)} Mbit/s; last heal at ${((healedAt - from) / 1000).toFixed(2)} s`,
     );
     expect(worst.ms, `longest stall at ${((worst.at - from) / 1000).toFixed(2)} s after the first blackhole`).toBeLessThanOrEqual(STALL_TARGET);

@@ -14,14 +14,18 @@
  * - the server's address on ISP A unreachable (blackholed, or the link cut)
  *   before connecting: connect() given both server addresses succeeds.
  *
- * One lab and one server process serve the whole file; faults are reset
- * after each test (`lab.sh up` is idempotent and clears them). Set
- * LAB_VERBOSE=1 to see the roles' reports.
+ * The roles are `mpudp bench` server and client (every byte checked
+ * against the seeded pattern). One lab and one server process serve the
+ * whole file; faults are reset after each test (`lab.sh up` is idempotent
+ * and clears them). Set LAB_VERBOSE=1 to see the roles' reports.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ADDR, ROLES, ifaceBytes, labDown, labUp, requireLab, runInNs, type Lab, type Report, type RoleProcess } from './harness.js';
-import { describeNeeding, missingForLab } from './requirements.js';
+import { spawnBench, startServer, stopServer } from '../../lab/harness/bench-roles.js';
+import { ADDR, ifaceBytes, labDown, labUp, requireLab, type Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
+import { describeNeeding } from './requirements.js';
 
 const MiB = 1024 * 1024;
 /** Size of the aggregation transfers (a few seconds at 150 Mbit/s). */
@@ -50,16 +54,16 @@ function ready(): Lab {
   return lab;
 }
 
-/** Starts the client role with `args` (the addresses of both ISPs unless given). */
+/** Starts `mpudp bench client` over both ISPs with `args`, every byte checked. */
 function client(l: Lab, args: string[]): RoleProcess {
-  return runInNs(l.cli, ROLES.client, [
-    '--local', `${ADDR.clientA},${ADDR.clientB}`,
-    '--remote', `${ADDR.serverA},${ADDR.serverB}`,
-    '--port', String(PORT),
-    '--max-datagram', MAX_DATAGRAM,
-    ...args,
-  ]);
+  return spawnBench(
+    ['client', `${ADDR.serverA},${ADDR.serverB}`, '--local', `${ADDR.clientA},${ADDR.clientB}`, '--port', String(PORT), '--max-datagram', MAX_DATAGRAM, '--verify', ...args],
+    { ns: l.cli, name: 'client' },
+  );
 }
+
+/** The arguments of an upload (client to server) or a download of `bytes`. */
+const transfer = (mode: 'upload' | 'download', bytes: number): string[] => ['--bytes', String(bytes), ...(mode === 'download' ? ['--reverse'] : [])];
 
 /** Polls `read` every 100 ms until `cond` holds; rejects after `ms` naming `what` and the last value. */
 async function until<T>(read: () => Promise<T>, cond: (v: T) => boolean, ms: number, what: string): Promise<T> {
@@ -80,16 +84,15 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network name
     try {
       requireLab();
       lab = await labUp();
-      server = runInNs(lab.srv, ROLES.server, ['--addresses', `${ADDR.serverA},${ADDR.serverB}`, '--port', String(PORT), '--max-datagram', MAX_DATAGRAM]);
-      await server.waitFor((r) => r.type === 'listening', 20_000, 'the server to listen');
+      server = await startServer(['--address', `${ADDR.serverA},${ADDR.serverB}`, '--port', String(PORT), '--transport', 'mpudp', '--max-datagram', MAX_DATAGRAM], { ns: lab.srv });
     } catch (err) {
       setupError = err;
       return;
     }
     // Warm-up (JIT of the server process): a short transfer each way. Its
     // failures are not setup errors; the tests report them.
-    for (const mode of ['upload', 'download']) {
-      const c = client(lab, ['--mode', mode, '--size', String(4 * MiB), '--progress-every', String(4 * MiB)]);
+    for (const mode of ['upload', 'download'] as const) {
+      const c = client(lab, transfer(mode, 4 * MiB));
       const timer = setTimeout(() => void c.kill(), 20_000);
       await c.exited;
       clearTimeout(timer);
@@ -102,7 +105,7 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network name
   });
 
   afterAll(async () => {
-    await server?.kill();
+    await stopServer(server);
     await labDown(lab);
   }, 30_000);
 
@@ -117,17 +120,21 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network name
       const attempts: string[] = [];
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const before = { a: await ifaceBytes(l.srv, 'isp-a'), b: await ifaceBytes(l.srv, 'isp-b') };
-        const c = client(l, ['--mode', mode, '--size', String(SIZE), '--progress-every', String(SIZE)]);
+        const c = client(l, transfer(mode, SIZE));
         const result = await c.waitFor((r) => r.type === 'result', 60_000, `the ${mode} result`);
         const after = { a: await ifaceBytes(l.srv, 'isp-a'), b: await ifaceBytes(l.srv, 'isp-b') };
-        expect(result.ok, `${mode}: the bytes that arrived differ from those sent: ${JSON.stringify(result)}`).toBe(true);
+        expect(result.intact, `${mode}: the bytes that arrived differ from those sent: ${JSON.stringify(result).slice(0, 600)}`).toBe(1);
         expect(result.bytes).toBe(SIZE);
         expect((await c.exited).code).toBe(0);
+        // From the header's write to the receiver's report (upload) or the last byte (download).
+        const ms = Math.round(result.sendMs as number);
+        const mbit = ((SIZE * 8) / ms / 1000).toFixed(1);
+        const cpuPct = Math.round(((result.cpuSeconds as number) * 1000 * 100) / ms);
         const dir = mode === 'upload' ? 'rx' : 'tx';
         const shareA = after.a[dir] - before.a[dir];
         const shareB = after.b[dir] - before.b[dir];
         const info =
-          `${mode} of ${SIZE / MiB} MiB took ${result.ms} ms (${result.mbit} Mbit/s, client CPU ${result.cpuPct} % of a core, ` +
+          `${mode} of ${SIZE / MiB} MiB took ${ms} ms (${mbit} Mbit/s, client CPU ${cpuPct} % of a core, ` +
           `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores); bound ${Math.round(boundMs)} ms; ` +
           `ISP A carried ${(shareA / MiB).toFixed(1)} MiB, ISP B ${(shareB / MiB).toFixed(1)} MiB`;
         console.log(`attempt ${attempt}: ${info}`);
@@ -135,7 +142,7 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network name
         // Both links were used (each well above its share of control traffic).
         expect(shareA, info).toBeGreaterThan(SIZE * 0.15);
         expect(shareB, info).toBeGreaterThan(SIZE * 0.15);
-        if ((result.ms as number) <= boundMs) return;
+        if (ms <= boundMs) return;
       }
       expect.fail(`no attempt finished within ${Math.round(boundMs)} ms:\n  ${attempts.join('\n  ')}`);
     },
@@ -144,18 +151,19 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network name
 
   it('ISP A blackholed mid-transfer: every byte arrives; healed: ISP A carries data again', async () => {
     const l = ready();
-    const c = client(l, ['--mode', 'stream', '--progress-every', String(MiB)]);
-    const started = await c.waitFor((r) => r.type === 'progress' && (r.bytes as number) >= 8 * MiB, 30_000, '8 MiB written over both ISPs');
-    void started;
+    // An upload until stdin says stop; intervals report the bytes acknowledged so far.
+    const c = client(l, ['--time', '600', '--interval', '0.1']);
+    const sent = (r: Report): number => (r.type === 'interval' ? (r.totalBytes as number) : -1);
+    await c.waitFor((r) => sent(r) >= 8 * MiB, 30_000, '8 MiB over both ISPs');
     // Blackhole ISP A: the transfer must go on over ISP B.
     const mark = c.reports.length;
     await l.sh('blackhole', 'A');
-    const atBlackhole = (c.reports.filter((r) => r.type === 'progress').pop()!.bytes as number);
+    const atBlackhole = Math.max(...c.reports.map(sent));
     const down = c.waitFor((r) => r.type === 'path-down' && isPathA(r), 20_000, 'path-down of ISP A', mark).then(
       (r) => r,
       (err: Error) => err,
     );
-    await c.waitFor((r) => r.type === 'progress' && (r.bytes as number) >= atBlackhole + 16 * MiB, 40_000, '16 MiB more over ISP B alone', mark);
+    await c.waitFor((r) => sent(r) >= atBlackhole + 16 * MiB, 40_000, '16 MiB more over ISP B alone', mark);
     // Heal: ISP A must carry data again, while the transfer goes on.
     const rxBefore = (await ifaceBytes(l.srv, 'isp-a')).rx;
     // Mark before healing: the path can come back while lab.sh is still running.
@@ -173,8 +181,8 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network name
     );
     c.send('stop');
     const result = await c.waitFor((r) => r.type === 'result', 60_000, 'the stream result');
-    expect(result.ok, `bytes lost or changed: ${JSON.stringify(result)}`).toBe(true);
-    expect(result.received).toBe(result.bytes);
+    expect(result.intact, `bytes lost or changed: ${JSON.stringify(result).slice(0, 600)}`).toBe(1);
+    expect(result.bytes).toBe(result.sentBytes);
     expect((await c.exited).code).toBe(0);
     // The path events the design promises (checked last so the data checks above report first).
     const downEvent = await down;
@@ -188,11 +196,11 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'two-ISP lab (network name
     async (fault) => {
       const l = ready();
       await l.sh(fault, 'A');
-      const c = client(l, ['--mode', 'upload', '--size', String(8 * MiB), '--connect-timeout', '10000']);
+      const c = client(l, [...transfer('upload', 8 * MiB), '--connect-timeout', '10']);
       const connected = await c.waitFor((r) => r.type === 'connected', 15_000, `'connect' with ISP A ${fault === 'cut' ? 'cut' : 'blackholed'}`);
       expect(connected.type).toBe('connected');
       const result = await c.waitFor((r) => r.type === 'result', 30_000, 'the upload result');
-      expect(result.ok, JSON.stringify(result)).toBe(true);
+      expect(result.intact, JSON.stringify(result).slice(0, 600)).toBe(1);
       const paths = result.paths as { local: string; remote: string; state: string; dataBytesSent: number }[];
       const viaB = paths.find((p) => p.local === ADDR.clientB && p.remote === ADDR.serverB);
       expect(viaB?.dataBytesSent ?? 0, JSON.stringify(paths)).toBeGreaterThan(0);

@@ -10,8 +10,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAB_SH, requireLab } from './harness.js';
-import { decide, labRequired, missingForDocker, missingForLab, toolPath } from './requirements.js';
+import { LAB_SH, requireLab } from '../../lab/harness/netns.js';
+import { decide, labRequired, missingForDocker, missingForLab, toolPath } from '../../lab/harness/requirements.js';
 
 /** A directory with no tools, and one with fake `ip` and `tc` only. */
 const empty = mkdtempSync(join(tmpdir(), 'mpudp-lab-empty-'));

@@ -11,31 +11,35 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ADDR, REPO, labDown, labUp, runInNs, type Lab, type RoleProcess } from './harness.js';
-import { describeNeeding, missingForLab } from './requirements.js';
+import { ADDR, labDown, labUp, runInNs, type Lab } from '../../lab/harness/netns.js';
+import { REPO, type Report, type RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
+import { describeNeeding } from './requirements.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 48 * MiB;
 const ROLE_HTTP = join(REPO, 'test/lab/roles/http.ts');
-const ROLE_TUNNEL = join(REPO, 'test/lab/roles/tunnel.ts');
+/** The command line itself: `mpudp tunnel` logs to stderr, which the harness reads as reports. */
+const MPUDP = join(REPO, 'src/cli/main.ts');
 
 describeNeeding('root, ip, tc, nft', missingForLab(), 'mpudp tunnel in the two-ISP lab', () => {
   let lab: Lab | undefined;
   const roles: RoleProcess[] = [];
   const start = (ns: string, script: string, args: string[]): RoleProcess => {
-    const r = runInNs(ns, script, args);
+    const r = runInNs(ns, script, args, undefined, script === MPUDP);
     roles.push(r);
     return r;
   };
+  const logged = (pattern: RegExp) => (r: Report): boolean => r.type === 'stderr' && pattern.test(String(r.text));
 
   beforeAll(async () => {
     lab = await labUp();
     const web = start(lab.srv, ROLE_HTTP, ['server', '--port', '8080']);
     await web.waitFor((r) => r.type === 'listening', 20_000, 'the http server');
-    const server = start(lab.srv, ROLE_TUNNEL, ['server', '--port', '4433', '--addresses', `${ADDR.serverA},${ADDR.serverB}`, '--target', '127.0.0.1:8080', '--max-datagram', '1472']);
-    await server.waitFor((r) => r.type === 'listening', 20_000, 'the tunnel server');
-    const client = start(lab.cli, ROLE_TUNNEL, ['client', '--listen', '8081', '--servers', `${ADDR.serverA},${ADDR.serverB}`, '--port', '4433', '--locals', `${ADDR.clientA},${ADDR.clientB}`, '--max-datagram', '1472']);
-    await client.waitFor((r) => r.type === 'listening', 20_000, 'the tunnel client');
+    const server = start(lab.srv, MPUDP, ['tunnel', 'server', '--port', '4433', '--address', `${ADDR.serverA},${ADDR.serverB}`, '--target', '127.0.0.1:8080', '--max-datagram', '1472']);
+    await server.waitFor(logged(/listening on udp/), 20_000, 'the tunnel server');
+    const client = start(lab.cli, MPUDP, ['tunnel', 'client', '--listen', '8081', '--server', `${ADDR.serverA},${ADDR.serverB}`, '--port', '4433', '--local', `${ADDR.clientA},${ADDR.clientB}`, '--max-datagram', '1472']);
+    await client.waitFor(logged(/listening on tcp/), 20_000, 'the tunnel client');
   }, 60_000);
 
   afterAll(async () => {
@@ -54,7 +58,7 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'mpudp tunnel in the two-I
     expect((await get.exited).code).toBe(0);
     // The tunnel carried one connection and closed it without an error.
     const tunnelClient = roles[2]!;
-    const closed = await tunnelClient.waitFor((r) => r.type === 'log' && /closed/.test(String(r.text)), 20_000, 'the tunnelled connection to close');
+    const closed = await tunnelClient.waitFor(logged(/closed/), 20_000, 'the tunnelled connection to close');
     expect(String(closed.text)).not.toMatch(/\(/);
   }, 150_000);
 });

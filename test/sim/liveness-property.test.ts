@@ -17,7 +17,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FAILED_PROBE_MAX } from '../../src/core/path/path-state.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 import {
   IspPair,
   PacedWriter,

@@ -4,7 +4,7 @@
  * with random loss (the clean path alone, about).
  */
 import { describe, expect, it } from 'vitest';
-import { betterPathAlone, judge, runBulk } from './matrix.js';
+import { betterPathAlone, judge, runBulk } from '../../lab/sim/matrix.js';
 import { DEFAULT_SCHEDULER, describeRun, mbps, run, TIMEOUT } from './matrix-run.js';
 
 describe(`performance matrix, cubic (${DEFAULT_SCHEDULER})`, () => {

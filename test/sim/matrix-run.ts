@@ -6,7 +6,7 @@
 import type { CongestionControlName } from '../../src/core/options.js';
 import { DEFAULT_OPTIONS } from '../../src/core/options.js';
 import type { SchedulerName } from '../../src/core/sched/index.js';
-import { runBulk, scenario, type RunConfig, type RunResult } from './matrix.js';
+import { runBulk, scenario, type RunConfig, type RunResult } from '../../lab/sim/matrix.js';
 
 /** Windows are the scenarios' own scaled by MATRIX_SCALE (default 1: the same numbers as the table). */
 export const SCALE = Number(process.env.MATRIX_SCALE ?? 1);

@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CongestionControlName } from '../../src/core/options.js';
-import { defaultCompetitorCc } from './matrix.js';
+import { defaultCompetitorCc } from '../../lab/sim/matrix.js';
 import { DEFAULT_SCHEDULER, describeRun, mbps, run, TIMEOUT } from './matrix-run.js';
 
 const SHARE_SEEDS = [1, 2, 3];

@@ -11,7 +11,7 @@
  * scales them).
  */
 import { describe, expect, it } from 'vitest';
-import { betterPathAlone, capacityBps, HETERO_PATHS, judge, runBulk, runLatency } from './matrix.js';
+import { betterPathAlone, capacityBps, HETERO_PATHS, judge, runBulk, runLatency } from '../../lab/sim/matrix.js';
 import { DEFAULT_CC, DEFAULT_SCHEDULER, describeRun, mbps, run, SCALE, SEED, TIMEOUT } from './matrix-run.js';
 
 describe(`performance matrix, defaults (${DEFAULT_CC}, ${DEFAULT_SCHEDULER})`, () => {

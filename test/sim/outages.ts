@@ -14,8 +14,8 @@
  */
 import type { ConnectionOptions } from '../../src/core/options.js';
 import type { Connection } from '../../src/core/connection.js';
-import type { Rng } from '../support/rng.js';
-import type { Link, LinkParams } from './link.js';
+import type { Rng } from '../../lab/random.js';
+import type { Link, LinkParams } from '../../lab/link/index.js';
 import { Pair, type Side } from './scenario.js';
 
 export type Topology = 'isp' | 'one-server';

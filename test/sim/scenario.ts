@@ -8,9 +8,9 @@ import { EndpointCore } from '../../src/core/endpoint.js';
 import type { Connection } from '../../src/core/connection.js';
 import type { ConnectionOptions } from '../../src/core/options.js';
 import type { ConnectionEvent } from '../../src/core/types.js';
-import { World } from './world.js';
-import type { LinkParams } from './link.js';
-import type { SimNode } from './network.js';
+import { World } from '../../lab/sim/world.js';
+import type { LinkParams } from '../../lab/link/index.js';
+import type { SimNode } from '../../lab/sim/network.js';
 
 export const SERVER_PORT = 4433;
 export const CLIENT_PORT = 50000;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SocketAddress, Transmit } from '../../src/core/types.js';
-import { Rng } from '../support/rng.js';
-import { EventHeap, World, type SimNode } from './index.js';
+import { Rng } from '../../lab/random.js';
+import { EventHeap, World, type SimNode } from '../../lab/sim/index.js';
 
 /** Sends `count` datagrams of `size` bytes, one every `intervalMs` from `start` (0 = all at once). */
 class Sender implements SimNode {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SocketAddress, Transmit } from '../../src/core/types.js';
-import { World, type SimNode } from './index.js';
+import { World, type SimNode } from '../../lab/sim/index.js';
 
 /** Sends a datagram of `size` bytes every `intervalMs` from `start` until `stop`. */
 class CbrSender implements SimNode {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Assembler, AssemblerError } from '../../src/core/data/assembler.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 /** Run fn with a seeded Rng; any failure names the seed so it can be replayed. */
 function withSeed(seed: number, fn: (rng: Rng) => void): void {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Bbr, BETA, LOSS_THRESH, PROBE_RTT_INTERVAL, STANDING_QUEUE_CWND_GAIN } from '../../src/core/cc/bbr.js';
 import { DeliveryRateEstimator, type PacketDeliveryState } from '../../src/core/cc/delivery-rate.js';
 import { RttEstimator } from '../../src/core/path/rtt.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 const MSS = 1200;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ADVERTISE_FRACTION, AUTOTUNE_GAIN, ReceiveWindow, SendWindow, tuningRoundTrip } from '../../src/core/data/flow-control.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 describe('ReceiveWindow', () => {
   it('starts with maxData = windowSize, already advertised', () => {

@@ -10,7 +10,7 @@ import { Lia } from '../../src/core/path/lia.js';
 import { NewReno } from '../../src/core/path/new-reno.js';
 import { Olia } from '../../src/core/path/olia.js';
 import { RttEstimator } from '../../src/core/path/rtt.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 const MDS = 1200;
 

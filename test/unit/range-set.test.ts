@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RangeSet } from '../../src/core/data/range-set.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 /** Run fn with a seeded Rng; any failure names the seed so it can be replayed. */
 function withSeed(seed: number, fn: (rng: Rng) => void): void {

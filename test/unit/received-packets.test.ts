@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReceivedPackets } from '../../src/core/path/received-packets.js';
 import type { AckRange } from '../../src/wire/types.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 function withSeed(seed: number, fn: (rng: Rng) => void): void {
   try {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Assembler } from '../../src/core/data/assembler.js';
 import { ReceiveWindow, SendWindow } from '../../src/core/data/flow-control.js';
 import { BLOCK_SIZE, SendBuffer, type SendSegment } from '../../src/core/data/send-buffer.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 /** Run fn with a seeded Rng; any failure names the seed so it can be replayed. */
 function withSeed(seed: number, fn: (rng: Rng) => void): void {

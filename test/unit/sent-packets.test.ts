@@ -7,7 +7,7 @@ import {
   persistentCongestion,
   type SentPacket,
 } from '../../src/core/path/sent-packets.js';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 
 const MAD = 25;
 

@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../support/rng.js';
+import { Rng } from '../../lab/random.js';
 import { decodeFrame, encodeFrame, frameLength } from '../../src/wire/frames.js';
 import { formatIpv4, formatIpv6 } from '../../src/wire/ip.js';
 import { decodePacket, encodePacket } from '../../src/wire/packet.js';

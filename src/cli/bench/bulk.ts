@@ -1,57 +1,65 @@
 /**
  * Bulk tests of the `mpudp bench` client: one or `parallel` transfers, up
- * (client sends) or down (`reverse`), for a time or a byte count, optionally
- * verified end to end (SHA-256), with a receiver timeline on request; and
- * the raw UDP blast (no reliability, up only).
+ * (client sends) or down (`reverse`), for a time or a byte count (or until
+ * stdin says `stop`), of the seeded pattern (./pattern.ts), optionally
+ * verified end to end by the receiver, with a receiver timeline on request
+ * (on whichever side receives); and the raw UDP blast (no reliability, up
+ * only). With one connection over mpudp, path events are reported and
+ * stdin `paths` reports the paths.
  */
-import { DataSink, DataSource, TimelineSampler, cpuSeconds, encodeHeader, epochMs, round3, type ReceiverResult, type Timeline } from './common.js';
-import {
-  closeStream,
-  ioStats,
-  mpudpPaths,
-  openStream,
-  pathIntervals,
-  pumpUntil,
-  readAll,
-  type ClientConfig,
-  type Interval,
-  type Reporter,
-  type Stream,
-} from './stream.js';
+import { createInterface } from 'node:readline';
+import { TimelineSampler, cpuSeconds, encodeHeader, epochMs, round3, type Timeline } from './common.js';
+import { pathSummary, reportPathEvents, type PathSummary } from './paths.js';
+import { Pattern, PatternSink, PatternSource, type ReceiverResult } from './pattern.js';
+import { closeStream, ioStats, openStream, pathIntervals, pump, readAll, type ClientConfig, type Interval, type Reporter, type Stream } from './stream.js';
 import { udpBlast } from './udp.js';
 
 /** One transfer's outcome. */
 interface TransferResult {
-  receiver: ReceiverResult;
+  /** What the receiver (the server in an upload) measured, with its timeline if one was asked for. */
+  receiver: ReceiverResult & { timeline?: Timeline | null };
   /** Bytes the sender handed to the transport. */
   sentBytes: number;
-  sentSha256: string | null;
-  /** Verified: the receiver's digest equals the sender's (null without verify). */
+  /** Verified: every byte arrived as sent (null without verify). */
   intact: boolean | null;
-  paths: Record<string, unknown>[] | null;
+  paths: PathSummary[] | null;
   timeline: Timeline | null;
 }
 
-async function runTransfer(c: ClientConfig, s: Stream, progress: { bytes: number }, sampler: boolean): Promise<TransferResult> {
+/** What stdin may say during a bulk test: `stop` ends the sending now, `paths` reports the paths. */
+function readCommands(onStop: () => void, onPaths: () => void): () => void {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on('line', (line) => {
+    const cmd = line.trim();
+    if (cmd === 'stop') onStop();
+    else if (cmd === 'paths') onPaths();
+  });
+  return () => {
+    rl.close();
+    process.stdin.pause();
+  };
+}
+
+async function runTransfer(c: ClientConfig, s: Stream, progress: { bytes: number }, first: boolean, stop: () => boolean): Promise<TransferResult> {
   const dir = c.reverse ? 'down' : 'up';
-  s.sock.write(encodeHeader({ mode: 'bulk', dir, bytes: c.bytes, timeMs: c.bytes === null ? c.timeMs : null, verify: c.verify, size: 0 }));
+  const binMs = first ? c.binMs : 0;
+  s.sock.write(encodeHeader({ mode: 'bulk', dir, bytes: c.bytes, timeMs: c.bytes === null ? c.timeMs : null, verify: c.verify, seed: c.seed, binMs: dir === 'up' ? binMs : 0, size: 0 }));
+  const pattern = new Pattern(c.seed);
   if (dir === 'up') {
-    const source = new DataSource(c.bytes, c.verify);
+    const source = new PatternSource(pattern, c.bytes, false);
     const replyP = readAll(s.sock);
     const deadline = c.bytes === null ? epochMs() + c.timeMs : Infinity;
     const tick = setInterval(() => (progress.bytes = sentEstimate(s, source.sent)), 50);
     try {
-      await pumpUntil(s.sock, source, deadline);
+      await pump(s.sock, source, { deadline, stop });
       const reply = (await replyP).toString('utf8').trim();
-      const receiver = JSON.parse(reply) as ReceiverResult;
-      const sentSha256 = source.digest();
+      const receiver = JSON.parse(reply) as TransferResult['receiver'];
       return {
         receiver,
         sentBytes: source.sent,
-        sentSha256,
-        intact: c.verify ? receiver.sha256 === sentSha256 && receiver.bytes === source.sent : null,
-        paths: s.mp ? mpudpPaths(s.mp) : null,
-        timeline: null,
+        intact: c.verify ? receiver.intact === true && receiver.bytes === source.sent : null,
+        paths: s.mp ? pathSummary(s.mp) : null,
+        timeline: receiver.timeline ?? null,
       };
     } finally {
       clearInterval(tick);
@@ -59,9 +67,8 @@ async function runTransfer(c: ClientConfig, s: Stream, progress: { bytes: number
     }
   }
   // Download: this side receives.
-  const sink = new DataSink(c.verify);
-  const timeline =
-    sampler && c.binMs > 0 ? new TimelineSampler(c.binMs, () => sink.bytes, s.mp ? () => s.mp!.paths : null, c.ifaces) : null;
+  const sink = new PatternSink(c.verify ? pattern : null);
+  const timeline = binMs > 0 ? new TimelineSampler(binMs, () => sink.bytes, s.mp ? () => s.mp!.paths : null, c.ifaces) : null;
   timeline?.start();
   await new Promise<void>((resolve, reject) => {
     s.sock.on('data', (d: Buffer) => {
@@ -73,7 +80,7 @@ async function runTransfer(c: ClientConfig, s: Stream, progress: { bytes: number
   });
   const tl = timeline?.stop() ?? null;
   const receiver = sink.result();
-  return { receiver, sentBytes: receiver.bytes, sentSha256: null, intact: null, paths: s.mp ? mpudpPaths(s.mp) : null, timeline: tl };
+  return { receiver, sentBytes: receiver.bytes, intact: receiver.intact, paths: s.mp ? pathSummary(s.mp) : null, timeline: tl };
 }
 
 /** Bytes the peer has (mpudp: acknowledged; TCP: handed to the kernel). */
@@ -101,7 +108,14 @@ export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<stri
     }),
   );
   const connectMs = epochMs() - t0;
-  r.event({ type: 'connected', connections: n, ms: round3(connectMs), paths: streams[0]!.mp ? mpudpPaths(streams[0]!.mp) : null });
+  const single = n === 1 ? streams[0]!.mp : null;
+  r.event({ type: 'connected', connections: n, ms: round3(connectMs), paths: streams[0]!.mp ? pathSummary(streams[0]!.mp) : null });
+  if (single) reportPathEvents(single, (e) => r.event(e), { role: 'client' });
+  let stopped = false;
+  const closeCommands = readCommands(
+    () => (stopped = true),
+    () => r.event({ type: 'paths', paths: single ? pathSummary(single) : null }),
+  );
   const progress = streams.map(() => ({ bytes: 0 }));
   const start = epochMs();
   const dir = c.reverse ? 'down' : 'up';
@@ -122,6 +136,7 @@ export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<stri
             toMs: round3(now - start),
             bytes: bytes - lastBytes,
             bps: ms > 0 ? Math.round(((bytes - lastBytes) * 8) / (ms / 1000)) : 0,
+            totalBytes: bytes,
             ...(mp ? { paths: pathIntervals(prevPaths, mp.paths, dir, ms) } : {}),
           };
           intervals.push(i);
@@ -132,9 +147,10 @@ export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<stri
       : null;
   let results: TransferResult[];
   try {
-    results = await Promise.all(streams.map((s, i) => runTransfer(c, s, progress[i]!, i === 0)));
+    results = await Promise.all(streams.map((s, i) => runTransfer(c, s, progress[i]!, i === 0, () => stopped)));
   } finally {
     if (ticker) clearInterval(ticker);
+    closeCommands();
   }
   const sendMs = epochMs() - start;
   const io = n === 1 ? ioStats(streams[0]!) : null;
@@ -164,6 +180,8 @@ export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<stri
     intact,
     failed: c.verify ? results.filter((x) => x.intact !== true).length : null,
     paths: n === 1 ? results[0]!.paths : null,
+    /** With one transfer: what its receiver reported (delivery gaps, first mismatch, SHA-256). */
+    receiver: n === 1 ? { ...results[0]!.receiver, timeline: undefined } : null,
     io,
     timeline: results[0]!.timeline,
     intervals,

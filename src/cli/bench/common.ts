@@ -1,7 +1,7 @@
 /**
  * What both roles of `mpudp bench` share: the test header the client sends
- * first, the data both sides pump, a clock, CPU and memory readings, the
- * receiver's timeline sampler and the JSON-line output.
+ * first, a clock, CPU and memory readings, the receiver's timeline sampler
+ * and the JSON-line output. The bytes both sides pump are ./pattern.ts's.
  *
  * The test protocol over a stream (mpudp or TCP): the client sends one line
  * of JSON, the TestHeader, then
@@ -14,7 +14,6 @@
  * Connections of the `connect` and `hold` tests (handshake rate, idle
  * memory) send no header and no byte at all.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
@@ -22,8 +21,6 @@ import { performance } from 'node:perf_hooks';
 export const BENCH_PROTOCOL = 1;
 /** Default port (as iperf3's). */
 export const DEFAULT_PORT = 5201;
-/** Bytes per write of the data pump. */
-export const CHUNK = 64 * 1024;
 /** Longest header line accepted. */
 export const MAX_HEADER = 4096;
 
@@ -41,25 +38,14 @@ export interface TestHeader {
   bytes: number | null;
   /** bulk: how long to send (ms), when bytes is null. */
   timeMs: number | null;
-  /** bulk: the receiver hashes the stream (SHA-256) and reports the digest. */
+  /** bulk: the receiver checks every byte against the pattern (and hashes them) and reports it. */
   verify: boolean;
+  /** bulk: seed of the pattern (./pattern.ts) the sender sends. */
+  seed: number;
+  /** bulk up: the server samples its receiver timeline every binMs and reports it (0: none). */
+  binMs: number;
   /** rr: bytes per request and per response. */
   size: number;
-}
-
-/** What the receiver of a bulk transfer measured. */
-export interface ReceiverResult {
-  type: 'receiver';
-  bytes: number;
-  /** Epoch ms of the first and the last byte received. */
-  firstMs: number;
-  lastMs: number;
-  /** Goodput from the first to the last byte, bit/s. */
-  bps: number;
-  /** SHA-256 (hex) of the bytes, with `verify`. */
-  sha256: string | null;
-  /** CPU seconds the receiving process used during the transfer. */
-  cpuSeconds: number;
 }
 
 /** Milliseconds since the epoch with sub-millisecond resolution (comparable across processes of one host). */
@@ -82,75 +68,6 @@ export function memory(): { heapUsed: number; rss: number; external: number; arr
   }
   const m = process.memoryUsage();
   return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, gc: g !== undefined };
-}
-
-/** 1 MiB of random bytes that every write is cut from (never modified, so one buffer serves every write). */
-export const PATTERN = randomBytes(1 << 20);
-
-/** The writes of a transfer: `bytes` (or unbounded) in CHUNK pieces, hashed when asked. */
-export class DataSource {
-  /** Bytes handed out. */
-  sent = 0;
-  private readonly hash: Hash | null;
-  private offset = 0;
-
-  constructor(
-    private readonly limit: number | null,
-    verify: boolean,
-  ) {
-    this.hash = verify ? createHash('sha256') : null;
-  }
-
-  /** The next write, or null when `limit` bytes were handed out. */
-  next(): Buffer | null {
-    const left = this.limit === null ? CHUNK : Math.min(CHUNK, this.limit - this.sent);
-    if (left <= 0) return null;
-    if (this.offset + left > PATTERN.length) this.offset = 0;
-    const chunk = PATTERN.subarray(this.offset, this.offset + left);
-    this.offset += left;
-    this.sent += left;
-    this.hash?.update(chunk);
-    return chunk;
-  }
-
-  /** SHA-256 of what was handed out (hex), or null without `verify`. */
-  digest(): string | null {
-    return this.hash ? this.hash.digest('hex') : null;
-  }
-}
-
-/** Counts received bytes (and hashes them with `verify`). */
-export class DataSink {
-  bytes = 0;
-  firstMs = 0;
-  lastMs = 0;
-  private readonly hash: Hash | null;
-  private readonly cpuStart = cpuSeconds();
-
-  constructor(verify: boolean) {
-    this.hash = verify ? createHash('sha256') : null;
-  }
-
-  add(chunk: Buffer): void {
-    const now = epochMs();
-    if (this.bytes === 0) this.firstMs = now;
-    this.lastMs = now;
-    this.bytes += chunk.length;
-    this.hash?.update(chunk);
-  }
-
-  result(): ReceiverResult {
-    const ms = this.lastMs - this.firstMs;
-    return {
-      type: 'receiver',
-      bytes: this.bytes,
-      firstMs: round3(this.firstMs),
-      lastMs: round3(this.lastMs),
-      bps: ms > 0 ? Math.round((this.bytes * 8) / (ms / 1000)) : 0,
-      sha256: this.hash ? this.hash.digest('hex') : null,
-      cpuSeconds: round3(cpuSeconds() - this.cpuStart),
-    };
-  }
 }
 
 /**
@@ -227,8 +144,8 @@ export class TimelineSampler {
   }
 }
 
-/** Encodes a header line. */
-export function encodeHeader(h: Omit<TestHeader, 'mpudpBench'>): Buffer {
+/** Encodes a header line (seed and binMs may be left out: 1 and 0). */
+export function encodeHeader(h: Omit<TestHeader, 'mpudpBench' | 'seed' | 'binMs'> & Partial<Pick<TestHeader, 'seed' | 'binMs'>>): Buffer {
   return Buffer.from(`${JSON.stringify({ mpudpBench: BENCH_PROTOCOL, ...h })}\n`);
 }
 
@@ -245,6 +162,8 @@ export function parseHeader(line: string): TestHeader {
     bytes: typeof h.bytes === 'number' ? h.bytes : null,
     timeMs: typeof h.timeMs === 'number' ? h.timeMs : null,
     verify: h.verify === true,
+    seed: typeof h.seed === 'number' ? h.seed >>> 0 : 1,
+    binMs: typeof h.binMs === 'number' && h.binMs > 0 ? Math.min(h.binMs, 60_000) : 0,
     size: typeof h.size === 'number' && h.size > 0 ? h.size : 1024,
   };
 }

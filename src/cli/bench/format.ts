@@ -79,7 +79,7 @@ export function tableReporter(out: (line: string) => void): Reporter {
         const cpu = [`client ${Number(r.cpuSeconds).toFixed(2)} s`];
         if (r.receiverCpuSeconds !== null && r.receiverCpuSeconds !== undefined) cpu.push(`server ${Number(r.receiverCpuSeconds).toFixed(2)} s`);
         out(`cpu: ${cpu.join(', ')}`);
-        if (r.intact !== null && r.intact !== undefined) out(`verified: ${String(r.intact)} of ${String(r.parallel)} transfers intact (SHA-256)`);
+        if (r.intact !== null && r.intact !== undefined) out(`verified: ${String(r.intact)} of ${String(r.parallel)} transfers intact (every byte checked against the pattern)`);
         for (const p of (r.paths as Record<string, unknown>[] | null) ?? []) {
           out(`path ${String(p.id)} ${String(p.local)} -> ${String(p.remote)} ${String(p.state)}: sent ${formatBytes(Number(p.bytesSent))}, received ${formatBytes(Number(p.bytesReceived))}, lost ${String(p.packetsLost)} packets, srtt ${Number(p.srttMs).toFixed(2)} ms`);
         }

@@ -40,7 +40,10 @@ Client options:
   --bytes N           bulk: bytes to send instead (K, M, G suffixes)
   --reverse           bulk: the server sends
   --parallel N        bulk: N connections at once (default 1)
-  --verify            bulk: check every byte (SHA-256 at both ends)
+  --verify            bulk: the receiver checks every byte against the seeded
+                      pattern (and reports its SHA-256); stdin 'stop' ends a
+                      bulk test early, 'paths' reports the paths
+  --seed N            bulk: seed of the pattern sent (default: a random one)
   --size N            rr: bytes per request and response (default 1024)
   --count N           rr, connect: stop after N round trips or handshakes
   --warmup N          rr: round trips not measured (default 20)
@@ -48,8 +51,9 @@ Client options:
   --connections N     hold: connections to open (default 1000; stops opening after --time)
   --hold S            hold: seconds to hold them (default: until stdin says stop or ends)
   --interval S        seconds between interval lines (default 1; 0 = none)
-  --bin-ms MS         bulk download: sample the receiver's timeline every MS
-  --ifaces A,B        with --bin-ms: also sample these interfaces' rx bytes
+  --bin-ms MS         bulk: sample the receiver's timeline every MS (the
+                      server's in an upload, reported back)
+  --ifaces A,B        with --bin-ms, download: also sample these interfaces' rx bytes
   --datagram N        udp: datagram size (default 1200)
   --connect-timeout S handshake timeout (default 15)
 Both:
@@ -75,6 +79,7 @@ const OPTIONS = {
   reverse: { type: 'boolean' },
   parallel: { type: 'string' },
   verify: { type: 'boolean' },
+  seed: { type: 'string' },
   size: { type: 'string' },
   count: { type: 'string' },
   warmup: { type: 'string' },
@@ -167,6 +172,7 @@ export function parseCommand(argv: string[]): Command {
         reverse: v.reverse === true,
         parallel: int(v.parallel, 'parallel', 1, 1, 100_000),
         verify: v.verify === true,
+        seed: v.seed !== undefined ? int(v.seed, 'seed', 0, 0, 2 ** 32 - 1) : Math.floor(Math.random() * 2 ** 32),
         size: v.size !== undefined ? parseBytes(v.size) : 1024,
         count: v.count !== undefined ? int(v.count, 'count', 1) : null,
         warmup: int(v.warmup, 'warmup', 20, 0),

@@ -4,7 +4,8 @@
  * percentiles over the run and per interval.
  */
 import { cpuSeconds, encodeHeader, epochMs, percentile, round3 } from './common.js';
-import { closeStream, mpudpPaths, openStream, type ClientConfig, type Interval, type Reporter } from './stream.js';
+import { pathSummary } from './paths.js';
+import { closeStream, openStream, type ClientConfig, type Interval, type Reporter } from './stream.js';
 
 export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
   const s = await openStream(c);
@@ -70,7 +71,7 @@ export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string
   });
   if (ticker) clearInterval(ticker);
   const ms = epochMs() - start;
-  const paths = s.mp ? mpudpPaths(s.mp) : null;
+  const paths = s.mp ? pathSummary(s.mp) : null;
   await closeStream(s);
   const sorted = [...rtts].sort((a, b) => a - b);
   return {

@@ -18,9 +18,8 @@ import { createServer, type MultipathServer, type MultipathSocket } from '../../
 import type { CongestionControlName } from '../../core/options.js';
 import type { SchedulerName } from '../../core/sched/index.js';
 import {
-  DataSink,
-  DataSource,
   LineSplitter,
+  TimelineSampler,
   cpuSeconds,
   epochMs,
   formatBps,
@@ -31,7 +30,9 @@ import {
   type TestHeader,
   type Transport,
 } from './common.js';
-import { mpudpPaths } from './stream.js';
+import { pathSummary, reportPathEvents } from './paths.js';
+import { Pattern, PatternSink, PatternSource } from './pattern.js';
+import { pump } from './stream.js';
 import { UdpBenchServer, type UdpReceiverResult } from './udp.js';
 
 export interface ServerConfig {
@@ -61,20 +62,19 @@ interface StreamReport {
   header: TestHeader;
   remote: string;
   result: Record<string, unknown>;
+  /** Resolves when the stream has closed (its last bytes delivered or given up). */
+  closed?: Promise<void>;
 }
 
 /**
- * Serves one stream (mpudp or TCP): reads the header line, then runs the
- * test. Calls `done` once with the report of a bulk or rr test; a stream
- * that never sent a header (connect and hold tests) reports nothing.
+ * Serves one stream (mpudp or TCP; `mp` is the mpudp socket, else null):
+ * reads the header line, then runs the test. Calls `done` once with the
+ * report of a bulk or rr test; a stream that never sent a header (connect
+ * and hold tests) reports nothing.
  */
-export function serveStream(
-  sock: Duplex,
-  transport: Transport,
-  remote: string,
-  paths: () => unknown,
-  done: (r: StreamReport) => void,
-): void {
+export function serveStream(sock: Duplex, transport: Transport, remote: string, mp: MultipathSocket | null, done: (r: StreamReport) => void): void {
+  const paths = (): unknown => (mp ? pathSummary(mp) : null);
+  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
   const splitter = new LineSplitter();
   let header: TestHeader | null = null;
   let handle: (d: Buffer) => void = () => {};
@@ -82,7 +82,7 @@ export function serveStream(
   const finish = (result: Record<string, unknown>): void => {
     if (finished || header === null) return;
     finished = true;
-    done({ transport, header, remote, result });
+    done({ transport, header, remote, result, closed });
   };
   sock.on('error', (err: Error & { code?: string }) => {
     // Aborts of header-less connections (connect and hold tests) are the norm.
@@ -120,45 +120,30 @@ export function serveStream(
       return;
     }
     if (h.dir === 'up') {
-      const sink = new DataSink(h.verify);
+      const sink = new PatternSink(h.verify ? new Pattern(h.seed) : null);
+      const timeline = h.binMs > 0 ? new TimelineSampler(h.binMs, () => sink.bytes, mp ? () => mp.paths : null, []) : null;
+      timeline?.start();
       handle = (d) => sink.add(d);
       sock.on('end', () => {
-        const result = sink.result();
+        const result = { ...sink.result(), timeline: timeline?.stop() ?? null };
         sock.end(`${JSON.stringify(result)}\n`);
-        finish({ ...result, paths: paths() });
+        finish({ ...result, timeline: undefined, paths: paths() });
       });
       return;
     }
     // Download: the server sends.
     handle = () => {};
-    const source = new DataSource(h.bytes, h.verify);
+    const source = new PatternSource(new Pattern(h.seed), h.bytes, false);
     const t0 = epochMs();
     const cpu0 = cpuSeconds();
     const deadline = h.bytes === null ? t0 + (h.timeMs ?? 10_000) : Infinity;
-    const pump = (): void => {
-      while (!sock.destroyed) {
-        if (epochMs() >= deadline) break;
-        const chunk = source.next();
-        if (chunk === null) break;
-        if (!sock.write(chunk)) {
-          sock.once('drain', pump);
-          return;
-        }
-      }
-      if (sock.destroyed) return;
-      sock.end(() => {
-        const ms = epochMs() - t0;
-        finish({
-          type: 'sender',
-          bytes: source.sent,
-          ms: round3(ms),
-          sha256: source.digest(),
-          cpuSeconds: round3(cpuSeconds() - cpu0),
-          paths: paths(),
-        });
-      });
-    };
-    pump();
+    pump(sock, source, { deadline }).then(
+      () => {
+        if (sock.destroyed) return;
+        finish({ type: 'sender', bytes: source.sent, ms: round3(epochMs() - t0), cpuSeconds: round3(cpuSeconds() - cpu0), paths: paths() });
+      },
+      () => {}, // the stream's 'error' handler reports it
+    );
   };
 }
 
@@ -179,7 +164,8 @@ export async function runServer(c: ServerConfig, out: (line: string) => void = (
     else if (res.type === 'error') text += `error ${String(res.code)}: ${String(res.message)}`;
     else text += 'done';
     say({ type: 'result', transport: r.transport, remote: r.remote, mode: r.header.mode, dir: r.header.dir, ...res }, text);
-    if (c.oneOff) stop();
+    // One-off: stop once the stream has closed (its report delivered), or 5 s at most.
+    if (c.oneOff) void Promise.race([r.closed, new Promise((resolve) => setTimeout(resolve, 5000).unref())]).then(() => stop());
   };
 
   const closers: (() => Promise<void>)[] = [];
@@ -198,7 +184,11 @@ export async function runServer(c: ServerConfig, out: (line: string) => void = (
         counts.mpudp.open++;
         counts.mpudp.accepted++;
         socket.on('close', () => counts.mpudp.open--);
-        serveStream(socket, 'mpudp', `${socket.remoteAddress}:${socket.remotePort}`, () => mpudpPaths(socket), report);
+        const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+        reportPathEvents(socket, (e) =>
+          say({ ...e, role: 'server', transport: 'mpudp', remote }, `[mpudp] ${remote} ${String(e.type)} ${String(e.id)}: ${String(e.local)} <- ${String(e.remote)}${e.reason ? ` (${String(e.reason)})` : ''}`),
+        );
+        serveStream(socket, 'mpudp', remote, socket, report);
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -223,7 +213,7 @@ export async function runServer(c: ServerConfig, out: (line: string) => void = (
           counts.tcp.open++;
           counts.tcp.accepted++;
           sock.on('close', () => counts.tcp.open--);
-          serveStream(sock, 'tcp', `${sock.remoteAddress}:${sock.remotePort}`, () => null, report);
+          serveStream(sock, 'tcp', `${sock.remoteAddress}:${sock.remotePort}`, null, report);
         });
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -240,7 +230,7 @@ export async function runServer(c: ServerConfig, out: (line: string) => void = (
     if (c.transports.includes('udp')) {
       const udpPort = c.port === 0 ? 0 : c.port + 1;
       const udp = new UdpBenchServer((r: UdpReceiverResult, from: string) => {
-        report({ transport: 'udp', header: { mpudpBench: 1, mode: 'bulk', dir: 'up', bytes: null, timeMs: null, verify: false, size: 0 }, remote: from, result: { ...r } });
+        report({ transport: 'udp', header: { mpudpBench: 1, mode: 'bulk', dir: 'up', bytes: null, timeMs: null, verify: false, seed: 0, binMs: 0, size: 0 }, remote: from, result: { ...r } });
       });
       const bound = await udp.listen(c.addresses.length > 0 ? c.addresses : ['0.0.0.0'], udpPort);
       closers.push(() => udp.close());

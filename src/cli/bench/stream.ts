@@ -10,7 +10,8 @@ import { connect, type MultipathSocket, type PathInfo } from '../../index.js';
 import type { CongestionControlName } from '../../core/options.js';
 import type { AddressPair, PathPolicy } from '../../core/pm/path-manager.js';
 import type { SchedulerName } from '../../core/sched/index.js';
-import { epochMs, round3, type DataSource, type Transport } from './common.js';
+import { epochMs, round3, type Transport } from './common.js';
+import type { PatternSource } from './pattern.js';
 
 export type ClientMode = 'bulk' | 'rr' | 'connect' | 'hold';
 
@@ -35,8 +36,10 @@ export interface ClientConfig {
   reverse: boolean;
   /** Bulk: transfers at once. */
   parallel: number;
-  /** Bulk: check every byte (SHA-256 at both ends). */
+  /** Bulk: the receiver checks every byte against the pattern (and hashes them). */
   verify: boolean;
+  /** Bulk: seed of the pattern sent. */
+  seed: number;
   /** rr: bytes per request and per response. */
   size: number;
   /** rr: round trips (null: as many as fit `timeMs`). */
@@ -84,6 +87,8 @@ export interface Interval {
   toMs: number;
   bytes: number;
   bps: number;
+  /** bulk: bytes so far (the peer's: acknowledged or received). */
+  totalBytes?: number;
   /** rr: round trips in the interval and their p50 / p99 (ms). */
   count?: number;
   p50Ms?: number;
@@ -172,23 +177,48 @@ export function readAll(sock: Duplex): Promise<Buffer> {
   });
 }
 
-/** Writes from `source` with backpressure until it is empty or `deadline` (epoch ms) passes, then ends. */
-export function pumpUntil(sock: Duplex, source: DataSource, deadline: number): Promise<void> {
+/** When a pump stops writing. */
+export interface PumpOptions {
+  /** Stop at this epoch ms. */
+  deadline?: number;
+  /** Stop when this says so (checked before every write). */
+  stop?: () => boolean;
+  /** Write no faster than this (bit/s; 0 or absent: as fast as the stream takes it). */
+  paceBps?: number;
+}
+
+/**
+ * Writes from `source` with backpressure until it is empty, the deadline
+ * passes or `stop()` says so, paced if asked; then ends the stream and
+ * resolves once the end is flushed (rejects on a stream error).
+ */
+export function pump(sock: Duplex, source: PatternSource, o: PumpOptions = {}): Promise<void> {
+  const deadline = o.deadline ?? Infinity;
+  const pace = o.paceBps ?? 0;
+  const t0 = epochMs();
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
-    const pump = (): void => {
+    const step = (): void => {
       while (!sock.destroyed) {
-        if (epochMs() >= deadline) break;
+        if (epochMs() >= deadline || o.stop?.() === true) break;
+        if (pace > 0) {
+          const wait = t0 + (source.sent * 8000) / pace - epochMs();
+          if (wait > 1) {
+            setTimeout(step, wait);
+            return;
+          }
+        }
         const chunk = source.next();
         if (chunk === null) break;
         if (!sock.write(chunk)) {
-          sock.once('drain', pump);
+          sock.once('drain', step);
           return;
         }
       }
-      sock.end(() => resolve());
+      if (sock.destroyed) resolve();
+      else sock.end(() => resolve());
     };
-    pump();
+    step();
   });
 }
 
@@ -233,23 +263,3 @@ export function ioStats(s: Stream): Record<string, number> | null {
   };
 }
 
-/** A compact view of an mpudp socket's paths. */
-export function mpudpPaths(socket: MultipathSocket): Record<string, unknown>[] {
-  const stats = socket.stats();
-  return socket.paths.map((p) => {
-    const s = stats?.paths.find((x) => x.id === p.id);
-    return {
-      id: p.id,
-      local: p.localAddress,
-      remote: p.remoteAddress,
-      state: p.state,
-      bytesSent: p.bytesSent,
-      bytesReceived: p.bytesReceived,
-      dataBytesSent: s?.dataBytesSent ?? 0,
-      retransmitted: s?.dataBytesRetransmitted ?? 0,
-      packetsLost: s?.packetsLost ?? 0,
-      srttMs: round3(p.smoothedRtt),
-      cwnd: p.congestionWindow,
-    };
-  });
-}

@@ -14,7 +14,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
-import { DataSink, cpuSeconds, epochMs, round3, type ReceiverResult } from './common.js';
+import { cpuSeconds, epochMs, round3 } from './common.js';
+import { PatternSink, type ReceiverResult } from './pattern.js';
 
 const TYPE_DATA = 0x44;
 const TYPE_END = 0x45;
@@ -48,7 +49,7 @@ function sizeBuffers(s: Socket): void {
 
 /** One test as the server sees it. */
 interface UdpTest {
-  sink: DataSink;
+  sink: PatternSink;
   datagrams: number;
   lastSeen: number;
   /** The answer, once 'E' arrived (sent again for every repeated 'E'). */
@@ -88,7 +89,7 @@ export class UdpBenchServer {
     let t = this.tests.get(id);
     if (msg[0] === TYPE_DATA) {
       if (t === undefined) {
-        t = { sink: new DataSink(false), datagrams: 0, lastSeen: 0, answer: null };
+        t = { sink: new PatternSink(null), datagrams: 0, lastSeen: 0, answer: null };
         this.tests.set(id, t);
       }
       if (t.answer !== null) return; // late data after the end: not counted
@@ -98,7 +99,7 @@ export class UdpBenchServer {
     }
     if (msg[0] !== TYPE_END) return;
     if (t === undefined) {
-      t = { sink: new DataSink(false), datagrams: 0, lastSeen: 0, answer: null };
+      t = { sink: new PatternSink(null), datagrams: 0, lastSeen: 0, answer: null };
       this.tests.set(id, t);
     }
     t.lastSeen = epochMs();

@@ -5,13 +5,14 @@
  *   node --import tsx test/lab/roles/http.ts server --port 8080
  *   node --import tsx test/lab/roles/http.ts get --url http://127.0.0.1:8081/N --progress-every BYTES
  *
- * The server answers GET /N with N seeded bytes and their SHA-256 in the
- * `x-sha256` header. The client downloads, hashes, and reports JSON lines:
- * listening, progress {bytes}, result {ok, bytes, expected, sha256}, error.
+ * The server answers GET /N with N bytes of the seeded pattern every role
+ * sends (src/cli/bench/pattern.ts). The client downloads, checks every byte
+ * against it, and reports JSON lines: listening, progress {bytes}, result
+ * {ok, bytes, mismatchAt, sha256}, error.
  */
-import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import { parseArgs } from 'node:util';
+import { Pattern, PatternSink, PatternSource } from '../../../src/cli/bench/pattern.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,26 +24,8 @@ const { values, positionals } = parseArgs({
 });
 
 const report = (r: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(r)}\n`);
-const CHUNK = 64 * 1024;
-
-/** Chunk `i` of the seeded body (the same on every run). */
-function chunkAt(i: number): Buffer {
-  const out = Buffer.alloc(CHUNK);
-  let x = (i + 1) * 2654435761 >>> 0 || 1;
-  for (let j = 0; j < CHUNK; j += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out.writeUInt32LE(x >>> 0, j);
-  }
-  return out;
-}
-
-function bodyHash(size: number): string {
-  const h = createHash('sha256');
-  for (let off = 0, i = 0; off < size; off += CHUNK, i++) h.update(chunkAt(i).subarray(0, Math.min(CHUNK, size - off)));
-  return h.digest('hex');
-}
+/** The body of GET /N: N bytes of the seeded pattern every role sends (src/cli/bench/pattern.ts). */
+const SEED = 1;
 
 if (positionals[0] === 'server') {
   const server = http.createServer((req, res) => {
@@ -51,13 +34,10 @@ if (positionals[0] === 'server') {
       res.writeHead(400).end();
       return;
     }
-    res.writeHead(200, { 'content-length': size, 'x-sha256': bodyHash(size) });
-    let off = 0;
-    let i = 0;
+    res.writeHead(200, { 'content-length': size });
+    const source = new PatternSource(new Pattern(SEED), size, false);
     const pump = (): void => {
-      while (off < size) {
-        const piece = chunkAt(i++).subarray(0, Math.min(CHUNK, size - off));
-        off += piece.length;
+      for (let piece = source.next(); piece !== null; piece = source.next()) {
         if (!res.write(piece)) {
           res.once('drain', pump);
           return;
@@ -71,21 +51,18 @@ if (positionals[0] === 'server') {
 } else if (positionals[0] === 'get' && values.url !== undefined) {
   const every = Number(values['progress-every']);
   const req = http.get(values.url, (res) => {
-    const expected = res.headers['x-sha256'];
-    const hash = createHash('sha256');
-    let bytes = 0;
+    const sink = new PatternSink(new Pattern(SEED));
     let next = every;
     res.on('data', (d: Buffer) => {
-      hash.update(d);
-      bytes += d.length;
-      if (bytes >= next) {
-        report({ type: 'progress', bytes });
+      sink.add(d);
+      if (sink.bytes >= next) {
+        report({ type: 'progress', bytes: sink.bytes });
         next += every;
       }
     });
     res.on('end', () => {
-      const sha256 = hash.digest('hex');
-      report({ type: 'result', ok: sha256 === expected && bytes === Number(res.headers['content-length']), bytes, sha256, expected });
+      const r = sink.result();
+      report({ type: 'result', ok: r.intact === true && r.bytes === Number(res.headers['content-length']), bytes: r.bytes, mismatchAt: r.mismatchAt, sha256: r.sha256 });
       process.exit(0);
     });
     res.on('error', (err) => {

@@ -7,8 +7,15 @@
  * source per client source, and only datagrams from `target` are relayed back.
  *
  * Each direction (`forward`: client → target, `reverse`: target → client) is
- * a LinkShaper (delay, jitter, loss, rate with a FIFO queue, state); datagrams
- * wait for their delivery time in one DeliveryQueue behind a single timer.
+ * a Link, the simulator's own model (../link: delay, jitter, loss, rate with
+ * a FIFO queue, reordering, duplication, blackhole), run on the real clock;
+ * datagrams wait for their delivery time in one DeliveryQueue behind a
+ * single timer. A relay carries UDP over IPv4, so its links count 28 bytes
+ * of headers per datagram (`overheadBytes`) unless told otherwise.
+ *
+ * A cut and a blackhole are the same on a relay: the link's blackhole, which
+ * drops what is offered and what was in flight. (lab.sh's cut takes an
+ * interface down, which the endpoints' kernels notice; a relay cannot.)
  *
  *   const isp = await IspEmulator.start({
  *     listen: { address: '127.0.0.11', port: 7000 },
@@ -17,7 +24,7 @@
  *   });
  *   isp.schedule([{ atMs: 5000, action: 'cut' }, { atMs: 8000, action: 'heal' }]);
  *
- * Events: 'state' ({ direction, state }) on every state change, 'action'
+ * Events: 'state' ({ direction, state: 'up' | 'blackhole' }) on every change, 'action'
  * (the ScheduledAction) when a scheduled action runs, 'mapping' (client
  * HostPort) for each new client source, 'error', 'close'.
  */
@@ -25,9 +32,25 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Rng, deriveSeed } from '../random.js';
+import { LINK_PARAM_NAMES, Link, validateLinkParams, type LinkParams, type LinkSnapshot } from '../link/index.js';
 import { DeliveryQueue, DEFAULT_SLACK_MS } from './delivery-queue.js';
-import { LinkShaper, validateLinkParams, type LinkParams, type LinkState, type LinkStats } from './link-shaper.js';
 import type { HostPort } from './units.js';
+
+/** IPv4 and UDP headers: what a relayed datagram adds on the wire, counted by the rate unless set otherwise. */
+export const RELAY_OVERHEAD_BYTES = 28;
+
+/** The link parameters a relay takes (its blackhole is driven by cut / blackhole / heal). */
+export type RelayLinkParams = Omit<LinkParams, 'blackhole'>;
+
+/** State of one direction. */
+export type LinkState = 'up' | 'blackhole';
+
+/** One direction's parameters, counters (../link's snapshot) and state. */
+export interface LinkStats extends LinkSnapshot {
+  /** Current state. */
+  state: LinkState;
+}
 
 /** One direction of the relay. */
 export type Direction = 'forward' | 'reverse';
@@ -36,11 +59,11 @@ export type Direction = 'forward' | 'reverse';
 export type DirectionSelector = Direction | 'both';
 
 /** Parameters for both directions, with per-direction overrides. */
-export interface IspParams extends Partial<LinkParams> {
+export interface IspParams extends Partial<RelayLinkParams> {
   /** Overrides for client → target. */
-  forward?: Partial<LinkParams>;
+  forward?: Partial<RelayLinkParams>;
   /** Overrides for target → client. */
-  reverse?: Partial<LinkParams>;
+  reverse?: Partial<RelayLinkParams>;
 }
 
 /** Options of a relay. */
@@ -57,7 +80,11 @@ export interface IspOptions extends IspParams {
   upstreamAddress?: string;
   /** A name for logs and stats. */
   name?: string;
-  /** Seed of the loss/jitter generator (default: Math.random). */
+  /**
+   * Seed of the links' generators (default: a random seed): the forward
+   * link's is deriveSeed(seed, 0), the reverse link's deriveSeed(seed, 1)
+   * (lab/random.ts), so a simulated link can replay either.
+   */
   seed?: number;
   /** Forget a client source after this long without datagrams (ms). Default 60 s. */
   mappingTimeoutMs?: number;
@@ -69,6 +96,13 @@ export interface IspOptions extends IspParams {
    */
   allowSources?: string[];
 }
+
+/**
+ * Debug hook: one call when a datagram is offered to a direction's link and
+ * one when the relay sends it on (`now` on the relay's clock, ms; for a
+ * send, `due` is the time its link gave it, else NaN).
+ */
+export type RelayTraceHook = (kind: 'offer' | 'send', direction: Direction, now: number, data: Buffer, due: number) => void;
 
 /** Something to do at a time after `schedule()` was called. */
 export type ScheduledAction =
@@ -83,8 +117,8 @@ export interface IspStats {
   listen: HostPort;
   /** The target. */
   target: HostPort;
-  /** 'down' when a direction is cut, else 'blackhole' when one is blackholed, else 'up'. */
-  state: 'up' | 'down' | 'blackhole';
+  /** 'blackhole' when a direction is cut or blackholed, else 'up'. */
+  state: LinkState;
   /** Client sources known. */
   mappings: number;
   /** Datagrams from clients dropped because `maxMappings` was reached. */
@@ -93,6 +127,8 @@ export interface IspStats {
   droppedForeign: number;
   /** Datagrams from client addresses not in `allowSources` (dropped). */
   droppedFiltered: number;
+  /** Datagrams a link delivered that the relay could not send (socket error, client forgotten). */
+  droppedSendError: number;
   /** Client → target. */
   forward: LinkStats;
   /** Target → client. */
@@ -117,24 +153,16 @@ interface Mapping {
 interface Pending {
   /** 0 = forward, 1 = reverse. */
   dir: 0 | 1;
-  /** Epoch of its link when accepted (a cut in between loses it). */
+  /** Epoch of its link when admitted (a blackhole opened since loses it). */
   epoch: number;
+  /** When its link delivers it (ms, relay clock). */
+  due: number;
   /** The datagram. */
   data: Buffer;
   /** Whose it is. */
   mapping: Mapping;
 }
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** True for 127.0.0.0/8 and ::1. */
 function isLoopback(address: string): boolean {
@@ -153,8 +181,10 @@ export class IspEmulator extends EventEmitter {
   readonly name: string;
   /** Where datagrams are relayed to. */
   readonly target: HostPort;
+  /** Debug trace hook, or null (see RelayTraceHook). */
+  trace: RelayTraceHook | null = null;
   /** The two directions: [forward, reverse]. */
-  private readonly links: [LinkShaper, LinkShaper];
+  private readonly links: [Link, Link];
   /** Datagrams queued per direction (FIFO: deliver at once only when none wait). */
   private readonly pending: [number, number] = [0, 0];
   /** Datagrams waiting for their time. */
@@ -179,6 +209,8 @@ export class IspEmulator extends EventEmitter {
   private droppedForeign = 0;
   /** Dropped by the ingress filter. */
   private droppedFiltered = 0;
+  /** Delivered by a link, not sent by the relay. */
+  private droppedSendError = 0;
   /** Client addresses allowed (null = any). */
   private readonly allowSources: Set<string> | null;
   /** The listen address once bound. */
@@ -194,10 +226,11 @@ export class IspEmulator extends EventEmitter {
     this.name = options.name ?? `isp ${listen.address}:${listen.port}`;
     this.target = { address: target.address, port: target.port };
     const base = IspEmulator.splitParams(options);
-    const rnd = options.seed === undefined ? [Math.random, Math.random] : [seededRandom(options.seed), seededRandom(options.seed + 1)];
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+    const common = { overheadBytes: RELAY_OVERHEAD_BYTES, ...base.common };
     this.links = [
-      new LinkShaper({ ...base.common, ...base.forward }, rnd[0]),
-      new LinkShaper({ ...base.common, ...base.reverse }, rnd[1]),
+      new Link(`${this.name} forward`, 'target', new Rng(deriveSeed(seed, 0)), { ...common, ...base.forward }),
+      new Link(`${this.name} reverse`, 'client', new Rng(deriveSeed(seed, 1)), { ...common, ...base.reverse }),
     ];
     this.upstreamType = isIP(target.address) === 6 ? 'udp6' : 'udp4';
     const listenFamily = isIP(listen.address) === 6 ? 'udp6' : 'udp4';
@@ -212,7 +245,7 @@ export class IspEmulator extends EventEmitter {
     this.queue = new DeliveryQueue<Pending>(this.deliver, clock);
     this.socket = createSocket({ type: listenFamily, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     this.socket.on('message', this.fromClient);
-    this.socket.on('error', (err) => this.onSocketError(1, err));
+    this.socket.on('error', (err) => this.onSocketError(err));
   }
 
   /** Creates a relay and waits until it listens. */
@@ -250,34 +283,24 @@ export class IspEmulator extends EventEmitter {
     this.links[1].set({ ...p.common, ...p.reverse });
   }
 
-  /** Link down: drop both directions (or one), including what is in flight. */
-  cut(direction: DirectionSelector = 'both'): void {
-    const now = clock();
-    for (const d of this.select(direction)) {
-      this.links[d].cut(now);
-      this.emitState(d);
-    }
+  /** Link down: both directions (or one) drop what is offered and what is in flight. */
+  blackhole(direction: DirectionSelector = 'both'): void {
+    this.setBlackhole(direction, true);
   }
 
-  /** Silently drop both directions (or one) from now on. */
-  blackhole(direction: DirectionSelector = 'both'): void {
-    for (const d of this.select(direction)) {
-      this.links[d].blackhole();
-      this.emitState(d);
-    }
+  /** The same as blackhole() (see the file comment). */
+  cut(direction: DirectionSelector = 'both'): void {
+    this.setBlackhole(direction, true);
   }
 
   /** Back to forwarding after a cut or blackhole. */
   heal(direction: DirectionSelector = 'both'): void {
-    for (const d of this.select(direction)) {
-      this.links[d].heal();
-      this.emitState(d);
-    }
+    this.setBlackhole(direction, false);
   }
 
   /** State of one direction. */
   state(direction: Direction): LinkState {
-    return this.links[direction === 'forward' ? 0 : 1].state;
+    return this.links[direction === 'forward' ? 0 : 1].params.blackhole ? 'blackhole' : 'up';
   }
 
   /**
@@ -320,18 +343,18 @@ export class IspEmulator extends EventEmitter {
   /** Counters of both directions. */
   stats(): IspStats {
     const now = clock();
-    const forward = this.links[0].stats(now);
-    const reverse = this.links[1].stats(now);
-    const states = [forward.state, reverse.state];
+    const forward: LinkStats = { ...this.links[0].snapshot(now), state: this.state('forward') };
+    const reverse: LinkStats = { ...this.links[1].snapshot(now), state: this.state('reverse') };
     return {
       name: this.name,
       listen: this.bound ?? { ...this.options.listen },
       target: { ...this.target },
-      state: states.includes('cut') ? 'down' : states.includes('blackhole') ? 'blackhole' : 'up',
+      state: forward.state === 'up' && reverse.state === 'up' ? 'up' : 'blackhole',
       mappings: this.mappings.size,
       droppedNoMapping: this.droppedNoMapping,
       droppedForeign: this.droppedForeign,
       droppedFiltered: this.droppedFiltered,
+      droppedSendError: this.droppedSendError,
       forward,
       reverse,
     };
@@ -343,7 +366,7 @@ export class IspEmulator extends EventEmitter {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const p of this.queue.clear()) this.links[p.dir].lostInFlight('cut');
+    this.queue.clear();
     this.queue.close();
     const closing: Promise<void>[] = [];
     for (const m of this.mappings.values()) closing.push(this.closeMapping(m));
@@ -390,37 +413,43 @@ export class IspEmulator extends EventEmitter {
     this.offer(0, data, m, now);
   };
 
-  /** Puts a datagram into direction `dir`: drop, send now, or queue. */
+  /** Puts a datagram into direction `dir`: drop, send now, or queue (twice if the link duplicates it). */
   private offer(dir: 0 | 1, data: Buffer, m: Mapping, now: number): void {
     const link = this.links[dir];
-    const at = link.offer(data.length, now);
-    if (typeof at === 'string') return;
-    if (at <= now + DEFAULT_SLACK_MS && (this.pending[dir] === 0 || link.params.reorder)) {
-      this.transmit(dir, data, m);
-      return;
+    if (this.trace !== null) this.trace('offer', dir === 0 ? 'forward' : 'reverse', now, data, NaN);
+    const at = link.admit(data.length, now);
+    if (at < 0) return;
+    const epoch = link.epoch;
+    const copies = link.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      if (at <= now + DEFAULT_SLACK_MS && (this.pending[dir] === 0 || link.params.reorder)) {
+        this.transmit({ dir, epoch, due: at, data, mapping: m }, now);
+        continue;
+      }
+      this.pending[dir]++;
+      this.queue.push(at, { dir, epoch, due: at, data, mapping: m });
     }
-    this.pending[dir]++;
-    this.queue.push(at, { dir, epoch: link.epoch, data, mapping: m });
   }
 
   /** The delivery queue says a datagram is due. */
   private deliver = (p: Pending): void => {
     this.pending[p.dir]--;
-    const link = this.links[p.dir];
-    if (p.epoch !== link.epoch) link.lostInFlight('cut');
-    else if (p.mapping.closed) link.lostInFlight('error');
-    else this.transmit(p.dir, p.data, p.mapping);
+    this.transmit(p, clock());
   };
 
-  /** Sends a datagram out of the far end of direction `dir`. */
-  private transmit(dir: 0 | 1, data: Buffer, m: Mapping): void {
-    const link = this.links[dir];
+  /** Hands a due datagram to its link's far end (which may drop it) and sends it. */
+  private transmit(p: Pending, now: number): void {
+    if (!this.links[p.dir].arrive(p.data.length, now, p.epoch)) return;
+    if (p.mapping.closed) {
+      this.droppedSendError++;
+      return;
+    }
+    if (this.trace !== null) this.trace('send', p.dir === 0 ? 'forward' : 'reverse', now, p.data, p.due);
     try {
-      if (dir === 0) m.upstream.send(data, this.target.port, this.target.address);
-      else this.socket.send(data, m.port, m.address);
-      link.forwarded(data.length);
+      if (p.dir === 0) p.mapping.upstream.send(p.data, this.target.port, this.target.address);
+      else this.socket.send(p.data, p.mapping.port, p.mapping.address);
     } catch {
-      link.lostInFlight('error');
+      this.droppedSendError++;
     }
   }
 
@@ -435,7 +464,7 @@ export class IspEmulator extends EventEmitter {
       }
       this.offer(1, data, m, clock());
     });
-    upstream.on('error', (err) => this.onSocketError(0, err));
+    upstream.on('error', (err) => this.onSocketError(err));
     // send() before the bind completes is queued by node:dgram.
     upstream.bind({ address: this.upstreamAddress, port: 0, exclusive: true });
     this.mappings.set(key, m);
@@ -472,9 +501,9 @@ export class IspEmulator extends EventEmitter {
   }
 
   /** A socket error: a failed send counts as an error drop; a bind error is reported. */
-  private onSocketError(dir: 0 | 1, err: NodeJS.ErrnoException): void {
+  private onSocketError(err: NodeJS.ErrnoException): void {
     if (err.syscall === 'send' || err.syscall === 'sendto') {
-      this.links[dir].sendFailed();
+      this.droppedSendError++;
       return;
     }
     if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -482,25 +511,17 @@ export class IspEmulator extends EventEmitter {
 
   /** Runs one scheduled action. */
   private run(a: ScheduledAction): void {
-    switch (a.action) {
-      case 'cut':
-        this.cut(a.direction);
-        break;
-      case 'heal':
-        this.heal(a.direction);
-        break;
-      case 'blackhole':
-        this.blackhole(a.direction);
-        break;
-      case 'set':
-        this.set(a.params);
-        break;
-    }
+    if (a.action === 'set') this.set(a.params);
+    else this[a.action](a.direction);
   }
 
-  /** Emits 'state' for direction `d`. */
-  private emitState(d: 0 | 1): void {
-    this.emit('state', { direction: d === 0 ? 'forward' : 'reverse', state: this.links[d].state });
+  /** Opens or closes the blackhole of the selected directions; emits 'state' for each. */
+  private setBlackhole(direction: DirectionSelector, blackhole: boolean): void {
+    for (const d of this.select(direction)) {
+      this.links[d].set({ blackhole });
+      const name: Direction = d === 0 ? 'forward' : 'reverse';
+      this.emit('state', { direction: name, state: this.state(name) });
+    }
   }
 
   /** Indices of the selected directions. */
@@ -512,19 +533,19 @@ export class IspEmulator extends EventEmitter {
   }
 
   /** Splits IspParams into common and per-direction parts (only link fields). */
-  private static splitParams(p: IspParams): { common: Partial<LinkParams>; forward: Partial<LinkParams>; reverse: Partial<LinkParams> } {
-    const pick = (o: Partial<LinkParams> | undefined): Partial<LinkParams> => {
-      const out: Partial<LinkParams> = {};
+  private static splitParams(p: IspParams): { common: Partial<RelayLinkParams>; forward: Partial<RelayLinkParams>; reverse: Partial<RelayLinkParams> } {
+    const pick = (o: Partial<RelayLinkParams> | undefined): Partial<RelayLinkParams> => {
+      const out: Partial<RelayLinkParams> = {};
       if (o === undefined) return out;
-      for (const k of ['delayMs', 'jitterMs', 'reorder', 'lossRate', 'rateBps', 'queueBytes', 'overheadBytes'] as const) {
-        if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+      for (const k of LINK_PARAM_NAMES) {
+        if (k !== 'blackhole' && o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
       }
       return out;
     };
     const out = { common: pick(p), forward: pick(p.forward), reverse: pick(p.reverse) };
-    validateLinkParams(out.common);
-    validateLinkParams(out.forward);
-    validateLinkParams(out.reverse);
+    validateLinkParams(out.common, 'isp');
+    validateLinkParams(out.forward, 'isp forward');
+    validateLinkParams(out.reverse, 'isp reverse');
     return out;
   }
 }

@@ -1,19 +1,18 @@
 /**
  * Running `mpudp bench` roles (src/cli/bench/) as child processes, on
  * loopback or inside a lab namespace, optionally under `mptcpize` (kernel
- * MP-TCP for Node's own TCP sockets). Each role speaks JSON lines; the
- * lab harness's RoleProcess (test/lab/harness.ts) reads them.
+ * MP-TCP for Node's own TCP sockets). Each role speaks JSON lines, which a
+ * RoleProcess (./process.ts) reads.
  *
  * Every process started here is killed when the runner exits, however it
- * exits.
+ * exits (SIGINT and SIGTERM included).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO, RoleProcess, type Report } from '../../test/lab/harness.js';
-
-export { REPO, RoleProcess, type Report };
+import { REPO, killRoles, startRole, type Report, type RoleProcess } from './process.js';
+import { toolPath } from './requirements.js';
 
 /** The command line (`mpudp`); the bench is its `bench` command. */
 export const BENCH_CLI = join(REPO, 'src/cli/main.ts');
@@ -29,18 +28,15 @@ export interface SpawnOptions {
   name?: string;
 }
 
-const live = new Set<RoleProcess>();
 let hooked = false;
 
-function hookExit(): void {
+/** SIGINT and SIGTERM kill the roles too (process exit does, see ./process.ts). */
+function hookSignals(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => {
-    for (const r of live) r.kill().catch(() => {});
-  });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const r of live) void r.kill();
+      killRoles();
       process.exit(130);
     });
   }
@@ -48,19 +44,12 @@ function hookExit(): void {
 
 /** Starts `mpudp bench ARGS --json`. */
 export function spawnBench(args: string[], o: SpawnOptions = {}): RoleProcess {
-  hookExit();
+  hookSignals();
   let cmd = [process.execPath, ...(o.nodeFlags ?? []), '--import', 'tsx', BENCH_CLI, 'bench', ...args, '--json'];
   if (o.mptcp) cmd = ['mptcpize', 'run', ...cmd];
   if (o.ns) cmd = ['ip', 'netns', 'exec', o.ns, ...cmd];
-  const child = spawn(cmd[0]!, cmd.slice(1), {
-    cwd: REPO,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  const role = new RoleProcess(o.name ?? `${args[0]}${o.ns ? `@${o.ns}` : ''}${o.mptcp ? ' (mptcpize)' : ''}`, child);
-  live.add(role);
-  void role.exited.then(() => live.delete(role));
-  return role;
+  const name = o.name ?? `${args[0]}${o.ns ? `@${o.ns}` : ''}${o.mptcp ? ' (mptcpize)' : ''}`;
+  return startRole(name, cmd[0]!, cmd.slice(1), o.ns ? { ...process.env, PATH: toolPath() } : process.env);
 }
 
 /** Starts a server and waits until every transport it serves is listening. */

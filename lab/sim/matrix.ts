@@ -22,7 +22,7 @@ import type { CongestionControlName, ConnectionOptions } from '../../src/core/op
 import { createCongestionController, type CongestionController } from '../../src/core/path/congestion.js';
 import { CoupledReno } from '../../src/core/path/coupled-reno.js';
 import type { SchedulerName } from '../../src/core/sched/index.js';
-import type { Link, LinkParams } from './link.js';
+import type { Link, LinkParams } from '../link/index.js';
 import type { SimNode } from './network.js';
 import { World } from './world.js';
 

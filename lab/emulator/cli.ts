@@ -1,7 +1,7 @@
 /**
  * Command line of the ISP emulator: one relay per process.
  *
- *   npx tsx src/emulator/cli.ts --listen 127.0.0.11:7000 --target 127.0.0.1:4433 \
+ *   npx tsx lab/emulator/cli.ts --listen 127.0.0.11:7000 --target 127.0.0.1:4433 \
  *     --delay 10 --rate 100mbit --loss 0.01 --cut-at 5s --heal-at 8s
  *
  * Link options apply to both directions; `--fwd-X` / `--rev-X` set X for one
@@ -9,46 +9,50 @@
  * read from stdin, one per line (see HELP); the process keeps running when
  * stdin ends and stops on SIGINT/SIGTERM or `quit`.
  */
-import { realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isProgram } from '../../src/cli/command.js';
 import { IspEmulator, type DirectionSelector, type IspOptions, type IspParams, type ScheduledAction } from './isp.js';
-import type { LinkParams } from './link-shaper.js';
+import type { RelayLinkParams } from './isp.js';
 import { formatRate, parseDuration, parseHostPort, parseProbability, parseRate, parseSize } from './units.js';
 
 export const USAGE = `usage: mpudp-isp --listen IP:PORT --target IP:PORT [options]
 
 Relays UDP from --listen to --target (and replies back), like one ISP.
 Link options (both directions; prefix with fwd- or rev- for one direction,
-e.g. --fwd-delay 20 --rev-delay 5):
-  --delay MS        one-way delay (10, 10ms, 0.5s)
-  --jitter MS       uniform jitter +-MS around the delay (no reordering)
+e.g. --fwd-delay 20 --rev-delay 5); the model is lab/link/params.ts's:
+  --delay MS        one-way delay, the floor (10, 10ms, 0.5s)
+  --jitter MS       extra delay, uniform in [0, MS) (no reordering)
   --reorder         let jitter reorder datagrams
-  --loss P          random loss probability (0.01 or 1%)
+  --loss P          random loss probability, after the queue (0.01 or 1%)
   --rate R          rate limit (100mbit, 1gbit, 800kbit; 0 = unlimited)
-  --queue B         FIFO size for the rate limit (64kb, 1mb; default 50 ms of rate)
+  --queue B         FIFO size for the rate limit (64kb, 1mb; default 100 ms
+                    of rate, at least 3000 bytes)
   --overhead B      bytes added per datagram for the rate (default 28)
+  --duplicate P     probability a datagram is delivered twice
+  --reorder-rate P  probability a datagram is held back and overtaken
+  --reorder-delay MS  how long such a datagram is held back (default 5)
 Other options:
   --upstream IP     local address of the upstream sockets (what the target sees)
   --allow IP,IP     ingress filter: relay only datagrams from these client addresses
   --name NAME       name in messages
-  --seed N          seed of the loss/jitter generator
+  --seed N          seed of the links' random generators
   --cut-at T        cut the link at T after start (5s); repeatable
   --heal-at T       heal at T; repeatable
-  --blackhole-at T  blackhole at T; repeatable
+  --blackhole-at T  blackhole at T (the same as a cut); repeatable
   --stats-every T   print stats (JSON) every T
   --json            print events as JSON lines
   -h, --help        this text
 `;
 
 export const HELP = `commands (one per line; DIR = fwd | rev | both, default both):
-  cut [DIR]          link down: drop everything, including queued datagrams
+  cut [DIR]          link down: drop what is offered and what is in flight
   heal [DIR]         back up
-  blackhole [DIR]    silently drop everything from now on
+  blackhole [DIR]    the same as cut (the endpoints are never told)
   loss P [DIR]       random loss (0.05 or 5%)
   delay MS [DIR]     one-way delay
-  jitter MS [DIR]    jitter
+  jitter MS [DIR]    jitter (extra delay in [0, MS))
+  duplicate P [DIR]  duplication probability
   rate R [DIR]       rate limit (50mbit; 0 = unlimited)
   queue B [DIR]      queue size (128kb)
   stats              counters as one JSON line
@@ -57,13 +61,16 @@ export const HELP = `commands (one per line; DIR = fwd | rev | both, default bot
 `;
 
 /** Link options and how to parse them. */
-const LINK_OPTIONS: Record<string, { key: keyof LinkParams; parse: (s: string) => number }> = {
+const LINK_OPTIONS: Record<string, { key: keyof RelayLinkParams; parse: (s: string) => number }> = {
   delay: { key: 'delayMs', parse: parseDuration },
   jitter: { key: 'jitterMs', parse: parseDuration },
   loss: { key: 'lossRate', parse: parseProbability },
   rate: { key: 'rateBps', parse: parseRate },
   queue: { key: 'queueBytes', parse: parseSize },
   overhead: { key: 'overheadBytes', parse: parseSize },
+  duplicate: { key: 'duplicateRate', parse: parseProbability },
+  'reorder-rate': { key: 'reorderRate', parse: parseProbability },
+  'reorder-delay': { key: 'reorderDelayMs', parse: parseDuration },
 };
 
 /** What the command line asks for. */
@@ -107,8 +114,8 @@ export function parseCli(argv: string[]): CliConfig | 'help' {
   if (values.help) return 'help';
   if (typeof values.listen !== 'string') throw new RangeError('--listen IP:PORT is required');
   if (typeof values.target !== 'string') throw new RangeError('--target IP:PORT is required');
-  const link = (prefix: string): Partial<LinkParams> => {
-    const out: Partial<LinkParams> = {};
+  const link = (prefix: string): Partial<RelayLinkParams> => {
+    const out: Partial<RelayLinkParams> = {};
     for (const [name, { key, parse }] of Object.entries(LINK_OPTIONS)) {
       const v = values[prefix + name];
       if (typeof v === 'string') (out as Record<string, number>)[key] = parse(v);
@@ -149,7 +156,7 @@ function parseDirection(word: string | undefined): DirectionSelector {
 }
 
 /** Params for one direction selector. */
-function paramsFor(direction: DirectionSelector, p: Partial<LinkParams>): IspParams {
+function paramsFor(direction: DirectionSelector, p: Partial<RelayLinkParams>): IspParams {
   if (direction === 'forward') return { forward: p };
   if (direction === 'reverse') return { reverse: p };
   return p;
@@ -245,17 +252,6 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   });
 }
 
-/** True when this module is the program (also through a bin symlink). */
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isProgram(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

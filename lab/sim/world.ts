@@ -13,10 +13,10 @@
  *  5. drain every node's pollTransmit(now) into the network.
  */
 import type { RandomSource } from '../../src/core/types.js';
-import { Rng } from '../support/rng.js';
-import { EventHeap } from './heap.js';
-import type { Link, LinkParams } from './link.js';
-import { Network, SimEvent, deriveSeed, type SimNode } from './network.js';
+import { Rng, deriveSeed } from '../random.js';
+import { EventHeap } from '../heap.js';
+import type { Link, LinkParams } from '../link/index.js';
+import { Network, SimEvent, type SimNode } from './network.js';
 
 export interface WorldOptions {
   /** Seed of every random choice in the run. */

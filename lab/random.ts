@@ -1,6 +1,8 @@
 /**
- * A small seeded pseudo-random generator (sfc32) for property tests and the
- * simulator: every failure replays from its seed.
+ * The one seeded random source of the project's tooling: a small
+ * pseudo-random generator (sfc32) for property tests, the simulator and the
+ * ISP emulator, so every failure replays from its seed; and the two helpers
+ * that split one seed into independent streams.
  */
 export class Rng {
   private a: number;
@@ -56,4 +58,19 @@ export class Rng {
   source(): (length: number) => Uint8Array {
     return (length) => this.bytes(length);
   }
+}
+
+/** Mixes a salt into a seed (murmur3 finalizer); used to split random streams. */
+export function deriveSeed(seed: number, salt: number): number {
+  let h = (seed ^ Math.imul(salt | 0, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** FNV-1a hash of a string. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

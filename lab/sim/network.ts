@@ -7,9 +7,9 @@
  * Ports are free: any port on an attached address reaches the owning node.
  */
 import type { SocketAddress, Transmit } from '../../src/core/types.js';
-import { Rng } from '../support/rng.js';
-import type { EventHeap } from './heap.js';
-import { Link, type LinkParams } from './link.js';
+import { Rng, deriveSeed, hashString } from '../random.js';
+import type { EventHeap } from '../heap.js';
+import { Link, type LinkParams } from '../link/index.js';
 
 /** What the simulator drives; EndpointCore satisfies it structurally. */
 export interface SimNode {
@@ -47,6 +47,8 @@ export class SimEvent {
   kind = 0;
   /** Link the datagram travels on. */
   link: Link | null = null;
+  /** The link's epoch when the datagram was admitted (a blackhole opened since loses it). */
+  epoch = 0;
   /** The datagram (the simulator's own copy). */
   data: Uint8Array | null = null;
   /** Source address as the receiver sees it. */
@@ -59,21 +61,6 @@ export class SimEvent {
   dstPort = 0;
   /** Callback for kind 1. */
   fn: (() => void) | null = null;
-}
-
-/** Mixes a salt into a seed (murmur3 finalizer); used to split random streams. */
-export function deriveSeed(seed: number, salt: number): number {
-  let h = (seed ^ Math.imul(salt | 0, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** FNV-1a hash of a string. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /** Size of the slabs datagram copies are carved from. */
@@ -134,8 +121,13 @@ export class Network {
     return out;
   }
 
-  /** Creates the link from -> to (or updates its parameters) and returns it. */
-  link(from: string, to: string, params?: Partial<LinkParams>): Link {
+  /**
+   * Creates the link from -> to (or updates its parameters) and returns it.
+   * Its generator's seed is derived from the world's seed and the two
+   * addresses, unless `seed` gives it (to replay a link seeded elsewhere,
+   * e.g. an emulator's).
+   */
+  link(from: string, to: string, params?: Partial<LinkParams>, seed?: number): Link {
     let byTo = this.linksFrom.get(from);
     if (byTo === undefined) {
       byTo = new Map();
@@ -143,7 +135,7 @@ export class Network {
     }
     let l = byTo.get(to);
     if (l === undefined) {
-      const rng = new Rng(deriveSeed(this.seed, hashString(`${from}>${to}`)));
+      const rng = new Rng(seed ?? deriveSeed(this.seed, hashString(`${from}>${to}`)));
       l = new Link(from, to, rng, params);
       byTo.set(to, l);
     } else if (params) {
@@ -289,7 +281,7 @@ export class Network {
     if (link.removed) return this.netDrop('no-route', now, src, srcPort, dst, dstPort, data.byteLength);
     const node = this.owners.get(dst);
     if (node === undefined) return this.netDrop('no-route', now, src, srcPort, dst, dstPort, data.byteLength);
-    if (!link.arrive(data.byteLength, now)) {
+    if (!link.arrive(data.byteLength, now, ev.epoch)) {
       if (this.trace !== null) this.trace('drop', now, src, srcPort, dst, dstPort, data.byteLength, 'blackhole');
       return;
     }
@@ -301,6 +293,7 @@ export class Network {
     const ev = this.pool.pop() ?? new SimEvent();
     ev.kind = 0;
     ev.link = link;
+    ev.epoch = link.epoch;
     ev.data = data;
     ev.srcAddr = src;
     ev.srcPort = srcPort;

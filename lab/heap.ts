@@ -1,5 +1,7 @@
 /**
- * A binary min-heap of timed items for the simulator's event queue.
+ * A binary min-heap of timed items: the simulator's event queue (virtual
+ * clock) and the emulator's delivery queue (real clock) both keep theirs in
+ * one.
  *
  * Ordered by (time, insertion order): items with equal times come out in the
  * order they were pushed, so a run never depends on heap internals. Keys are
@@ -24,27 +26,19 @@ export class EventHeap<T> {
   /** Adds `item` due at `time`. */
   push(time: number, item: T): void {
     if (Number.isNaN(time)) throw new Error('EventHeap.push: time is NaN');
-    const times = this.times;
-    const seqs = this.seqs;
-    const items = this.items;
     const seq = this.nextSeq++;
-    let i = items.length;
-    times.push(time);
-    seqs.push(seq);
-    items.push(item);
+    let i = this.items.length;
+    this.times.push(time);
+    this.seqs.push(seq);
+    this.items.push(item);
     // Sift up: move parents down until the slot for (time, seq) is found.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const pt = times[parent]!;
-      if (pt < time || (pt === time && seqs[parent]! < seq)) break;
-      times[i] = pt;
-      seqs[i] = seqs[parent]!;
-      items[i] = items[parent]!;
+      if (this.before(parent, time, seq)) break;
+      this.move(i, parent);
       i = parent;
     }
-    times[i] = time;
-    seqs[i] = seq;
-    items[i] = item;
+    this.put(i, time, seq, item);
   }
 
   /** Time of the earliest item, or Infinity when empty. */
@@ -60,15 +54,12 @@ export class EventHeap<T> {
   /** Removes and returns the earliest item (undefined when empty). */
   pop(): T | undefined {
     const items = this.items;
-    const n = items.length;
-    if (n === 0) return undefined;
-    const times = this.times;
-    const seqs = this.seqs;
+    if (items.length === 0) return undefined;
     const top = items[0]!;
-    const lastTime = times.pop()!;
-    const lastSeq = seqs.pop()!;
+    const lastTime = this.times.pop()!;
+    const lastSeq = this.seqs.pop()!;
     const lastItem = items.pop()!;
-    const size = n - 1;
+    const size = items.length;
     if (size === 0) return top;
     // Sift down the former last entry from the root.
     let i = 0;
@@ -76,28 +67,39 @@ export class EventHeap<T> {
       let child = 2 * i + 1;
       if (child >= size) break;
       const right = child + 1;
-      if (right < size) {
-        const ct = times[child]!;
-        const rt = times[right]!;
-        if (rt < ct || (rt === ct && seqs[right]! < seqs[child]!)) child = right;
-      }
-      const ct = times[child]!;
-      if (lastTime < ct || (lastTime === ct && lastSeq < seqs[child]!)) break;
-      times[i] = ct;
-      seqs[i] = seqs[child]!;
-      items[i] = items[child]!;
+      if (right < size && this.before(right, this.times[child]!, this.seqs[child]!)) child = right;
+      if (!this.before(child, lastTime, lastSeq)) break;
+      this.move(i, child);
       i = child;
     }
-    times[i] = lastTime;
-    seqs[i] = lastSeq;
-    items[i] = lastItem;
+    this.put(i, lastTime, lastSeq, lastItem);
     return top;
   }
 
-  /** Drops every item. */
-  clear(): void {
+  /** Removes every item; returns them (in no particular order). */
+  clear(): T[] {
     this.times.length = 0;
     this.seqs.length = 0;
-    this.items.length = 0;
+    return this.items.splice(0);
+  }
+
+  /** Whether the item in `slot` comes before (time, seq). */
+  private before(slot: number, time: number, seq: number): boolean {
+    const t = this.times[slot]!;
+    return t < time || (t === time && this.seqs[slot]! < seq);
+  }
+
+  /** Copies slot `from` into slot `to`. */
+  private move(to: number, from: number): void {
+    this.times[to] = this.times[from]!;
+    this.seqs[to] = this.seqs[from]!;
+    this.items[to] = this.items[from]!;
+  }
+
+  /** Writes an item into `slot`. */
+  private put(slot: number, time: number, seq: number, item: T): void {
+    this.times[slot] = time;
+    this.seqs[slot] = seq;
+    this.items[slot] = item;
   }
 }

@@ -1,8 +1,0 @@
-/** The seeded network simulator: drive sans-IO nodes over simulated links. */
-export { EventHeap } from './heap.js';
-export { DEFAULT_LINK_PARAMS, DeliveryLog, Link } from './link.js';
-export type { DeliverHook, LinkCounters, LinkDropReason, LinkParams } from './link.js';
-export { Network, SimEvent, deriveSeed, hashString } from './network.js';
-export type { NetworkDropReason, SimNode, TraceHook, TraceKind } from './network.js';
-export { World } from './world.js';
-export type { WorldOptions } from './world.js';
