@@ -21,6 +21,7 @@ export {
   type ArgumentErrorCode,
   type MpudpErrorCode,
 } from './api/errors.js';
+export { generateKeyPair, type KeyPair } from './api/keys.js';
 export type {
   ConnectOptions,
   ConnectionOptionsInput,

@@ -20,9 +20,9 @@ export interface LoopbackConfig {
   seconds: number;
 }
 
-type Kind = 'udp' | 'tcp' | 'mpudp1' | 'mpudp2';
-const KINDS: Kind[] = ['udp', 'tcp', 'mpudp1', 'mpudp2'];
-const LABEL: Record<Kind, string> = { udp: 'raw dgram', tcp: 'Node TCP', mpudp1: 'mpudp 1 path', mpudp2: 'mpudp 2 paths' };
+type Kind = 'udp' | 'udpSealed' | 'tcp' | 'mpudp1' | 'mpudp2';
+const KINDS: Kind[] = ['udp', 'udpSealed', 'tcp', 'mpudp1', 'mpudp2'];
+const LABEL: Record<Kind, string> = { udp: 'raw dgram', udpSealed: 'sealed raw dgram', tcp: 'Node TCP', mpudp1: 'mpudp 1 path', mpudp2: 'mpudp 2 paths' };
 
 /** One transfer, reduced. */
 export interface BulkRun {
@@ -45,6 +45,8 @@ function args(kind: Kind, port: number, seconds: number): string[] {
   switch (kind) {
     case 'udp':
       return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1200', ...common];
+    case 'udpSealed':
+      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1200', '--seal', 'aes-128-gcm', ...common];
     case 'tcp':
       return ['127.0.0.1', '--transport', 'tcp', ...common];
     case 'mpudp1':
@@ -67,7 +69,7 @@ export function reduce(kind: Kind, round: number, r: Report): BulkRun {
     senderCpu,
     receiverCpu,
   };
-  if (kind === 'udp') run.lossRate = Number(r.lossRate);
+  if (kind === 'udp' || kind === 'udpSealed') run.lossRate = Number(r.lossRate);
   const paths = r.paths as { dataBytesSent: number }[] | null;
   if (kind === 'mpudp2' && paths) {
     const total = paths.reduce((a, p) => a + p.dataBytesSent, 0);
@@ -104,6 +106,8 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
   const range = (xs: number[]): string => (xs.length > 1 ? `range ${fmt(min(xs))}–${fmt(max(xs))} over ${xs.length} rounds` : '1 round');
   const rUdp1 = perRound('mpudp1', 'udp');
   const rTcp1 = perRound('mpudp1', 'tcp');
+  const rSealed1 = perRound('mpudp1', 'udpSealed');
+  const sealed1 = median(rSealed1);
   const rUdp2 = perRound('mpudp2', 'udp');
   const target1 = median(rUdp1);
   const shares = of('mpudp2').map((r) => r.shares ?? []);
@@ -119,6 +123,15 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
       note: range(rUdp1),
     },
     {
+      name: 'goodput, 1 path ÷ sealed raw dgram (same AEAD per datagram)',
+      value: med('mpudp1', (r) => r.mbps),
+      unit: 'Mbit/s',
+      baseline: { name: 'sealed raw dgram blast', value: med('udpSealed', (r) => r.mbps) },
+      ratio: sealed1,
+      target: { text: '≥ 0.75 (issues #9, #11)', on: 'ratio', pass: Number.isFinite(sealed1) ? sealed1 >= 0.75 : null },
+      note: `${range(rSealed1)}; the sealed blast reaches ${fmt(ratio(med('udpSealed', (r) => r.mbps), med('udp', (r) => r.mbps)))} of the plain one`,
+    },
+    {
       name: 'goodput, 1 path ÷ Node TCP',
       value: med('mpudp1', (r) => r.mbps),
       unit: 'Mbit/s',
@@ -132,7 +145,7 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
       unit: 's/GB',
       baseline: { name: 'raw dgram', value: med('udp', (r) => r.cpuPerGB) },
       ratio: ratio(med('mpudp1', (r) => r.cpuPerGB), med('udp', (r) => r.cpuPerGB)),
-      note: `Node TCP: ${fmt(med('tcp', (r) => r.cpuPerGB))} s/GB`,
+      note: `sealed raw dgram: ${fmt(med('udpSealed', (r) => r.cpuPerGB))} s/GB; Node TCP: ${fmt(med('tcp', (r) => r.cpuPerGB))} s/GB`,
     },
     {
       name: 'goodput, 2 paths (aggregate) ÷ raw dgram',
@@ -144,20 +157,22 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
     },
   ];
   const detail = table(
-    ['round', 'raw dgram Mbit/s', 'Node TCP Mbit/s', 'mpudp 1 path Mbit/s', 'mpudp 2 paths Mbit/s (shares)', 'mpudp 1 ÷ dgram', 'dgram loss'],
+    ['round', 'raw dgram Mbit/s', 'sealed dgram Mbit/s', 'Node TCP Mbit/s', 'mpudp 1 path Mbit/s', 'mpudp 2 paths Mbit/s (shares)', 'mpudp 1 ÷ dgram', 'mpudp 1 ÷ sealed', 'dgram loss'],
     [...new Set(runs.map((r) => r.round))].map((round) => {
       const get = (k: Kind): BulkRun | undefined => runs.find((r) => r.kind === k && r.round === round);
       return [
         round + 1,
         fmt(get('udp')?.mbps),
+        fmt(get('udpSealed')?.mbps),
         fmt(get('tcp')?.mbps),
         fmt(get('mpudp1')?.mbps),
         `${fmt(get('mpudp2')?.mbps)} (${(get('mpudp2')?.shares ?? []).map((s) => `${fmt(100 * s)} %`).join(' / ')})`,
         fmt(ratio(get('mpudp1')?.mbps, get('udp')?.mbps)),
+        fmt(ratio(get('mpudp1')?.mbps, get('udpSealed')?.mbps)),
         get('udp')?.lossRate !== undefined ? `${fmt(100 * get('udp')!.lossRate!)} %` : '–',
       ];
     }),
-    ['r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const cpu = table(
     ['transport', 'sender CPU s', 'receiver CPU s', 'GB delivered', 'CPU s per GB'],
@@ -179,8 +194,8 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
     id: 'loopback',
     title: '1–2. Loopback bulk: one path and two paths',
     method:
-      `Sender (\`mpudp bench client\`) and receiver (\`mpudp bench server\`) in separate processes on loopback; ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, Node TCP, mpudp over one path (127.0.0.1) and mpudp over two paths (127.0.0.1 and 127.0.0.2 to the same two addresses, paired), in that order. ` +
-      'Goodput is what the receiving application got, from its first byte to its last. The raw dgram baseline blasts 1200-byte datagrams from one process to another with 4 MiB socket buffers, no reliability and no congestion control; its goodput is what arrived. ' +
+      `Sender (\`mpudp bench client\`) and receiver (\`mpudp bench server\`) in separate processes on loopback; ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP, mpudp over one path (127.0.0.1) and mpudp over two paths (127.0.0.1 and 127.0.0.2 to the same two addresses, paired), in that order. ` +
+      'Goodput is what the receiving application got, from its first byte to its last. The raw dgram baseline blasts 1200-byte datagrams from one process to another with 4 MiB socket buffers, no reliability and no congestion control; its goodput is what arrived. The sealed blast does the same, but seals each datagram (into a new buffer) with AES-128-GCM, mpudp\'s default packet protection, and the receiver opens it: the ceiling for a protected transport. ' +
       'mpudp uses its default 1200-byte datagrams. Ratios are the median of per-round ratios; CPU is user + system time of both processes during the transfer.',
     figures,
     extra: ['Per round:', detail, 'CPU (medians):', cpu],

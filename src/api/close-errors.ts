@@ -27,6 +27,10 @@ const CLOSE_CODE_ERRORS: Record<string, MpudpErrorCode | null> = {
   ERR_MPUDP_HANDSHAKE_TIMEOUT: 'ETIMEDOUT',
   ERR_MPUDP_REFUSED: 'ECONNREFUSED',
   ERR_MPUDP_PROTOCOL_VIOLATION: 'ERR_MPUDP_PROTOCOL_VIOLATION',
+  ERR_MPUDP_SERVER_KEY_MISMATCH: 'ERR_MPUDP_SERVER_KEY_MISMATCH',
+  ERR_MPUDP_AEAD_LIMIT: 'ERR_MPUDP_AEAD_LIMIT',
+  ERR_MPUDP_STATELESS_RESET: 'ERR_MPUDP_STATELESS_RESET',
+  ERR_MPUDP_INTERNAL: 'ERR_MPUDP_INTERNAL',
 };
 
 /** The error an application sees for a close, or null for a graceful or local one. */
@@ -49,6 +53,11 @@ export function closeError(event: ClosedEvent, established: boolean): MpudpError
       return new MpudpError(mapped, `connect ECONNREFUSED${reason}`, extra);
     case 'ERR_MPUDP_PROTOCOL_VIOLATION':
       return new MpudpError(mapped, `protocol violation${event.remote ? ' reported by the peer' : ''}${reason}`, extra);
+    case 'ERR_MPUDP_SERVER_KEY_MISMATCH':
+    case 'ERR_MPUDP_AEAD_LIMIT':
+    case 'ERR_MPUDP_STATELESS_RESET':
+    case 'ERR_MPUDP_INTERNAL':
+      return new MpudpError(mapped, event.reason || mapped, extra);
     default:
       return new MpudpError('ERR_MPUDP_CLOSED', `connection closed: ${event.code}${event.reason ? ` (${event.reason})` : ''}`, extra);
   }

@@ -85,6 +85,7 @@ async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promi
     ...valid.connection,
     remoteAddresses: usableRemotes,
     ...(valid.backupAddresses.length > 0 ? { backupAddresses: valid.backupAddresses } : {}),
+    ...(valid.serverFingerprint !== undefined ? { serverFingerprint: valid.serverFingerprint } : {}),
   });
   socket._attach(endpoint, connection, true);
   // Follow the host's addresses: the ones we use may vanish and come back;

@@ -48,6 +48,14 @@ export type MpudpErrorCode =
   | 'ECONNRESET'
   /** One side broke the protocol (flow control, bad FIN, bad handshake) and the connection was closed. */
   | 'ERR_MPUDP_PROTOCOL_VIOLATION'
+  /** The server proved a long-term key other than the client's `serverKey`; the handshake was refused. */
+  | 'ERR_MPUDP_SERVER_KEY_MISMATCH'
+  /** The AEAD usage limits were reached (too many forged packets, or no key update possible). */
+  | 'ERR_MPUDP_AEAD_LIMIT'
+  /** The peer had lost the connection's state and ended it with its stateless reset token. */
+  | 'ERR_MPUDP_STATELESS_RESET'
+  /** A fault inside mpudp closed this connection (a bug: the message says where); other connections go on. */
+  | 'ERR_MPUDP_INTERNAL'
   /** The connection closed for a reason this version does not name. */
   | 'ERR_MPUDP_CLOSED'
   /** A write or end on a socket whose connection is already closed. */

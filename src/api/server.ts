@@ -10,6 +10,8 @@ import type { ConnectionEvent, SocketAddress } from '../core/types.js';
 import { defaultServerAddresses, familyOf, isLinkLocal } from '../io/interfaces.js';
 import { UdpEndpoint, type EndpointHandler, type UdpEndpointStats } from '../io/udp-endpoint.js';
 import { MpudpError } from './errors.js';
+import { keyPairFromPrivate } from './keys.js';
+import { randomBytes } from 'node:crypto';
 import type { Listener, MultipathServerEvents } from './events.js';
 import { MultipathSocket } from './socket.js';
 import {
@@ -56,10 +58,20 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
   private bound: SocketAddress[] = [];
   /** unref() was called. */
   private unrefed = false;
+  /** The long-term private key every handshake proves (the `key` option, or one drawn here). */
+  private readonly staticKey: Uint8Array;
+  /** The fingerprint of the server's long-term key: what clients pin (`serverKey`). */
+  readonly fingerprint: string;
+  /** The server's long-term public key (base64url): also accepted as a client's `serverKey`. */
+  readonly publicKey: string;
 
   constructor(options?: ServerOptions, connectionListener?: (socket: MultipathSocket) => void) {
     super();
     this.options = validateServerOptions(options);
+    this.staticKey = this.options.staticKey ?? new Uint8Array(randomBytes(32));
+    const identity = keyPairFromPrivate(this.staticKey);
+    this.fingerprint = identity.fingerprint;
+    this.publicKey = identity.publicKey;
     validateOptionalFunction(connectionListener, 'connectionListener');
     if (connectionListener) this.on('connection', connectionListener);
   }
@@ -89,6 +101,9 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
       handler: this,
       connectionDefaults: this.options.connection,
       ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
+      staticKey: this.staticKey,
+      ...(this.options.retry !== undefined ? { retry: this.options.retry } : {}),
+      ...(this.options.retryThreshold !== undefined ? { retryThreshold: this.options.retryThreshold } : {}),
     });
     if (this.unrefed) endpoint.unref();
     this.endpoint = endpoint;

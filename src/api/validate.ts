@@ -5,6 +5,7 @@
  * what it is given. The ranges are listed in docs/api.md.
  */
 import { isIP } from 'node:net';
+import { CIPHER_NAMES, type CipherName } from '../core/crypto/aead.js';
 import type { CongestionControlName, ConnectionOptions } from '../core/options.js';
 import { PATH_POLICY_NAMES, type PathPolicy, type PathPolicyName } from '../core/pm/path-manager.js';
 import { SCHEDULER_NAMES, type Scheduler, type SchedulerName } from '../core/sched/index.js';
@@ -16,6 +17,7 @@ import {
   missingArgs,
   outOfRange,
 } from './errors.js';
+import { validatePrivateKey, validateServerKey } from './keys.js';
 
 /** Connection options an application may set (all optional; defaults in the core). */
 export interface ConnectionOptionsInput {
@@ -42,6 +44,11 @@ export interface ConnectionOptionsInput {
   pathManager?: PathPolicyName | PathPolicy;
   /** Server: advertise every address it serves on to its clients (ADD_ADDRESS). Default true. */
   advertiseAddresses?: boolean;
+  /** Client: the AEAD protecting every packet: 'aes-128-gcm' (default) or 'chacha20-poly1305'. A server follows its client's choice. */
+  cipher?: CipherName;
+  /** Most addresses of the peer kept from its advertisements; 1..64, default 16. */
+  maxPeerAddresses?: number;
+  /** bbr, cubic, newreno: carry paths found behind one bottleneck as one flow there. Default true. */
   sharedBottleneckDetection?: boolean;
   /** How often (ms) the host's addresses are checked for changes; 0 = never. Default 1000. */
   addressWatchInterval?: number;
@@ -55,6 +62,12 @@ export interface ServerOptions extends ConnectionOptionsInput {
   allowHalfOpen?: boolean;
   /** Most connections at once; further ones are refused. 1..1,048,576. */
   maxConnections?: number;
+  /** The server's long-term private key (base64url text from `mpudp keygen`, or 32 bytes). Default: a new key per server object. */
+  key?: string | Uint8Array;
+  /** Stateless retry (address validation before any state): 'auto' (default: under load, and for busy sources), 'always', 'never'. */
+  retry?: 'auto' | 'always' | 'never';
+  /** Half-open handshakes plus recent junk Initials at which 'auto' retry starts; 1..1,048,576, default 256. */
+  retryThreshold?: number;
 }
 
 /** Options of `server.listen()`. */
@@ -90,6 +103,13 @@ export interface ConnectOptions extends ConnectionOptionsInput {
   allowHalfOpen?: boolean;
   /** Local addresses whose paths start as backups (carry data only while no other path works); bound too. */
   backupAddresses?: string[];
+  /**
+   * The server's public key (base64url text or 32 bytes) or its fingerprint
+   * ('SHA256:...', `server.fingerprint`): the handshake completes only with
+   * the holder of that key (else ERR_MPUDP_SERVER_KEY_MISMATCH). Without it
+   * the connection is encrypted but the server is not authenticated.
+   */
+  serverKey?: string | Uint8Array;
 }
 
 /** Most addresses in one list (local or remote). */
@@ -233,6 +253,18 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
     validateBoolean(o.advertiseAddresses, `${name}.advertiseAddresses`);
     out.advertiseAddresses = o.advertiseAddresses;
   }
+  if (o.maxPeerAddresses !== undefined) {
+    validateInteger(o.maxPeerAddresses, `${name}.maxPeerAddresses`, 1, 64);
+    out.maxPeerAddresses = o.maxPeerAddresses;
+  }
+  if (o.cipher !== undefined) {
+    const c = o.cipher;
+    if (typeof c !== 'string') throw invalidArgType(`${name}.cipher`, 'of type string', c);
+    if (!(CIPHER_NAMES as readonly string[]).includes(c)) {
+      throw invalidArgValue(`${name}.cipher`, c, `must be one of ${CIPHER_NAMES.map((n) => `'${n}'`).join(', ')}`);
+    }
+    out.cipher = c as CipherName;
+  }
   return out;
 }
 
@@ -274,11 +306,17 @@ export interface ValidServerOptions {
   watch: ValidWatchOptions;
   allowHalfOpen: boolean;
   maxConnections: number | undefined;
+  /** The `key` option, or undefined (the server draws one). */
+  staticKey: Uint8Array | undefined;
+  retry: 'auto' | 'always' | 'never' | undefined;
+  retryThreshold: number | undefined;
 }
 
 /** Checks `createServer()` options. */
 export function validateServerOptions(value: unknown): ValidServerOptions {
-  if (value === undefined) return { connection: {}, watch: { interval: 1000, source: undefined }, allowHalfOpen: false, maxConnections: undefined };
+  if (value === undefined) {
+    return { connection: {}, watch: { interval: 1000, source: undefined }, allowHalfOpen: false, maxConnections: undefined, staticKey: undefined, retry: undefined, retryThreshold: undefined };
+  }
   validateObject(value, 'options');
   const connection = validateConnectionOptions(value, 'options');
   let allowHalfOpen = false;
@@ -291,7 +329,19 @@ export function validateServerOptions(value: unknown): ValidServerOptions {
     validateInteger(value.maxConnections, 'options.maxConnections', 1, 1_048_576);
     maxConnections = value.maxConnections;
   }
-  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, maxConnections };
+  const staticKey = value.key === undefined ? undefined : validatePrivateKey(value.key, 'options.key');
+  let retry: ValidServerOptions['retry'];
+  if (value.retry !== undefined) {
+    if (typeof value.retry !== 'string') throw invalidArgType('options.retry', 'of type string', value.retry);
+    if (!['auto', 'always', 'never'].includes(value.retry)) throw invalidArgValue('options.retry', value.retry, "must be one of 'auto', 'always', 'never'");
+    retry = value.retry as ValidServerOptions['retry'];
+  }
+  let retryThreshold: number | undefined;
+  if (value.retryThreshold !== undefined) {
+    validateInteger(value.retryThreshold, 'options.retryThreshold', 1, 1_048_576);
+    retryThreshold = value.retryThreshold;
+  }
+  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, maxConnections, staticKey, retry, retryThreshold };
 }
 
 /** What `listen()` keeps of its arguments. */
@@ -377,6 +427,8 @@ export interface ValidConnectOptions {
   localAddresses: string[] | undefined;
   /** Local addresses whose paths start as backups (also bound). */
   backupAddresses: string[];
+  /** The fingerprint the server must prove (`serverKey`), or undefined. */
+  serverFingerprint: string | undefined;
 }
 
 /** Checks `connect()` options. */
@@ -436,5 +488,6 @@ export function validateConnectOptions(value: unknown): ValidConnectOptions {
   if (value.backupAddresses !== undefined) {
     backupAddresses = validateAddressList(value.backupAddresses, 'options.backupAddresses');
   }
-  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, port, host, remotes, localAddresses, backupAddresses };
+  const serverFingerprint = value.serverKey === undefined ? undefined : validateServerKey(value.serverKey, 'options.serverKey');
+  return { connection, watch: validateWatchOptions(value, 'options'), allowHalfOpen, port, host, remotes, localAddresses, backupAddresses, serverFingerprint };
 }

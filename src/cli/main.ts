@@ -9,11 +9,12 @@ import { UsageError } from './args.js';
 import { bench } from './bench/index.js';
 import { isProgram, type CliCommand } from './command.js';
 import { connect } from './connect/index.js';
+import { keygen } from './keygen/index.js';
 import { listen } from './listen/index.js';
 import { tunnel } from './tunnel/index.js';
 
 /** Every subcommand, in the order `mpudp --help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [listen, connect, tunnel, bench];
+export const COMMANDS: readonly CliCommand[] = [listen, connect, tunnel, bench, keygen];
 
 function version(): string {
   try {

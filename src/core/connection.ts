@@ -18,12 +18,14 @@
 import { Assembler } from './data/assembler.js';
 import { ReceiveWindow, SendWindow, tuningRoundTrip } from './data/flow-control.js';
 import { SendBuffer } from './data/send-buffer.js';
-import type { ConnectionKeys } from './crypto/keys.js';
+import type { KeyPhases } from './crypto/key-phases.js';
+import type { X25519KeyPair } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
 import { HandshakeSide, type HelloFrame } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
 import { detectsSharedBottlenecks } from './cc/policy.js';
 import { CoupledGroup } from './path/coupled-group.js';
+import { PathIdWindow } from './path/path-ids.js';
 import { PathState } from './path/path-state.js';
 import { advertiseAddress, openMeshPaths, pathPolicy, withdrawAddress, type PathPolicy } from './pm/path-manager.js';
 import { handleDatagram } from './receive.js';
@@ -32,7 +34,7 @@ import { failPath } from './recovery.js';
 import { createScheduler } from './sched/index.js';
 import type { Scheduler } from './sched/scheduler.js';
 import { pollTransmit } from './send.js';
-import type { ConnectionStats } from './stats.js';
+import { countDrop, type ConnectionStats } from './stats.js';
 import { handleTimeout, pollTimeout } from './timers.js';
 import type { ConnectionEvent, PathInfo, RandomSource, SocketAddress, Transmit } from './types.js';
 import type { Frame } from '../wire/types.js';
@@ -53,8 +55,16 @@ export interface ConnectionInit {
   remoteAddresses: SocketAddress[];
   /** Server: the destination CID of the client's first Initial. */
   initialDcid?: Uint8Array;
+  /** Our connection ID (drawn by the endpoint, which derives the reset token from it). */
+  localCid: Uint8Array;
+  /** Our stateless reset token: a datagram ending in it, from us, ends the connection at the peer. */
+  resetToken: Uint8Array;
   /** Local addresses whose paths start as backups. */
   backupAddresses?: string[];
+  /** Server: its long-term key, proven in every handshake. */
+  staticKey?: X25519KeyPair;
+  /** Client: the fingerprint of the server key it accepts (none: any). */
+  serverFingerprint?: string;
 }
 
 /** First retransmission interval of the client's Initial (ms); doubles each time. */
@@ -73,8 +83,8 @@ export class Connection {
   remoteCid: Uint8Array;
   /** Destination CID of the client's first Initial (the server uses it to match retransmissions). */
   readonly initialDcid: Uint8Array;
-  /** Lifecycle. */
-  state: ConnectionState = 'handshake';
+  /** Lifecycle; changed only by setState (through establish, startClosing, startDraining, finishClose). */
+  private lifecycle: ConnectionState = 'handshake';
   /** Latest time we were given. */
   now: number;
 
@@ -82,8 +92,20 @@ export class Connection {
   readonly handshake: HandshakeSide;
   /** The peer's HELLO once received. */
   peerHello: HelloFrame | null = null;
-  /** Keys once derived. */
-  keys: ConnectionKeys | null = null;
+  /** Packet protection (both directions, key update), once the handshake derived it. */
+  protection: KeyPhases | null = null;
+  /** Server: its long-term key. */
+  readonly staticKey: X25519KeyPair | null;
+  /** Client: the server key fingerprint it insists on, or null. */
+  readonly serverFingerprint: string | null;
+  /** The fingerprint of the server's long-term key (client: as the handshake proved it; server: its own). */
+  peerFingerprint: string | null = null;
+  /** Our stateless reset token (sent to the peer once the keys protect it). */
+  readonly resetToken: Uint8Array;
+  /** The peer's stateless reset token, once received. */
+  peerResetToken: Uint8Array | null = null;
+  /** Server: IDENTITY and FINISHED of its Handshake packet (re-sent if the client repeats its Initial). */
+  handshakeProof: { identity: Frame; finished: Frame } | null = null;
   /** Client: retry cookie from the server, echoed in HELLO. */
   cookie: Uint8Array = new Uint8Array(0);
   /** Client: first-contact targets the Initial is raced over. */
@@ -113,21 +135,29 @@ export class Connection {
   readonly advertisedByUs = new Map<string, number>();
   /** Next address ID we assign. */
   nextAddressId = 0;
-  /** Addresses the peer advertised (ADD_ADDRESS), by address ID. */
-  readonly advertisedByPeer = new Map<number, SocketAddress>();
+  /** Sequence number of our last ADD_ADDRESS / REMOVE_ADDRESS. */
+  advertSeq = 0;
+  /**
+   * The peer's advertisements by address ID: the address (null once
+   * withdrawn) and the sequence number of the newest frame applied. At
+   * most 2 x maxPeerAddresses IDs are kept.
+   */
+  readonly advertisedByPeer = new Map<number, { address: SocketAddress | null; seq: number }>();
   /** Every path by ID. */
   readonly pathsById = new Map<number, PathState>();
   /** Paths in ID order, for iteration. */
   pathList: PathState[] = [];
   /** Client: next path ID to assign. */
   nextPathId = 1;
+  /** Server: the path IDs the client has opened (each opens a path once). */
+  readonly pathIds = new PathIdWindow();
   /** Rotates which path pollTransmit looks at first, for fairness among control packets. */
   pathCursor = 0;
 
   /** Bytes the application wrote, kept until acknowledged. */
   readonly sendBuffer = new SendBuffer();
   /** Bytes received, reassembled in order. */
-  readonly assembler = new Assembler();
+  readonly assembler: Assembler;
   /** Our receive window (what we let the peer send). */
   readonly receiveWindow: ReceiveWindow;
   /** The peer's receive window (what we may send). */
@@ -167,6 +197,8 @@ export class Connection {
   /** CLOSE to send while closing, and the paths still to send it on. */
   closeFrame: { errorCode: number; reason: string } | null = null;
   closeQueue: PathState[] = [];
+  /** Authenticated packets received while closing (each power of two is answered with CLOSE again). */
+  packetsWhileClosing = 0;
   /** 'closed' was emitted (closing and draining emit it when they start). */
   closedEmitted = false;
   /** A graceful close from the peer, held until the application has read every byte. */
@@ -208,6 +240,8 @@ export class Connection {
     migrations: 0,
     /** Paths made suspect because their oldest packet was overdue, before any PTO. */
     earlySuspicions: 0,
+    /** Closed paths freed (their state and controller released). */
+    pathsFreed: 0,
     /** Suspect or failed paths that an acknowledgement made active again. */
     pathsRecovered: 0,
     /** Probes sent on failed paths (their own schedule, not answers). */
@@ -228,16 +262,25 @@ export class Connection {
     this.random = init.random;
     this.now = init.now;
     this.lastActivity = init.now;
+    // A client tries for connectTimeout; a server keeps a half-open handshake as long.
     this.handshakeDeadline = init.now + init.options.connectTimeout;
-    this.localCid = init.random(8);
+    this.localCid = init.localCid;
+    this.resetToken = init.resetToken;
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow, init.options.maxReceiveWindow);
     this.coupledGroup = new CoupledGroup(init.random, detectsSharedBottlenecks(init.options) ? () => this.pathList : null);
+    // Out-of-order chunks: a legitimate sender needs about one per lost
+    // packet in flight (window / 1150 bytes, the window as far as it may
+    // grow); 1-byte fragments at that cap hold far less than the window's
+    // worth of memory.
+    this.assembler = new Assembler(Math.max(1024, Math.floor(Math.max(init.options.receiveWindow, init.options.maxReceiveWindow) / 512)));
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
     this.backupLocal = new Set(init.backupAddresses ?? []);
-    this.handshake = new HandshakeSide(init.random, this.localCid, init.options);
+    this.staticKey = init.staticKey ?? null;
+    this.serverFingerprint = init.serverFingerprint ?? null;
+    this.handshake = new HandshakeSide(init.random, this.localCid, init.options, init.options.cipher);
     if (init.role === 'client') {
       this.initialDcid = init.random(8);
       this.remoteCid = this.initialDcid;
@@ -254,6 +297,7 @@ export class Connection {
     this.advance(now);
     if (this.state === 'closed') return;
     handleDatagram(this, data, local, remote, now);
+    this.freeClosedPaths();
   }
 
   /**
@@ -270,6 +314,7 @@ export class Connection {
     this.advance(now);
     if (this.state === 'closed') return;
     handleTimeout(this, now);
+    this.freeClosedPaths();
   }
 
   pollTransmit(now: number): Transmit | null {
@@ -389,14 +434,45 @@ export class Connection {
       if (path.state === 'closed' || !sameAddress(path.local, addr)) continue;
       const other = this.role === 'server' ? this.localAddresses.find((a) => addressFamily(a.address) === addressFamily(addr.address)) : undefined;
       if (other !== undefined) {
-        path.local = { ...other };
+        // The client sees the path arrive from the new pair and revalidates it (migration.ts).
+        path.moveTo(other, path.remote);
         path.probesPending = 1;
         this.counters.migrations++;
       } else {
         failPath(this, path, now, 'local-address-gone', true);
       }
     }
+    this.freeClosedPaths();
     if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
+  }
+
+  /** Lifecycle: handshake → established → closing/draining → closed. */
+  get state(): ConnectionState {
+    return this.lifecycle;
+  }
+
+  /**
+   * The one place the lifecycle changes. Only forward moves are legal
+   * (LEGAL_TRANSITIONS); anything else is a bug in the core and throws,
+   * which the endpoint turns into ERR_MPUDP_INTERNAL for this connection.
+   */
+  private setState(next: ConnectionState): void {
+    if (next === this.lifecycle) return;
+    if (!LEGAL_TRANSITIONS[this.lifecycle].includes(next)) {
+      throw new Error(`connection state ${this.lifecycle} → ${next} is not a legal transition`);
+    }
+    this.lifecycle = next;
+  }
+
+  /**
+   * The handshake completed (client: the server's FINISHED verified;
+   * server: the client's first protected packet arrived on path 0): data
+   * may flow, and the application hears 'connected'.
+   */
+  establish(now: number): void {
+    this.setState('established');
+    this.onPeerAlive(now);
+    this.emit({ type: 'connected' });
   }
 
   get isClosed(): boolean {
@@ -421,6 +497,10 @@ export class Connection {
       role: this.role,
       state: this.state,
       ...this.counters,
+      keyUpdatesInitiated: this.protection?.updatesInitiated ?? 0,
+      keyUpdatesFollowed: this.protection?.updatesFollowed ?? 0,
+      keyGeneration: this.protection?.generation ?? 0,
+      serverFingerprint: this.peerFingerprint,
       drops: { ...this.drops },
       sharedBottleneck: { ...this.coupledGroup.bottlenecks.stats },
       paths: this.pathList.map((p) => p.stats()),
@@ -457,10 +537,55 @@ export class Connection {
   /** Adds a path and indexes it; a path on a backup address is a backup. */
   addPath(path: PathState): void {
     if (this.backupLocal.has(path.local.address)) path.localBackup = true;
+    this.pathIds.use(path.id);
     this.pathsById.set(path.id, path);
     this.pathList.push(path);
     this.pathList.sort((a, b) => a.id - b.id);
     this.counters.pathsOpened++;
+  }
+
+  /**
+   * What is closed is freed: a closed path leaves the path list (so no
+   * per-packet loop walks it and it no longer counts toward maxPaths), its
+   * congestion controller leaves the coupled group, and its key-update
+   * bookkeeping goes. Its ID is never opened again (pathIds). Runs after
+   * each input, so no loop in progress loses its place.
+   */
+  freeClosedPaths(): void {
+    if (this.state === 'closed') return;
+    let closed = 0;
+    for (const p of this.pathList) if (p.state === 'closed') closed++;
+    if (closed === 0) return;
+    const keep: PathState[] = [];
+    for (const p of this.pathList) {
+      if (p.state !== 'closed') {
+        keep.push(p);
+        continue;
+      }
+      this.pathsById.delete(p.id);
+      p.cc.dispose();
+      this.protection?.forgetPath(p.id);
+      this.redundantQueue.delete(p.id);
+      this.counters.pathsFreed++;
+    }
+    this.pathList = keep;
+    this.closeQueue = this.closeQueue.filter((p) => p.state !== 'closed');
+    for (let i = this.pendingControl.length - 1; i >= 0; i--) {
+      const f = this.pendingControl[i]!;
+      if (f.type === 'path_status' && !this.pathsById.has(f.pathId)) this.pendingControl.splice(i, 1);
+    }
+  }
+
+  /** The peer broke the protocol: counted, and the connection closes with `wireCode`. */
+  protocolViolation(wireCode: number, reason: string): void {
+    countDrop(this.drops, 'protocol-violation');
+    this.startClosing(wireCode, reason, {
+      type: 'closed',
+      code: CloseCode.PROTOCOL_VIOLATION,
+      errorCode: wireCode,
+      reason,
+      remote: false,
+    });
   }
 
   /** Emits 'end' once the peer's FIN is reached and every byte was read. */
@@ -509,12 +634,12 @@ export class Connection {
    * absorb stray packets, then ends.
    */
   startClosing(wireCode: number, reason: string, event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    if (this.state === 'handshake' && this.keys === null && this.role === 'client') {
+    if (this.state === 'handshake' && this.protection === null && this.role === 'client') {
       // Nothing was agreed: nobody to tell.
       this.finishClose(event);
       return;
     }
-    this.state = 'closing';
+    this.setState('closing');
     this.closeFrame = { errorCode: wireCode, reason };
     // Failed paths too (not those that never validated): under flapping the
     // pair that works now may be one we hold failed, and a CLOSE the peer
@@ -530,7 +655,7 @@ export class Connection {
    * receives a CONNECTION_CLOSE may enter the draining state at once).
    */
   startDraining(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    this.state = 'draining';
+    this.setState('draining');
     this.closeFrame = null;
     this.closeQueue = [];
     this.drainUntil = this.now + 3 * this.bestPto();
@@ -547,7 +672,7 @@ export class Connection {
   /** Ends the connection now. */
   finishClose(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
+    this.setState('closed');
     for (const path of this.pathList) path.setState('closed', this.now);
     // Bytes still unread after a graceful close: 'closed' follows 'end' when the application reads them.
     if (this.closedAfterEnd !== null && !this.endEmitted) return;
@@ -561,6 +686,37 @@ export class Connection {
     this.emit(event);
   }
 
+  /**
+   * A stateless reset carrying the peer's token arrived: the peer lost this
+   * connection. "An endpoint that receives a Stateless Reset ... MUST
+   * enter the draining period and not send any further packets on this
+   * connection" (RFC 9000 §10.3.1); nothing is left to drain from a peer
+   * without state, so it ends now.
+   */
+  onStatelessReset(now: number): void {
+    this.advance(now);
+    if (this.state === 'closed') return;
+    this.finishClose({ type: 'closed', code: CloseCode.STATELESS_RESET, errorCode: 0, reason: 'the peer lost the connection (stateless reset)', remote: true });
+  }
+
+  /**
+   * A fault inside this connection's own code (an exception out of the
+   * core, which means a bug): the connection ends at once with
+   * ERR_MPUDP_INTERNAL, without touching the rest of its state (it may be
+   * half-updated). The peer learns of it from a stateless reset the next
+   * time it sends, since the endpoint forgets the connection (neqo's
+   * capture_error does the same with a CONNECTION_CLOSE).
+   */
+  failInternal(err: unknown, now: number): void {
+    this.advance(now);
+    if (this.lifecycle === 'closed') return;
+    this.lifecycle = 'closed';
+    this.closeQueue = [];
+    countDrop(this.drops, 'internal-error');
+    const reason = `internal error: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
+    this.emitClosed({ type: 'closed', code: CloseCode.INTERNAL_ERROR, errorCode: TransportError.INTERNAL_ERROR, reason, remote: false });
+  }
+
   /** The smallest PTO among live paths (for closing and draining periods). */
   bestPto(): number {
     let best = Infinity;
@@ -571,7 +727,16 @@ export class Connection {
   }
 }
 
-/** The other end's role (MACs name the sender's role). */
+/** Where each lifecycle state may go (setState refuses the rest). */
+const LEGAL_TRANSITIONS: Record<ConnectionState, readonly ConnectionState[]> = {
+  handshake: ['established', 'closing', 'closed'],
+  established: ['closing', 'draining', 'closed'],
+  closing: ['draining', 'closed'],
+  draining: ['closed'],
+  closed: [],
+};
+
+/** The other end's role. */
 export function peerRole(conn: Connection): Role {
   return conn.role === 'client' ? 'server' : 'client';
 }

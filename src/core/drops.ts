@@ -44,9 +44,6 @@ export const DROP_REASONS = {
   'cluster-not-ready': 'cluster worker: an Initial before the worker has its slot and connection ID format',
   // Paths and addresses.
   'address-mismatch': 'a path response from an address other than the challenged one',
-  'bad-response-mac': 'a path response whose MAC does not verify',
-  'bad-join-mac': 'a JOIN whose MAC does not verify',
-  'bad-address-mac': 'an ADD_ADDRESS whose MAC does not verify',
   'challenge-wrong-path': 'a path challenge answered on another path',
   'stale-response': 'a path response to a challenge no longer outstanding',
   'unexpected-response': 'a path response where no challenge is outstanding',

@@ -2,42 +2,71 @@
  * EndpointCore: the sans-IO demultiplexer in front of many connections, in
  * the manner of quinn-proto's Endpoint. Datagrams are routed by destination
  * connection ID (never by address, so a connection survives any address
- * change); a server creates a connection for each new Initial, and answers a
- * flood with stateless retry cookies.
+ * change).
+ *
+ * A server commits nothing to a new Initial before checking it
+ * (validate-before-commit): the datagram is decoded and its HELLO checked
+ * first, junk only bumps a counter (which counts toward the retry
+ * threshold), and a flood is answered with stateless Retry cookies. The
+ * connection it then creates stays half-open, invisible to the application,
+ * until the client's first protected packet confirms the handshake from the
+ * Initial's address; only then is it announced ('accepted'). A half-open
+ * connection that is never confirmed ends silently after connectTimeout.
+ *
+ * The endpoint also answers packets for connections it does not know with a
+ * stateless reset, and recognizes the peers' resets by their tokens.
  */
-import { createHmac } from 'node:crypto';
-import { peekDcid, peekPacketType } from '../wire/header.js';
-import { encodeFrame, frameLength } from '../wire/frames.js';
-import { encodeHeader, headerLength } from '../wire/header.js';
-import { decodePacket } from '../wire/packet.js';
-import { MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
+import { decodeFrame, encodeFrame, frameLength, FrameType } from '../wire/frames.js';
+import { decodeHeader, encodeHeader, headerLength, peekDcid, peekPacketType } from '../wire/header.js';
+import { Reader } from '../wire/varint.js';
+import { CID_LENGTH, MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { WireError } from '../wire/errors.js';
 import { Connection } from './connection.js';
-import { macEqual } from './crypto/macs.js';
+import { cipherById } from './crypto/aead.js';
+import { fingerprint, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
+import { EndpointTokens, TAG16, retryIntegrityTag } from './crypto/tokens.js';
+import { PROTOCOL_VERSION, type HelloFrame } from './handshake.js';
 import { encodeRefusal } from './refusal.js';
 import { DEFAULT_OPTIONS, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
 import { countDrop } from './stats.js';
+import type { DropReason } from './drops.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from './types.js';
 
 export type EndpointEvent =
-  /** A server accepted a new connection (its handshake has started). */
+  /** A server accepted a new connection: its handshake completed and the client's address is validated. */
   | { type: 'accepted'; connection: Connection }
   /** Something happened on one connection. */
   | { type: 'connection'; connection: Connection; event: ConnectionEvent };
 
 export interface EndpointStats {
+  /** Connections held (half-open ones and those still draining included). */
   connections: number;
+  /** Server: connections announced to the application. */
   accepted: number;
+  /** Server: connections created and not confirmed yet. */
+  halfOpen: number;
   retriesSent: number;
+  statelessResetsSent: number;
   /** Initials refused at once because the server was closing or full. */
   refusalsSent: number;
+  /** Connections ended by a fault in their own code (ERR_MPUDP_INTERNAL); the others went on. */
+  internalErrors: number;
+  /** Drops and refusals by reason. */
   drops: Record<string, number>;
 }
 
 /** Default cap on connections. */
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
-/** How long a retry cookie stays valid (ms). */
-const COOKIE_LIFETIME = 10_000;
+/** Default number of half-open connections (plus junk Initials in the last second or two) above which 'auto' retry starts. */
+export const DEFAULT_RETRY_THRESHOLD = 256;
+/** Default cap on half-open connections from one source address without a retry cookie. */
+export const DEFAULT_HALF_OPEN_PER_SOURCE = 8;
+/** Smallest stateless reset we send, and the datagram must be longer than it (RFC 9000 §10.3.3: smaller than what triggered it). */
+const MIN_RESET_SIZE = 1 + CID_LENGTH + 4 + TAG16;
+/** Largest stateless reset we send. */
+const MAX_RESET_SIZE = 40;
+/** Most stateless resets sent per second. */
+const RESETS_PER_SECOND = 1000;
 
 /** One connection as the endpoint tracks it. */
 interface Entry {
@@ -46,43 +75,73 @@ interface Entry {
   timeout: number | null;
   /** Keys under which it is indexed (its CID, and a server's initial DCID). */
   keys: string[];
+  /** Server: the source address it counts against while half-open, or null once confirmed or closed. */
+  halfOpenFrom: string | null;
+  /** Announced to the application (clients at once, servers once confirmed). */
+  announced: boolean;
+  /** The peer's stateless reset token under which it is indexed, if any. */
+  resetKey: string | null;
 }
 
-function cidKey(cid: Uint8Array): string {
+function bytesKey(bytes: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < cid.length; i++) s += String.fromCharCode(cid[i]!);
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
   return s;
 }
 
 export class EndpointCore {
   /** Connections by CID key. */
   private readonly byCid = new Map<string, Entry>();
+  /** Connections by the peer's stateless reset token. */
+  private readonly byResetToken = new Map<string, Entry>();
   /** Every live connection. */
   private readonly entries = new Map<Connection, Entry>();
   /** Connections that may have datagrams or events to give. */
   private readonly busy = new Set<Entry>();
-  /** Endpoint-level datagrams (retries). */
+  /** Endpoint-level datagrams (retries, stateless resets). */
   private readonly outbox: Transmit[] = [];
   /** Endpoint-level events. */
   private readonly events: EndpointEvent[] = [];
-  /** Secret for retry cookies. */
-  private readonly cookieSecret: Uint8Array;
+  /** Cookies, the reset key. */
+  private readonly tokens: EndpointTokens;
   /** Whether new connections are accepted. */
   private accepting: boolean;
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
-  private readonly counters = { accepted: 0, retriesSent: 0, refusalsSent: 0 };
+  private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0 };
+  /** The last internal error caught (for diagnostics), or null. */
+  lastInternalError: Error | null = null;
   private readonly drops: Record<string, number> = {};
   /** Latest time seen. */
   private now = 0;
   /** Server: the addresses it serves on. */
   private readonly localAddresses: SocketAddress[];
+  /** Server: the long-term key every handshake proves. */
+  private readonly staticKey: X25519KeyPair | null;
+  /** Server: half-open connections, in all and per source address. */
+  private halfOpen = 0;
+  private readonly halfOpenBySource = new Map<string, number>();
+  /** Junk Initials in the current and the previous second (they count toward the retry threshold). */
+  private junkSecond = 0;
+  private junkThis = 0;
+  private junkPrevious = 0;
+  /** Stateless resets sent in the current second. */
+  private resetSecond = 0;
+  private resetsThis = 0;
 
   constructor(readonly config: EndpointConfig) {
     this.accepting = config.server;
-    this.cookieSecret = config.random(32);
+    const cookieKey = config.random(32);
+    const secret = config.server ? (config.staticKey ?? config.random(32)) : config.random(32);
+    this.staticKey = config.server ? x25519KeyPair(secret) : null;
+    this.tokens = new EndpointTokens(cookieKey, secret);
     this.serverOptions = { ...DEFAULT_OPTIONS, ...config.connectionDefaults };
     this.localAddresses = (config.localAddresses ?? []).map((a) => ({ ...a }));
+  }
+
+  /** Server: the fingerprint of its long-term key (what clients pin), else null. */
+  get fingerprint(): string | null {
+    return this.staticKey === null ? null : fingerprint(this.staticKey.publicKey);
   }
 
   /** A new server connection knows every serving address, the one the Initial came to first. */
@@ -94,18 +153,22 @@ export class EndpointCore {
   /** Starts a client connection. */
   connect(config: ClientConfig, now: number): Connection {
     this.now = Math.max(this.now, now);
-    const { localAddresses, remoteAddresses, backupAddresses, ...rest } = config;
+    const { localAddresses, remoteAddresses, backupAddresses, serverFingerprint, ...rest } = config;
     const options: ConnectionOptions = { ...DEFAULT_OPTIONS, ...this.config.connectionDefaults, ...stripUndefined(rest) };
+    const localCid = this.config.random(CID_LENGTH);
     const connection = new Connection({
       role: 'client',
       random: this.config.random,
       now,
       options,
+      localCid,
+      resetToken: this.tokens.resetToken(localCid),
       localAddresses,
       remoteAddresses,
       backupAddresses: backupAddresses ?? [],
+      ...(serverFingerprint !== undefined ? { serverFingerprint } : {}),
     });
-    this.register(connection, [cidKey(connection.localCid)]);
+    this.register(connection, [bytesKey(localCid)], null, true);
     return connection;
   }
 
@@ -116,25 +179,28 @@ export class EndpointCore {
       countDrop(this.drops, 'decode');
       return;
     }
-    const entry = this.byCid.get(cidKey(dcid));
+    const entry = this.byCid.get(bytesKey(dcid));
     if (entry !== undefined) {
-      entry.connection.handleDatagram(data, local, remote, now);
-      this.touchEntry(entry);
+      this.guard(entry, now, () => entry.connection.handleDatagram(data, local, remote, now));
+      this.settle(entry);
       return;
     }
-    if (peekPacketType(data) !== PacketType.Initial) {
-      countDrop(this.drops, 'unknown-connection');
+    const type = peekPacketType(data);
+    if (type === PacketType.Initial) {
+      this.accept(data, dcid, local, remote, now);
       return;
     }
-    this.accept(data, dcid, local, remote, now);
+    if (type === PacketType.Short && this.onStatelessReset(data, now)) return;
+    countDrop(this.drops, 'unknown-connection');
+    if (type === PacketType.Short) this.sendStatelessReset(data, dcid, local, remote, now);
   }
 
   handleTimeout(now: number): void {
     this.now = Math.max(this.now, now);
     for (const entry of this.entries.values()) {
       if (entry.timeout !== null && entry.timeout <= now) {
-        entry.connection.handleTimeout(now);
-        this.touchEntry(entry);
+        this.guard(entry, now, () => entry.connection.handleTimeout(now));
+        this.settle(entry);
       }
     }
   }
@@ -144,12 +210,12 @@ export class EndpointCore {
     const own = this.outbox.shift();
     if (own !== undefined) return own;
     for (const entry of this.busy) {
-      const t = entry.connection.pollTransmit(now);
-      if (t !== null) return t;
+      const t = this.guard(entry, now, () => entry.connection.pollTransmit(now));
+      if (t !== null && t !== undefined) return t;
       this.drainEvents(entry);
-      entry.timeout = entry.connection.pollTimeout();
+      entry.timeout = this.guard(entry, now, () => entry.connection.pollTimeout()) ?? null;
       this.busy.delete(entry);
-      if (entry.connection.isClosed && entry.connection.closedEmitted) this.forget(entry);
+      if (entry.connection.isClosed && (entry.connection.closedEmitted || !entry.announced)) this.forget(entry);
     }
     return null;
   }
@@ -157,7 +223,7 @@ export class EndpointCore {
   pollTimeout(): number | null {
     let t: number | null = null;
     for (const entry of this.entries.values()) {
-      if (this.busy.has(entry)) entry.timeout = entry.connection.pollTimeout();
+      if (this.busy.has(entry)) entry.timeout = this.guard(entry, this.now, () => entry.connection.pollTimeout()) ?? null;
       if (entry.timeout !== null && (t === null || entry.timeout < t)) t = entry.timeout;
     }
     return t;
@@ -183,7 +249,7 @@ export class EndpointCore {
   addLocalAddress(addr: SocketAddress, now: number): void {
     if (!this.localAddresses.some((a) => a.address === addr.address && a.port === addr.port)) this.localAddresses.push({ ...addr });
     for (const entry of this.entries.values()) {
-      entry.connection.addLocalAddress(addr, now);
+      this.guard(entry, now, () => entry.connection.addLocalAddress(addr, now));
       this.touchEntry(entry);
     }
   }
@@ -193,7 +259,7 @@ export class EndpointCore {
     const i = this.localAddresses.findIndex((a) => a.address === addr.address && a.port === addr.port);
     if (i >= 0) this.localAddresses.splice(i, 1);
     for (const entry of this.entries.values()) {
-      entry.connection.removeLocalAddress(addr, now);
+      this.guard(entry, now, () => entry.connection.removeLocalAddress(addr, now));
       this.touchEntry(entry);
     }
   }
@@ -203,10 +269,10 @@ export class EndpointCore {
     this.accepting = false;
   }
 
-  /** Connections that have not yet emitted 'closed' (draining ones linger uncounted). */
+  /** Announced connections that have not yet emitted 'closed' (draining and half-open ones are not counted). */
   get connectionCount(): number {
     let n = 0;
-    for (const entry of this.entries.values()) if (!entry.connection.closedEmitted) n++;
+    for (const entry of this.entries.values()) if (entry.announced && !entry.connection.closedEmitted) n++;
     return n;
   }
 
@@ -214,20 +280,67 @@ export class EndpointCore {
     return {
       connections: this.entries.size,
       accepted: this.counters.accepted,
+      halfOpen: this.halfOpen,
       retriesSent: this.counters.retriesSent,
+      statelessResetsSent: this.counters.statelessResetsSent,
       refusalsSent: this.counters.refusalsSent,
+      internalErrors: this.counters.internalErrors,
       drops: { ...this.drops },
     };
   }
 
   // ---- internal ----
 
-  private register(connection: Connection, keys: string[]): Entry {
-    const entry: Entry = { connection, timeout: null, keys };
+  /**
+   * Runs one call into one connection. An exception there is a fault of
+   * that connection alone: it ends with ERR_MPUDP_INTERNAL, counted, and
+   * every other connection goes on (it is never swallowed while the
+   * half-updated connection runs on).
+   */
+  private guard<T>(entry: Entry, now: number, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.lastInternalError = err instanceof Error ? err : new Error(String(err));
+      countDrop(this.drops, 'internal-error');
+      entry.connection.failInternal(err, now);
+      this.touchEntry(entry);
+      return undefined;
+    }
+  }
+
+  private register(connection: Connection, keys: string[], halfOpenFrom: string | null, announced: boolean): Entry {
+    const entry: Entry = { connection, timeout: null, keys, halfOpenFrom, announced, resetKey: null };
     for (const k of keys) this.byCid.set(k, entry);
     this.entries.set(connection, entry);
     this.busy.add(entry);
+    if (halfOpenFrom !== null) {
+      this.halfOpen++;
+      this.halfOpenBySource.set(halfOpenFrom, (this.halfOpenBySource.get(halfOpenFrom) ?? 0) + 1);
+    }
     return entry;
+  }
+
+  /** After the connection ran: half-open bookkeeping, its reset token, and a poll soon. */
+  private settle(entry: Entry): void {
+    const conn = entry.connection;
+    if (entry.halfOpenFrom !== null && (conn.handshakeConfirmed || conn.isClosed)) this.leaveHalfOpen(entry);
+    const token = conn.peerResetToken;
+    if (token !== null && entry.resetKey === null && !conn.isClosed) {
+      entry.resetKey = bytesKey(token);
+      this.byResetToken.set(entry.resetKey, entry);
+    }
+    this.touchEntry(entry);
+  }
+
+  private leaveHalfOpen(entry: Entry): void {
+    const from = entry.halfOpenFrom!;
+    entry.halfOpenFrom = null;
+    this.halfOpen--;
+    const n = (this.halfOpenBySource.get(from) ?? 1) - 1;
+    if (n > 0) this.halfOpenBySource.set(from, n);
+    else this.halfOpenBySource.delete(from);
   }
 
   private touchEntry(entry: Entry): void {
@@ -235,9 +348,25 @@ export class EndpointCore {
     this.busy.add(entry);
   }
 
+  /**
+   * Moves a connection's events to the endpoint's queue. A server
+   * connection is announced ('accepted') with its 'connected' event; the
+   * events of one never announced (a half-open handshake that expired) are
+   * not the application's business.
+   */
   private drainEvents(entry: Entry): void {
-    for (let ev = entry.connection.pollEvent(); ev !== null; ev = entry.connection.pollEvent()) {
-      this.events.push({ type: 'connection', connection: entry.connection, event: ev });
+    const conn = entry.connection;
+    for (let ev = conn.pollEvent(); ev !== null; ev = conn.pollEvent()) {
+      if (!entry.announced) {
+        if (ev.type !== 'connected') {
+          if (ev.type === 'closed') countDrop(this.drops, 'half-open-expired');
+          continue;
+        }
+        entry.announced = true;
+        this.counters.accepted++;
+        this.events.push({ type: 'accepted', connection: conn });
+      }
+      this.events.push({ type: 'connection', connection: conn, event: ev });
     }
   }
 
@@ -245,68 +374,96 @@ export class EndpointCore {
     for (const k of entry.keys) {
       if (this.byCid.get(k) === entry) this.byCid.delete(k);
     }
+    if (entry.resetKey !== null && this.byResetToken.get(entry.resetKey) === entry) this.byResetToken.delete(entry.resetKey);
+    if (entry.halfOpenFrom !== null) this.leaveHalfOpen(entry);
     this.entries.delete(entry.connection);
     this.busy.delete(entry);
   }
 
-  /** Server: a new Initial. */
+  /**
+   * Server: a datagram whose first byte says Initial, for no known
+   * connection. Everything that can be checked is checked before any state
+   * or key exists.
+   */
   private accept(data: Uint8Array, dcid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
-    if (!this.accepting) {
+    if (!this.config.server) {
       countDrop(this.drops, 'not-accepting');
-      if (this.config.server) this.refuse(data, local, remote, 'the server is closing');
       return;
     }
     // Anti-amplification: "A server MUST discard an Initial packet that is
     // carried in a UDP datagram with a payload that is smaller than the
     // smallest allowed maximum datagram size of 1200 bytes." (RFC 9000 §14.1)
     if (data.length < MIN_INITIAL_SIZE) {
-      countDrop(this.drops, 'initial-too-small');
+      this.junk('initial-too-small', now);
+      return;
+    }
+    const hello = this.checkInitial(data);
+    if (hello === null) {
+      this.junk('bad-initial', now);
+      return;
+    }
+    if (!this.accepting) {
+      countDrop(this.drops, 'not-accepting');
+      this.refuse(hello, local, remote, 'the server is closing');
       return;
     }
     const max = this.config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (this.entries.size >= max) {
       countDrop(this.drops, 'too-many-connections');
-      this.refuse(data, local, remote, 'the server is full');
+      this.refuse(hello, local, remote, 'the server is full');
       return;
     }
-    if (this.retryRequired()) {
-      const hello = this.helloOf(data);
-      if (hello === null) return;
-      if (hello.cookie.length === 0) {
-        this.sendRetry(dcid, hello.cid, local, remote, now);
+    const fromSource = this.halfOpenBySource.get(remote.address) ?? 0;
+    const perSourceCap = this.config.maxHalfOpenPerSource ?? DEFAULT_HALF_OPEN_PER_SOURCE;
+    const mode = this.config.retry ?? 'auto';
+    const loaded = this.halfOpen + this.recentJunk(now) >= (this.config.retryThreshold ?? DEFAULT_RETRY_THRESHOLD);
+    const demand = mode === 'always' || (mode === 'auto' && (loaded || fromSource >= perSourceCap));
+    if (hello.cookie.length > 0 && mode !== 'never') {
+      // A cookie is checked whenever one comes (it proves the address).
+      if (!this.tokens.cookieValid(hello.cookie, dcid, remote, now)) {
+        this.junk('bad-cookie', now);
         return;
       }
-      if (!this.cookieValid(hello.cookie, dcid, remote, now)) {
-        countDrop(this.drops, 'bad-cookie');
-        return;
-      }
+    } else if (demand) {
+      this.sendRetry(dcid, hello.cid, local, remote, now);
+      return;
+    } else if (fromSource >= perSourceCap) {
+      countDrop(this.drops, 'half-open-per-source');
+      return;
     }
+    const localCid = this.config.random(CID_LENGTH);
     const connection = new Connection({
       role: 'server',
       random: this.config.random,
       now,
       options: this.serverOptions,
+      localCid,
+      resetToken: this.tokens.resetToken(localCid),
       localAddresses: this.localAddressesFor(local),
       remoteAddresses: [remote],
       initialDcid: new Uint8Array(dcid),
+      staticKey: this.staticKey!,
     });
-    const entry = this.register(connection, [cidKey(connection.localCid), cidKey(dcid)]);
-    connection.handleDatagram(data, local, remote, now);
+    const entry = this.register(connection, [bytesKey(localCid), bytesKey(dcid)], remote.address, false);
+    this.guard(entry, now, () => connection.handleDatagram(data, local, remote, now));
     if (connection.peerHello === null) {
-      // The Initial did not hold a usable HELLO: nothing was created.
-      countDrop(this.drops, 'bad-initial');
+      // Checked above, so only a key the Diffie-Hellman refuses (low order) gets here.
+      this.junk('bad-key', now);
       this.forget(entry);
       return;
     }
-    this.counters.accepted++;
-    this.events.push({ type: 'accepted', connection });
+    this.settle(entry);
   }
 
-  /** Refuses an Initial at once, statelessly (src/core/refusal.ts). */
-  private refuse(data: Uint8Array, local: SocketAddress, remote: SocketAddress, reason: string): void {
-    if (data.length < MIN_INITIAL_SIZE) return;
-    const hello = this.helloOf(data);
-    if (hello === null) return;
+  /** A refused Initial: counted by reason and toward the retry threshold. */
+  private junk(reason: DropReason, now: number): void {
+    countDrop(this.drops, reason);
+    this.recentJunk(now);
+    this.junkThis++;
+  }
+
+  /** Refuses a checked Initial at once, statelessly (src/core/refusal.ts). */
+  private refuse(hello: HelloFrame, local: SocketAddress, remote: SocketAddress, reason: string): void {
     this.counters.refusalsSent++;
     this.outbox.push({ data: encodeRefusal(hello.cid, reason), local, remote });
   }
@@ -318,57 +475,96 @@ export class EndpointCore {
   handlePathError(local: SocketAddress, remote: SocketAddress, code: string, now: number): void {
     this.now = Math.max(this.now, now);
     for (const entry of this.entries.values()) {
-      entry.connection.handlePathError(local, remote, code, now);
+      this.guard(entry, now, () => entry.connection.handlePathError(local, remote, code, now));
       this.touchEntry(entry);
     }
   }
 
-  /** Require a cookie when told to, or when too many handshakes are half-open. */
-  private retryRequired(): boolean {
-    const mode = this.config.retry ?? 'under-load';
-    if (mode === 'always') return true;
-    if (mode === 'never') return false;
-    let halfOpen = 0;
-    for (const entry of this.entries.values()) if (!entry.connection.handshakeConfirmed) halfOpen++;
-    return halfOpen >= (this.config.retryThreshold ?? 1000);
-  }
-
-  private helloOf(data: Uint8Array): Extract<Frame, { type: 'hello' }> | null {
-    try {
-      const hello = decodePacket(data).frames.find((f) => f.type === 'hello');
-      if (hello !== undefined && hello.type === 'hello') return hello;
-    } catch (err) {
-      if (!(err instanceof WireError)) throw err;
+  /** Junk Initials of this second and the previous one (older ones are forgotten). */
+  private recentJunk(now: number): number {
+    const second = Math.floor(now / 1000);
+    if (second !== this.junkSecond) {
+      this.junkPrevious = second === this.junkSecond + 1 ? this.junkThis : 0;
+      this.junkThis = 0;
+      this.junkSecond = second;
     }
-    countDrop(this.drops, 'bad-initial');
-    return null;
+    return this.junkThis + this.junkPrevious;
   }
 
-  /** A cookie: issue time (4 bytes, seconds) and an HMAC binding it to the client's address and DCID. */
-  private cookieFor(issued: number, dcid: Uint8Array, remote: SocketAddress): Uint8Array {
-    const h = createHmac('sha256', this.cookieSecret);
-    h.update(`${remote.address}|${remote.port}|${issued}|`);
-    h.update(dcid);
-    const out = new Uint8Array(20);
-    new DataView(out.buffer).setUint32(0, issued);
-    out.set(h.digest().subarray(0, 16), 4);
-    return out;
+  /**
+   * The Initial's HELLO if the datagram is one we would answer: right after
+   * the header comes one HELLO, then nothing but PADDING (zero bytes); our
+   * version, a cipher we know, parameters we can work with. Junk is
+   * refused by byte checks, mostly without decoding anything.
+   */
+  private checkInitial(data: Uint8Array): HelloFrame | null {
+    const reader = new Reader(data);
+    let hello: Frame;
+    try {
+      decodeHeader(reader);
+      if (data[reader.pos] !== FrameType.Hello) return null;
+      hello = decodeFrame(reader);
+    } catch (err) {
+      if (err instanceof WireError) return null;
+      throw err;
+    }
+    for (let i = reader.pos; i < data.length; i++) if (data[i] !== 0) return null;
+    if (hello.type !== 'hello' || hello.version !== PROTOCOL_VERSION || cipherById(hello.cipher) === null) return null;
+    const p = hello.params;
+    if (p.maxPaths < 1 || p.maxDatagramSize < MIN_INITIAL_SIZE) return null;
+    return hello;
   }
 
-  private cookieValid(cookie: Uint8Array, dcid: Uint8Array, remote: SocketAddress, now: number): boolean {
-    if (cookie.length !== 20) return false;
-    const issued = new DataView(cookie.buffer, cookie.byteOffset, 4).getUint32(0);
-    if (now / 1000 - issued > COOKIE_LIFETIME / 1000 || issued > now / 1000 + 1) return false;
-    return macEqual(this.cookieFor(issued, dcid, remote).subarray(4), cookie.subarray(4));
-  }
-
+  /** Retry: header, RETRY(cookie), and the integrity tag over the client's Initial DCID. */
   private sendRetry(dcid: Uint8Array, clientCid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
-    const frame: Frame = { type: 'retry', cookie: this.cookieFor(Math.floor(now / 1000), dcid, remote) };
-    const header: PacketHeader = { type: PacketType.Retry, dcid: clientCid, pathId: 0, packetNumber: 0 };
-    const buf = new Uint8Array(headerLength(header) + frameLength(frame));
+    const frame: Frame = { type: 'retry', cookie: this.tokens.cookie(Math.floor(now / 1000), dcid, remote) };
+    const header: PacketHeader = { type: PacketType.Retry, dcid: clientCid, pathId: 0, packetNumber: 0, keyPhase: false };
+    const size = headerLength(header) + frameLength(frame);
+    const buf = new Uint8Array(size + TAG16);
     encodeFrame(frame, buf, encodeHeader(header, buf, 0));
+    buf.set(retryIntegrityTag(dcid, buf.subarray(0, size)), size);
     this.counters.retriesSent++;
     this.outbox.push({ data: buf, local, remote });
+  }
+
+  /**
+   * A Short packet for no connection we know: answer with a stateless reset
+   * (RFC 9000 §10.3), which ends the peer's connection if it still has one
+   * with us. It looks like any short packet: our first byte, random bytes,
+   * and the token of the CID the packet was sent to. It is always shorter
+   * than the packet that triggered it, so two endpoints that both lost
+   * their state cannot keep resetting each other.
+   */
+  private sendStatelessReset(data: Uint8Array, dcid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
+    if (data.length <= MIN_RESET_SIZE) return;
+    const second = Math.floor(now / 1000);
+    if (second !== this.resetSecond) {
+      this.resetSecond = second;
+      this.resetsThis = 0;
+    }
+    if (this.resetsThis >= RESETS_PER_SECOND) {
+      countDrop(this.drops, 'reset-rate-limit');
+      return;
+    }
+    this.resetsThis++;
+    const size = Math.min(data.length - 1, MAX_RESET_SIZE);
+    const buf = new Uint8Array(size);
+    buf.set(this.config.random(size - TAG16), 0);
+    buf[0] = 0x40 | PacketType.Short | (buf[1]! & 0x04);
+    buf.set(this.tokens.resetToken(dcid), size - TAG16);
+    this.counters.statelessResetsSent++;
+    this.outbox.push({ data: buf, local, remote });
+  }
+
+  /** A datagram ending in a peer's reset token: that peer lost the connection. */
+  private onStatelessReset(data: Uint8Array, now: number): boolean {
+    if (data.length < MIN_RESET_SIZE || this.byResetToken.size === 0) return false;
+    const entry = this.byResetToken.get(bytesKey(data.subarray(data.length - TAG16)));
+    if (entry === undefined) return false;
+    this.guard(entry, now, () => entry.connection.onStatelessReset(now));
+    countDrop(this.drops, 'stateless-reset');
+    this.settle(entry);
+    return true;
   }
 }
 

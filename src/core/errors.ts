@@ -12,6 +12,8 @@ export const TransportError = {
   HANDSHAKE_FAILED: 4,
   /** A server refuses a new connection (it is closing, or full). */
   CONNECTION_REFUSED: 5,
+  /** RFC 9001 §6.6: AEAD_LIMIT_REACHED. */
+  AEAD_LIMIT_REACHED: 6,
 } as const;
 
 /** Codes at or above this are the application's (socket.destroy(err)). */
@@ -35,6 +37,14 @@ export const CloseCode = {
   REFUSED: 'ERR_MPUDP_REFUSED',
   /** The peer broke the protocol (flow control, bad FIN, bad handshake). */
   PROTOCOL_VIOLATION: 'ERR_MPUDP_PROTOCOL_VIOLATION',
+  /** Client: the server proved a long-term key other than the pinned one (`serverKey`). */
+  SERVER_KEY_MISMATCH: 'ERR_MPUDP_SERVER_KEY_MISMATCH',
+  /** The AEAD limits of RFC 9001 §6.6 were reached (too many forgeries, or no key update possible). */
+  AEAD_LIMIT_REACHED: 'ERR_MPUDP_AEAD_LIMIT',
+  /** The peer lost the connection's state and said so with its stateless reset token. */
+  STATELESS_RESET: 'ERR_MPUDP_STATELESS_RESET',
+  /** A fault inside this side's own code closed the connection (a bug: please report it). */
+  INTERNAL_ERROR: 'ERR_MPUDP_INTERNAL',
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -1,49 +1,52 @@
 /**
- * The one-round-trip handshake: the client's Initial carries HELLO (its CID,
- * an ephemeral X25519 key, a nonce, its transport parameters); the server's
- * Handshake packet carries its own HELLO and FINISHED, an HMAC over both
- * HELLOs under a key only the two ends can derive. Keys come from HKDF over
- * the X25519 shared secret salted with both nonces.
+ * The one-round-trip handshake.
+ *
+ *   client → server  Initial:   HELLO(version, cipher, CID, e_c, nonce, params, cookie)
+ *   server → client  Handshake: HELLO(version, cipher, CID, e_s, nonce, params),
+ *                               IDENTITY(s_s), FINISHED
+ *
+ * Both sides compute X25519(e_c, e_s) and X25519(e_c, s_s) (the server with
+ * its halves) and feed them, salted with the transcript's hash, to HKDF
+ * (crypto/key-schedule.ts). FINISHED proves the server derived the same
+ * secrets, so it holds the private half of s_s; a client pinned to a key
+ * (`serverKey`) compares s_s's fingerprint with its pin. The client's first
+ * protected packet proves the same of the client, and confirms the
+ * handshake on the server.
  */
 import { encodeFrame, frameLength } from '../wire/frames.js';
 import type { Frame, TransportParams } from '../wire/types.js';
-import { deriveKeys, ephemeralKey, sharedSecret, type ConnectionKeys, type EphemeralKey } from './crypto/keys.js';
-import { finishedMac, macEqual } from './crypto/macs.js';
+import { CipherId, type CipherName } from './crypto/aead.js';
+import { finishedMac, handshakeSecrets, type HandshakeSecrets } from './crypto/key-schedule.js';
+import { x25519, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
+import { macEqual } from './crypto/macs.js';
 import type { ConnectionOptions } from './options.js';
 import type { RandomSource } from './types.js';
 
-/** Protocol version carried in HELLO. */
-export const PROTOCOL_VERSION = 1;
+/** Protocol version carried in HELLO (2: every packet after the handshake is AEAD-protected). */
+export const PROTOCOL_VERSION = 2;
 
 export type HelloFrame = Extract<Frame, { type: 'hello' }>;
+export type IdentityFrame = Extract<Frame, { type: 'identity' }>;
 
-/** Our half of the handshake: key, nonce and the HELLO we send. */
+/** Our half of the handshake: ephemeral key, nonce and the HELLO we send. */
 export class HandshakeSide {
   /** Our ephemeral X25519 key. */
-  readonly key: EphemeralKey;
+  readonly key: X25519KeyPair;
   /** Our HELLO, kept for the transcript and for retransmission. */
   hello: HelloFrame;
 
-  constructor(random: RandomSource, cid: Uint8Array, options: ConnectionOptions) {
-    this.key = ephemeralKey(random(32));
+  constructor(random: RandomSource, cid: Uint8Array, options: ConnectionOptions, cipher: CipherName) {
+    this.key = x25519KeyPair(random(32));
     this.hello = {
       type: 'hello',
       version: PROTOCOL_VERSION,
+      cipher: CipherId[cipher],
       cid,
       publicKey: this.key.publicKey,
       nonce: random(16),
       params: transportParams(options),
       cookie: new Uint8Array(0),
     };
-  }
-
-  /** Keys from the peer's HELLO, or null if its key is unusable. */
-  derive(peer: HelloFrame, weAreClient: boolean): ConnectionKeys | null {
-    const secret = sharedSecret(this.key, peer.publicKey);
-    if (secret === null) return null;
-    const clientNonce = weAreClient ? this.hello.nonce : peer.nonce;
-    const serverNonce = weAreClient ? peer.nonce : this.hello.nonce;
-    return deriveKeys(secret, clientNonce, serverNonce);
   }
 }
 
@@ -64,22 +67,39 @@ function encoded(frame: Frame): Uint8Array {
 }
 
 /**
- * FINISHED's MAC: over the client's and the server's HELLO as encoded, with
- * the cookie left out of the client's (it may differ between attempts).
+ * The transcript: the client's HELLO with the cookie left out (it may
+ * differ between attempts), the server's HELLO and its IDENTITY.
  */
-export function handshakeMac(keys: ConnectionKeys, clientHello: HelloFrame, serverHello: HelloFrame): Uint8Array {
-  return finishedMac(keys.finishedKey, [
-    encoded({ ...clientHello, cookie: new Uint8Array(0) }),
-    encoded(serverHello),
-  ]);
+function transcript(clientHello: HelloFrame, serverHello: HelloFrame, identity: IdentityFrame): Uint8Array[] {
+  return [encoded({ ...clientHello, cookie: new Uint8Array(0) }), encoded(serverHello), encoded(identity)];
 }
 
-/** Checks the server's FINISHED. */
-export function verifyFinished(
-  keys: ConnectionKeys,
+/** Server: the secrets and FINISHED for the client's HELLO, or null if its key is unusable. */
+export function serverSecrets(
+  side: HandshakeSide,
+  staticKey: X25519KeyPair,
   clientHello: HelloFrame,
+): { secrets: HandshakeSecrets; identity: IdentityFrame; finished: Uint8Array } | null {
+  const dhEphemeral = x25519(side.key.privateKey, clientHello.publicKey);
+  if (dhEphemeral === null) return null;
+  const dhStatic = x25519(staticKey.privateKey, clientHello.publicKey);
+  if (dhStatic === null) return null;
+  const identity: IdentityFrame = { type: 'identity', staticKey: staticKey.publicKey };
+  const secrets = handshakeSecrets(dhEphemeral, dhStatic, transcript(clientHello, side.hello, identity));
+  return { secrets, identity, finished: finishedMac(secrets) };
+}
+
+/** Client: the secrets if the server's FINISHED verifies, else null. */
+export function clientSecrets(
+  side: HandshakeSide,
   serverHello: HelloFrame,
-  mac: Uint8Array,
-): boolean {
-  return macEqual(handshakeMac(keys, clientHello, serverHello), mac);
+  identity: IdentityFrame,
+  finished: Uint8Array,
+): HandshakeSecrets | null {
+  const dhEphemeral = x25519(side.key.privateKey, serverHello.publicKey);
+  if (dhEphemeral === null) return null;
+  const dhStatic = x25519(side.key.privateKey, identity.staticKey);
+  if (dhStatic === null) return null;
+  const secrets = handshakeSecrets(dhEphemeral, dhStatic, transcript(side.hello, serverHello, identity));
+  return macEqual(finishedMac(secrets), finished) ? secrets : null;
 }

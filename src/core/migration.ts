@@ -5,8 +5,8 @@
  */
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { peerRole, sameAddress } from './connection.js';
-import { macEqual, responseMac } from './crypto/macs.js';
+import { sameAddress } from './connection.js';
+import { macEqual } from './crypto/macs.js';
 import type { PathState } from './path/path-state.js';
 import { recoverPath } from './recovery.js';
 import { countDrop } from './stats.js';
@@ -49,11 +49,8 @@ export function onOtherAddress(
     if (f.type === 'path_challenge' && f.pathId === path.id) {
       if (m.responses.length < MAX_PENDING_RESPONSES) m.responses.push(f.data.slice());
     } else if (f.type === 'path_response' && f.pathId === path.id) {
+      // The packet authenticated: the peer answered from the new pair.
       if (!macEqual(f.data, m.challenge)) continue;
-      if (!macEqual(responseMac(conn.keys!.authKey, peerRole(conn), path.id, f.data), f.mac)) {
-        countDrop(conn.drops, 'bad-response-mac');
-        continue;
-      }
       completeMigration(conn, path, m, now);
       return;
     } else if (f.type !== 'padding' && !counted) {
@@ -65,19 +62,11 @@ export function onOtherAddress(
 
 /** The new address pair answered our challenge with the keys: the path moves there. */
 export function completeMigration(conn: Connection, path: PathState, m: NonNullable<PathState['migration']>, now: number): void {
-  const addressChanged = m.remote.address !== path.remote.address || m.local.address !== path.local.address;
-  path.local = m.local;
-  path.remote = m.remote;
+  const addressChanged = path.moveTo(m.local, m.remote);
   path.migration = null;
   conn.counters.migrations++;
-  // RFC 9000 §9.4: a new address means a new network path; only a port
-  // change (NAT rebinding) keeps the congestion state.
-  if (addressChanged) {
-    path.cc.reset();
-    path.rtt.reset();
-    // A probe: its ACK is the new pair's first RTT sample (send-data.ts waits for one).
-    path.probesPending = 1;
-  }
+  // A probe: its ACK is the new pair's first RTT sample (send-data.ts waits for one).
+  if (addressChanged) path.probesPending = 1;
   path.lastReceivedAt = now;
   if (path.state === 'failed' || path.state === 'suspect') recoverPath(conn, path, now);
   conn.emit({ type: 'path-up', path: path.info() });

@@ -2,6 +2,8 @@
  * Connection options: what an application may tune, with defaults. Validated
  * by the api layer (stable error codes) before they reach the core.
  */
+import type { CipherName } from './crypto/aead.js';
+import { DEFAULT_PACKETS_PER_KEY } from './crypto/key-phases.js';
 import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
 import type { SchedulerOption } from './sched/index.js';
 import type { RandomSource, SocketAddress } from './types.js';
@@ -48,6 +50,16 @@ export interface ConnectionOptions {
   pathManager: PathPolicyName | PathPolicy;
   /** Server: advertise every address it serves on (ADD_ADDRESS). */
   advertiseAddresses: boolean;
+  /** Most addresses of the peer kept (its advertisements beyond are refused and counted). */
+  maxPeerAddresses: number;
+  /** Client: the AEAD protecting every packet after the handshake (the server follows the client's choice). */
+  cipher: CipherName;
+  /**
+   * Packets sealed under one key before a key update (RFC 9001 §6.6 caps
+   * AES-GCM at 2^23; the default is half). Tests set it low to exercise
+   * key updates.
+   */
+  keyUpdateInterval: number;
 }
 
 export const DEFAULT_OPTIONS: ConnectionOptions = {
@@ -64,6 +76,9 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   scheduler: 'ecf',
   pathManager: 'full-mesh',
   advertiseAddresses: true,
+  maxPeerAddresses: 16,
+  cipher: 'aes-128-gcm',
+  keyUpdateInterval: DEFAULT_PACKETS_PER_KEY,
 };
 
 /** What a client connection is built from. */
@@ -74,6 +89,13 @@ export interface ClientConfig extends Partial<ConnectionOptions> {
   backupAddresses?: string[];
   /** The server's addresses; first contact is raced over all of them. */
   remoteAddresses: SocketAddress[];
+  /**
+   * The fingerprint (crypto/keys.ts `fingerprint`) of the server's
+   * long-term key: the handshake completes only with the holder of that key.
+   * Without it the connection is encrypted but the server is not
+   * authenticated.
+   */
+  serverFingerprint?: string;
 }
 
 /** What the endpoint core is built from. */
@@ -86,14 +108,23 @@ export interface EndpointConfig {
   connectionDefaults?: Partial<ConnectionOptions>;
   /** Server: the addresses it serves on, advertised to every client. */
   localAddresses?: SocketAddress[];
+  /**
+   * Server: its long-term X25519 private key (32 bytes), which clients may
+   * pin. Without one, the endpoint draws a key of its own at start.
+   */
+  staticKey?: Uint8Array;
   /** Most connections at once (server); further Initials are refused and counted. */
   maxConnections?: number;
   /**
-   * Stateless retry: 'always' answers every new Initial with a cookie the
-   * client must echo (proving its address); 'under-load' does so once
-   * `retryThreshold` handshakes are half-open; 'never' disables it.
+   * Stateless retry (proving a client's address before any state is
+   * kept): 'always' answers every new Initial without a cookie with a
+   * Retry; 'auto' does so once `retryThreshold` is reached, and for a
+   * source address that already has `maxHalfOpenPerSource` half-open
+   * handshakes; 'never' disables it (such a source is then refused).
    */
-  retry?: 'always' | 'under-load' | 'never';
-  /** Half-open handshakes above which 'under-load' retry starts (default 1000). */
+  retry?: 'auto' | 'always' | 'never';
+  /** Half-open handshakes plus junk Initials of the last one to two seconds at which 'auto' retry starts (default 256). */
   retryThreshold?: number;
+  /** Half-open handshakes one source address may hold without a retry cookie (default 8). */
+  maxHalfOpenPerSource?: number;
 }

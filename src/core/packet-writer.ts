@@ -5,12 +5,14 @@
  * counted, tracked for loss detection and paced.
  */
 import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
-import { encodeHeader } from '../wire/header.js';
+import { encodeHeader, headerLength } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { onPacketSent } from './cc/feedback.js';
-import { joinMac, responseMac } from './crypto/macs.js';
+import { TAG_LENGTH } from './crypto/aead.js';
+import { CloseCode, TransportError } from './errors.js';
 import { livenessPingDue, responseRetryDue, validationDue } from './liveness.js';
+import { countDrop } from './stats.js';
 import type { PacketMeta, PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
 
@@ -18,14 +20,19 @@ import type { Transmit } from './types.js';
 const DATA_HEADER_RESERVE = 11;
 
 
-/** A packet being built on one path. */
+/**
+ * A packet being built on one path: header, then frames, with room kept at
+ * the end for the AEAD tag that finish() seals into the same buffer.
+ */
 export class PacketWriter {
   readonly buf: Uint8Array;
   pos: number;
-  readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false };
+  readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false, acks: null };
   ackEliciting = false;
   /** Where the frames start. */
   readonly headerEnd: number;
+  /** Where the frames must end: the tag follows. */
+  readonly frameLimit: number;
 
   constructor(
     conn: Connection,
@@ -38,13 +45,15 @@ export class PacketWriter {
       dcid: conn.remoteCid,
       pathId: path.id,
       packetNumber: path.nextPacketNumber,
+      keyPhase: conn.protection!.keyPhase,
     };
     this.pos = encodeHeader(header, this.buf, 0);
     this.headerEnd = this.pos;
+    this.frameLimit = limit - TAG_LENGTH;
   }
 
   get room(): number {
-    return this.limit - this.pos;
+    return this.frameLimit - this.pos;
   }
 
   /** Writes `frame` if it fits; returns whether it did. */
@@ -78,10 +87,12 @@ export function addAcks(conn: Connection, w: PacketWriter, now: number, force: b
     const ping = p === w.path && livenessPingDue(p) && p.received.largest !== null;
     if (!routed && !ping) continue;
     if (!ping && !force && p !== w.path && !p.received.ackNeeded(now)) continue;
-    const frame: Frame = { type: 'ack', pathId: p.id, ackDelay: p.received.ackDelayMicros(now), ranges: p.received.ranges() };
+    const ranges = p.received.ranges();
+    const frame: Frame = { type: 'ack', pathId: p.id, ackDelay: p.received.ackDelayMicros(now), ranges };
     if (w.add(frame, false) && routed) {
       p.received.onAckSent(now);
       p.ackImmediately = false;
+      (w.meta.acks ??= []).push(p.id, ranges[0]!.largest);
     }
   }
 }
@@ -125,22 +136,18 @@ export function addDataAck(conn: Connection, w: PacketWriter): void {
 /** Path-validation frames for `path`: answers to the peer's challenges, our JOIN and challenge. */
 export function addValidation(conn: Connection, w: PacketWriter, now: number): void {
   const path = w.path;
-  const keys = conn.keys!;
   // Our answer to the peer's latest challenge, again, while none is known to have arrived.
   if (path.pendingResponses.length === 0 && now >= responseRetryDue(path)) path.pendingResponses.push(path.peerChallenge!);
   while (path.pendingResponses.length > 0) {
     const data = path.pendingResponses[0]!;
-    const frame: Frame = { type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) };
+    const frame: Frame = { type: 'path_response', pathId: path.id, data };
     if (!w.add(frame, true)) return;
     path.pendingResponses.shift();
     path.responsePn = path.nextPacketNumber;
     path.responseSentAt = now;
   }
   if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) {
-    if (path.joinNonce !== null) {
-      const join: Frame = { type: 'path_join', pathId: path.id, nonce: path.joinNonce, mac: joinMac(keys.authKey, conn.role, path.id, path.joinNonce) };
-      if (!w.add(join, true)) return;
-    }
+    if (path.joinPending && !w.add({ type: 'path_join', pathId: path.id }, true)) return;
     if (w.add({ type: 'path_challenge', pathId: path.id, data: path.challenge }, true)) {
       path.challengeSentAt = now;
       path.challengeAttempts++;
@@ -188,11 +195,11 @@ export function addData(conn: Connection, w: PacketWriter, isNewDataAllowed: boo
   else w.path.counters.dataBytesSent += length;
 }
 
-/** Seals the packet: counts it, tracks it for loss detection, paces it. */
+/** Seals the packet: protects it, counts it, tracks it for loss detection, paces it. */
 export function finish(conn: Connection, w: PacketWriter, now: number, inFlight: boolean): Transmit {
   const path = w.path;
-  const size = w.pos;
   const pn = path.nextPacketNumber++;
+  const size = seal(conn, w.buf, w.headerEnd, w.pos, path, pn);
   if (w.ackEliciting) {
     const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
     if (inFlight) notePacingLateness(conn, path, now);
@@ -229,6 +236,73 @@ function notePacingLateness(conn: Connection, path: PathState, now: number): voi
     if (now - last >= pacer.fillTime) path.delivery.markAppLimited(path.sent.bytesInFlight);
   }
   path.windowLimited = false;
+}
+
+/** How many skipped packet numbers a path remembers. */
+const SKIPPED_KEPT = 8;
+
+/**
+ * Packet numbers are skipped now and then (RFC 9000 §21.4), so a peer that
+ * acknowledges what it never received is caught: after the packet just
+ * sealed, the next number is skipped once every 128..1151 packets, the
+ * interval drawn from the connection's random source.
+ */
+function maybeSkip(conn: Connection, path: PathState): void {
+  if (path.nextSkip === Infinity) path.nextSkip = path.nextPacketNumber + skipInterval(conn);
+  if (path.nextPacketNumber !== path.nextSkip) return;
+  path.skippedPacketNumbers.push(path.nextPacketNumber++);
+  if (path.skippedPacketNumbers.length > SKIPPED_KEPT) path.skippedPacketNumbers.shift();
+  path.nextSkip = path.nextPacketNumber + skipInterval(conn);
+}
+
+function skipInterval(conn: Connection): number {
+  const r = conn.random(2);
+  return 128 + (((r[0]! << 8) | r[1]!) % 1024);
+}
+
+/** AEAD-protects one packet in place; starts a key update when one is due. */
+function seal(conn: Connection, buf: Uint8Array, headerEnd: number, payloadEnd: number, path: PathState, pn: number): number {
+  const protection = conn.protection!;
+  const size = protection.seal(buf, headerEnd, payloadEnd, path.id, pn);
+  maybeSkip(conn, path);
+  if (protection.updateDue) protection.initiateUpdate();
+  else if (protection.sendLimitReached && conn.state === 'established') {
+    // RFC 9001 §6.6: with no key update possible, the endpoint "MUST stop
+    // using the connection once any limit is reached".
+    countDrop(conn.drops, 'aead-limit');
+    conn.startClosing(TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
+      type: 'closed',
+      code: CloseCode.AEAD_LIMIT_REACHED,
+      errorCode: TransportError.AEAD_LIMIT_REACHED,
+      reason: 'AEAD limit reached',
+      remote: false,
+    });
+  }
+  return size;
+}
+
+/**
+ * A Short packet on `path` holding `frames`, sealed, or null if it would
+ * exceed `maxSize`. Takes the path's next packet number.
+ */
+export function sealedPacket(conn: Connection, path: PathState, frames: readonly Frame[], maxSize: number): Uint8Array | null {
+  const header: PacketHeader = {
+    type: PacketType.Short,
+    dcid: conn.remoteCid,
+    pathId: path.id,
+    packetNumber: path.nextPacketNumber,
+    keyPhase: conn.protection!.keyPhase,
+  };
+  let size = headerLength(header) + TAG_LENGTH;
+  for (const f of frames) size += frameLength(f);
+  if (size > maxSize) return null;
+  const buf = new Uint8Array(size);
+  const headerEnd = encodeHeader(header, buf, 0);
+  let pos = headerEnd;
+  for (const f of frames) pos = encodeFrame(f, buf, pos);
+  path.nextPacketNumber++;
+  seal(conn, buf, headerEnd, pos, path, header.packetNumber);
+  return buf;
 }
 
 export function countSent(conn: Connection, path: PathState | null, size: number): void {

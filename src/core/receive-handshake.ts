@@ -6,7 +6,13 @@
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { sameAddress } from './connection.js';
-import { verifyFinished, type HelloFrame } from './handshake.js';
+import { cipherById } from './crypto/aead.js';
+import { KeyPhases } from './crypto/key-phases.js';
+import { fingerprint } from './crypto/keys.js';
+import { macEqual } from './crypto/macs.js';
+import { retryIntegrityTag, TAG16 } from './crypto/tokens.js';
+import { CloseCode } from './errors.js';
+import { clientSecrets, PROTOCOL_VERSION, serverSecrets, type HelloFrame } from './handshake.js';
 import { openMeshPaths } from './pm/path-manager.js';
 import { handleRefusal } from './refusal.js';
 import { countDrop } from './stats.js';
@@ -58,13 +64,23 @@ export function handleInitial(
     }
     return;
   }
-  const keys = conn.handshake.derive(hello, false);
-  if (keys === null) {
+  const cipher = cipherById(hello.cipher);
+  if (hello.version !== PROTOCOL_VERSION || cipher === null) {
+    countDrop(conn.drops, 'bad-version');
+    return;
+  }
+  // The server answers with the client's cipher.
+  conn.handshake.hello.cipher = hello.cipher;
+  const proof = serverSecrets(conn.handshake, conn.staticKey!, hello);
+  if (proof === null) {
     countDrop(conn.drops, 'bad-key');
     return;
   }
+  const { secrets } = proof;
   conn.peerHello = copyHello(hello);
-  conn.keys = keys;
+  conn.protection = new KeyPhases(cipher, secrets.serverSecret, secrets.clientSecret, conn.options.keyUpdateInterval);
+  conn.handshakeProof = { identity: proof.identity, finished: { type: 'finished', mac: proof.finished } };
+  conn.peerFingerprint = fingerprint(conn.staticKey!.publicKey);
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
   const path0 = conn.newPath(0, local, remote, now);
@@ -73,9 +89,8 @@ export function handleInitial(
   path0.setState('active', now);
   conn.addPath(path0);
   conn.handshakeResponsePending = true;
-  conn.state = 'established';
-  conn.onPeerAlive(now);
-  conn.emit({ type: 'connected' });
+  // Half-open until the client's first protected packet arrives on path 0
+  // (receive.ts confirmHandshake): nothing is announced before that.
 }
 
 /** Client: the server's HELLO + FINISHED. The path it came on becomes path 0. */
@@ -85,53 +100,85 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
     return;
   }
   const hello = findFrame(frames, 'hello');
+  const identity = findFrame(frames, 'identity');
   const finished = findFrame(frames, 'finished');
   const close = findFrame(frames, 'close');
   if (hello === undefined && close !== undefined) {
     handleRefusal(conn, close, local, remote);
     return;
   }
-  if (hello === undefined || finished === undefined) {
+  if (hello === undefined || identity === undefined || finished === undefined) {
     countDrop(conn.drops, 'handshake-incomplete');
     return;
   }
-  const keys = conn.handshake.derive(hello, true);
-  const ourHello: HelloFrame = { ...conn.handshake.hello, cookie: conn.cookie };
-  if (keys === null || !verifyFinished(keys, ourHello, hello, finished.mac)) {
+  const cipher = cipherById(hello.cipher);
+  if (hello.version !== PROTOCOL_VERSION || cipher === null || hello.cipher !== conn.handshake.hello.cipher) {
+    countDrop(conn.drops, 'bad-version');
+    return;
+  }
+  const secrets = clientSecrets(conn.handshake, hello, identity, finished.mac);
+  if (secrets === null) {
     countDrop(conn.drops, 'bad-finished');
     return;
   }
+  // FINISHED verified: the sender holds the private half of `identity`.
+  const serverFingerprint = fingerprint(identity.staticKey);
+  if (conn.serverFingerprint !== null && serverFingerprint !== conn.serverFingerprint) {
+    // A pinned client completes the handshake only with the key it was
+    // given; whoever else answered gets nothing more (not even a CLOSE).
+    countDrop(conn.drops, 'server-key-mismatch');
+    conn.finishClose({
+      type: 'closed',
+      code: CloseCode.SERVER_KEY_MISMATCH,
+      errorCode: 0,
+      reason: `the server proved key ${serverFingerprint}, not the pinned ${conn.serverFingerprint}`,
+      remote: false,
+    });
+    return;
+  }
+  conn.peerFingerprint = serverFingerprint;
   conn.peerHello = copyHello(hello);
-  conn.keys = keys;
+  conn.protection = new KeyPhases(cipher, secrets.clientSecret, secrets.serverSecret, conn.options.keyUpdateInterval);
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
   const path0 = conn.newPath(0, local, remote, now);
-  path0.validated = true;
+  path0.markValidated();
   path0.setState('active', now);
   // The handshake's round trip is path 0's first RTT sample.
   path0.rtt.update(Math.max(now - conn.initialSentAt, 0.01), 0, 0);
   path0.ackImmediately = true;
   conn.addPath(path0);
   conn.onPathValidated(path0);
-  conn.state = 'established';
   conn.initialQueue = [];
   conn.initialNextAt = Infinity;
-  conn.onPeerAlive(now);
-  conn.emit({ type: 'connected' });
+  conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
+  conn.establish(now);
   conn.emit({ type: 'path-up', path: path0.info() });
   // Confirm the handshake to the server at once (it validates path 0).
   path0.probesPending = 1;
   openMeshPaths(conn, now);
 }
 
-/** Client: a stateless retry; repeat the Initial with the cookie. */
-export function handleRetry(conn: Connection, frames: Frame[]): void {
-  const retry = findFrame(frames, 'retry');
-  if (conn.role !== 'client' || conn.state !== 'handshake' || retry === undefined || conn.cookie.length > 0) {
+/**
+ * Client: a stateless Retry. Its last 16 bytes are the integrity tag over
+ * our Initial's DCID and the rest of the Retry (crypto/tokens.ts); only
+ * then is its cookie taken, and only once: the Initial is repeated with it.
+ */
+export function handleRetry(conn: Connection, packet: Uint8Array, frames: Frame[]): void {
+  if (conn.role !== 'client' || conn.state !== 'handshake' || conn.cookie.length > 0) {
     countDrop(conn.drops, 'unexpected-retry');
     return;
   }
-  conn.cookie = retry.cookie;
+  const end = packet.length - TAG16;
+  if (end < 0 || !macEqual(retryIntegrityTag(conn.initialDcid, packet.subarray(0, end)), packet.subarray(end))) {
+    countDrop(conn.drops, 'bad-retry-tag');
+    return;
+  }
+  const retry = findFrame(frames, 'retry');
+  if (retry === undefined) {
+    countDrop(conn.drops, 'unexpected-retry');
+    return;
+  }
+  conn.cookie = retry.cookie.slice();
   conn.initialQueue = [...conn.firstContact];
 }
-

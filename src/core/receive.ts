@@ -7,15 +7,19 @@ import { decodeHeader } from '../wire/header.js';
 import { decodeFrame } from '../wire/frames.js';
 import { WireError } from '../wire/errors.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
+import { MAX_PATH_ID } from './crypto/aead.js';
+import { INTEGRITY_LIMIT } from './crypto/key-phases.js';
+import { TAG16 } from './crypto/tokens.js';
 import { AssemblerError } from './data/assembler.js';
 import type { Connection } from './connection.js';
-import { peerRole, sameAddress } from './connection.js';
-import { joinMac, macEqual, responseMac, addAddressMac, removeAddressMac } from './crypto/macs.js';
+import { sameAddress } from './connection.js';
+import { macEqual } from './crypto/macs.js';
+import { onAddAddress, onRemoveAddress } from './pm/peer-addresses.js';
 import { CloseCode, TransportError, closeCodeForPeer } from './errors.js';
 import { findFrame, handleHandshake, handleInitial, handleRetry } from './receive-handshake.js';
 import { MAX_PENDING_RESPONSES, onOtherAddress } from './migration.js';
 import type { PathState } from './path/path-state.js';
-import { advertiseAll, openMeshPaths } from './pm/path-manager.js';
+import { advertiseAll } from './pm/path-manager.js';
 import { onPacketOnPath } from './liveness.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
@@ -31,11 +35,100 @@ export function handleDatagram(
 ): void {
   const reader = new Reader(data);
   let header: PacketHeader;
-  let frames: Frame[];
   try {
     header = decodeHeader(reader);
-    frames = [];
-    while (reader.remaining > 0) frames.push(decodeFrame(reader));
+  } catch (err) {
+    if (err instanceof WireError) {
+      countDrop(conn.drops, 'decode');
+      return;
+    }
+    throw err;
+  }
+  if (conn.state === 'draining') {
+    countDrop(conn.drops, 'draining');
+    return;
+  }
+  if (header.type !== PacketType.Short) {
+    handleHandshakePacket(conn, header, data, reader, local, remote, now);
+    return;
+  }
+  const protection = conn.protection;
+  if (protection === null) {
+    countDrop(conn.drops, 'before-handshake');
+    return;
+  }
+  if (header.pathId >= MAX_PATH_ID) {
+    // No nonce exists for it (crypto/aead.ts): it cannot be ours.
+    countDrop(conn.drops, 'auth-failed');
+    return;
+  }
+  // Authenticate before anything else: a packet that does not open leaves
+  // no trace but this counter (no packet number recorded, no timer moved,
+  // no address noted).
+  const plain = protection.open(data, reader.pos, header.keyPhase, header.pathId, header.packetNumber, now, conn.bestPto());
+  if (plain === null) {
+    countDrop(conn.drops, 'auth-failed');
+    // "If the total number of received packets that fail authentication
+    // within the connection, across all keys, exceeds the integrity limit
+    // for the selected AEAD, the endpoint MUST immediately close the
+    // connection" (RFC 9001 §6.6).
+    if (protection.authFailures > INTEGRITY_LIMIT[protection.cipher]) aeadLimitReached(conn);
+    return;
+  }
+  if (conn.state === 'closing') {
+    answerWhileClosing(conn, header.pathId);
+    return;
+  }
+  const frames: Frame[] = [];
+  try {
+    const r = new Reader(plain);
+    while (r.remaining > 0) frames.push(decodeFrame(r));
+  } catch (err) {
+    if (!(err instanceof WireError)) throw err;
+    // The peer itself sent it (it authenticated): RFC 9000 §12.4 makes a
+    // badly encoded frame a connection error.
+    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, `bad frame: ${err.code}`);
+    return;
+  }
+  if (frames.length === 0) {
+    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
+    return;
+  }
+  handleShort(conn, header, frames, local, remote, data.length, now);
+}
+
+/**
+ * RFC 9000 §10.2.1: "An endpoint in the closing state sends a packet
+ * containing a CONNECTION_CLOSE frame in response to any incoming packet
+ * that it attributes to the connection", and "SHOULD limit the rate at
+ * which it generates packets in the closing state". Nothing else in the
+ * packet is acted on. We answer the 1st, 2nd, 4th, 8th... packet, at most
+ * eight times.
+ */
+function answerWhileClosing(conn: Connection, pathId: number): void {
+  countDrop(conn.drops, 'closing');
+  const n = ++conn.packetsWhileClosing;
+  const path = conn.pathsById.get(pathId);
+  if ((n & (n - 1)) !== 0 || n > 128 || path === undefined || path.state === 'closed' || conn.closeQueue.includes(path)) return;
+  conn.closeQueue.push(path);
+}
+
+/** Initial, Handshake and Retry: the handshake's packets, in the clear. */
+function handleHandshakePacket(
+  conn: Connection,
+  header: PacketHeader,
+  packet: Uint8Array,
+  reader: Reader,
+  local: SocketAddress,
+  remote: SocketAddress,
+  now: number,
+): void {
+  const size = packet.length;
+  const frames: Frame[] = [];
+  try {
+    // A Retry ends with its integrity tag, which is no frame.
+    const r = header.type === PacketType.Retry ? new Reader(packet, reader.pos, Math.max(reader.pos, packet.length - TAG16)) : reader;
+    while (r.remaining > 0) frames.push(decodeFrame(r));
   } catch (err) {
     if (err instanceof WireError) {
       countDrop(conn.drops, 'decode');
@@ -47,23 +140,28 @@ export function handleDatagram(
     countDrop(conn.drops, 'decode');
     return;
   }
-  if (conn.state === 'draining') {
-    countDrop(conn.drops, 'draining');
-    return;
-  }
   switch (header.type) {
     case PacketType.Initial:
-      handleInitial(conn, frames, local, remote, data.length, now);
+      handleInitial(conn, frames, local, remote, size, now);
       return;
     case PacketType.Handshake:
       handleHandshake(conn, frames, local, remote, now);
       return;
-    case PacketType.Retry:
-      handleRetry(conn, frames);
-      return;
     default:
-      handleShort(conn, header, frames, local, remote, data.length, now);
+      handleRetry(conn, packet, frames);
   }
+}
+
+/** Too many forgeries, or no key update possible: the keys must not be used any longer. */
+export function aeadLimitReached(conn: Connection): void {
+  countDrop(conn.drops, 'aead-limit');
+  conn.startClosing(TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
+    type: 'closed',
+    code: CloseCode.AEAD_LIMIT_REACHED,
+    errorCode: TransportError.AEAD_LIMIT_REACHED,
+    reason: 'AEAD limit reached',
+    remote: false,
+  });
 }
 
 function isAckEliciting(frames: Frame[]): boolean {
@@ -83,14 +181,23 @@ function handleShort(
   size: number,
   now: number,
 ): void {
-  if (conn.keys === null) {
-    countDrop(conn.drops, 'before-handshake');
+  if (conn.role === 'server' && !conn.handshakeConfirmed && header.pathId !== 0) {
+    // Paths open only once the handshake is confirmed on path 0; the
+    // client repeats its JOIN.
+    countDrop(conn.drops, 'before-confirmation');
+    conn.protection?.forgetPath(header.pathId);
     return;
   }
   let path = conn.pathsById.get(header.pathId);
   if (path === undefined) {
     const joined = acceptJoin(conn, header.pathId, frames, local, remote, now);
-    if (joined === null) return;
+    if (joined === null) {
+      // The packet opened, so the keys noted its path ID: a path that does
+      // not exist keeps nothing (else a peer could grow that map with every
+      // path ID it never joins).
+      conn.protection?.forgetPath(header.pathId);
+      return;
+    }
     path = joined;
   } else if (path.state === 'closed') {
     countDrop(conn.drops, 'closed-path');
@@ -131,20 +238,11 @@ function handleShort(
   conn.onPeerAlive(now);
   if (!path.validated) path.unvalidatedBytesReceived += size;
 
-  if (conn.role === 'server' && !conn.handshakeConfirmed && path.id === 0) {
-    // RFC 9000 §8.1: a packet protected with keys only the client could
-    // derive validates the client's address.
-    conn.handshakeConfirmed = true;
-    conn.handshakeResponsePending = false;
-    path.validated = true;
-    // Handshake sent → first Short packet back: path 0's first RTT sample.
-    if (conn.handshakeSentAt >= 0 && !path.rtt.hasSample) path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
-    conn.emit({ type: 'path-up', path: path.info() });
-    advertiseAll(conn);
-  }
+  if (conn.role === 'server' && !conn.handshakeConfirmed) confirmHandshake(conn, path, now);
 
   for (const frame of frames) {
-    if (conn.state === 'closed' || conn.state === 'draining') return;
+    // A frame that closed the connection ends the packet: nothing after it counts.
+    if (conn.state !== 'established') return;
     handleFrame(conn, path, frame, now);
   }
   // After the frames: an ACK in this very packet may have revived the path.
@@ -152,9 +250,32 @@ function handleShort(
 }
 
 /**
- * Server: a packet on an unknown path ID. It must carry a PATH_JOIN whose
- * HMAC proves the sender holds the connection's keys; then the path is
- * created, unvalidated and limited to three times the bytes received.
+ * Server: the client's first protected packet, on path 0 from the address
+ * its Initial came from. "a server MAY consider the peer address validated
+ * if the client uses a connection ID chosen by the server and the
+ * connection ID contains at least 64 bits of entropy" (RFC 9000 §8.1), and
+ * the packet authenticated under keys only the client could derive: the
+ * handshake is complete and the address validated. Only now does the
+ * application hear of the connection.
+ */
+function confirmHandshake(conn: Connection, path: PathState, now: number): void {
+  conn.handshakeConfirmed = true;
+  conn.handshakeResponsePending = false;
+  path.markValidated();
+  // Handshake sent → first Short packet back: path 0's first RTT sample.
+  if (conn.handshakeSentAt >= 0 && !path.rtt.hasSample) path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
+  conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
+  conn.establish(now);
+  conn.emit({ type: 'path-up', path: path.info() });
+  advertiseAll(conn);
+}
+
+/**
+ * Server: a packet on an unknown path ID. It must carry a PATH_JOIN for
+ * that ID (the packet authenticated, so the client sent it), the ID must
+ * never have been used (path-ids.ts), and the connection must have room
+ * for one more path; then the path is created, unvalidated and limited to
+ * three times the bytes received.
  */
 function acceptJoin(
   conn: Connection,
@@ -169,12 +290,12 @@ function acceptJoin(
     countDrop(conn.drops, 'unknown-path');
     return null;
   }
-  if (!macEqual(joinMac(conn.keys!.authKey, 'client', pathId, join.nonce), join.mac)) {
-    countDrop(conn.drops, 'bad-join-mac');
+  if (!conn.pathIds.isNew(pathId)) {
+    countDrop(conn.drops, 'path-id-reused');
     return null;
   }
-  const live = conn.pathList.filter((p) => p.state !== 'closed').length;
-  if (live >= conn.options.maxPaths) {
+  // Every path counts, in any state: validating, failed, closing.
+  if (conn.pathList.length >= conn.options.maxPaths) {
     countDrop(conn.drops, 'too-many-paths');
     return null;
   }
@@ -194,7 +315,7 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
       onAckFrame(conn, frame, now);
       return;
     case 'data':
-      onData(conn, path, frame);
+      onData(conn, frame);
       return;
     case 'data_ack':
       if (frame.cumulative > 0) conn.sendBuffer.onAcked(0, frame.cumulative, false);
@@ -235,44 +356,44 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
     case 'add_address':
       onAddAddress(conn, frame, now);
       return;
-    case 'remove_address': {
-      if (!macEqual(removeAddressMac(conn.keys!.authKey, peerRole(conn), frame.addressId), frame.mac)) {
-        countDrop(conn.drops, 'bad-address-mac');
-        return;
-      }
-      const addr = conn.advertisedByPeer.get(frame.addressId);
-      if (addr === undefined) return;
-      conn.advertisedByPeer.delete(frame.addressId);
-      const i = conn.remoteAddresses.findIndex((a) => sameAddress(a, addr));
-      if (i >= 0) conn.remoteAddresses.splice(i, 1);
-      for (const p of conn.pathList) {
-        if (p.state !== 'closed' && sameAddress(p.remote, addr)) abandonPath(conn, p, now, 'address-removed');
-      }
+    case 'remove_address':
+      onRemoveAddress(conn, frame, now);
       return;
-    }
     case 'close': {
-      const code = closeCodeForPeer(frame.errorCode);
+      let code: string = closeCodeForPeer(frame.errorCode);
+      let reason = frame.reason;
       const errorCode = frame.errorCode >= 0x100 ? frame.errorCode - 0x100 : frame.errorCode;
-      conn.startDraining({ type: 'closed', code, errorCode, reason: frame.reason, remote: true });
+      const a = conn.assembler;
+      if (frame.errorCode === TransportError.NO_ERROR && (a.finOffset === null || a.contiguousEnd < a.finOffset)) {
+        // A graceful CLOSE says "I hold all your bytes and you hold all
+        // mine": before the peer's FIN and every byte up to it arrived, that
+        // is false, and taking it would end the stream early with a clean
+        // EOF (silent truncation). It is an error.
+        countDrop(conn.drops, 'close-before-fin');
+        code = CloseCode.PROTOCOL_VIOLATION;
+        reason = `the peer closed without error before its FIN (${a.contiguousEnd} bytes received${a.finOffset === null ? ', no FIN' : ` of ${a.finOffset}`})`;
+      }
+      conn.startDraining({ type: 'closed', code, errorCode, reason, remote: true });
       return;
     }
+    case 'reset_token':
+      conn.peerResetToken = frame.token.slice();
+      return;
     case 'hello':
     case 'finished':
+    case 'identity':
     case 'retry':
       countDrop(conn.drops, 'handshake-frame-in-short');
       return;
   }
 }
 
-function onData(conn: Connection, path: PathState, frame: Extract<Frame, { type: 'data' }>): void {
-  // "A packet from an address that is not a validated path is never taken as data."
-  if (!path.validated) {
-    countDrop(conn.drops, 'data-on-unvalidated-path');
-    return;
-  }
+function onData(conn: Connection, frame: Extract<Frame, { type: 'data' }>): void {
+  // Only on a validated path: handleShort refuses (and does not
+  // acknowledge) a packet with DATA on a path we have not validated.
   const end = frame.offset + frame.data.length;
   if (!conn.receiveWindow.checkLimit(end)) {
-    protocolViolation(conn, TransportError.FLOW_CONTROL_ERROR, 'flow control limit exceeded');
+    conn.protocolViolation(TransportError.FLOW_CONTROL_ERROR, 'flow control limit exceeded');
     return;
   }
   const before = conn.assembler.contiguousEnd;
@@ -281,7 +402,8 @@ function onData(conn: Connection, path: PathState, frame: Extract<Frame, { type:
     stored = conn.assembler.insert(frame.offset, frame.data, frame.fin);
   } catch (err) {
     if (err instanceof AssemblerError) {
-      protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, err.message);
+      if (err.code === 'DATA_TOO_FRAGMENTED') countDrop(conn.drops, 'reassembly-cap');
+      conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, err.message);
       return;
     }
     throw err;
@@ -309,14 +431,11 @@ function onPathResponse(
     countDrop(conn.drops, 'stale-response');
     return;
   }
-  if (!macEqual(responseMac(conn.keys!.authKey, peerRole(conn), path.id, frame.data), frame.mac)) {
-    countDrop(conn.drops, 'bad-response-mac');
-    return;
-  }
+  // The packet authenticated: the peer holds the keys and saw our challenge.
   path.challenge = null;
-  path.joinNonce = null;
+  path.joinPending = false;
   if (!path.validated) {
-    path.validated = true;
+    path.markValidated();
     // No RTT sample from the exchange: the challenge value is the same on
     // every retry and the peer repeats its answer until it is acknowledged
     // (liveness.ts, rule 5), so under flapping the answer may come seconds
@@ -332,27 +451,4 @@ function onPathResponse(
   }
 }
 
-function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'add_address' }>, now: number): void {
-  const expected = addAddressMac(conn.keys!.authKey, peerRole(conn), frame.addressId, frame.address, frame.port, frame.backup);
-  if (!macEqual(expected, frame.mac)) {
-    countDrop(conn.drops, 'bad-address-mac');
-    return;
-  }
-  if (conn.advertisedByPeer.has(frame.addressId)) return;
-  const addr = { address: frame.address, port: frame.port };
-  conn.advertisedByPeer.set(frame.addressId, addr);
-  if (!conn.remoteAddresses.some((a) => sameAddress(a, addr))) conn.remoteAddresses.push(addr);
-  if (conn.role === 'client') openMeshPaths(conn, now);
-}
-
-function protocolViolation(conn: Connection, wireCode: number, reason: string): void {
-  countDrop(conn.drops, 'protocol-violation');
-  conn.startClosing(wireCode, reason, {
-    type: 'closed',
-    code: CloseCode.PROTOCOL_VIOLATION,
-    errorCode: wireCode,
-    reason,
-    remote: false,
-  });
-}
 

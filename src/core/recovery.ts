@@ -8,6 +8,7 @@ import type { Connection } from './connection.js';
 import { FAILED_PROBE_MIN, PTOS_TO_FAIL, MAX_ACK_DELAY, type PacketMeta, type PathState } from './path/path-state.js';
 import { onPacketsAcked, onPacketsLost } from './cc/feedback.js';
 import type { SentPacket } from './path/sent-packets.js';
+import { TransportError } from './errors.js';
 import { ackRevives, acksPacket } from './liveness.js';
 import { countDrop } from './stats.js';
 
@@ -19,12 +20,20 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     return;
   }
   const largest = frame.ranges[0]?.largest ?? -1;
-  if (largest >= path.nextPacketNumber) {
-    // RFC 9000 §13.1: acknowledging a packet never sent is a protocol
-    // violation; here the frame is only refused and counted.
-    countDrop(conn.drops, 'ack-of-unsent');
+  // RFC 9000 §13.1: "An endpoint SHOULD treat receipt of an acknowledgment
+  // for a packet it did not send as a connection error of type
+  // PROTOCOL_VIOLATION". A packet number we skipped on purpose was never
+  // sent either: RFC 9000 §21.4, "An endpoint that acknowledges packets it
+  // has not received might cause a congestion controller to permit sending
+  // at rates beyond what the network supports. An endpoint MAY skip packet
+  // numbers when sending packets to detect this behavior."
+  if (largest >= path.nextPacketNumber || acksSkipped(path, frame.ranges)) {
+    countDrop(conn.drops, largest >= path.nextPacketNumber ? 'ack-of-unsent' : 'optimistic-ack');
+    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, `ACK of packet ${largest >= path.nextPacketNumber ? largest : 'skipped'} on path ${path.id}, never sent`);
     return;
   }
+  // An acknowledged packet of the current key phase lets the next key update start.
+  conn.protection?.onAcked(path.id, largest);
   // An ACK of a probe sent since the path failed revives it even if that
   // probe is no longer tracked (liveness.ts, rule 2).
   const revives = ackRevives(path, largest);
@@ -37,6 +46,7 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
   for (const p of result.acked) {
     const meta = p.meta;
     if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
+    if (meta.acks !== null) forgetAcked(conn, meta.acks);
   }
   // RFC 9002 Appendix A.7: OnPacketsLost before OnPacketsAcked (cc/feedback.ts).
   onLost(conn, path, result.lost, now);
@@ -49,6 +59,25 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     if (path.state === 'suspect' || path.state === 'failed') recoverPath(conn, path, now);
   }
   conn.checkSendProgress();
+}
+
+/**
+ * ACK of ACK. RFC 9000 §13.2.4: "When a packet containing an ACK frame is
+ * acknowledged, the receiver can stop acknowledging packets less than or
+ * equal to the Largest Acknowledged field in the sent ACK frame." Without
+ * it every permanent gap (a lost packet, a skipped number) stays in every
+ * ACK frame until 32 ranges crowd the data out of our packets.
+ */
+function forgetAcked(conn: Connection, acks: number[]): void {
+  for (let i = 0; i < acks.length; i += 2) conn.pathsById.get(acks[i]!)?.received.forgetBelow(acks[i + 1]!);
+}
+
+/** Does any range cover a packet number `path` skipped on purpose? */
+function acksSkipped(path: PathState, ranges: readonly { smallest: number; largest: number }[]): boolean {
+  for (const skipped of path.skippedPacketNumbers) {
+    for (const r of ranges) if (skipped >= r.smallest && skipped <= r.largest) return true;
+  }
+  return false;
 }
 
 /** Packets of `path` declared lost: their bytes and control frames go back in the queues. */

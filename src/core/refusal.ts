@@ -71,7 +71,7 @@ export function handleRefusal(conn: Connection, close: Extract<Frame, { type: 'c
  */
 export function encodeRefusal(clientCid: Uint8Array, reason: string): Uint8Array {
   const frame: Frame = { type: 'close', errorCode: TransportError.CONNECTION_REFUSED, reason };
-  const header: PacketHeader = { type: PacketType.Handshake, dcid: clientCid, pathId: 0, packetNumber: 0 };
+  const header: PacketHeader = { type: PacketType.Handshake, dcid: clientCid, pathId: 0, packetNumber: 0, keyPhase: false };
   const buf = new Uint8Array(headerLength(header) + frameLength(frame));
   encodeFrame(frame, buf, encodeHeader(header, buf, 0));
   return buf;

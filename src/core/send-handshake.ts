@@ -7,8 +7,7 @@ import { encodeFrame, frameLength } from '../wire/frames.js';
 import { encodeHeader, headerLength } from '../wire/header.js';
 import { MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { handshakeMac } from './handshake.js';
-import { countSent } from './packet-writer.js';
+import { countSent, sealedPacket } from './packet-writer.js';
 import { countDrop } from './stats.js';
 import type { Transmit } from './types.js';
 
@@ -17,7 +16,7 @@ export function sendInitial(conn: Connection, now: number): Transmit | null {
   const target = conn.initialQueue.shift();
   if (target === undefined) return null;
   const hello: Frame = { ...conn.handshake.hello, cookie: conn.cookie };
-  const header: PacketHeader = { type: PacketType.Initial, dcid: conn.initialDcid, pathId: 0, packetNumber: conn.initialAttempts };
+  const header: PacketHeader = { type: PacketType.Initial, dcid: conn.initialDcid, pathId: 0, packetNumber: conn.initialAttempts, keyPhase: false };
   const len = headerLength(header) + frameLength(hello);
   const size = Math.max(len + 1, MIN_INITIAL_SIZE);
   const buf = new Uint8Array(size);
@@ -32,11 +31,12 @@ export function sendInitial(conn: Connection, now: number): Transmit | null {
 
 export function sendHandshakeResponse(conn: Connection, now: number): Transmit | null {
   const path = conn.pathsById.get(0);
-  if (path === undefined || conn.peerHello === null || conn.keys === null) return null;
+  const proof = conn.handshakeProof;
+  if (path === undefined || proof === null) return null;
   const hello = conn.handshake.hello;
-  const finished: Frame = { type: 'finished', mac: handshakeMac(conn.keys, conn.peerHello, hello) };
-  const header: PacketHeader = { type: PacketType.Handshake, dcid: conn.remoteCid, pathId: 0, packetNumber: 0 };
-  const size = headerLength(header) + frameLength(hello) + frameLength(finished);
+  const { identity, finished } = proof;
+  const header: PacketHeader = { type: PacketType.Handshake, dcid: conn.remoteCid, pathId: 0, packetNumber: 0, keyPhase: false };
+  const size = headerLength(header) + frameLength(hello) + frameLength(identity) + frameLength(finished);
   if (size > path.amplificationRoom) {
     countDrop(conn.drops, 'amplification-limit');
     conn.handshakeResponsePending = false;
@@ -45,6 +45,7 @@ export function sendHandshakeResponse(conn: Connection, now: number): Transmit |
   const buf = new Uint8Array(size);
   let pos = encodeHeader(header, buf, 0);
   pos = encodeFrame(hello, buf, pos);
+  pos = encodeFrame(identity, buf, pos);
   encodeFrame(finished, buf, pos);
   conn.handshakeResponsePending = false;
   if (conn.handshakeSentAt < 0) conn.handshakeSentAt = now;
@@ -58,10 +59,9 @@ export function sendHandshakeResponse(conn: Connection, now: number): Transmit |
 export function sendClose(conn: Connection): Transmit | null {
   const path = conn.closeQueue.shift();
   if (path === undefined || conn.closeFrame === null) return null;
+  if (conn.protection === null) return null;
   const frame: Frame = { type: 'close', errorCode: conn.closeFrame.errorCode, reason: conn.closeFrame.reason };
-  const header: PacketHeader = { type: PacketType.Short, dcid: conn.remoteCid, pathId: path.id, packetNumber: path.nextPacketNumber++ };
-  const buf = new Uint8Array(headerLength(header) + frameLength(frame));
-  encodeFrame(frame, buf, encodeHeader(header, buf, 0));
+  const buf = sealedPacket(conn, path, [frame], Infinity)!;
   countSent(conn, path, buf.length);
   // RFC 9000 §10.2: "The closing and draining states SHOULD persist for at
   // least three times the current PTO interval": counted from the CLOSE

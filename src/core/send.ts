@@ -5,13 +5,10 @@
  * stream data on the path the scheduler chooses, with pending ACKs and
  * control frames piggybacked. Packets are built in packet-writer.ts.
  */
-import { encodeFrame, frameLength } from '../wire/frames.js';
-import { encodeHeader, headerLength } from '../wire/header.js';
-import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
+import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { responseMac } from './crypto/macs.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
-import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit } from './packet-writer.js';
+import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit, sealedPacket } from './packet-writer.js';
 import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
@@ -100,23 +97,18 @@ function sendMigrationProbe(conn: Connection, path: PathState, now: number): Tra
     m.sentAt = now;
     return null;
   }
-  const keys = conn.keys!;
-  const header: PacketHeader = { type: PacketType.Short, dcid: conn.remoteCid, pathId: path.id, packetNumber: path.nextPacketNumber++ };
-  const frames: Frame[] = m.responses.map((data) => ({ type: 'path_response', pathId: path.id, data, mac: responseMac(keys.authKey, conn.role, path.id, data) }));
+  const frames: Frame[] = m.responses.map((data) => ({ type: 'path_response', pathId: path.id, data }));
   m.responses = [];
   if (m.attempts < 5) {
     frames.push({ type: 'path_challenge', pathId: path.id, data: m.challenge });
     m.attempts++;
     m.sentAt = now;
   }
-  let size = headerLength(header);
-  for (const f of frames) size += frameLength(f);
-  const buf = new Uint8Array(Math.min(size, room));
-  if (size > buf.length) return null;
-  let pos = encodeHeader(header, buf, 0);
-  for (const f of frames) pos = encodeFrame(f, buf, pos);
-  m.bytesSent += size;
-  countSent(conn, path, size);
+  if (frames.length === 0) return null;
+  const buf = sealedPacket(conn, path, frames, room);
+  if (buf === null) return null;
+  m.bytesSent += buf.length;
+  countSent(conn, path, buf.length);
   return { data: buf, local: m.local, remote: m.remote };
 }
 

@@ -42,7 +42,7 @@ export interface ConnectionStats {
   dataBytesDelivered: number;
   /** Stream bytes received more than once. */
   dataBytesDuplicate: number;
-  /** Datagrams or frames refused, by reason (e.g. 'decode', 'unknown-path', 'bad-mac'). */
+  /** Datagrams or frames refused, by reason (e.g. 'decode', 'unknown-path', 'auth-failed'). */
   drops: Record<string, number>;
   pathsOpened: number;
   pathsFailed: number;
@@ -60,6 +60,15 @@ export interface ConnectionStats {
   migrations: number;
   /** Paths made suspect because their oldest packet was overdue, before any PTO. */
   earlySuspicions: number;
+  /** Closed paths freed (their state and congestion controller released). */
+  pathsFreed: number;
+  /** Key updates this side started (RFC 9001 §6), and the peer's it followed. */
+  keyUpdatesInitiated: number;
+  keyUpdatesFollowed: number;
+  /** Generation of the keys this side seals with (0 until the first update). */
+  keyGeneration: number;
+  /** Fingerprint of the server's long-term key, proven by the handshake (null before it). */
+  serverFingerprint: string | null;
   /** Suspect or failed paths that an acknowledgement made active again. */
   pathsRecovered: number;
   /** Probes sent on failed paths (their own schedule, not answers). */

@@ -27,10 +27,9 @@ export function pollTimeout(conn: Connection): number | null {
     min(noWorkingPathDeadline(conn));
   }
   if (conn.state === 'handshake') {
-    if (conn.role === 'client') {
-      min(conn.initialQueue.length > 0 ? conn.now : conn.initialNextAt);
-      min(conn.handshakeDeadline);
-    }
+    min(conn.handshakeDeadline);
+    if (conn.role === 'client') min(conn.initialQueue.length > 0 ? conn.now : conn.initialNextAt);
+    else if (conn.handshakeResponsePending) min(conn.now);
     return Number.isFinite(t) ? t : null;
   }
   if (conn.handshakeResponsePending) min(conn.now);
@@ -96,7 +95,14 @@ export function handleTimeout(conn: Connection, now: number): void {
     return;
   }
   if (conn.state === 'handshake') {
-    if (conn.role !== 'client') return;
+    if (conn.role !== 'client') {
+      // A half-open server connection the client never confirmed ends
+      // silently: the application never heard of it.
+      if (now >= conn.handshakeDeadline) {
+        conn.finishClose({ type: 'closed', code: CloseCode.HANDSHAKE_TIMEOUT, errorCode: 0, reason: 'the client never confirmed the handshake', remote: false });
+      }
+      return;
+    }
     if (now >= conn.handshakeDeadline) {
       conn.finishClose({
         type: 'closed',

@@ -53,6 +53,11 @@ export interface UdpEndpointOptions {
   clock?: Clock;
   /** Kernel socket buffer size requested for each socket (bytes). Default 4 MiB. */
   socketBufferSize?: number;
+  /** Server: its long-term private key (32 bytes); the core draws one without it. */
+  staticKey?: Uint8Array;
+  /** Server: stateless retry mode and threshold (EndpointConfig). */
+  retry?: 'auto' | 'always' | 'never';
+  retryThreshold?: number;
   /**
    * Open sockets connected to each remote beside each local socket, to hear
    * ICMP errors (peer-sockets.ts). Default: true for a client, false for a server.
@@ -198,6 +203,9 @@ export class UdpEndpoint {
       server: options.server,
       ...(options.connectionDefaults ? { connectionDefaults: options.connectionDefaults } : {}),
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(options.staticKey !== undefined ? { staticKey: options.staticKey } : {}),
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
+      ...(options.retryThreshold !== undefined ? { retryThreshold: options.retryThreshold } : {}),
     });
   }
 
@@ -282,7 +290,9 @@ export class UdpEndpoint {
     this.counters.datagramsReceived++;
     this.counters.bytesReceived += msg.length;
     try {
-      this.core.handleDatagram(msg, local, remote, this.clock.now());
+      // A plain Uint8Array view, not the Buffer: the core copies what must
+      // outlive the datagram with slice(), which on a Buffer is a view.
+      this.core.handleDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), local, remote, this.clock.now());
     } catch (err) {
       this.coreFault(err);
     }
@@ -607,7 +617,7 @@ export class UdpEndpoint {
       pathErrors: { ...c.pathErrors },
       connectedSockets,
       drops: { ...c.drops },
-      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, retriesSent: 0, refusalsSent: 0, drops: {} },
+      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, drops: {} },
     };
   }
 }

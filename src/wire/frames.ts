@@ -28,24 +28,26 @@ export const FrameType = {
   PathAbandon: 0x14,
   AddAddress: 0x15,
   RemoveAddress: 0x16,
+  ResetToken: 0x17,
   Close: 0x1c,
   Hello: 0x30,
   Finished: 0x31,
   Retry: 0x32,
+  Identity: 0x33,
 } as const;
 
 /** X25519 public key in HELLO. */
 export const PUBLIC_KEY_LENGTH = 32;
 /** Random nonce in HELLO. */
 export const HELLO_NONCE_LENGTH = 16;
-/** Random nonce in PATH_JOIN. */
-export const JOIN_NONCE_LENGTH = 8;
 /** PATH_CHALLENGE / PATH_RESPONSE data. */
 export const CHALLENGE_LENGTH = 8;
-/** Truncated HMAC in PATH_JOIN, PATH_RESPONSE, ADD_ADDRESS, REMOVE_ADDRESS. */
-export const MAC_LENGTH = 16;
 /** Full HMAC-SHA256 in FINISHED. */
 export const FINISHED_MAC_LENGTH = 32;
+/** X25519 public key in IDENTITY. */
+export const STATIC_KEY_LENGTH = 32;
+/** Stateless reset token in RESET_TOKEN (and at the end of a stateless reset). */
+export const RESET_TOKEN_LENGTH = 16;
 /** Most UTF-8 bytes in a CLOSE reason. */
 export const MAX_REASON_LENGTH = 1024;
 /** Most bytes in a retry cookie (HELLO, RETRY). */
@@ -190,16 +192,13 @@ export function frameLength(frame: Frame): number {
       checkBool(frame.fin, 'fin');
       return dataFrameHeaderLength(frame.offset, frame.data.length) + frame.data.length;
     case 'path_join':
-      checkFixed(frame.nonce, JOIN_NONCE_LENGTH, 'path_join nonce');
-      checkFixed(frame.mac, MAC_LENGTH, 'path_join mac');
-      return 1 + varintLength(frame.pathId) + JOIN_NONCE_LENGTH + MAC_LENGTH;
+      return 1 + varintLength(frame.pathId);
     case 'path_challenge':
       checkFixed(frame.data, CHALLENGE_LENGTH, 'path_challenge data');
       return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH;
     case 'path_response':
       checkFixed(frame.data, CHALLENGE_LENGTH, 'path_response data');
-      checkFixed(frame.mac, MAC_LENGTH, 'path_response mac');
-      return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH + MAC_LENGTH;
+      return 1 + varintLength(frame.pathId) + CHALLENGE_LENGTH;
     case 'path_status':
       checkBool(frame.backup, 'backup');
       // status is a varint: 0 active, 1 backup (always one byte)
@@ -211,12 +210,10 @@ export function frameLength(frame: Frame): number {
       if (ipLen === 0) badValue(`not an IPv4 or IPv6 address: ${String(frame.address)}`);
       if (!Number.isInteger(frame.port) || frame.port < 0 || frame.port > 0xffff) badValue('port must be 0..65535');
       checkBool(frame.backup, 'backup');
-      checkFixed(frame.mac, MAC_LENGTH, 'add_address mac');
-      return 1 + varintLength(frame.addressId) + 1 + ipLen + 2 + MAC_LENGTH;
+      return 1 + varintLength(frame.addressId) + varintLength(frame.seq) + 1 + ipLen + 2;
     }
     case 'remove_address':
-      checkFixed(frame.mac, MAC_LENGTH, 'remove_address mac');
-      return 1 + varintLength(frame.addressId) + MAC_LENGTH;
+      return 1 + varintLength(frame.addressId) + varintLength(frame.seq);
     case 'close': {
       const n = reasonLength(frame.reason);
       return 1 + varintLength(frame.errorCode) + varintLength(n) + n;
@@ -230,6 +227,7 @@ export function frameLength(frame: Frame): number {
       return (
         1 +
         varintLength(frame.version) +
+        varintLength(frame.cipher) +
         CID_LENGTH +
         PUBLIC_KEY_LENGTH +
         HELLO_NONCE_LENGTH +
@@ -243,6 +241,12 @@ export function frameLength(frame: Frame): number {
     case 'finished':
       checkFixed(frame.mac, FINISHED_MAC_LENGTH, 'finished mac');
       return 1 + FINISHED_MAC_LENGTH;
+    case 'identity':
+      checkFixed(frame.staticKey, STATIC_KEY_LENGTH, 'identity staticKey');
+      return 1 + STATIC_KEY_LENGTH;
+    case 'reset_token':
+      checkFixed(frame.token, RESET_TOKEN_LENGTH, 'reset_token token');
+      return 1 + RESET_TOKEN_LENGTH;
     case 'retry':
       return 1 + cookieSize(frame.cookie, 1);
     default:
@@ -296,13 +300,13 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     }
     case 'path_join':
       buf[pos] = FrameType.PathJoin;
-      return put(buf, put(buf, putVarint(buf, pos + 1, frame.pathId), frame.nonce), frame.mac);
+      return putVarint(buf, pos + 1, frame.pathId);
     case 'path_challenge':
       buf[pos] = FrameType.PathChallenge;
       return put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data);
     case 'path_response':
       buf[pos] = FrameType.PathResponse;
-      return put(buf, put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data), frame.mac);
+      return put(buf, putVarint(buf, pos + 1, frame.pathId), frame.data);
     case 'path_status': {
       buf[pos] = FrameType.PathStatus;
       const p = putVarint(buf, putVarint(buf, pos + 1, frame.pathId), frame.seq);
@@ -313,17 +317,17 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
       return putVarint(buf, putVarint(buf, pos + 1, frame.pathId), frame.errorCode);
     case 'add_address': {
       buf[pos] = FrameType.AddAddress;
-      const flagsAt = putVarint(buf, pos + 1, frame.addressId);
+      const flagsAt = putVarint(buf, putVarint(buf, pos + 1, frame.addressId), frame.seq);
       const ipLen = parseIpInto(frame.address, buf, flagsAt + 1);
       buf[flagsAt] = (frame.backup ? 1 : 0) | (ipLen === 16 ? 2 : 0);
       let p = flagsAt + 1 + ipLen;
       buf[p++] = frame.port >>> 8;
       buf[p++] = frame.port & 0xff;
-      return put(buf, p, frame.mac);
+      return p;
     }
     case 'remove_address':
       buf[pos] = FrameType.RemoveAddress;
-      return put(buf, putVarint(buf, pos + 1, frame.addressId), frame.mac);
+      return putVarint(buf, putVarint(buf, pos + 1, frame.addressId), frame.seq);
     case 'close': {
       buf[pos] = FrameType.Close;
       let p = putVarint(buf, pos + 1, frame.errorCode);
@@ -335,6 +339,7 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     case 'hello': {
       buf[pos] = FrameType.Hello;
       let p = putVarint(buf, pos + 1, frame.version);
+      p = putVarint(buf, p, frame.cipher);
       p = put(buf, p, frame.cid);
       p = put(buf, p, frame.publicKey);
       p = put(buf, p, frame.nonce);
@@ -347,6 +352,12 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     case 'finished':
       buf[pos] = FrameType.Finished;
       return put(buf, pos + 1, frame.mac);
+    case 'identity':
+      buf[pos] = FrameType.Identity;
+      return put(buf, pos + 1, frame.staticKey);
+    case 'reset_token':
+      buf[pos] = FrameType.ResetToken;
+      return put(buf, pos + 1, frame.token);
     case 'retry':
       buf[pos] = FrameType.Retry;
       return put(buf, putVarint(buf, pos + 1, frame.cookie.length), frame.cookie);
@@ -404,14 +415,14 @@ function readData(r: Reader, fin: boolean): Frame {
 
 function readAddAddress(r: Reader): Frame {
   const addressId = r.varint();
+  const seq = r.varint();
   const flags = r.u8();
   if ((flags & ~3) !== 0) badFrame(`add_address flags 0x${flags.toString(16)} has reserved bits`);
   const v6 = (flags & 2) !== 0;
   const ip = r.bytes(v6 ? 16 : 4);
   const address = v6 ? formatIpv6(ip) : formatIpv4(ip);
   const port = r.u16();
-  const mac = r.bytes(MAC_LENGTH);
-  return { type: 'add_address', addressId, address, port, backup: (flags & 1) !== 0, mac };
+  return { type: 'add_address', addressId, seq, address, port, backup: (flags & 1) !== 0 };
 }
 
 function readClose(r: Reader): Frame {
@@ -430,6 +441,7 @@ function readClose(r: Reader): Frame {
 
 function readHello(r: Reader): Frame {
   const version = r.varint();
+  const cipher = r.varint();
   const cid = r.bytes(CID_LENGTH);
   const publicKey = r.bytes(PUBLIC_KEY_LENGTH);
   const nonce = r.bytes(HELLO_NONCE_LENGTH);
@@ -441,6 +453,7 @@ function readHello(r: Reader): Frame {
   return {
     type: 'hello',
     version,
+    cipher,
     cid,
     publicKey,
     nonce,
@@ -477,19 +490,15 @@ export function decodeFrame(r: Reader): Frame {
       return readData(r, false);
     case FrameType.DataFin:
       return readData(r, true);
-    case FrameType.PathJoin: {
-      const pathId = r.varint();
-      const nonce = r.bytes(JOIN_NONCE_LENGTH);
-      return { type: 'path_join', pathId, nonce, mac: r.bytes(MAC_LENGTH) };
-    }
+    case FrameType.PathJoin:
+      return { type: 'path_join', pathId: r.varint() };
     case FrameType.PathChallenge: {
       const pathId = r.varint();
       return { type: 'path_challenge', pathId, data: r.bytes(CHALLENGE_LENGTH) };
     }
     case FrameType.PathResponse: {
       const pathId = r.varint();
-      const data = r.bytes(CHALLENGE_LENGTH);
-      return { type: 'path_response', pathId, data, mac: r.bytes(MAC_LENGTH) };
+      return { type: 'path_response', pathId, data: r.bytes(CHALLENGE_LENGTH) };
     }
     case FrameType.PathStatus: {
       const pathId = r.varint();
@@ -506,7 +515,7 @@ export function decodeFrame(r: Reader): Frame {
       return readAddAddress(r);
     case FrameType.RemoveAddress: {
       const addressId = r.varint();
-      return { type: 'remove_address', addressId, mac: r.bytes(MAC_LENGTH) };
+      return { type: 'remove_address', addressId, seq: r.varint() };
     }
     case FrameType.Close:
       return readClose(r);
@@ -514,6 +523,10 @@ export function decodeFrame(r: Reader): Frame {
       return readHello(r);
     case FrameType.Finished:
       return { type: 'finished', mac: r.bytes(FINISHED_MAC_LENGTH) };
+    case FrameType.Identity:
+      return { type: 'identity', staticKey: r.bytes(STATIC_KEY_LENGTH) };
+    case FrameType.ResetToken:
+      return { type: 'reset_token', token: r.bytes(RESET_TOKEN_LENGTH) };
     case FrameType.Retry:
       return { type: 'retry', cookie: readCookie(r, 1) };
     default:

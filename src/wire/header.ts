@@ -1,10 +1,14 @@
 /**
  * Packet header codec.
  *
- *   byte 0: 0 1 0 0 t t t t   fixed bits 0b01, two zero bits, 4-bit type
- *   dcid:   CID_LENGTH (8) bytes
+ *   byte 0: 0 1 0 0 0 K t t   fixed bits 0b01, three zero bits, key phase K
+ *                             (Short packets only), 2-bit type
+ *   dcid:   CID_LENGTH bytes, at offset 1 (where a QUIC short header has it)
  *   pathId: varint
  *   packetNumber: varint (full, never truncated)
+ *
+ * The header travels in the clear and is the associated data of the
+ * packet's AEAD (src/core/crypto/aead.ts): it cannot be changed unseen.
  */
 import { WireError } from './errors.js';
 import { CID_LENGTH, PacketType } from './types.js';
@@ -12,24 +16,31 @@ import type { PacketHeader } from './types.js';
 import { checkOffset, putVarint, varintLength } from './varint.js';
 import type { Reader } from './varint.js';
 
-/** Top two bits of byte 0 must be 0b01; the next two must be zero. */
-const FIXED_MASK = 0xf0;
+/** Top two bits of byte 0 must be 0b01; the next three must be zero. */
+const FIXED_MASK = 0xf8;
 const FIXED_BITS = 0x40;
-/** Largest valid packet type value. */
-const MAX_TYPE = PacketType.Retry;
+/** The key phase bit (RFC 9001 §6 uses the same position in QUIC's short header). */
+const KEY_PHASE_BIT = 0x04;
+/** The packet type bits. */
+const TYPE_MASK = 0x03;
 
 /** The packet type encoded in first byte `b`, or -1 if `b` is not a valid header byte. */
 function typeOf(b: number): number {
   if ((b & FIXED_MASK) !== FIXED_BITS) return -1;
-  const t = b & 0x0f;
-  return t <= MAX_TYPE ? t : -1;
+  const t = b & TYPE_MASK;
+  // Only Short packets are protected, so only they have a key phase.
+  if ((b & KEY_PHASE_BIT) !== 0 && t !== PacketType.Short) return -1;
+  return t;
 }
 
 /** Validates `h` and returns its encoded length. */
 export function headerLength(h: PacketHeader): number {
   if (h === null || typeof h !== 'object') throw new WireError('WIRE_BAD_VALUE', 'header is not an object');
-  if (!Number.isInteger(h.type) || h.type < 0 || h.type > MAX_TYPE) {
+  if (!Number.isInteger(h.type) || h.type < 0 || h.type > PacketType.Retry) {
     throw new WireError('WIRE_BAD_VALUE', `bad packet type ${String(h.type)}`);
+  }
+  if (typeof h.keyPhase !== 'boolean' || (h.keyPhase && h.type !== PacketType.Short)) {
+    throw new WireError('WIRE_BAD_VALUE', 'keyPhase must be a boolean, and true only in a Short packet');
   }
   if (!(h.dcid instanceof Uint8Array) || h.dcid.length !== CID_LENGTH) {
     throw new WireError('WIRE_BAD_VALUE', `dcid must be ${CID_LENGTH} bytes`);
@@ -44,7 +55,7 @@ export function encodeHeader(h: PacketHeader, buf: Uint8Array, offset: number): 
   if (offset + len > buf.length) {
     throw new WireError('WIRE_BUFFER_TOO_SMALL', `header needs ${len} bytes at ${offset}, buffer is ${buf.length}`);
   }
-  buf[offset] = FIXED_BITS | h.type;
+  buf[offset] = FIXED_BITS | (h.keyPhase ? KEY_PHASE_BIT : 0) | h.type;
   buf.set(h.dcid, offset + 1);
   const pos = putVarint(buf, offset + 1 + CID_LENGTH, h.pathId);
   return putVarint(buf, pos, h.packetNumber);
@@ -58,7 +69,7 @@ export function decodeHeader(reader: Reader): PacketHeader {
   const dcid = reader.bytes(CID_LENGTH);
   const pathId = reader.varint();
   const packetNumber = reader.varint();
-  return { type: type as PacketType, dcid, pathId, packetNumber };
+  return { type: type as PacketType, dcid, pathId, packetNumber, keyPhase: (first & KEY_PHASE_BIT) !== 0 };
 }
 
 /** The dcid of `datagram` as a view (no copy), or null if it cannot be a packet of ours. */

@@ -8,7 +8,7 @@
  * Number.MAX_SAFE_INTEGER are refused by the decoder (code WIRE_VARINT_RANGE).
  */
 
-/** Packet types, the low 4 bits of the first byte (the top two bits are 0b01). */
+/** Packet types, the low 2 bits of the first byte (the top two bits are 0b01). */
 export const PacketType = {
   /** Client's first flight: carries HELLO; padded to at least 1200 bytes. */
   Initial: 0,
@@ -34,6 +34,8 @@ export interface PacketHeader {
   pathId: number;
   /** Packet number in that path's own number space (full, not truncated). */
   packetNumber: number;
+  /** Key phase of a Short packet (RFC 9001 §6): which generation of keys protects it. False in every other type. */
+  keyPhase: boolean;
 }
 
 /** One acknowledged range of packet numbers, inclusive at both ends. */
@@ -68,10 +70,15 @@ export type Frame =
   | { type: 'data_ack'; cumulative: number; maxData: number }
   /** Bytes of the one stream at data sequence `offset`; `fin` marks the last byte. */
   | { type: 'data'; offset: number; fin: boolean; data: Uint8Array }
-  /** Handshake: version, the sender's CID, its X25519 public key, a random nonce, parameters, retry cookie. */
+  /**
+   * Handshake: version, the AEAD cipher of the connection (CipherId), the
+   * sender's CID, its ephemeral X25519 public key, a random nonce,
+   * parameters, retry cookie.
+   */
   | {
       type: 'hello';
       version: number;
+      cipher: number;
       cid: Uint8Array;
       publicKey: Uint8Array;
       nonce: Uint8Array;
@@ -80,29 +87,37 @@ export type Frame =
     }
   /** Server's proof of key derivation: HMAC over the handshake transcript (32 bytes). */
   | { type: 'finished'; mac: Uint8Array }
+  /** Server's long-term X25519 public key (32 bytes); the handshake proves it holds the private half. */
+  | { type: 'identity'; staticKey: Uint8Array }
+  /** The sender's stateless reset token (16 bytes): a datagram ending in it closes the connection. */
+  | { type: 'reset_token'; token: Uint8Array }
   /** Stateless retry cookie; the client repeats its Initial with this cookie in HELLO. */
   | { type: 'retry'; cookie: Uint8Array }
-  /** Opens path `pathId` from the packet's addresses; mac = HMAC(joinKey, ...) (16 bytes); nonce 8 bytes. */
-  | { type: 'path_join'; pathId: number; nonce: Uint8Array; mac: Uint8Array }
+  /** Opens path `pathId` from the packet's addresses (the packet's AEAD proves the sender). */
+  | { type: 'path_join'; pathId: number }
   /** Challenge on path `pathId`; data 8 bytes. */
   | { type: 'path_challenge'; pathId: number; data: Uint8Array }
-  /** Answer to a challenge; mac = HMAC(joinKey, ...) (16 bytes) so only a holder of the keys can answer. */
-  | { type: 'path_response'; pathId: number; data: Uint8Array; mac: Uint8Array }
+  /** Answer to a challenge: echoes its 8 bytes. */
+  | { type: 'path_response'; pathId: number; data: Uint8Array }
   /** Sender's preference for path `pathId`; `seq` orders updates. */
   | { type: 'path_status'; pathId: number; seq: number; backup: boolean }
   /** Sender closes path `pathId`. */
   | { type: 'path_abandon'; pathId: number; errorCode: number }
-  /** Advertises an address of the sender; mac 16 bytes. `address` is textual IPv4 or IPv6. */
+  /**
+   * Advertises an address of the sender. `address` is textual IPv4 or IPv6.
+   * `seq` orders the sender's ADD_ADDRESS and REMOVE_ADDRESS frames of one
+   * address ID: an older one arriving late changes nothing.
+   */
   | {
       type: 'add_address';
       addressId: number;
+      seq: number;
       address: string;
       port: number;
       backup: boolean;
-      mac: Uint8Array;
     }
-  /** Withdraws an advertised address; mac 16 bytes. */
-  | { type: 'remove_address'; addressId: number; mac: Uint8Array }
+  /** Withdraws an advertised address; `seq` as in ADD_ADDRESS. */
+  | { type: 'remove_address'; addressId: number; seq: number }
   /** Aborts the connection; `reason` UTF-8, at most 1024 bytes. */
   | { type: 'close'; errorCode: number; reason: string };
 

@@ -12,15 +12,15 @@ import { profile } from '../../bench/scenarios/profile.js';
 import { scale } from '../../bench/scenarios/scale.js';
 
 describe('bench scenarios, tiny', () => {
-  it('loopback bulk: raw dgram, TCP, mpudp over one and two paths', async () => {
+  it('loopback bulk: raw dgram (plain and sealed), TCP, mpudp over one and two paths', async () => {
     const s = await loopback({ rounds: 1, seconds: 0.5 });
     const runs = (s.raw as { runs: { kind: string; mbps: number; cpuPerGB: number; shares?: number[] }[] }).runs;
-    expect(runs.map((r) => r.kind)).toEqual(['udp', 'tcp', 'mpudp1', 'mpudp2']);
+    expect(runs.map((r) => r.kind)).toEqual(['udp', 'udpSealed', 'tcp', 'mpudp1', 'mpudp2']);
     for (const r of runs) {
       expect(r.mbps, r.kind).toBeGreaterThan(0);
       expect(Number.isFinite(r.cpuPerGB), r.kind).toBe(true);
     }
-    expect(runs[3]!.shares).toHaveLength(2);
+    expect(runs[4]!.shares).toHaveLength(2);
     for (const f of s.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
     expect(s.svgs?.['loopback-goodput.svg']).toMatch(/^<svg/);
   });

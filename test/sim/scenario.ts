@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { EndpointCore } from '../../src/core/endpoint.js';
 import type { Connection } from '../../src/core/connection.js';
-import type { ConnectionOptions } from '../../src/core/options.js';
-import type { ConnectionEvent } from '../../src/core/types.js';
+import type { ConnectionOptions, EndpointConfig } from '../../src/core/options.js';
+import type { ConnectionEvent, SocketAddress } from '../../src/core/types.js';
 import { World } from '../../lab/sim/world.js';
 import type { LinkParams } from '../../lab/link/index.js';
 import type { SimNode } from '../../lab/sim/network.js';
@@ -25,7 +25,25 @@ export interface PairOptions {
   links?: Array<Partial<LinkParams>>;
   options?: Partial<ConnectionOptions>;
   serverOptions?: Partial<ConnectionOptions>;
+  /** More of the server endpoint's configuration (its key, retry mode...). */
+  serverConfig?: Partial<EndpointConfig>;
+  /**
+   * A middlebox on the way in (attack tests): sees every datagram before the
+   * side's endpoint does, and decides what reaches it with `deliver` (the
+   * datagram as is, a changed copy, a forgery, or nothing).
+   */
+  tap?: Tap;
 }
+
+/** See PairOptions.tap. `to` is the side the datagram is about to reach. */
+export type Tap = (
+  to: 'client' | 'server',
+  data: Uint8Array,
+  local: SocketAddress,
+  remote: SocketAddress,
+  now: number,
+  deliver: (data: Uint8Array) => void,
+) => void;
 
 /** Events seen on one side, with their virtual times. */
 export interface Side {
@@ -59,6 +77,7 @@ export class Pair {
       server: true,
       localAddresses: this.serverAddresses.map((a) => ({ address: a, port: SERVER_PORT })),
       connectionDefaults: { ...opts.options, ...opts.serverOptions },
+      ...opts.serverConfig,
     });
     const clientEp = new EndpointCore({ random: this.world.random(), server: false });
     this.server = { endpoint: serverEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
@@ -76,10 +95,19 @@ export class Pair {
   private wrap(side: Side) {
     const ep = side.endpoint;
     const pump = (): void => this.pump(side);
+    const tap = this.opts.tap;
+    const to = side === this.server ? 'server' : 'client';
     return {
-      handleDatagram: (d: Uint8Array, l: { address: string; port: number }, r: { address: string; port: number }, now: number) => {
-        ep.handleDatagram(d, l, r, now);
-        pump();
+      handleDatagram: (d: Uint8Array, l: SocketAddress, r: SocketAddress, now: number) => {
+        if (tap === undefined) {
+          ep.handleDatagram(d, l, r, now);
+          pump();
+          return;
+        }
+        tap(to, d, l, r, now, (data) => {
+          ep.handleDatagram(data, l, r, now);
+          pump();
+        });
       },
       handleTimeout: (now: number) => {
         ep.handleTimeout(now);

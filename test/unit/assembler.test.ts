@@ -46,22 +46,63 @@ describe('Assembler', () => {
     expect(a.gapCount).toBe(0);
   });
 
-  it('returns in-order chunks as the very views inserted (no copy)', () => {
+  it('returns large in-order chunks as the very views inserted (no copy)', () => {
     const a = new Assembler();
-    const backing = bytes(9, 1, 2, 3, 4, 9);
-    const first = backing.subarray(1, 3);
-    expect(a.insert(0, first, false)).toBe(2);
-    expect(a.insert(2, backing.subarray(3, 5), false)).toBe(2);
-    expect(a.bufferedBytes).toBe(4);
-    expect(a.contiguousEnd).toBe(4);
+    // Two datagrams, each mostly one DATA frame.
+    const d1 = new Uint8Array(1200).map((_, i) => i & 0xff);
+    const d2 = new Uint8Array(1200).map((_, i) => (i * 7) & 0xff);
+    const first = d1.subarray(100, 1100);
+    expect(a.insert(0, first, false)).toBe(1000);
+    expect(a.insert(1000, d2.subarray(50, 850), false)).toBe(800);
+    expect(a.bufferedBytes).toBe(1800);
+    expect(a.contiguousEnd).toBe(1800);
     const r1 = a.read()!;
     expect(r1).toBe(first); // the same object: no copy
     const r2 = a.read()!;
-    expect(r2.buffer).toBe(backing.buffer);
-    expect([...r2]).toEqual([3, 4]);
+    expect(r2.buffer).toBe(d2.buffer);
+    expect(r2[0]).toBe((50 * 7) & 0xff);
     expect(a.read()).toBeNull();
-    expect(a.readOffset).toBe(4);
+    expect(a.readOffset).toBe(1800);
     expect(a.bufferedBytes).toBe(0);
+  });
+
+  it('copies small pieces and coalesces them, so a 1-byte frame never pins its datagram', () => {
+    const a = new Assembler();
+    const datagrams = Array.from({ length: 100 }, (_, i) => new Uint8Array(1200).fill(i));
+    // In order: one byte from each datagram.
+    for (let i = 0; i < 50; i++) a.insert(i, datagrams[i]!.subarray(600, 601), false);
+    // Out of order, adjacent to each other beyond a gap.
+    for (let i = 99; i >= 60; i--) a.insert(i, datagrams[i]!.subarray(600, 601), false);
+    expect(a.pendingChunks).toBe(1);
+    const chunk = a.read()!;
+    expect(chunk.length).toBe(50);
+    expect(chunk.buffer).not.toBe(datagrams[0]!.buffer);
+    expect([...chunk.subarray(0, 3)]).toEqual([0, 1, 2]);
+    for (let i = 50; i < 60; i++) a.insert(i, datagrams[i]!.subarray(600, 601), false);
+    expect([...drain(a)]).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+  });
+
+  it('copies a small out-of-order piece of a node Buffer too (a Buffer\'s slice() is a view)', () => {
+    const a = new Assembler();
+    const datagram = Buffer.alloc(1200, 7);
+    a.insert(10, datagram.subarray(600, 601), false);
+    datagram.fill(9); // the datagram's memory is reused or changed: the stored byte must not follow
+    a.insert(0, new Uint8Array(10), false);
+    expect([...drain(a)].slice(10)).toEqual([7]);
+  });
+
+  it('refuses the out-of-order chunk past maxChunks with DATA_TOO_FRAGMENTED, storing nothing', () => {
+    const a = new Assembler(100);
+    for (let i = 0; i < 100; i++) a.insert(2 + 2 * i, bytes(i), false);
+    expect(a.pendingChunks).toBe(100);
+    const stored = a.bufferedBytes;
+    expectCode(() => a.insert(1000, bytes(1), false), 'DATA_TOO_FRAGMENTED');
+    expect(a.bufferedBytes).toBe(stored);
+    // Bytes that only fill holes next to chunks coalesce and need no new chunk.
+    expect(a.insert(3, bytes(7), false)).toBe(1);
+    // In-order bytes are never refused.
+    expect(a.insert(0, bytes(1, 2), false)).toBe(2);
+    expect(a.contiguousEnd).toBe(5);
   });
 
   it('limits reads to maxBytes and splits a chunk', () => {
@@ -180,6 +221,15 @@ describe('Assembler', () => {
     for (let seed = 1; seed <= 400; seed++) {
       withSeed(seed, (rng) => runReassembly(rng));
     }
+  });
+
+  it('inserts in O(log n): 200k one-byte fragments in descending order take well under a second', () => {
+    const a = new Assembler(1_000_000);
+    const one = bytes(1);
+    for (let i = 200_000; i > 0; i--) a.insert(2 * i, one, false);
+    expect(a.pendingChunks).toBe(200_000);
+    expect(a.gapCount).toBe(200_000);
+    expect(a.highestReceived).toBe(400_001);
   });
 });
 

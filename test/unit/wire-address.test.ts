@@ -112,20 +112,18 @@ describe('IP address text', () => {
   });
 
   it('ADD_ADDRESS carries the canonical form', () => {
-    const mac = new Uint8Array(16);
-    const frame = { type: 'add_address', addressId: 1, address: '2001:DB8:0:0::1', port: 1, backup: false, mac } as const;
+    const frame = { type: 'add_address', addressId: 1, seq: 0, address: '2001:DB8:0:0::1', port: 1, backup: false } as const;
     const buf = new Uint8Array(frameLength(frame));
     encodeFrame(frame, buf, 0);
-    expect(toHex(buf.subarray(2, 19))).toBe('0220010db8000000000000000000000001');
+    expect(toHex(buf.subarray(3, 20))).toBe('0220010db8000000000000000000000001');
     const back = decodeFrame(new Reader(buf));
     expect(back).toMatchObject({ address: '2001:db8::1' });
   });
 
   it('ADD_ADDRESS refuses bad addresses with WIRE_BAD_VALUE', () => {
-    const mac = new Uint8Array(16);
     for (const address of ['1::2::3', '::1%eth0', 'example.com']) {
       try {
-        frameLength({ type: 'add_address', addressId: 1, address, port: 1, backup: false, mac });
+        frameLength({ type: 'add_address', addressId: 1, seq: 0, address, port: 1, backup: false });
         expect.unreachable(address);
       } catch (e) {
         expect(e).toBeInstanceOf(WireError);

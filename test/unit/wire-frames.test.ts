@@ -28,7 +28,6 @@ function codeOf(fn: () => unknown): string {
 }
 
 const mac16 = seq(0xa0, 16);
-const macHex = seqHex(0xa0, 16);
 
 /**
  * Golden vectors written by hand from docs/protocol.md (varints per RFC 9000
@@ -61,44 +60,46 @@ const golden: [string, string, Frame][] = [
   ['data', '08 00 05 68656c6c6f', { type: 'data', offset: 0, fin: false, data: hex('68656c6c6f') }],
   // offset 70000 = 0x011170, empty data with FIN
   ['data fin', '09 80011170 00', { type: 'data', offset: 70000, fin: true, data: new Uint8Array(0) }],
-  ['path_join', `10 02 0001020304050607 ${macHex}`, { type: 'path_join', pathId: 2, nonce: seq(0, 8), mac: mac16 }],
+  // Protocol version 2: the per-frame MACs and the JOIN nonce are gone (the packet's AEAD authenticates every frame).
+  ['path_join', '10 02', { type: 'path_join', pathId: 2 }],
   ['path_challenge', '11 03 1122334455667788', { type: 'path_challenge', pathId: 3, data: hex('1122334455667788') }],
   [
     'path_response',
-    `12 03 1122334455667788 ${macHex}`,
-    { type: 'path_response', pathId: 3, data: hex('1122334455667788'), mac: mac16 },
+    '12 03 1122334455667788',
+    { type: 'path_response', pathId: 3, data: hex('1122334455667788') },
   ],
   // seq 300 = 0x12c -> 412c; status 1 = backup
   ['path_status backup', '13 01 412c 01', { type: 'path_status', pathId: 1, seq: 300, backup: true }],
   ['path_status active', '13 05 00 00', { type: 'path_status', pathId: 5, seq: 0, backup: false }],
   ['path_abandon', '14 04 07', { type: 'path_abandon', pathId: 4, errorCode: 7 }],
   [
-    // flags 01 = backup, IPv4; 192.168.1.10; port 4433 = 0x1151
+    // seq 5; flags 01 = backup, IPv4; 192.168.1.10; port 4433 = 0x1151
     'add_address v4',
-    `15 01 01 c0a8010a 1151 ${macHex}`,
-    { type: 'add_address', addressId: 1, address: '192.168.1.10', port: 4433, backup: true, mac: mac16 },
+    '15 01 05 01 c0a8010a 1151',
+    { type: 'add_address', addressId: 1, seq: 5, address: '192.168.1.10', port: 4433, backup: true },
   ],
   [
-    // flags 02 = IPv6; 2001:db8::1; port 443 = 0x01bb
+    // seq 300 = 412c; flags 02 = IPv6; 2001:db8::1; port 443 = 0x01bb
     'add_address v6',
-    `15 02 02 20010db8000000000000000000000001 01bb ${macHex}`,
-    { type: 'add_address', addressId: 2, address: '2001:db8::1', port: 443, backup: false, mac: mac16 },
+    '15 02 412c 02 20010db8000000000000000000000001 01bb',
+    { type: 'add_address', addressId: 2, seq: 300, address: '2001:db8::1', port: 443, backup: false },
   ],
-  ['remove_address', `16 01 ${macHex}`, { type: 'remove_address', addressId: 1, mac: mac16 }],
+  ['remove_address', '16 01 06', { type: 'remove_address', addressId: 1, seq: 6 }],
   ['close', '1c 00 03 627965', { type: 'close', errorCode: 0, reason: 'bye' }],
   // "é" is c3 a9 in UTF-8; "😀" (U+1F600) is f0 9f 98 80
   ['close utf8', '1c 02 06 c3a9 f09f9880', { type: 'close', errorCode: 2, reason: 'é😀' }],
   // A leading BOM is kept (decoder runs with ignoreBOM).
   ['close bom', '1c 00 03 efbbbf', { type: 'close', errorCode: 0, reason: '\ufeff' }],
   [
-    // version 1; cid; publicKey 20..3f; nonce 40..4f; initialMaxData 2^20
-    // (80100000); maxPaths 8; idleTimeoutMs 30000 = 0x7530 (80007530);
-    // maxDatagramSize 1452 = 0x5ac (45ac); empty cookie
+    // version 2; cipher 1 (AES-128-GCM); cid; publicKey 20..3f; nonce
+    // 40..4f; initialMaxData 2^20 (80100000); maxPaths 8; idleTimeoutMs
+    // 30000 = 0x7530 (80007530); maxDatagramSize 1452 = 0x5ac (45ac); empty cookie
     'hello',
-    `30 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 80100000 08 80007530 45ac 00`,
+    `30 02 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 80100000 08 80007530 45ac 00`,
     {
       type: 'hello',
-      version: 1,
+      version: 2,
+      cipher: 1,
       cid: hex('0102030405060708'),
       publicKey: seq(0x20, 32),
       nonce: seq(0x40, 16),
@@ -107,12 +108,13 @@ const golden: [string, string, Frame][] = [
     },
   ],
   [
-    // cookie of 100 bytes: length 100 = 0x64 -> 2-byte varint 4064
+    // cipher 2 (ChaCha20-Poly1305); cookie of 100 bytes: length 100 = 0x64 -> 2-byte varint 4064
     'hello cookie',
-    `30 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 01 00 00 4064 ${seqHex(0, 100)}`,
+    `30 02 02 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 01 00 00 4064 ${seqHex(0, 100)}`,
     {
       type: 'hello',
-      version: 1,
+      version: 2,
+      cipher: 2,
       cid: hex('0102030405060708'),
       publicKey: seq(0x20, 32),
       nonce: seq(0x40, 16),
@@ -121,6 +123,8 @@ const golden: [string, string, Frame][] = [
     },
   ],
   ['finished', `31 ${seqHex(0x80, 32)}`, { type: 'finished', mac: seq(0x80, 32) }],
+  ['identity', `33 ${seqHex(0xa0, 32)}`, { type: 'identity', staticKey: seq(0xa0, 32) }],
+  ['reset_token', `17 ${seqHex(0xc0, 16)}`, { type: 'reset_token', token: seq(0xc0, 16) }],
   ['retry', '32 04 deadbeef', { type: 'retry', cookie: hex('deadbeef') }],
 ];
 
@@ -167,14 +171,16 @@ describe('frame decode errors', () => {
     ['data huge length', '08 00 bfffffff 00', 'WIRE_TRUNCATED'],
     ['path_challenge truncated', '11 03 1122', 'WIRE_TRUNCATED'],
     ['path_status 2', '13 00 00 02', 'WIRE_BAD_FRAME'],
-    ['add_address reserved flag', `15 01 04 c0a8010a 1151 ${macHex}`, 'WIRE_BAD_FRAME'],
-    ['add_address truncated v6', '15 01 02 c0a8010a 1151', 'WIRE_TRUNCATED'],
+    ['add_address reserved flag', '15 01 00 04 c0a8010a 1151', 'WIRE_BAD_FRAME'],
+    ['add_address truncated v6', '15 01 00 02 c0a8010a 1151', 'WIRE_TRUNCATED'],
+    ['remove_address truncated', '16 01', 'WIRE_TRUNCATED'],
     ['close bad utf8', '1c 00 01 ff', 'WIRE_BAD_FRAME'],
     ['close lone surrogate in utf8', '1c 00 03 eda080', 'WIRE_BAD_FRAME'],
     ['close overlong utf8', '1c 00 02 c0af', 'WIRE_BAD_FRAME'],
     ['close reason 1025 bytes', '1c 00 4401', 'WIRE_BAD_FRAME'],
-    ['hello cookie 256', `30 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 00 00 00 4100`, 'WIRE_BAD_FRAME'],
-    ['hello truncated', `30 01 0102030405060708 ${seqHex(0x20, 31)}`, 'WIRE_TRUNCATED'],
+    ['hello cookie 256', `30 02 01 0102030405060708 ${seqHex(0x20, 32)} ${seqHex(0x40, 16)} 00 00 00 00 4100`, 'WIRE_BAD_FRAME'],
+    ['hello truncated', `30 02 01 0102030405060708 ${seqHex(0x20, 31)}`, 'WIRE_TRUNCATED'],
+    ['identity short', `33 ${seqHex(0, 31)}`, 'WIRE_TRUNCATED'],
     ['finished short', `31 ${seqHex(0, 31)}`, 'WIRE_TRUNCATED'],
     ['retry empty cookie', '32 00', 'WIRE_BAD_FRAME'],
     ['retry cookie 256', '32 4100', 'WIRE_BAD_FRAME'],
@@ -225,13 +231,12 @@ describe('frame encode validation', () => {
     ['ack negative delay', { type: 'ack', pathId: 0, ackDelay: -1, ranges: [{ smallest: 0, largest: 0 }] }, 'WIRE_VARINT_RANGE'],
     ['data_ack fraction', { type: 'data_ack', cumulative: 0.5, maxData: 0 }, 'WIRE_VARINT_RANGE'],
     ['data past MAX_SAFE', { type: 'data', offset: Number.MAX_SAFE_INTEGER, fin: false, data: b8 }, 'WIRE_BAD_VALUE'],
-    ['path_join nonce 7', { type: 'path_join', pathId: 0, nonce: new Uint8Array(7), mac: mac16 }, 'WIRE_BAD_VALUE'],
-    ['path_join mac 8', { type: 'path_join', pathId: 0, nonce: b8, mac: b8 }, 'WIRE_BAD_VALUE'],
+    ['path_join negative id', { type: 'path_join', pathId: -1 }, 'WIRE_VARINT_RANGE'],
     ['path_challenge data 9', { type: 'path_challenge', pathId: 0, data: new Uint8Array(9) }, 'WIRE_BAD_VALUE'],
-    ['path_response mac 32', { type: 'path_response', pathId: 0, data: b8, mac: new Uint8Array(32) }, 'WIRE_BAD_VALUE'],
-    ['add_address port', { type: 'add_address', addressId: 0, address: '1.2.3.4', port: 65536, backup: false, mac: mac16 }, 'WIRE_BAD_VALUE'],
-    ['add_address address', { type: 'add_address', addressId: 0, address: '1.2.3', port: 1, backup: false, mac: mac16 }, 'WIRE_BAD_VALUE'],
-    ['remove_address mac', { type: 'remove_address', addressId: 0, mac: b8 }, 'WIRE_BAD_VALUE'],
+    ['path_response data 9', { type: 'path_response', pathId: 0, data: new Uint8Array(9) }, 'WIRE_BAD_VALUE'],
+    ['add_address port', { type: 'add_address', addressId: 0, seq: 0, address: '1.2.3.4', port: 65536, backup: false }, 'WIRE_BAD_VALUE'],
+    ['add_address address', { type: 'add_address', addressId: 0, seq: 0, address: '1.2.3', port: 1, backup: false }, 'WIRE_BAD_VALUE'],
+    ['remove_address seq', { type: 'remove_address', addressId: 0, seq: -1 }, 'WIRE_VARINT_RANGE'],
     ['close 1025 bytes', { type: 'close', errorCode: 0, reason: 'a'.repeat(1025) }, 'WIRE_BAD_VALUE'],
     ['close 513 two-byte chars', { type: 'close', errorCode: 0, reason: 'é'.repeat(513) }, 'WIRE_BAD_VALUE'],
     ['close lone surrogate', { type: 'close', errorCode: 0, reason: 'a\ud800b' }, 'WIRE_BAD_VALUE'],
@@ -239,7 +244,8 @@ describe('frame encode validation', () => {
       'hello publicKey 31',
       {
         type: 'hello',
-        version: 1,
+        version: 2,
+        cipher: 1,
         cid: b8,
         publicKey: new Uint8Array(31),
         nonce: mac16,
@@ -252,7 +258,8 @@ describe('frame encode validation', () => {
       'hello cookie 256',
       {
         type: 'hello',
-        version: 1,
+        version: 2,
+        cipher: 1,
         cid: b8,
         publicKey: new Uint8Array(32),
         nonce: mac16,
@@ -262,6 +269,8 @@ describe('frame encode validation', () => {
       'WIRE_BAD_VALUE',
     ],
     ['finished mac 16', { type: 'finished', mac: mac16 }, 'WIRE_BAD_VALUE'],
+    ['identity key 31', { type: 'identity', staticKey: new Uint8Array(31) }, 'WIRE_BAD_VALUE'],
+    ['reset_token 8', { type: 'reset_token', token: b8 }, 'WIRE_BAD_VALUE'],
     ['retry empty', { type: 'retry', cookie: new Uint8Array(0) }, 'WIRE_BAD_VALUE'],
     ['unknown type', { type: 'nope' } as unknown as Frame, 'WIRE_BAD_VALUE'],
   ];

@@ -21,13 +21,15 @@ function codeOf(fn: () => unknown): string {
 const dcid = hex('0102030405060708');
 
 // Golden vectors written by hand from the layout in docs/protocol.md:
-// 0b0100tttt, dcid (8), varint pathId, varint packetNumber.
+// 0b01000Ktt (K: key phase, Short only), dcid (8), varint pathId, varint
+// packetNumber. Regenerated for protocol version 2 (the key phase bit).
 const golden: [string, PacketHeader][] = [
-  ['40 0102030405060708 00 00', { type: PacketType.Initial, dcid, pathId: 0, packetNumber: 0 }],
-  ['41 0102030405060708 00 3f', { type: PacketType.Handshake, dcid, pathId: 0, packetNumber: 63 }],
-  ['42 0102030405060708 01 5234', { type: PacketType.Short, dcid, pathId: 1, packetNumber: 0x1234 }],
-  ['42 0102030405060708 4040 80004000', { type: PacketType.Short, dcid, pathId: 64, packetNumber: 16384 }],
-  ['43 0102030405060708 07 c01fffffffffffff', { type: PacketType.Retry, dcid, pathId: 7, packetNumber: Number.MAX_SAFE_INTEGER }],
+  ['40 0102030405060708 00 00', { type: PacketType.Initial, dcid, pathId: 0, packetNumber: 0, keyPhase: false }],
+  ['41 0102030405060708 00 3f', { type: PacketType.Handshake, dcid, pathId: 0, packetNumber: 63, keyPhase: false }],
+  ['42 0102030405060708 01 5234', { type: PacketType.Short, dcid, pathId: 1, packetNumber: 0x1234, keyPhase: false }],
+  ['46 0102030405060708 01 5234', { type: PacketType.Short, dcid, pathId: 1, packetNumber: 0x1234, keyPhase: true }],
+  ['42 0102030405060708 4040 80004000', { type: PacketType.Short, dcid, pathId: 64, packetNumber: 16384, keyPhase: false }],
+  ['43 0102030405060708 07 c01fffffffffffff', { type: PacketType.Retry, dcid, pathId: 7, packetNumber: Number.MAX_SAFE_INTEGER, keyPhase: false }],
 ];
 
 describe('packet header', () => {
@@ -45,8 +47,8 @@ describe('packet header', () => {
   });
 
   it('refuses bad first bytes', () => {
-    // top bits must be 0b01, bits 5..4 zero, type 0..3
-    for (const b of [0x00, 0x03, 0x80, 0xc2, 0x44, 0x4f, 0x50, 0x60, 0x70, 0xff]) {
+    // top bits must be 0b01, bits 5..3 zero; the key phase bit (0x04) only with type 2 (Short)
+    for (const b of [0x00, 0x03, 0x80, 0xc2, 0x44, 0x45, 0x47, 0x48, 0x4a, 0x4f, 0x50, 0x60, 0x70, 0xff]) {
       const bytes = new Uint8Array(11);
       bytes[0] = b;
       expect(codeOf(() => decodeHeader(new Reader(bytes))), b.toString(16)).toBe('WIRE_BAD_HEADER');
@@ -74,10 +76,11 @@ describe('packet header', () => {
   });
 
   it('validates the header it encodes', () => {
-    const ok: PacketHeader = { type: PacketType.Short, dcid, pathId: 0, packetNumber: 0 };
+    const ok: PacketHeader = { type: PacketType.Short, dcid, pathId: 0, packetNumber: 0, keyPhase: false };
     const buf = new Uint8Array(32);
     expect(codeOf(() => encodeHeader({ ...ok, type: 4 as PacketType }, buf, 0))).toBe('WIRE_BAD_VALUE');
     expect(codeOf(() => encodeHeader({ ...ok, dcid: new Uint8Array(7) }, buf, 0))).toBe('WIRE_BAD_VALUE');
+    expect(codeOf(() => encodeHeader({ ...ok, type: PacketType.Initial, keyPhase: true }, buf, 0))).toBe('WIRE_BAD_VALUE');
     expect(codeOf(() => encodeHeader({ ...ok, pathId: -1 }, buf, 0))).toBe('WIRE_VARINT_RANGE');
     expect(codeOf(() => encodeHeader({ ...ok, packetNumber: 0.5 }, buf, 0))).toBe('WIRE_VARINT_RANGE');
     expect(codeOf(() => encodeHeader(ok, new Uint8Array(10), 0))).toBe('WIRE_BUFFER_TOO_SMALL');

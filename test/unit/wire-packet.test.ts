@@ -18,7 +18,7 @@ function codeOf(fn: () => unknown): string {
 }
 
 const dcid = hex('0102030405060708');
-const header: PacketHeader = { type: PacketType.Short, dcid, pathId: 1, packetNumber: 5 };
+const header: PacketHeader = { type: PacketType.Short, dcid, pathId: 1, packetNumber: 5, keyPhase: false };
 
 describe('packet', () => {
   it('golden: Short packet with PING, DATA_ACK and DATA', () => {
@@ -38,20 +38,21 @@ describe('packet', () => {
   it('golden: Initial padded to 1200 bytes', () => {
     const hello: Frame = {
       type: 'hello',
-      version: 1,
+      version: 2,
+      cipher: 1,
       cid: hex('1111111111111111'),
       publicKey: new Uint8Array(32).fill(0x22),
       nonce: new Uint8Array(16).fill(0x33),
       params: { initialMaxData: 1, maxPaths: 2, idleTimeoutMs: 3, maxDatagramSize: 4 },
       cookie: new Uint8Array(0),
     };
-    const h: PacketHeader = { type: PacketType.Initial, dcid, pathId: 0, packetNumber: 0 };
-    // 11 header + 1+1+8+32+16+4+1 = 63 hello = 74; padding 1126
-    const frames: Frame[] = [hello, { type: 'padding', length: 1126 }];
+    const h: PacketHeader = { type: PacketType.Initial, dcid, pathId: 0, packetNumber: 0, keyPhase: false };
+    // 11 header + 1+1+1+8+32+16+4+1 = 64 hello = 75; padding 1125
+    const frames: Frame[] = [hello, { type: 'padding', length: 1125 }];
     const bytes = encodePacket(h, frames);
     expect(bytes.length).toBe(1200);
-    expect(toHex(bytes.subarray(0, 13))).toBe('40010203040506070800003001');
-    expect(bytes.subarray(74).every((b) => b === 0)).toBe(true);
+    expect(toHex(bytes.subarray(0, 14))).toBe('4001020304050607080000300201');
+    expect(bytes.subarray(75).every((b) => b === 0)).toBe(true);
     expect(decodePacket(bytes)).toEqual({ header: h, frames });
   });
 

@@ -12,7 +12,7 @@ import { decodePacket, encodePacket } from '../../src/wire/packet.js';
 import { Reader } from '../../src/wire/varint.js';
 import { WireError } from '../../src/wire/errors.js';
 import type { WireErrorCode } from '../../src/wire/errors.js';
-import type { AckRange, Frame, FrameKind, PacketHeader, PacketType } from '../../src/wire/types.js';
+import { PacketType, type AckRange, type Frame, type FrameKind, type PacketHeader } from '../../src/wire/types.js';
 
 const SEED = Number(process.env.WIRE_SEED ?? 0x5eed1);
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -122,6 +122,8 @@ const KINDS: FrameKind[] = [
   'close',
   'hello',
   'finished',
+  'identity',
+  'reset_token',
   'retry',
 ];
 
@@ -141,11 +143,11 @@ function rFrame(rng: Rng, kind: FrameKind): Frame {
       return { type: 'data', offset, fin: rng.chance(0.5), data };
     }
     case 'path_join':
-      return { type: 'path_join', pathId: rVarint(rng), nonce: rng.bytes(8), mac: rng.bytes(16) };
+      return { type: 'path_join', pathId: rVarint(rng) };
     case 'path_challenge':
       return { type: 'path_challenge', pathId: rVarint(rng), data: rng.bytes(8) };
     case 'path_response':
-      return { type: 'path_response', pathId: rVarint(rng), data: rng.bytes(8), mac: rng.bytes(16) };
+      return { type: 'path_response', pathId: rVarint(rng), data: rng.bytes(8) };
     case 'path_status':
       return { type: 'path_status', pathId: rVarint(rng), seq: rVarint(rng), backup: rng.chance(0.5) };
     case 'path_abandon':
@@ -154,19 +156,20 @@ function rFrame(rng: Rng, kind: FrameKind): Frame {
       return {
         type: 'add_address',
         addressId: rVarint(rng),
+        seq: rVarint(rng),
         address: rAddress(rng),
         port: rng.int(0, 65535),
         backup: rng.chance(0.5),
-        mac: rng.bytes(16),
       };
     case 'remove_address':
-      return { type: 'remove_address', addressId: rVarint(rng), mac: rng.bytes(16) };
+      return { type: 'remove_address', addressId: rVarint(rng), seq: rVarint(rng) };
     case 'close':
       return { type: 'close', errorCode: rVarint(rng), reason: rReason(rng) };
     case 'hello':
       return {
         type: 'hello',
         version: rVarint(rng),
+        cipher: rVarint(rng),
         cid: rng.bytes(8),
         publicKey: rng.bytes(32),
         nonce: rng.bytes(16),
@@ -180,13 +183,18 @@ function rFrame(rng: Rng, kind: FrameKind): Frame {
       };
     case 'finished':
       return { type: 'finished', mac: rng.bytes(32) };
+    case 'identity':
+      return { type: 'identity', staticKey: rng.bytes(32) };
+    case 'reset_token':
+      return { type: 'reset_token', token: rng.bytes(16) };
     case 'retry':
       return { type: 'retry', cookie: rng.bytes(rng.int(1, 255)) };
   }
 }
 
 function rHeader(rng: Rng): PacketHeader {
-  return { type: rng.int(0, 3) as PacketType, dcid: rng.bytes(8), pathId: rVarint(rng), packetNumber: rVarint(rng) };
+  const type = rng.int(0, 3) as PacketType;
+  return { type, dcid: rng.bytes(8), pathId: rVarint(rng), packetNumber: rVarint(rng), keyPhase: type === PacketType.Short && rng.chance(0.5) };
 }
 
 /** Frames as a decoder sees them: adjacent PADDING frames merge into one. */

@@ -198,6 +198,7 @@ export async function runUdp(c: ClientConfig, r: Reporter): Promise<Record<strin
     port: c.port + 1,
     ...(c.locals[0] ? { local: c.locals[0] } : {}),
     datagramSize: c.datagramSize,
+    ...(c.seal ? { seal: c.seal } : {}),
     timeMs: c.timeMs,
     intervalMs: c.intervalMs,
     onInterval: (sent, atMs) => {
@@ -221,6 +222,7 @@ export async function runUdp(c: ClientConfig, r: Reporter): Promise<Record<strin
     sentBytes: res.bytesSent,
     datagramsSent: res.datagramsSent,
     datagramsReceived: rec.datagrams,
+    ...(c.seal ? { seal: c.seal, authFailures: rec.authFailures } : {}),
     lossRate: res.datagramsSent > 0 ? round3(1 - rec.datagrams / res.datagramsSent) : 0,
     ms: round3(rec.lastMs - rec.firstMs),
     sendMs: res.sendMs,

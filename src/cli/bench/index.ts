@@ -8,6 +8,7 @@
  *
  * See USAGE below and docs/bench.md.
  */
+import { CIPHER_NAMES, type CipherName } from '../../core/crypto/aead.js';
 import { UsageError, addresses, int, list, parse, parseBytes, seconds } from '../args.js';
 import type { CliCommand } from '../command.js';
 import { CONGESTION_CONTROLLERS } from '../../api/validate.js';
@@ -55,6 +56,9 @@ Client options:
                       server's in an upload, reported back)
   --ifaces A,B        with --bin-ms, download: also sample these interfaces' rx bytes
   --datagram N        udp: datagram size (default 1200)
+  --seal CIPHER       udp: seal each datagram with mpudp's AEAD (aes-128-gcm or
+                      chacha20-poly1305), opened by the server: the ceiling of
+                      a protected transport
   --connect-timeout S handshake timeout (default 15)
 Both:
   --scheduler S       mpudp scheduler (${SCHEDULER_NAMES.join(', ')})
@@ -90,6 +94,7 @@ const OPTIONS = {
   'bin-ms': { type: 'string' },
   ifaces: { type: 'string' },
   datagram: { type: 'string' },
+  seal: { type: 'string' },
   'connect-timeout': { type: 'string' },
   scheduler: { type: 'string' },
   cc: { type: 'string' },
@@ -183,12 +188,18 @@ export function parseCommand(argv: string[]): Command {
         binMs: int(v['bin-ms'], 'bin-ms', 0, 0, 60_000),
         ifaces: list(v.ifaces),
         datagramSize: int(v.datagram, 'datagram', 1200, 5, 65507),
+        ...(v.seal !== undefined ? { seal: sealCipher(v.seal) } : {}),
         connectTimeoutMs: seconds(v['connect-timeout'], 'connect-timeout', 15_000),
         ...common,
       },
     };
   }
   throw new UsageError(role === undefined ? 'say server or client' : `unknown role '${role}' (server or client)`);
+}
+
+function sealCipher(name: string): CipherName {
+  if (!(CIPHER_NAMES as readonly string[]).includes(name)) throw new UsageError(`--seal must be ${CIPHER_NAMES.join(' or ')}, got '${name}'`);
+  return name as CipherName;
 }
 
 export { UsageError, parseBytes };

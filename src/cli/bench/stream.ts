@@ -3,6 +3,7 @@
  * reporter it talks to, and opening, feeding, reading and closing one
  * stream of either transport (mpudp or Node's TCP).
  */
+import type { CipherName } from '../../core/crypto/aead.js';
 import { once } from 'node:events';
 import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -60,6 +61,8 @@ export interface ClientConfig {
   ifaces: string[];
   /** udp: datagram size. */
   datagramSize: number;
+  /** udp: seal each datagram with this AEAD. */
+  seal?: CipherName;
   scheduler?: SchedulerName;
   congestionControl?: CongestionControlName;
   maxDatagramSize?: number;

@@ -5,19 +5,36 @@
  * a Node process can move over UDP with no reliability, ordering or
  * congestion control, the ceiling an in-process UDP transport is held to.
  *
+ * With `seal`, every datagram is sealed by the sender and opened by the
+ * receiver with the AEAD mpudp protects its packets with (src/core/crypto),
+ * in a new buffer each time as a transport's packets are: the ceiling for a
+ * protected transport doing the same per-datagram work (issues #9, #11).
+ * The key is derived from the test id: it protects nothing, it costs the
+ * same.
+ *
  * Datagrams: byte 0 is the type, bytes 1..4 the test id (u32).
  *   'D' data   (the rest is padding up to the datagram size)
+ *   'S', 'C' sealed data (AES-128-GCM, ChaCha20-Poly1305): bytes 5..12
+ *              the datagram number (u64); the header [0, 13) authenticated,
+ *              the rest sealed, its 16-byte tag last
  *   'E' end    bytes 5..12: datagrams sent (u64); repeated until answered
  *   'R' result bytes 5..: the server's ReceiverResult as JSON, plus `datagrams`
  * Both sockets ask for 4 MiB kernel buffers.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { IV_LENGTH, KEY_LENGTH, PacketKey, TAG_LENGTH, type CipherName } from '../../core/crypto/aead.js';
 import { cpuSeconds, epochMs, round3 } from './common.js';
 import { PatternSink, type ReceiverResult } from './pattern.js';
 
 const TYPE_DATA = 0x44;
+/** The type byte of a sealed datagram names its cipher. */
+const SEALED_TYPE: Record<CipherName, number> = { 'aes-128-gcm': 0x53, 'chacha20-poly1305': 0x43 };
+const SEALED_CIPHER = new Map<number, CipherName>(Object.entries(SEALED_TYPE).map(([c, t]) => [t, c as CipherName]));
+/** Type, test id, datagram number: the sealed datagram's authenticated header. */
+const SEALED_HEADER = 13;
 const TYPE_END = 0x45;
 const TYPE_RESULT = 0x52;
 /** Kernel buffer size asked for on both ends. */
@@ -32,6 +49,14 @@ const TEST_TTL_MS = 60_000;
 /** What the server answers to 'E'. */
 export interface UdpReceiverResult extends ReceiverResult {
   datagrams: number;
+  /** Sealed datagrams that did not open (counted apart, not received). */
+  authFailures: number;
+}
+
+/** The bench key of a test: from its id, the same on both ends. */
+function benchKey(cipher: CipherName, id: number): PacketKey {
+  const h = createHash('sha512').update(`mpudp bench seal ${cipher} ${id}`).digest();
+  return new PacketKey(cipher, h.subarray(0, KEY_LENGTH[cipher]), h.subarray(32, 32 + IV_LENGTH));
 }
 
 function udpSocket(address: string): Socket {
@@ -54,6 +79,13 @@ interface UdpTest {
   lastSeen: number;
   /** The answer, once 'E' arrived (sent again for every repeated 'E'). */
   answer: Buffer | null;
+  /** Sealed tests: the key, from the first sealed datagram's cipher. */
+  key: PacketKey | null;
+  authFailures: number;
+}
+
+function newTest(): UdpTest {
+  return { sink: new PatternSink(null), datagrams: 0, lastSeen: 0, answer: null, key: null, authFailures: 0 };
 }
 
 /** The server side: counts datagrams per test on every address; `onResult` once per finished test. */
@@ -87,24 +119,33 @@ export class UdpBenchServer {
     if (msg.length < 5) return;
     const id = msg.readUInt32BE(1);
     let t = this.tests.get(id);
-    if (msg[0] === TYPE_DATA) {
+    const cipher = SEALED_CIPHER.get(msg[0]!);
+    if (msg[0] === TYPE_DATA || cipher !== undefined) {
       if (t === undefined) {
-        t = { sink: new PatternSink(null), datagrams: 0, lastSeen: 0, answer: null };
+        t = newTest();
         this.tests.set(id, t);
       }
       if (t.answer !== null) return; // late data after the end: not counted
+      if (cipher !== undefined) {
+        t.key ??= benchKey(cipher, id);
+        const plain = msg.length >= SEALED_HEADER + TAG_LENGTH ? t.key.open(msg, SEALED_HEADER, 0, Number(msg.readBigUInt64BE(5))) : null;
+        if (plain === null) {
+          t.authFailures++;
+          return;
+        }
+      }
       t.datagrams++;
       t.sink.add(msg);
       return;
     }
     if (msg[0] !== TYPE_END) return;
     if (t === undefined) {
-      t = { sink: new PatternSink(null), datagrams: 0, lastSeen: 0, answer: null };
+      t = newTest();
       this.tests.set(id, t);
     }
     t.lastSeen = epochMs();
     if (t.answer === null) {
-      const result: UdpReceiverResult = { ...t.sink.result(), datagrams: t.datagrams };
+      const result: UdpReceiverResult = { ...t.sink.result(), datagrams: t.datagrams, authFailures: t.authFailures };
       const json = Buffer.from(JSON.stringify(result));
       t.answer = Buffer.concat([Buffer.from([TYPE_RESULT, 0, 0, 0, 0]), json]);
       t.answer.writeUInt32BE(id, 1);
@@ -140,6 +181,8 @@ export interface UdpBlastOptions {
   local?: string;
   /** Datagram payload size (bytes). */
   datagramSize: number;
+  /** Seal every datagram with this AEAD (the receiver opens it). */
+  seal?: CipherName;
   timeMs: number;
   /** Called every `intervalMs` with the datagrams sent so far. */
   onInterval?: (sent: number, atMs: number) => void;
@@ -155,9 +198,19 @@ export async function udpBlast(o: UdpBlastOptions): Promise<UdpBlastResult> {
   s.connect(o.port, o.host);
   await once(s, 'connect');
   const id = (Math.random() * 0xffff_ffff) >>> 0;
-  const data = Buffer.alloc(Math.max(5, o.datagramSize), 0x61);
-  data[0] = TYPE_DATA;
+  const data = Buffer.alloc(Math.max(o.seal ? SEALED_HEADER + TAG_LENGTH : 5, o.datagramSize), 0x61);
+  data[0] = o.seal ? SEALED_TYPE[o.seal] : TYPE_DATA;
   data.writeUInt32BE(id, 1);
+  const key = o.seal ? benchKey(o.seal, id) : null;
+  /** The next datagram: the same buffer, or a new sealed one (as a transport's packet). */
+  const next = (n: number): Buffer => {
+    if (key === null) return data;
+    const b = Buffer.allocUnsafe(data.length);
+    data.copy(b, 0, 0, data.length - TAG_LENGTH);
+    b.writeBigUInt64BE(BigInt(n), 5);
+    key.seal(b, SEALED_HEADER, data.length - TAG_LENGTH, 0, n);
+    return b;
+  };
 
   let sent = 0;
   let outstanding = 0;
@@ -182,8 +235,8 @@ export async function udpBlast(o: UdpBlastOptions): Promise<UdpBlastResult> {
           return;
         }
         outstanding++;
+        s.send(next(sent), onSent);
         sent++;
-        s.send(data, onSent);
       }
       if (epochMs() >= deadline) resolve();
       else setImmediate(pump);

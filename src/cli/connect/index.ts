@@ -24,6 +24,8 @@ error, such as ECONNREFUSED when nothing listens). Path events go to stderr.
                         comma-separated (default: the host's usable addresses)
   --backup IP           local address whose paths are backups (used only
                         while no other path works); repeatable
+  --server-key KEY      the server's public key or fingerprint (mpudp keygen):
+                        connect only to the holder of that key
   -q, --quiet           print nothing on stderr but errors
 ${CONNECTION_HELP}
 
@@ -37,6 +39,7 @@ const OPTIONS = {
   local: { type: 'string', short: 'l', multiple: true },
   backup: { type: 'string', multiple: true },
   quiet: { type: 'boolean', short: 'q' },
+  'server-key': { type: 'string' },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -60,6 +63,7 @@ async function run(argv: string[]): Promise<number> {
     allowHalfOpen: true,
     ...(locals.length > 0 ? { localAddresses: locals } : {}),
     ...(backups.length > 0 ? { backupAddresses: backups } : {}),
+    ...(v['server-key'] !== undefined ? { serverKey: v['server-key'] } : {}),
   });
   return netcat(socket, v.quiet === true, 'connect');
 }

@@ -20,6 +20,8 @@ an error). Path events go to stderr.
                         printed on stderr)
   -a, --address IP      address to serve on; repeatable or comma-separated
                         (default: every address of the host)
+  --key KEY             the server's private key (from mpudp keygen); clients
+                        may pin it (default: a new key, fingerprint on stderr)
   -q, --quiet           print nothing on stderr but errors
 ${CONNECTION_HELP}
 
@@ -33,6 +35,7 @@ const OPTIONS = {
   port: { type: 'string', short: 'p' },
   address: { type: 'string', short: 'a', multiple: true },
   quiet: { type: 'boolean', short: 'q' },
+  key: { type: 'string' },
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -44,7 +47,7 @@ async function run(argv: string[]): Promise<number> {
   const options = connectionOptions(v);
   const quiet = v.quiet === true;
   return new Promise((resolve) => {
-    const server = createServer({ ...options, allowHalfOpen: true }, (socket) => {
+    const server = createServer({ ...options, allowHalfOpen: true, ...(v.key !== undefined ? { key: v.key } : {}) }, (socket) => {
       server.close();
       void netcat(socket, quiet, 'listen').then(resolve);
     });
@@ -55,6 +58,7 @@ async function run(argv: string[]): Promise<number> {
     server.listen({ port: listenPort, ...(served.length > 0 ? { addresses: served } : {}) }, () => {
       if (quiet) return;
       for (const a of server.addresses()) process.stderr.write(`listening on ${a.address} port ${a.port}\n`);
+      process.stderr.write(`server key fingerprint ${server.fingerprint}\n`);
     });
   });
 }

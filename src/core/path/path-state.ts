@@ -29,6 +29,8 @@ export interface PacketMeta {
   control: Frame[] | null;
   /** The packet carried a receive-window update (re-sent if lost). */
   windowUpdate: boolean;
+  /** ACK frames it carried, as [path ID, largest acknowledged] pairs, flat (for ACK of ACK), or null. */
+  acks: number[] | null;
 }
 
 /** Largest delay we take before acknowledging (ms); also what the peer assumes. */
@@ -76,12 +78,12 @@ export interface Migration {
 export class PathState {
   /** Path ID: its packet number space on the wire. */
   readonly id: number;
-  /** Our address on this path. */
-  local: SocketAddress;
-  /** The peer's address on this path. */
-  remote: SocketAddress;
-  /** Lifecycle: validating → active ⇄ suspect → failed → active, or closed. */
-  state: PathStateName = 'validating';
+  /** Our address on this path (changed only by moveTo). */
+  private localAddress: SocketAddress;
+  /** The peer's address on this path (changed only by moveTo). */
+  private remoteAddress: SocketAddress;
+  /** Lifecycle: validating → active ⇄ suspect → failed → active, or closed (changed only by setState). */
+  private lifecycle: PathStateName = 'validating';
   /** We prefer this path as a backup (no data while an active path works). */
   localBackup = false;
   /** The peer asked for this path to be a backup. */
@@ -90,6 +92,10 @@ export class PathState {
   remoteStatusSeq = -1;
   /** Next packet number in our send space for this path. */
   nextPacketNumber = 0;
+  /** Packet numbers skipped on purpose (never sent; an ACK of one is an optimistic ACK), the newest few. */
+  readonly skippedPacketNumbers: number[] = [];
+  /** The packet number that will be skipped next. */
+  nextSkip = Infinity;
   /** Packets we sent and have not seen acknowledged or lost. */
   readonly sent = new SentPackets<PacketMeta>();
   /** Packet numbers we received, for our ACK frames. */
@@ -107,8 +113,8 @@ export class PathState {
   /** Pacer of this path. */
   readonly pacer: Pacer;
 
-  /** We validated the path (handshake or a MACed PATH_RESPONSE): it may carry data. */
-  validated = false;
+  /** We validated the path (handshake or an answered challenge): it may carry data. Set only by markValidated. */
+  private isValidated = false;
   /** Our outstanding challenge (8 bytes), or null. */
   challenge: Uint8Array | null = null;
   /** When our challenge was last sent, and how many times. */
@@ -125,8 +131,8 @@ export class PathState {
   /** Highest packet number that carried our answer, and when it was sent. */
   responsePn = -1;
   responseSentAt = -Infinity;
-  /** Joining side: our PATH_JOIN nonce; the JOIN is repeated until validated. */
-  joinNonce: Uint8Array | null = null;
+  /** Joining side: the path was opened by us and its PATH_JOIN is repeated until validated. */
+  joinPending = false;
   /** Bytes received on this path before it was validated (anti-amplification). */
   unvalidatedBytesReceived = 0;
   /** Bytes sent on this path before it was validated (≤ 3 × received). */
@@ -203,14 +209,59 @@ export class PathState {
     coupledGroup?: CoupledGroup,
   ) {
     this.id = id;
-    this.local = local;
-    this.remote = remote;
+    this.localAddress = local;
+    this.remoteAddress = remote;
     this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup, coupledGroup?.random);
     this.congestionGroup = coupledGroup;
     this.pacer = new Pacer(maxDatagramSize);
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;
     this.stateChangedAt = now;
+  }
+
+  /** Our address on this path. */
+  get local(): SocketAddress {
+    return this.localAddress;
+  }
+
+  /** The peer's address on this path. */
+  get remote(): SocketAddress {
+    return this.remoteAddress;
+  }
+
+  /** Lifecycle state. */
+  get state(): PathStateName {
+    return this.lifecycle;
+  }
+
+  /** We validated the path: it may carry data. */
+  get validated(): boolean {
+    return this.isValidated;
+  }
+
+  /** Our own check of the path succeeded (the handshake for path 0, an answered challenge otherwise). Never undone. */
+  markValidated(): void {
+    this.isValidated = true;
+  }
+
+  /**
+   * Moves the path to another address pair: the one place a path's
+   * addresses change (a validated migration, or a server moving a path off
+   * an address it lost). The reset rule, RFC 9000 §9.4: "the endpoint
+   * MUST reset the congestion controller and round-trip time estimator"
+   * when the peer's address changes, unless only its port did (a NAT
+   * rebinding on the same path); likewise when our own address changes.
+   * Returns whether an address (not only a port) changed.
+   */
+  moveTo(local: SocketAddress, remote: SocketAddress): boolean {
+    const addressChanged = local.address !== this.localAddress.address || remote.address !== this.remoteAddress.address;
+    this.localAddress = { ...local };
+    this.remoteAddress = { ...remote };
+    if (addressChanged) {
+      this.cc.reset();
+      this.rtt.reset();
+    }
+    return addressChanged;
   }
 
   /** Backup if either end asked for it. */
@@ -315,9 +366,10 @@ export class PathState {
     return null;
   }
 
+  /** The one place the path's lifecycle changes; a closed path stays closed. */
   setState(state: PathStateName, now: number): void {
-    if (this.state === state) return;
-    this.state = state;
+    if (this.lifecycle === state || this.lifecycle === 'closed') return;
+    this.lifecycle = state;
     this.stateChangedAt = now;
   }
 

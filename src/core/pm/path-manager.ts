@@ -8,8 +8,8 @@
  * often sits behind NAT); the server advertises every address it serves on.
  */
 import type { Connection } from '../connection.js';
-import { addressFamily, sameAddress } from '../connection.js';
-import { addAddressMac, removeAddressMac } from '../crypto/macs.js';
+import { addressFamily } from '../connection.js';
+import { MAX_PATH_ID } from '../crypto/aead.js';
 import type { SocketAddress } from '../types.js';
 
 /** A (local, remote) address pair a path could run on. */
@@ -59,31 +59,47 @@ export function pathPolicy(p: PathPolicyName | PathPolicy): PathPolicy {
   return p === 'one-per-local' ? onePerLocal : fullMesh;
 }
 
-/** The (local, remote) pairs of the mesh that have no path yet, in preference order. */
+/**
+ * The (local, remote) pairs of the mesh that have no path yet, in
+ * preference order. With `only`, just the pairs involving that address (an
+ * address that just appeared): the mesh is opened incrementally.
+ */
 export function missingMeshPairs(
   locals: readonly SocketAddress[],
   remotes: readonly SocketAddress[],
   existing: readonly AddressPair[],
+  only?: { local?: SocketAddress; remote?: SocketAddress },
 ): AddressPair[] {
+  const used = new Set<string>();
+  for (const p of existing) used.add(pairKey(p.local, p.remote));
   const out: AddressPair[] = [];
-  for (const remote of remotes) {
-    for (const local of locals) {
+  for (const remote of only?.remote !== undefined ? [only.remote] : remotes) {
+    for (const local of only?.local !== undefined ? [only.local] : locals) {
       if (addressFamily(local.address) !== addressFamily(remote.address)) continue;
-      if (existing.some((p) => sameAddress(p.local, local) && sameAddress(p.remote, remote))) continue;
+      if (used.has(pairKey(local, remote))) continue;
       out.push({ local, remote });
     }
   }
   return out;
 }
 
-/** Client: opens paths for the pairs the policy selects, up to maxPaths live paths. */
-export function openMeshPaths(conn: Connection, now: number): void {
-  if (conn.role !== 'client' || conn.keys === null || conn.state !== 'established') return;
+function pairKey(local: SocketAddress, remote: SocketAddress): string {
+  return `${local.address}|${local.port}|${remote.address}|${remote.port}`;
+}
+
+/**
+ * Client: opens paths for the pairs the policy selects, up to maxPaths
+ * paths in all. `only` limits the candidates to the pairs of one new
+ * address.
+ */
+export function openMeshPaths(conn: Connection, now: number, only?: { local?: SocketAddress; remote?: SocketAddress }): void {
+  if (conn.role !== 'client' || conn.protection === null || conn.state !== 'established') return;
+  // Every path held counts, whatever its state (closed ones are freed).
+  let room = Math.min(conn.options.maxPaths - conn.pathList.length, MAX_PATH_ID - conn.nextPathId);
   const live = conn.pathList.filter((p) => p.state !== 'closed');
-  const candidates = missingMeshPairs(conn.localAddresses, conn.remoteAddresses, live);
+  const candidates = missingMeshPairs(conn.localAddresses, conn.remoteAddresses, live, only);
   if (candidates.length === 0) return;
   const chosen = conn.pathPolicy.select(candidates, live);
-  let room = conn.options.maxPaths - live.length;
   for (const { local, remote } of chosen) {
     if (room <= 0) {
       conn.counters.pathsRefusedByLimit++;
@@ -91,32 +107,30 @@ export function openMeshPaths(conn: Connection, now: number): void {
     }
     room--;
     const path = conn.newPath(conn.nextPathId++, local, remote, now);
-    path.joinNonce = conn.random(8);
+    path.joinPending = true;
     path.challenge = conn.random(8);
     conn.addPath(path);
   }
 }
 
-/** Server: advertises one of its addresses (ADD_ADDRESS, MACed) unless already done. */
+/** Server: advertises one of its addresses (ADD_ADDRESS) unless already done. */
 export function advertiseAddress(conn: Connection, addr: SocketAddress): void {
-  if (conn.role !== 'server' || conn.keys === null || !conn.options.advertiseAddresses) return;
+  if (conn.role !== 'server' || conn.protection === null || !conn.options.advertiseAddresses) return;
   const key = `${addr.address}|${addr.port}`;
   if (conn.advertisedByUs.has(key)) return;
   const addressId = conn.nextAddressId++;
   conn.advertisedByUs.set(key, addressId);
-  const mac = addAddressMac(conn.keys.authKey, conn.role, addressId, addr.address, addr.port, false);
-  conn.pendingControl.push({ type: 'add_address', addressId, address: addr.address, port: addr.port, backup: false, mac });
+  conn.pendingControl.push({ type: 'add_address', addressId, seq: ++conn.advertSeq, address: addr.address, port: addr.port, backup: false });
 }
 
-/** Server: withdraws an advertised address (REMOVE_ADDRESS, MACed). */
+/** Server: withdraws an advertised address (REMOVE_ADDRESS). */
 export function withdrawAddress(conn: Connection, addr: SocketAddress): void {
-  if (conn.role !== 'server' || conn.keys === null) return;
+  if (conn.role !== 'server' || conn.protection === null) return;
   const key = `${addr.address}|${addr.port}`;
   const addressId = conn.advertisedByUs.get(key);
   if (addressId === undefined) return;
   conn.advertisedByUs.delete(key);
-  const mac = removeAddressMac(conn.keys.authKey, conn.role, addressId);
-  conn.pendingControl.push({ type: 'remove_address', addressId, mac });
+  conn.pendingControl.push({ type: 'remove_address', addressId, seq: ++conn.advertSeq });
 }
 
 /**

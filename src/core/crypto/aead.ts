@@ -1,0 +1,134 @@
+/**
+ * Packet protection: one AEAD key of one direction and one key phase.
+ *
+ * "The nonce, N, is formed by combining the packet protection IV with the
+ * packet number." (RFC 9001 §5.3) With one packet number space per path,
+ * the path ID joins it, as in multipath QUIC:
+ *
+ *   nonce = iv XOR (path ID as 32 bits ‖ packet number as 64 bits)
+ *
+ * Path IDs are below 2^32 and packet numbers below 2^53 (a JS number), so
+ * no (path, packet number) pair repeats under one key, on any path. The
+ * packet's header (everything before the frames) is the associated data.
+ *
+ * Sealing runs the cipher over the frames already written in the packet
+ * buffer and writes the ciphertext back over them, then the tag after
+ * them: no concatenation, one copy. node:crypto has no in-place or
+ * re-keyed AEAD call; one createCipheriv per packet with a KeyObject is the
+ * cheapest it offers (bench/aead-micro.ts, docs/protocol.md "Costs").
+ */
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+
+/** The AEADs a connection may use (the `cipher` option). */
+export const CIPHER_NAMES = ['aes-128-gcm', 'chacha20-poly1305'] as const;
+export type CipherName = (typeof CIPHER_NAMES)[number];
+
+/** The cipher's number in HELLO. */
+export const CipherId: Record<CipherName, number> = { 'aes-128-gcm': 1, 'chacha20-poly1305': 2 };
+
+/** The cipher named by a HELLO's number, or null. */
+export function cipherById(id: number): CipherName | null {
+  for (const name of CIPHER_NAMES) if (CipherId[name] === id) return name;
+  return null;
+}
+
+/** Key length of each cipher, bytes. */
+export const KEY_LENGTH: Record<CipherName, number> = { 'aes-128-gcm': 16, 'chacha20-poly1305': 32 };
+/** IV (nonce) length, bytes. */
+export const IV_LENGTH = 12;
+/** Authentication tag length, bytes (both ciphers). */
+export const TAG_LENGTH = 16;
+/** Path IDs must stay below this for nonces to stay unique. */
+export const MAX_PATH_ID = 2 ** 32;
+
+/** The smallest common interface of node's GCM and ChaCha20-Poly1305 ciphers. */
+interface AeadCipher {
+  setAAD(data: Uint8Array): unknown;
+  update(data: Uint8Array): Buffer;
+  final(): Buffer;
+  getAuthTag(): Buffer;
+}
+interface AeadDecipher {
+  setAAD(data: Uint8Array): unknown;
+  setAuthTag(tag: Uint8Array): unknown;
+  update(data: Uint8Array): Buffer;
+  final(): Buffer;
+}
+
+/** Scratch nonce, rebuilt for every packet (the core is synchronous). */
+const nonce = Buffer.alloc(IV_LENGTH);
+
+export class PacketKey {
+  /** The key, imported once. */
+  private readonly key: KeyObject;
+  /** The IV the nonce is derived from. */
+  private readonly iv: Uint8Array;
+
+  constructor(
+    readonly cipher: CipherName,
+    key: Uint8Array,
+    iv: Uint8Array,
+  ) {
+    if (key.length !== KEY_LENGTH[cipher] || iv.length !== IV_LENGTH) throw new RangeError(`bad ${cipher} key or IV length`);
+    this.key = createSecretKey(key);
+    this.iv = iv.slice();
+  }
+
+  /**
+   * Seals the packet in `buf`: the header is [0, headerEnd), the frames
+   * [headerEnd, payloadEnd); the tag goes to [payloadEnd, payloadEnd + 16),
+   * which must fit in `buf`. Returns the sealed packet's length.
+   */
+  seal(buf: Uint8Array, headerEnd: number, payloadEnd: number, pathId: number, packetNumber: number): number {
+    this.setNonce(pathId, packetNumber);
+    const c = createCipheriv(this.cipher as 'aes-128-gcm', this.key, nonce) as unknown as AeadCipher;
+    c.setAAD(buf.subarray(0, headerEnd));
+    const out = c.update(buf.subarray(headerEnd, payloadEnd));
+    c.final();
+    buf.set(out, headerEnd);
+    buf.set(c.getAuthTag(), payloadEnd);
+    return payloadEnd + TAG_LENGTH;
+  }
+
+  /**
+   * Opens a packet whose header is [0, headerEnd): returns its frames in
+   * the clear (a new buffer), or null if it does not authenticate.
+   */
+  open(packet: Uint8Array, headerEnd: number, pathId: number, packetNumber: number): Uint8Array | null {
+    const end = packet.length - TAG_LENGTH;
+    if (end < headerEnd) return null;
+    this.setNonce(pathId, packetNumber);
+    const d = createDecipheriv(this.cipher as 'aes-128-gcm', this.key, nonce) as unknown as AeadDecipher;
+    d.setAAD(packet.subarray(0, headerEnd));
+    d.setAuthTag(packet.subarray(end));
+    const plain = d.update(packet.subarray(headerEnd, end));
+    try {
+      d.final();
+    } catch {
+      return null;
+    }
+    // A plain Uint8Array, not the Buffer node returns: Buffer's slice() is a
+    // view, and the core copies what must outlive the packet with slice()
+    // (a one-byte fragment must not keep its whole datagram alive).
+    return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);
+  }
+
+  /** nonce = iv XOR (pathId (32 bits) ‖ packetNumber (64 bits)), big-endian. */
+  private setNonce(pathId: number, packetNumber: number): void {
+    const iv = this.iv;
+    const hi = Math.floor(packetNumber / 0x1_0000_0000);
+    const lo = packetNumber >>> 0;
+    nonce[0] = iv[0]! ^ (pathId >>> 24);
+    nonce[1] = iv[1]! ^ ((pathId >>> 16) & 0xff);
+    nonce[2] = iv[2]! ^ ((pathId >>> 8) & 0xff);
+    nonce[3] = iv[3]! ^ (pathId & 0xff);
+    nonce[4] = iv[4]! ^ (hi >>> 24);
+    nonce[5] = iv[5]! ^ ((hi >>> 16) & 0xff);
+    nonce[6] = iv[6]! ^ ((hi >>> 8) & 0xff);
+    nonce[7] = iv[7]! ^ (hi & 0xff);
+    nonce[8] = iv[8]! ^ (lo >>> 24);
+    nonce[9] = iv[9]! ^ ((lo >>> 16) & 0xff);
+    nonce[10] = iv[10]! ^ ((lo >>> 8) & 0xff);
+    nonce[11] = iv[11]! ^ (lo & 0xff);
+  }
+}
