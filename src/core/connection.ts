@@ -271,10 +271,11 @@ export class Connection {
     this.receiveWindow = new ReceiveWindow(init.options.receiveWindow, init.options.maxReceiveWindow);
     this.coupledGroup = new CoupledGroup(init.random, detectsSharedBottlenecks(init.options) ? () => this.pathList : null);
     // Out-of-order chunks: a legitimate sender needs about one per lost
-    // packet in flight (window / 1150 bytes, the window as far as it may
-    // grow); 1-byte fragments at that cap hold far less than the window's
-    // worth of memory.
-    this.assembler = new Assembler(Math.max(1024, Math.floor(Math.max(init.options.receiveWindow, init.options.maxReceiveWindow) / 512)));
+    // packet in flight (window / 1150 bytes); 1-byte fragments at that cap
+    // hold far less than the window's worth of memory. The initial window
+    // sets it: one gap per lost packet stays far below it after auto-tuning
+    // too (1 % loss over 16 MiB is about 150 gaps).
+    this.assembler = new Assembler(Math.max(1024, Math.floor(init.options.receiveWindow / 512)));
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
     this.backupLocal = new Set(init.backupAddresses ?? []);
