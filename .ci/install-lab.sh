@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the two-ISP lab (test/lab) needs, from Debian, only when
-# missing: ip and tc (iproute2), nft (nftables). Runs apt-get update at most
+# missing: ip, tc and bridge (iproute2), nft (nftables), ethtool (the lab's
+# delay stage turns off its tunnels' checksum offload). Runs apt-get update at most
 # once. Needs root (CI runs as root); prints what it installs.
 set -euo pipefail
 
-declare -A PKG_OF=([ip]=iproute2 [tc]=iproute2 [nft]=nftables)
+declare -A PKG_OF=([ip]=iproute2 [tc]=iproute2 [bridge]=iproute2 [nft]=nftables [ethtool]=ethtool)
 missing=()
-for tool in ip tc nft; do
+for tool in ip tc bridge nft ethtool; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     pkg=${PKG_OF[$tool]}
     [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
@@ -14,7 +15,7 @@ for tool in ip tc nft; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-lab: ip, tc and nft are present"
+  echo "install-lab: ip, tc, bridge, nft and ethtool are present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then

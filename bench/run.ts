@@ -4,16 +4,17 @@
  * figure beside a baseline measured in the same run, and writes
  * bench/results/latest.json, bench/results/latest.md and SVG plots.
  *
- *   npm run bench                      the full suite (about 7 minutes)
+ *   npm run bench                      the full suite (about 12 minutes; lab-delay about 5)
  *   npm run bench -- --quick           small sizes (about 2 minutes)
  *   npm run bench -- --only loopback,latency
  *   npm run bench -- --out /tmp/bench  another output directory
  *
  * Sections: loopback (1, 2), lab (3, 4; root only, else skipped with the
  * reason), latency (5), scale (6), scaleout (issue #13: 2 cluster workers
- * against 1 process), flapping (7; root only), profile (node
- * --cpu-prof of the hot path). With --only, the sections not run keep
- * their results from the latest.json already there (each says when it ran).
+ * against 1 process), flapping (7; root only), lab-delay (8, 9, 10: the lab
+ * with a delay stage, root only), profile (node --cpu-prof of the hot path).
+ * With --only, the sections not run keep their results from the latest.json
+ * already there (each says when it ran).
  * See docs/bench.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -25,18 +26,20 @@ import { parseArgs } from 'node:util';
 import { measured, renderMarkdown, table, verdict, type Section } from './lib/report.js';
 import { flapping, type FlappingConfig } from './scenarios/flapping.js';
 import { labScenarios, type LabConfig } from './scenarios/lab.js';
+import { labDelayScenarios, type LabDelayConfig } from './scenarios/lab-delay.js';
 import { latency, type LatencyConfig } from './scenarios/latency.js';
 import { loopback, type LoopbackConfig } from './scenarios/loopback.js';
 import { profile, type ProfileConfig } from './scenarios/profile.js';
 import { scale, type ScaleConfig } from './scenarios/scale.js';
 import { scaleOut, type ScaleOutConfig } from './scenarios/scale-out.js';
 
-export const SECTIONS = ['loopback', 'lab', 'latency', 'scale', 'scaleout', 'flapping', 'profile'] as const;
+export const SECTIONS = ['loopback', 'lab', 'latency', 'scale', 'scaleout', 'flapping', 'lab-delay', 'profile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface SuiteConfig {
   loopback: LoopbackConfig;
   lab: LabConfig;
+  labDelay: LabDelayConfig;
   latency: LatencyConfig;
   scale: ScaleConfig;
   scaleout: ScaleOutConfig;
@@ -47,6 +50,7 @@ export interface SuiteConfig {
 export const FULL: SuiteConfig = {
   loopback: { rounds: 3, seconds: 4 },
   lab: { rounds: 2, seconds: 5, outagesMs: [3000, 10_000], failoverRounds: 2, preMs: 3000, postMs: 5000 },
+  labDelay: { rounds: 2, seconds: 8, sharedSeconds: 20 },
   latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 3, concurrency: 64, idle: [{ n: 1000 }, { n: 10_000, keepAliveS: 15 }], openSeconds: 60, settleMs: 2000, idleCpuMs: 1000, transfers: 1000, transferBytes: 64 * 1024 },
   scaleout: { clientProcesses: 2, connectSeconds: 3, concurrency: 32, transfers: 100, transferBytes: 1024 * 1024, rounds: 2 },
@@ -57,6 +61,7 @@ export const FULL: SuiteConfig = {
 export const QUICK: SuiteConfig = {
   loopback: { rounds: 1, seconds: 2 },
   lab: { rounds: 1, seconds: 3, outagesMs: [3000, 10_000], failoverRounds: 1, preMs: 2000, postMs: 4000 },
+  labDelay: { rounds: 1, seconds: 4, sharedSeconds: 10 },
   latency: { rounds: 1, seconds: 1.5, warmup: 1000, lossSeconds: 3, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 1, concurrency: 64, idle: [{ n: 1000 }], openSeconds: 30, settleMs: 1000, idleCpuMs: 1000, transfers: 1000, transferBytes: 16 * 1024 },
   scaleout: { clientProcesses: 2, connectSeconds: 1, concurrency: 32, transfers: 50, transferBytes: 256 * 1024, rounds: 1 },
@@ -90,7 +95,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--quick] [--only loopback,lab,latency,scale,scaleout,flapping,profile] [--out DIR]\n');
+    process.stdout.write(`usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--out DIR]\n`);
     return 0;
   }
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
@@ -130,6 +135,7 @@ async function main(): Promise<number> {
   await runSection('scale', () => scale(cfg.scale));
   await runSection('scaleout', () => scaleOut(cfg.scaleout));
   await runSection('flapping', () => flapping(cfg.flapping));
+  await runSection('lab-delay', () => labDelayScenarios(cfg.labDelay));
   await runSection('profile', () => profile({ ...cfg.profile, dir: join(out, 'profile') }));
 
   const total = (Date.now() - started) / 1000;
@@ -164,6 +170,7 @@ async function main(): Promise<number> {
 /** Which --only name a section id belongs to ('lab-failover' → 'lab'). */
 function sectionGroup(id: string): string {
   if (id === 'lab-flapping') return 'flapping';
+  if (id === 'lab-hetero' || id === 'lab-lossy' || id === 'lab-shared') return 'lab-delay';
   return SECTIONS.find((n) => id === n || id.startsWith(`${n}-`)) ?? id;
 }
 

@@ -23,6 +23,16 @@
 #   loss A|B P        drop with probability P (0..1) on that ISP, both directions
 #   status            namespaces, links, addresses, qdiscs, rules
 #   exec cli|srv CMD  run CMD in a namespace
+#   delay up          a delay stage: each ISP becomes a VXLAN tunnel (dly-a 10.78.1.0/24,
+#                     dly-b 10.78.2.0/24) over its veth, sent to a relay port on the far end
+#                     (UDP 7101 for A, 7102 for B) instead of straight to the tunnel; userspace
+#                     relays there (bench/scenarios/lab-relay.ts, the ISP emulator) add the
+#                     delay and hand the packets to the tunnel's port 4789. Every packet of
+#                     that ISP, TCP included, crosses the relay. The rate limit moves to the
+#                     tunnels (tbf on dly-a, dly-b); faults on isp-a/isp-b still apply.
+#   delay down        back to plain veths (shaped as by `up`)
+#   delay shape A|B RATE LATENCY   tbf on a tunnel, both ends (LATENCY bounds its queue)
+#   delay addr A|B N  add client address 10.78.N.M (M = 3, 4, ...: N more on that tunnel)
 #
 # Environment: LAB_PREFIX (default mpudp; names the namespaces, so parallel
 # runs with different prefixes do not collide), LAB_RATE_A (100mbit),
@@ -247,6 +257,78 @@ cmd_exec() {
   esac
 }
 
+# ---- the delay stage (VXLAN tunnels through userspace relays) ----
+
+DLY_PORT=4789
+relay_port() { case "$1" in A|a) echo 7101 ;; B|b) echo 7102 ;; esac; }
+
+delay_vars() { # A|B → IFACE (underlay), TUN, UNET (10.77.N), ONET (10.78.N), VNI, PORT, RATE
+  isp_vars "$1"
+  TUN="dly-$LETTER"
+  UNET=$NET
+  ONET=${NET/10.77/10.78}
+  VNI=$((100 + ${NET##*.}))
+  PORT=$(relay_port "$1")
+}
+
+tunnel_up() { # A|B
+  delay_vars "$1"
+  local ns local peer
+  for ns in "$CLI" "$SRV"; do
+    if [ "$ns" = "$CLI" ]; then local="$UNET.2"; peer="$UNET.1"; else local="$UNET.1"; peer="$UNET.2"; fi
+    # The tunnel carries 1500-byte packets: the veth under it takes the VXLAN overhead (50 bytes).
+    ip -n "$ns" link set "$IFACE" mtu 1550
+    tc -n "$ns" qdisc del dev "$IFACE" root 2>/dev/null || true
+    ip -n "$ns" link del "$TUN" 2>/dev/null || true
+    ip -n "$ns" link add "$TUN" type vxlan id "$VNI" local "$local" dstport "$DLY_PORT" nolearning dev "$IFACE"
+    ip -n "$ns" link set "$TUN" mtu 1500
+    # Every frame goes to the relay on the far end (its port), not to the far tunnel itself.
+    bridge -n "$ns" fdb append 00:00:00:00:00:00 dev "$TUN" dst "$peer" port "$PORT"
+    ip -n "$ns" link set "$TUN" up
+    if [ "$ns" = "$CLI" ]; then ip -n "$ns" addr replace "$ONET.2/24" dev "$TUN"; else ip -n "$ns" addr replace "$ONET.1/24" dev "$TUN"; fi
+    tc -n "$ns" qdisc replace dev "$TUN" root tbf rate "$RATE" burst "$BURST" latency "$LATENCY"
+    # The relay is userspace: a packet whose inner checksum was left to offload
+    # would cross it unfinished and be dropped by the far stack (TcpInCsumErrors).
+    ip netns exec "$ns" ethtool -K "$TUN" tx off >/dev/null
+  done
+}
+
+tunnel_down() { # A|B
+  delay_vars "$1"
+  local ns
+  for ns in "$CLI" "$SRV"; do
+    ip -n "$ns" link del "$TUN" 2>/dev/null || true
+    ip -n "$ns" link set "$IFACE" mtu 1500
+  done
+  shape "$CLI" "$IFACE" "$RATE"
+  shape "$SRV" "$IFACE" "$RATE"
+}
+
+cmd_delay() {
+  require; need_lab
+  command -v bridge >/dev/null 2>&1 || die "delay needs bridge (Debian package iproute2)"
+  command -v ethtool >/dev/null 2>&1 || die "delay needs ethtool (Debian package ethtool) to turn off the tunnels' checksum offload"
+  local sub=${1-}; shift || true
+  case "$sub" in
+    up) tunnel_up A; tunnel_up B; echo "delay stage up: dly-a 10.78.1.2 -> 10.78.1.1 (relays on UDP 7101), dly-b 10.78.2.2 -> 10.78.2.1 (UDP 7102)" ;;
+    down) tunnel_down A; tunnel_down B; echo "delay stage down" ;;
+    shape)
+      delay_vars "${1-}"
+      local rate=${2-} lat=${3-}
+      [ -n "$rate" ] && [ -n "$lat" ] || die "delay shape needs A|B RATE LATENCY"
+      tc -n "$CLI" qdisc replace dev "$TUN" root tbf rate "$rate" burst "$BURST" latency "$lat"
+      tc -n "$SRV" qdisc replace dev "$TUN" root tbf rate "$rate" burst "$BURST" latency "$lat"
+      echo "$TUN: tbf $rate latency $lat" ;;
+    addr)
+      delay_vars "${1-}"
+      local n=${2-1} i
+      [[ "$n" =~ ^[0-9]+$ ]] || die "delay addr needs A|B N"
+      for ((i = 3; i < 3 + n; i++)); do ip -n "$CLI" addr replace "$ONET.$i/24" dev "$TUN"; done
+      echo "$TUN: $n more client address(es) from $ONET.3" ;;
+    *) die "delay needs up, down, shape or addr" ;;
+  esac
+}
+
 cmd=${1-}
 shift || true
 case "$cmd" in
@@ -259,6 +341,7 @@ case "$cmd" in
   loss) cmd_loss "$@" ;;
   status) cmd_status ;;
   exec) cmd_exec "$@" ;;
+  delay) cmd_delay "$@" ;;
   ''|-h|--help|help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$cmd' (try: $0 help)" ;;
 esac

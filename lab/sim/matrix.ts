@@ -22,7 +22,7 @@ import type { CongestionControlName, ConnectionOptions } from '../../src/core/op
 import { createCongestionController, type CongestionController } from '../../src/core/path/congestion.js';
 import { CoupledReno } from '../../src/core/path/coupled-reno.js';
 import type { SchedulerName } from '../../src/core/sched/index.js';
-import type { LinkParams } from '../link/index.js';
+import type { Link, LinkParams } from '../link/index.js';
 import type { SimNode } from './network.js';
 import { World } from './world.js';
 
@@ -59,8 +59,10 @@ export type Target =
   | { kind: 'fraction-of-sum'; fraction: number }
   /** Goodput ≥ the better path alone (measured with the same settings), within `tolerance`. */
   | { kind: 'no-harm'; tolerance: number }
-  /** With a coupled controller, mpudp's share of the shared bottleneck ≤ fraction (reported otherwise). */
+  /** mpudp's share of the shared bottleneck ≤ fraction, whatever the controller. */
   | { kind: 'max-share'; fraction: number }
+  /** The queueing delay mpudp adds at the bottlenecks is reported (and compared across controllers by the test). */
+  | { kind: 'queue-delay' }
   /** Reported only. */
   | { kind: 'report' };
 
@@ -72,6 +74,10 @@ export interface Scenario {
   paths: PathSpec[];
   /** Server receive window (flow control), bytes; default the library's. */
   receiveWindow?: number;
+  /** Most the receive window may auto-tune to (default: `receiveWindow` when that is given, so the window is fixed; else the library's). */
+  maxReceiveWindow?: number;
+  /** Who sends: the client ('upload', the default) or the server ('download'). */
+  direction?: 'upload' | 'download';
   /** Every data-direction link (and the competitor's) queues in one transmitter. */
   sharedBottleneck?: { rateBps: number; queueBytes?: number };
   /** A competing single-path flow through the shared bottleneck. */
@@ -146,6 +152,40 @@ export const SCENARIOS: Scenario[] = [
     target: { kind: 'max-share', fraction: 0.6 },
   },
   {
+    name: 'hetero-up',
+    description: '100 Mbit/s 10 ms RTT + 50 Mbit/s 60 ms RTT, upload',
+    paths: [
+      { rateBps: 100 * MBIT, delayMs: 5 },
+      { rateBps: 50 * MBIT, delayMs: 30 },
+    ],
+    warmupMs: 2000,
+    measureMs: 8000,
+    target: { kind: 'fraction-of-sum', fraction: 0.95 },
+  },
+  {
+    name: 'hetero-down',
+    description: 'the same, download (the server sends)',
+    paths: [
+      { rateBps: 100 * MBIT, delayMs: 5 },
+      { rateBps: 50 * MBIT, delayMs: 30 },
+    ],
+    direction: 'download',
+    warmupMs: 2000,
+    measureMs: 8000,
+    target: { kind: 'fraction-of-sum', fraction: 0.95 },
+  },
+  {
+    name: 'bufferbloat',
+    description: '2 × 50 Mbit/s, 20 ms RTT, deep buffers (500 ms each): queueing delay added',
+    paths: [
+      { rateBps: 50 * MBIT, delayMs: 10, queueBytes: 3_125_000 },
+      { rateBps: 50 * MBIT, delayMs: 10, queueBytes: 3_125_000 },
+    ],
+    warmupMs: 2000,
+    measureMs: 8000,
+    target: { kind: 'queue-delay' },
+  },
+  {
     name: 'jittery',
     description: '2 × 50 Mbit/s, 20 ms RTT, 2 ms jitter, 1 % reordered by 5 ms, 0.5 % duplicated (report only)',
     paths: [
@@ -192,6 +232,12 @@ export interface RunConfig {
    * when the path is created (to try a controller the core does not offer).
    */
   experimentalController?: (maxDatagramSize: number) => CongestionController;
+  /** Experiments only: connection options of the mpudp client (and the server's defaults). */
+  options?: Partial<ConnectionOptions>;
+  /** Experiments only: client paths (by index) that start as backups. */
+  backupPaths?: number[];
+  /** Experiments only: called with the client connection (and the competitor's) when the run ends. */
+  onEnd?: (conn: Connection, competitor: Connection | null) => void;
 }
 
 export interface PathReport {
@@ -222,6 +268,13 @@ export interface RunResult {
   redundantCopies: number;
   /** Largest shared-queue occupancy, bytes (shared scenario). */
   maxQueueBytes: number;
+  /**
+   * Queueing delay at the data-direction bottlenecks during the measurement
+   * (sampled every 10 ms): the mean over paths of each path's mean, and the
+   * 95th percentile over every sample of every path, ms. The shared
+   * scenario samples its one shared queue.
+   */
+  queueDelayMs: { mean: number; p95: number };
   /** Client paths counted in one CoupledGroup at the end (0 for uncoupled controllers). */
   coupledPaths: number;
   /** Real milliseconds the run took. */
@@ -239,6 +292,11 @@ class Reader {
     readonly endpoint: EndpointCore,
     private readonly world: World,
   ) {}
+
+  /** Reads `conn` too (a client connection, for downloads). */
+  track(conn: Connection): void {
+    if (!this.reads.has(conn)) this.reads.set(conn, { times: [], bytes: [], total: 0 });
+  }
 
   pump(): void {
     const ep = this.endpoint;
@@ -337,10 +395,15 @@ function refill(conn: Connection, ep: EndpointCore, chunk: Uint8Array): void {
 interface Built {
   world: World;
   reader: Reader;
+  /** Reads the client connections (downloads). */
+  clientReader: Reader;
+  server: EndpointCore;
   client: EndpointCore;
   conn: Connection;
   competitor: { ep: EndpointCore; conn: Connection } | null;
-  sharedQueue: import('../link/index.js').Link | null;
+  sharedQueue: Link | null;
+  /** Each mpudp path's data-direction link, in path order. */
+  dataLinks: Link[];
 }
 
 /** Builds the world of `cfg` and connects (the competitor too). */
@@ -352,8 +415,10 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
     server: true,
     localAddresses: [{ address: SERVER, port: SERVER_PORT }],
     connectionDefaults: {
-      ...(s.receiveWindow !== undefined ? { receiveWindow: s.receiveWindow } : {}),
+      ...windowOptions(s),
       congestionControl: cfg.congestionControl,
+      scheduler: cfg.scheduler,
+      ...cfg.options,
     },
   });
   const reader = new Reader(server, world);
@@ -375,11 +440,13 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
   );
   const clientAddrs = s.paths.map((_, i) => `10.0.${i + 1}.2`);
   const client = new EndpointCore({ random: world.random(), server: false });
+  const clientReader = new Reader(client, world);
   let conn: Connection | null = null;
   const patched = new WeakSet<object>();
   const factory = cfg.experimentalController;
   world.addNode(
     clientNode(client, () => {
+      clientReader.pump();
       if (conn === null) return;
       ensureCoupled(conn);
       if (factory === undefined) return;
@@ -400,15 +467,19 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
     reorderRate: p.reorderRate ?? 0,
     duplicateRate: p.duplicateRate ?? 0,
   });
-  s.paths.forEach((p, i) => world.network.path(clientAddrs[i]!, SERVER, linkParams(p)));
+  const download = s.direction === 'download';
+  const dataLinks = s.paths.map((p, i) => {
+    const [up, down] = world.network.path(clientAddrs[i]!, SERVER, linkParams(p));
+    return download ? down : up;
+  });
   let sharedQueue = null;
-  const dataPairs: Array<[string, string]> = clientAddrs.map((a) => [a, SERVER]);
+  const dataPairs: Array<[string, string]> = clientAddrs.map((a) => (download ? [SERVER, a] : [a, SERVER]));
   let competitor: Built['competitor'] = null;
   if (s.competitor !== undefined) {
     const cep = new EndpointCore({ random: world.random(), server: false });
-    world.addNode(clientNode(cep, () => {}), COMPETITOR);
+    world.addNode(clientNode(cep, () => clientReader.pump()), COMPETITOR);
     world.network.path(COMPETITOR, SERVER, { delayMs: s.competitor.delayMs, jitterMs: s.competitor.jitterMs ?? 0 });
-    dataPairs.push([COMPETITOR, SERVER]);
+    dataPairs.push(download ? [SERVER, COMPETITOR] : [COMPETITOR, SERVER]);
     const ccc = cfg.competitorCongestionControl ?? defaultCompetitorCc(cfg.congestionControl);
     const cconn = cep.connect(
       {
@@ -421,6 +492,7 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
       world.now,
     );
     competitor = { ep: cep, conn: cconn };
+    clientReader.track(cconn);
   }
   if (s.sharedBottleneck !== undefined) {
     sharedQueue = world.network.bottleneck('shared', {
@@ -434,49 +506,96 @@ function build(cfg: RunConfig, options: Partial<ConnectionOptions>): Built {
       localAddresses: clientAddrs.map((a) => ({ address: a, port: CLIENT_PORT })),
       remoteAddresses: [{ address: SERVER, port: SERVER_PORT }],
       ...options,
+      ...cfg.options,
       congestionControl: cfg.congestionControl,
       scheduler: cfg.scheduler,
+      ...(cfg.backupPaths !== undefined ? { backupAddresses: cfg.backupPaths.map((i) => clientAddrs[i]!) } : {}),
     },
     world.now,
   );
-  return { world, reader, client, conn, competitor, sharedQueue };
+  clientReader.track(conn);
+  return { world, reader, clientReader, server, client, conn, competitor, sharedQueue, dataLinks };
 }
 
-/** The competing flow's controller: Reno against a coupled (Reno-based) one, else the same. */
+/**
+ * The competing single-path flow's controller: Reno against a Reno-based
+ * one (newreno, lia, olia), Cubic against cubic and bbr (the flows a BBR
+ * sender meets on the Internet are Cubic).
+ */
 export function defaultCompetitorCc(cc: CongestionControlName): CongestionControlName {
-  return cc === 'lia' || cc === 'olia' ? 'newreno' : cc;
+  return cc === 'lia' || cc === 'olia' || cc === 'newreno' ? 'newreno' : 'cubic';
+}
+
+/** The flow-control options of a scenario (a given receive window is fixed unless a maximum is given too). */
+function windowOptions(s: Scenario): Partial<ConnectionOptions> {
+  if (s.receiveWindow === undefined && s.maxReceiveWindow === undefined) return {};
+  const o: Partial<ConnectionOptions> = {};
+  if (s.receiveWindow !== undefined) o.receiveWindow = s.receiveWindow;
+  o.maxReceiveWindow = s.maxReceiveWindow ?? s.receiveWindow;
+  return o;
 }
 
 /** Runs a bulk transfer for warmup + measure and reports goodput. */
 export function runBulk(cfg: RunConfig): RunResult {
   const wall = performance.now();
   const s = cfg.scenario;
-  const b = build(cfg, s.receiveWindow !== undefined ? { receiveWindow: s.receiveWindow } : {});
+  const download = s.direction === 'download';
+  const b = build(cfg, windowOptions(s));
   const chunk = new Uint8Array(256 * KiB);
   const t0 = b.world.now + cfg.warmupMs;
   const t1 = t0 + cfg.measureMs;
+  // The mpudp sender: the client (upload) or the server's side of it (download).
+  let sender: { conn: Connection; ep: EndpointCore } | null = download ? null : { conn: b.conn, ep: b.client };
+  const compSender = (): { conn: Connection; ep: EndpointCore } | null => {
+    if (b.competitor === null) return null;
+    if (!download) return b.competitor;
+    const c = b.reader.byClientAddress(COMPETITOR);
+    return c === null ? null : { conn: c, ep: b.server };
+  };
   const sentAt0 = new Map<number, number>();
   b.world.at(t0, () => {
-    for (const p of b.conn.pathList) sentAt0.set(p.id, p.counters.dataBytesSent + p.counters.dataBytesRetransmitted);
+    for (const p of sender?.conn.pathList ?? []) sentAt0.set(p.id, p.counters.dataBytesSent + p.counters.dataBytesRetransmitted);
   });
+  // Queueing delay at the data-direction bottlenecks, every 10 ms of the measurement.
+  const queues = b.sharedQueue !== null ? [b.sharedQueue] : b.dataLinks;
+  const delays: number[][] = queues.map(() => []);
+  for (let t = t0; t < t1; t += 10) {
+    b.world.at(t, () => {
+      queues.forEach((l, i) => {
+        const rate = l.bottleneck.params.rateBps;
+        delays[i]!.push(rate > 0 ? (l.queuedBytes(b.world.now) * 8000) / rate : 0);
+      });
+    });
+  }
+  let comp = compSender();
   b.world.runUntil(() => {
-    refill(b.conn, b.client, chunk);
-    if (b.competitor !== null) refill(b.competitor.conn, b.competitor.ep, chunk);
+    if (sender === null) {
+      const c = b.reader.byClientAddress('10.0.1.2');
+      if (c !== null) sender = { conn: c, ep: b.server };
+    }
+    if (sender !== null) refill(sender.conn, sender.ep, chunk);
+    if (comp === null) comp = compSender();
+    if (comp !== null) refill(comp.conn, comp.ep, chunk);
     return false;
   }, t1 - b.world.now);
-  const server = b.reader.byClientAddress('10.0.1.2');
-  const goodput = server === null ? 0 : (b.reader.between(server, t0, t1) * 8000) / cfg.measureMs;
+  const receiverLog = download ? b.clientReader : b.reader;
+  const receiver = download ? b.conn : b.reader.byClientAddress('10.0.1.2');
+  const goodput = receiver === null ? 0 : (receiverLog.between(receiver, t0, t1) * 8000) / cfg.measureMs;
   let competitorBps = 0;
   if (b.competitor !== null) {
-    const c = b.reader.byClientAddress(COMPETITOR);
-    competitorBps = c === null ? 0 : (b.reader.between(c, t0, t1) * 8000) / cfg.measureMs;
+    const c = download ? b.competitor.conn : b.reader.byClientAddress(COMPETITOR);
+    competitorBps = c === null ? 0 : (receiverLog.between(c, t0, t1) * 8000) / cfg.measureMs;
   }
-  const st = b.conn.stats();
+  const senderConn = sender?.conn ?? b.conn;
+  const st = senderConn.stats();
+  cfg.onEnd?.(senderConn, comp?.conn ?? null);
+  const all = delays.flat().sort((x, y) => x - y);
+  const meanOf = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, c) => a + c, 0) / xs.length);
   return {
     goodputBps: goodput,
     competitorBps,
     share: b.competitor !== null ? goodput / Math.max(1, goodput + competitorBps) : 1,
-    paths: b.conn.pathList.map((p) => ({
+    paths: senderConn.pathList.map((p) => ({
       id: p.id,
       sendBps: ((p.counters.dataBytesSent + p.counters.dataBytesRetransmitted - (sentAt0.get(p.id) ?? 0)) * 8000) / cfg.measureMs,
       lossEvents: p.counters.congestionEvents,
@@ -490,7 +609,8 @@ export function runBulk(cfg: RunConfig): RunResult {
     penalizations: st.penalizations,
     redundantCopies: st.redundantCopies,
     maxQueueBytes: b.sharedQueue?.counters.maxQueueBytes ?? 0,
-    coupledPaths: coupledPaths(b.conn),
+    queueDelayMs: { mean: meanOf(delays.map(meanOf)), p95: percentile(all, 0.95) },
+    coupledPaths: coupledPaths(senderConn),
     wallMs: performance.now() - wall,
   };
 }
@@ -507,7 +627,15 @@ export interface LatencyConfig {
   intervalMs: number;
   /** Loss on every path, each direction. */
   lossRate: number;
+  /** The paths (default: two 50 Mbit/s paths with 20 ms RTT); `lossRate` applies to each. */
+  paths?: PathSpec[];
 }
+
+/** The heterogeneous paths of the latency check: 100 Mbit/s 10 ms RTT and 50 Mbit/s 60 ms RTT. */
+export const HETERO_PATHS: PathSpec[] = [
+  { rateBps: 100 * MBIT, delayMs: 5 },
+  { rateBps: 50 * MBIT, delayMs: 30 },
+];
 
 export interface LatencyResult {
   /** Write-to-read time of each message, ms (Infinity if it never arrived). */
@@ -518,15 +646,15 @@ export interface LatencyResult {
   wallMs: number;
 }
 
-/** The scenario of the latency measurement: two 50 Mbit/s paths, 20 ms RTT, `lossRate` on both. */
-export function latencyScenario(lossRate: number): Scenario {
+/** The scenario of the latency measurement: two 50 Mbit/s paths, 20 ms RTT (or `paths`), `lossRate` on each. */
+export function latencyScenario(lossRate: number, paths?: PathSpec[]): Scenario {
   return {
     name: 'latency',
     description: `64 KiB messages, 2 × 50 Mbit/s, 20 ms RTT, ${lossRate * 100} % loss on both paths`,
-    paths: [
-      { rateBps: 50 * MBIT, delayMs: 10, lossRate },
-      { rateBps: 50 * MBIT, delayMs: 10, lossRate },
-    ],
+    paths: (paths ?? [
+      { rateBps: 50 * MBIT, delayMs: 10 },
+      { rateBps: 50 * MBIT, delayMs: 10 },
+    ]).map((p) => ({ ...p, lossRate })),
     warmupMs: 0,
     measureMs: 0,
     target: { kind: 'report' },
@@ -537,7 +665,7 @@ export function latencyScenario(lossRate: number): Scenario {
 export function runLatency(cfg: LatencyConfig): LatencyResult {
   const wall = performance.now();
   const b = build(
-    { scenario: latencyScenario(cfg.lossRate), scheduler: cfg.scheduler, congestionControl: cfg.congestionControl, seed: cfg.seed, warmupMs: 0, measureMs: 0 },
+    { scenario: latencyScenario(cfg.lossRate, cfg.paths), scheduler: cfg.scheduler, congestionControl: cfg.congestionControl, seed: cfg.seed, warmupMs: 0, measureMs: 0 },
     {},
   );
   const msg = new Uint8Array(cfg.size);
@@ -595,10 +723,10 @@ export function judge(cfg: RunConfig, r: RunResult, baselineBps?: number): Verdi
       const ref = (baselineBps ?? NaN) * (1 - t.tolerance);
       return { reference: baselineBps ?? NaN, ratio: r.goodputBps / (baselineBps ?? NaN), pass: r.goodputBps >= ref, applies: true };
     }
-    case 'max-share': {
-      const coupled = cfg.congestionControl === 'lia' || cfg.congestionControl === 'olia';
-      return { reference: t.fraction, ratio: r.share / t.fraction, pass: r.share <= t.fraction, applies: coupled };
-    }
+    case 'max-share':
+      return { reference: t.fraction, ratio: r.share / t.fraction, pass: r.share <= t.fraction, applies: true };
+    case 'queue-delay':
+      return { reference: NaN, ratio: NaN, pass: true, applies: false };
     case 'report':
       return { reference: NaN, ratio: NaN, pass: true, applies: false };
   }

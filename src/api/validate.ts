@@ -24,6 +24,7 @@ import { validatePrivateKey, validateServerKey } from './keys.js';
 export interface ConnectionOptionsInput {
   /** Receive window in bytes (flow control); 64 KiB..1 GiB. */
   receiveWindow?: number;
+  maxReceiveWindow?: number;
   /** Most bytes written but not yet acknowledged; 64 KiB..1 GiB. */
   sendBufferSize?: number;
   /** Congestion controller of every path. */
@@ -38,7 +39,7 @@ export interface ConnectionOptionsInput {
   keepAliveInterval?: number;
   /** Largest UDP payload sent; 1200..65507. */
   maxDatagramSize?: number;
-  /** Which path carries each data packet: 'min-rtt', 'round-robin', 'redundant', 'blest' (or, for connect(), your own Scheduler). */
+  /** Which path carries each data packet: 'min-rtt', 'round-robin', 'redundant', 'blest', 'ecf' (or, for connect(), your own Scheduler). */
   scheduler?: SchedulerName | Scheduler;
   /** Which (local, server) address pairs get a path: 'full-mesh' (default), 'one-per-local', or your own PathPolicy (connect() only). */
   pathManager?: PathPolicyName | PathPolicy;
@@ -48,6 +49,8 @@ export interface ConnectionOptionsInput {
   cipher?: CipherName;
   /** Most addresses of the peer kept from its advertisements; 1..64, default 16. */
   maxPeerAddresses?: number;
+  /** bbr, cubic, newreno: carry paths found behind one bottleneck as one flow there. Default true. */
+  sharedBottleneckDetection?: boolean;
   /** How often (ms) the host's addresses are checked for changes; 0 = never. Default 1000. */
   addressWatchInterval?: number;
   /** Where the host's addresses come from (default: os.networkInterfaces()); for tests and special setups. */
@@ -120,7 +123,7 @@ export const MAX_ADDRESSES = 64;
 export const MIN_WINDOW = 64 * 1024;
 export const MAX_WINDOW = 1024 * 1024 * 1024;
 /** Congestion controllers the core implements. */
-export const CONGESTION_CONTROLLERS: readonly CongestionControlName[] = ['cubic', 'newreno', 'lia', 'olia'];
+export const CONGESTION_CONTROLLERS: readonly CongestionControlName[] = ['cubic', 'newreno', 'lia', 'olia', 'bbr'];
 
 /** Throws unless `value` is a plain object (not null, not an array). */
 export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
@@ -197,6 +200,10 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
     validateInteger(o.receiveWindow, `${name}.receiveWindow`, MIN_WINDOW, MAX_WINDOW);
     out.receiveWindow = o.receiveWindow;
   }
+  if (o.maxReceiveWindow !== undefined) {
+    validateInteger(o.maxReceiveWindow, `${name}.maxReceiveWindow`, MIN_WINDOW, MAX_WINDOW);
+    out.maxReceiveWindow = o.maxReceiveWindow;
+  }
   if (o.sendBufferSize !== undefined) {
     validateInteger(o.sendBufferSize, `${name}.sendBufferSize`, MIN_WINDOW, MAX_WINDOW);
     out.sendBufferSize = o.sendBufferSize;
@@ -242,6 +249,10 @@ export function validateConnectionOptions(options: Record<string, unknown>, name
     } else {
       throw invalidArgType(`${name}.pathManager`, allowSchedulerObject ? 'a policy name or an object with a name and a select() method' : 'of type string', pm);
     }
+  }
+  if (o.sharedBottleneckDetection !== undefined) {
+    validateBoolean(o.sharedBottleneckDetection, `${name}.sharedBottleneckDetection`);
+    out.sharedBottleneckDetection = o.sharedBottleneckDetection;
   }
   if (o.advertiseAddresses !== undefined) {
     validateBoolean(o.advertiseAddresses, `${name}.advertiseAddresses`);

@@ -5,7 +5,7 @@
  */
 import { CONGESTION_CONTROLLERS } from '../api/validate.js';
 import type { ConnectionOptionsInput } from '../api/validate.js';
-import type { CongestionControlName } from '../core/options.js';
+import { DEFAULT_OPTIONS, type CongestionControlName } from '../core/options.js';
 import { SCHEDULER_NAMES, type SchedulerName } from '../core/sched/index.js';
 import { UsageError, int, seconds } from './args.js';
 
@@ -22,8 +22,8 @@ export const CONNECTION_FLAGS = {
 
 /** Their help lines. */
 export const CONNECTION_HELP = `Connection options:
-  --scheduler S         ${SCHEDULER_NAMES.join(', ')} (default min-rtt)
-  --cc C                ${CONGESTION_CONTROLLERS.join(', ')} (default cubic)
+  --scheduler S         ${SCHEDULER_NAMES.join(', ')} (default ${String(DEFAULT_OPTIONS.scheduler)})
+  --cc C                ${CONGESTION_CONTROLLERS.join(', ')} (default ${DEFAULT_OPTIONS.congestionControl})
   --max-datagram N      largest UDP payload sent, 1200..65507: the ceiling of
                         path MTU discovery (default 1472; 1200 = no discovery)
   --keepalive S         probe idle paths every S seconds (default 1)

@@ -16,13 +16,14 @@
  * path carries data).
  */
 import { Assembler } from './data/assembler.js';
-import { ReceiveWindow, SendWindow } from './data/flow-control.js';
+import { ReceiveWindow, SendWindow, tuningRoundTrip } from './data/flow-control.js';
 import { SendBuffer } from './data/send-buffer.js';
 import type { KeyPhases } from './crypto/key-phases.js';
 import type { X25519KeyPair } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
 import { HandshakeSide, type HelloFrame } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
+import { detectsSharedBottlenecks } from './cc/policy.js';
 import { CoupledGroup } from './path/coupled-group.js';
 import { PathIdWindow } from './path/path-ids.js';
 import { PathState } from './path/path-state.js';
@@ -163,8 +164,8 @@ export class Connection {
   readonly sendWindow = new SendWindow(0);
   /** Chooses the path for each data packet. */
   readonly scheduler: Scheduler;
-  /** Couples the windows of this connection's paths under 'lia' / 'olia'. */
-  readonly coupledGroup = new CoupledGroup();
+  /** Couples the windows of this connection's paths under 'lia' / 'olia'; gives controllers random numbers. */
+  readonly coupledGroup: CoupledGroup;
   /** Local addresses whose paths we mark as backups. */
   readonly backupLocal: Set<string>;
   /** Sequence of our PATH_STATUS frames. */
@@ -269,10 +270,13 @@ export class Connection {
     this.resetToken = init.resetToken;
     this.localAddresses = init.localAddresses.map((a) => ({ ...a }));
     this.remoteAddresses = init.remoteAddresses.map((a) => ({ ...a }));
-    this.receiveWindow = new ReceiveWindow(init.options.receiveWindow);
+    this.receiveWindow = new ReceiveWindow(init.options.receiveWindow, init.options.maxReceiveWindow);
+    this.coupledGroup = new CoupledGroup(init.random, detectsSharedBottlenecks(init.options) ? () => this.pathList : null);
     // Out-of-order chunks: a legitimate sender needs about one per lost
     // packet in flight (window / 1150 bytes); 1-byte fragments at that cap
-    // hold far less than the window's worth of memory.
+    // hold far less than the window's worth of memory. The initial window
+    // sets it: one gap per lost packet stays far below it after auto-tuning
+    // too (1 % loss over 16 MiB is about 150 gaps).
     this.assembler = new Assembler(Math.max(1024, Math.floor(init.options.receiveWindow / 512)));
     this.scheduler = createScheduler(init.options.scheduler);
     this.pathPolicy = pathPolicy(init.options.pathManager);
@@ -366,7 +370,7 @@ export class Connection {
       return null;
     }
     this.counters.dataBytesDelivered += chunk.length;
-    if (this.receiveWindow.onConsumed(this.assembler.readOffset)) this.windowUpdatePending = true;
+    if (this.receiveWindow.onConsumed(this.assembler.readOffset, this.now, tuningRoundTrip(this.pathList))) this.windowUpdatePending = true;
     return chunk;
   }
 
@@ -501,6 +505,7 @@ export class Connection {
       keyGeneration: this.protection?.generation ?? 0,
       serverFingerprint: this.peerFingerprint,
       drops: { ...this.drops },
+      sharedBottleneck: { ...this.coupledGroup.bottlenecks.stats },
       paths: this.pathList.map((p) => p.stats()),
     };
   }

@@ -28,7 +28,9 @@
  * 4. When an active path's oldest packet is overdue (its suspicion
  *    deadline passes), every other path that is not active is probed at
  *    once: a healed pair is found about when the dead one is noticed,
- *    instead of at a random point of its probe back-off.
+ *    instead of at a random point of its probe back-off. Active paths
+ *    with nothing in flight get a PING: their ACK is the evidence that the
+ *    silence is the overdue path's own (recovery.ts, suspectDue).
  *
  * 5. Our answer (PATH_RESPONSE) to the peer's latest challenge on a path is
  *    repeated, every RESPONSE_RETRY_MIN..FAILED_PROBE_MAX, until a packet
@@ -155,6 +157,14 @@ export function onOverdue(conn: Connection, path: PathState, now: number): void 
       if (now >= p.lastPingAt + PING_INTERVAL) p.pingDue = true;
     } else if (p.state === 'validating' && p.challenge !== null && p.challengeAttempts > 0) {
       urgeChallenge(p, now);
+    } else if (p.state === 'active' && p.validated && p.sent.ackElicitingInFlight === 0 && p.probesPending === 0 && now >= p.lastAckElicitingSentAt + PING_INTERVAL) {
+      // An idle active path is asked too (a PING, in flight): the overdue
+      // path becomes suspect only once another path is acknowledged after
+      // its deadline (suspectDue), and an idle one would otherwise answer
+      // only at its next keep-alive, up to a second later. All the data
+      // rides on the one fast path whenever its window holds the
+      // application's rate (an app-limited sender).
+      p.probesPending = 1;
     }
   }
 }

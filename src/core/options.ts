@@ -9,16 +9,32 @@ import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
 import type { SchedulerOption } from './sched/index.js';
 import type { RandomSource, SocketAddress } from './types.js';
 
-/** 'lia' (RFC 6356) and 'olia' couple the windows of a connection's paths; 'cubic' and 'newreno' are per path. */
-export type CongestionControlName = 'cubic' | 'newreno' | 'lia' | 'olia';
+/**
+ * 'lia' (RFC 6356) and 'olia' couple the windows of a connection's paths;
+ * 'cubic' and 'newreno' are per path; 'bbr' is model-based (BBRv3), per path.
+ */
+export type CongestionControlName = 'cubic' | 'newreno' | 'lia' | 'olia' | 'bbr';
 
 export interface ConnectionOptions {
-  /** Receive window in bytes of the data sequence space (flow control). */
+  /** Receive window in bytes of the data sequence space (flow control), at the start. */
   receiveWindow: number;
+  /**
+   * The most the receive window grows to by auto-tuning (twice the bytes
+   * read per round trip of the slowest path; src/core/data/flow-control.ts).
+   * At most `receiveWindow` disables auto-tuning.
+   */
+  maxReceiveWindow: number;
   /** Most bytes the send buffer holds (written, not yet acknowledged). */
   sendBufferSize: number;
   /** Congestion controller for every path. */
   congestionControl: CongestionControlName;
+  /**
+   * Find paths that share a bottleneck and carry them as one flow there
+   * (src/core/cc/shared-bottleneck.ts). Applies to the uncoupled
+   * controllers ('cubic', 'newreno', 'bbr'); 'lia' and 'olia' are coupled
+   * already.
+   */
+  sharedBottleneckDetection: boolean;
   /** Close the connection after this long without hearing from the peer (ms; 0 = never). */
   idleTimeout: number;
   /** Client: give up the handshake after this long (ms). */
@@ -53,14 +69,16 @@ export interface ConnectionOptions {
 
 export const DEFAULT_OPTIONS: ConnectionOptions = {
   receiveWindow: 4 * 1024 * 1024,
+  maxReceiveWindow: 16 * 1024 * 1024,
   sendBufferSize: 4 * 1024 * 1024,
-  congestionControl: 'cubic',
+  congestionControl: 'bbr',
+  sharedBottleneckDetection: true,
   idleTimeout: 30_000,
   connectTimeout: 10_000,
   maxPaths: 8,
   maxDatagramSize: 1472,
   keepAliveInterval: 1_000,
-  scheduler: 'min-rtt',
+  scheduler: 'ecf',
   pathManager: 'full-mesh',
   advertiseAddresses: true,
   maxPeerAddresses: 16,

@@ -8,6 +8,7 @@ import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader }
 import { encodeHeader, headerLength } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
+import { onPacketSent } from './cc/feedback.js';
 import { TAG_LENGTH } from './crypto/aead.js';
 import { CloseCode, TransportError } from './errors.js';
 import { livenessPingDue, responseRetryDue, validationDue } from './liveness.js';
@@ -200,18 +201,41 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   const pn = path.nextPacketNumber++;
   const size = seal(conn, w.buf, w.headerEnd, w.pos, path, pn);
   if (w.ackEliciting) {
-    path.sent.onSent(pn, now, size, true, inFlight, w.meta);
+    const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
+    if (inFlight) notePacingLateness(conn, path, now);
     path.lastAckElicitingSentAt = now;
     // From here on we wait for an acknowledgement (liveness.ts, noWorkingPathDeadline).
     conn.unansweredSince ??= now;
     if (inFlight) {
-      path.cc.onPacketSent(size, now);
+      onPacketSent(path, packet, now);
       path.pacer.onSent(now, size);
     }
   }
   if (!path.validated) path.unvalidatedBytesSent += size;
   countSent(conn, path, size);
   return { data: w.buf.subarray(0, size), local: path.local, remote: path.remote };
+}
+
+/**
+ * A packet leaves with the path's pacing bucket full although the window did
+ * not hold the path back since its last packet, and no path of the
+ * connection sent anything for the time the bucket takes to fill: for that
+ * long the path was allowed to send and the connection did not run (a loaded
+ * host, or no data). The rate samples of the gap say what the sender did,
+ * not what the path can carry, so they are application-limited (a BBR path
+ * in Startup took such a plateau for the bottleneck's rate and left Startup
+ * at a fraction of it, in the namespace lab under load). A path the
+ * scheduler left idle while others sent is not marked here (the scheduler's
+ * choice is marked where it is made, in send-data.ts).
+ */
+function notePacingLateness(conn: Connection, path: PathState, now: number): void {
+  const pacer = path.pacer;
+  if (!path.windowLimited && pacer.available >= pacer.burstCapacity - 1) {
+    let last = -Infinity;
+    for (const p of conn.pathList) if (p.lastAckElicitingSentAt > last) last = p.lastAckElicitingSentAt;
+    if (now - last >= pacer.fillTime) path.delivery.markAppLimited(path.sent.bytesInFlight);
+  }
+  path.windowLimited = false;
 }
 
 /** How many skipped packet numbers a path remembers. */

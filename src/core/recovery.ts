@@ -6,7 +6,8 @@
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { FAILED_PROBE_MIN, PTOS_TO_FAIL, MAX_ACK_DELAY, type PacketMeta, type PathState } from './path/path-state.js';
-import { persistentCongestion, type SentPacket } from './path/sent-packets.js';
+import { onPacketsAcked, onPacketsLost } from './cc/feedback.js';
+import type { SentPacket } from './path/sent-packets.js';
 import { TransportError } from './errors.js';
 import { ackRevives, acksPacket } from './liveness.js';
 import { countDrop } from './stats.js';
@@ -46,9 +47,14 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     const meta = p.meta;
     if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
     if (meta.acks !== null) forgetAcked(conn, meta.acks);
-    if (p.inFlight) path.cc.onAck(p.size, p.timeSent, now, path.rtt, flightBefore);
-    path.mtu.onAcked(p.packetNumber, p.size, now);
   }
+  // Path MTU discovery hears of the acknowledged packets before the lost
+  // ones: its black-hole rule counts only full-size losses sent after the
+  // newest full-size packet acknowledged (path/pmtud.ts).
+  for (const p of result.acked) path.mtu.onAcked(p.packetNumber, p.size, now);
+  // RFC 9002 Appendix A.7: OnPacketsLost before OnPacketsAcked (cc/feedback.ts).
+  onLost(conn, path, result.lost, now);
+  onPacketsAcked(path, result.acked, flightBefore, now);
   if (result.acked.length > 0 || revives) {
     path.lastAckAt = now;
     path.ptoCount = 0;
@@ -56,7 +62,6 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     conn.unansweredSince = null;
     if (path.state === 'suspect' || path.state === 'failed') recoverPath(conn, path, now);
   }
-  onLost(conn, path, result.lost, now);
   conn.checkSendProgress();
 }
 
@@ -82,20 +87,13 @@ function acksSkipped(path: PathState, ranges: readonly { smallest: number; large
 /** Packets of `path` declared lost: their bytes and control frames go back in the queues. */
 export function onLost(conn: Connection, path: PathState, lost: SentPacket<PacketMeta>[], now: number): void {
   if (lost.length === 0) return;
-  let latestInFlight = -Infinity;
   for (const p of lost) {
     // A lost MTU probe says the path does not carry its size, nothing more (path/pmtud.ts).
     if (path.mtu.onLost(p.packetNumber, p.size, now)) continue;
     path.counters.packetsLost++;
     requeue(conn, p.meta);
-    if (p.inFlight && p.timeSent > latestInFlight) latestInFlight = p.timeSent;
   }
-  if (latestInFlight > -Infinity) {
-    const before = path.cc.inRecovery;
-    path.cc.onCongestionEvent(latestInFlight, now);
-    if (!before && path.cc.inRecovery) path.counters.congestionEvents++;
-    if (persistentCongestion(lost, path.rtt, MAX_ACK_DELAY)) path.cc.onPersistentCongestion();
-  }
+  if (onPacketsLost(path, lost, now, MAX_ACK_DELAY)) path.counters.congestionEvents++;
 }
 
 /** What a lost (or stranded) packet carried goes back to be sent again. */

@@ -15,6 +15,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
   const view: SchedulerPath[] = [];
   let anyActive = false;
   for (const p of conn.pathList) if (p.state === 'active' && p.validated) anyActive = true;
+  const bottlenecks = conn.coupledGroup.bottlenecks;
   // A path with no RTT sample yet (validated by an answer that may be
   // seconds old, or moved to new addresses) waits for its first
   // acknowledgement while a path that has one can carry the data: it may
@@ -26,6 +27,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
     // Suspect paths carry data only when nothing better is left.
     if (p.state === 'suspect' && anyActive) continue;
     if (!p.rtt.hasSample && anySampled) continue;
+    if (p.windowRoom < size) p.windowLimited = true;
     view.push({
       id: p.id,
       // A path that carried no data since its RTT was last high (validated
@@ -34,10 +36,12 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
       smoothedRtt: p.rtt.hasSample ? Math.min(p.rtt.smoothed, p.rtt.latest) : p.rtt.smoothed,
       rttVar: p.rtt.rttvar,
       congestionWindow: p.cc.window,
+      sendRate: p.cc.pacingRate ?? p.cc.window / Math.max(p.rtt.smoothed, 0.001),
       bytesInFlight: p.sent.bytesInFlight,
       windowRoom: p.windowRoom,
-      backup: p.backup,
-      ready: p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold) === 0,
+      // A path standing by behind another on a shared bottleneck is used as a backup is.
+      backup: p.backup || bottlenecks.standby(p.id),
+      ready: p.pacingDelay(now, size) === 0 && !bottlenecks.paused(p.id, now),
     });
   }
   return view;
@@ -66,7 +70,15 @@ export function sendData(conn: Connection, now: number): Transmit | null {
     const copy = sendRedundantCopy(conn, now, size);
     if (copy !== null) return copy;
   }
-  if (!hasDataToSend(conn)) return null;
+  if (!hasDataToSend(conn)) {
+    // Held by the peer's receive window: a receiver bottleneck, measured as
+    // a network one is (draft-ietf-ccwg-bbr, "Considerations Related to
+    // Receiver Flow Control Limits"), so not application-limited.
+    if (!conn.sendBuffer.isBlocked(conn.sendWindow.maxData)) noteAppLimited(conn, now, size);
+    return null;
+  }
+  const trickle = sendTrickle(conn, now, size);
+  if (trickle !== null) return trickle;
   noteWindowBlocking(conn, now);
   const view = schedulerView(conn, now, size);
   if (view.length === 0) return null;
@@ -78,7 +90,10 @@ export function sendData(conn: Connection, now: number): Transmit | null {
     sendWindowSize: Math.max(0, conn.sendWindow.maxData - sendBuffer.ackedBelow),
   };
   const id = conn.scheduler.choose(view, ctx);
-  if (id === null) return null;
+  if (id === null) {
+    noteAppLimited(conn, now, size);
+    return null;
+  }
   const path = conn.pathsById.get(id);
   if (path === undefined || !path.carriesData) return null;
   opportunisticReinjection(conn, path, now);
@@ -93,6 +108,28 @@ export function sendData(conn: Connection, now: number): Transmit | null {
   }
   if (!w.ackEliciting && w.isEmpty) return null;
   return finish(conn, w, now, true);
+}
+
+/**
+ * A path standing by on a shared bottleneck sends two data packets every
+ * TRICKLE_MS: their RTT samples tell the detector whether it still sees its
+ * lead's queue (src/core/cc/shared-bottleneck.ts).
+ */
+function sendTrickle(conn: Connection, now: number, size: number): Transmit | null {
+  const bottlenecks = conn.coupledGroup.bottlenecks;
+  for (const path of conn.pathList) {
+    if (!bottlenecks.trickleDue(path.id, now) || !path.carriesData || path.state !== 'active') continue;
+    if (path.windowRoom < size || path.pacingDelay(now, size) !== 0) continue;
+    const w = new PacketWriter(conn, path, packetLimit(conn, path));
+    addAcks(conn, w, now, true);
+    addDataAck(conn, w);
+    addData(conn, w, true);
+    // Nothing to send: a PING measures the RTT as well.
+    if (!w.ackEliciting) w.add({ type: 'ping' }, true);
+    bottlenecks.onTrickleSent(path.id, now);
+    return finish(conn, w, now, true);
+  }
+  return null;
 }
 
 /** Most copies queued per path before the oldest are dropped (a slow path must not hoard). */
@@ -120,7 +157,7 @@ function sendRedundantCopy(conn: Connection, now: number, size: number): Transmi
     while (q.length > 0 && conn.sendBuffer.isAcked(q[0]!.offset, q[0]!.length) && !q[0]!.fin) q.shift();
     if (q.length === 0) continue;
     if (path.windowRoom < size) continue;
-    if (path.pacer.delay(now, size, path.cc.window, path.rtt.smoothed) !== 0) continue;
+    if (path.pacingDelay(now, size) !== 0) continue;
     const seg = q.shift()!;
     if (seg.offset < conn.sendBuffer.ackedBelow) continue;
     const w = new PacketWriter(conn, path, packetLimit(conn, path));
@@ -138,6 +175,25 @@ function sendRedundantCopy(conn: Connection, now: number, size: number): Transmi
     return finish(conn, w, now, true);
   }
   return null;
+}
+
+/**
+ * The connection stops sending data while a path could take a packet (its
+ * window has room and its pacer lets one go): nothing is waiting, or the
+ * scheduler keeps the path idle.
+ * That path's rate samples are application-limited until the gap is
+ * acknowledged (draft-ietf-ccwg-bbr, "Detecting application-limited
+ * phases": "the congestion window and pacing rate would have allowed the
+ * connection to send data, and yet the connection is not currently sending
+ * data and has no data to send"); from the path's side the connection is
+ * its application.
+ */
+function noteAppLimited(conn: Connection, now: number, size: number): void {
+  for (const p of conn.pathList) {
+    if (!p.carriesData || p.windowRoom < size) continue;
+    if (p.pacingDelay(now, size) !== 0) continue;
+    p.delivery.markAppLimited(p.sent.bytesInFlight);
+  }
 }
 
 /** Tells the scheduler, once per round trip, whether the peer's receive window held new data back. */
@@ -197,10 +253,22 @@ export function pacingDeadline(conn: Connection, now: number): number | null {
   const view = schedulerView(conn, now, size);
   const anyActive = view.some((p) => !p.backup);
   let earliest: number | null = null;
+  const bottlenecks = conn.coupledGroup.bottlenecks;
   for (const v of view) {
-    if ((anyActive && v.backup) || v.ready || v.windowRoom < size) continue;
+    if (v.windowRoom < size) continue;
     const p = conn.pathsById.get(v.id)!;
-    const t = p.pacer.delay(now, size, p.cc.window, p.rtt.smoothed, p.cc.window < p.cc.slowStartThreshold);
+    let t: number;
+    if (anyActive && v.backup) {
+      // A standby path wakes the connection for its trickle only.
+      const trickle = bottlenecks.trickleAt(v.id);
+      if (trickle === null) continue;
+      t = Math.max(trickle, p.pacingDelay(now, size), now);
+    } else if (bottlenecks.paused(v.id, now)) {
+      t = bottlenecks.pauseEnd() ?? now;
+    } else {
+      if (v.ready) continue;
+      t = p.pacingDelay(now, size);
+    }
     if (earliest === null || t < earliest) earliest = t;
   }
   return earliest;

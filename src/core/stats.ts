@@ -4,6 +4,8 @@
  */
 import type { DropReason } from './drops.js';
 
+import type { SharedBottleneckStats } from './cc/shared-bottleneck.js';
+
 /** Per-path counters. */
 export interface PathStats {
   id: number;
@@ -89,6 +91,8 @@ export interface ConnectionStats {
   refusals: number;
   /** Client: paths abandoned because the server did not advertise their address (another host, or a cluster's shared port it moved from). */
   firstContactPathsRetired: number;
+  /** Shared-bottleneck detection: candidates, pauses and their verdicts, groupings, splits, trickle packets. */
+  sharedBottleneck: SharedBottleneckStats;
   paths: PathStats[];
 }
 

@@ -44,7 +44,7 @@ describe('initial and minimum windows (RFC 9002 §7.2)', () => {
       expect(cc.slowStartThreshold).toBe(Infinity);
       expect(cc.inRecovery).toBe(false);
     }
-    expect(() => createCongestionController('bbr' as never, MDS)).toThrow(RangeError);
+    expect(() => createCongestionController('vegas' as never, MDS)).toThrow(RangeError);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADVERTISE_FRACTION, ReceiveWindow, SendWindow } from '../../src/core/data/flow-control.js';
+import { ADVERTISE_FRACTION, AUTOTUNE_GAIN, ReceiveWindow, SendWindow, tuningRoundTrip } from '../../src/core/data/flow-control.js';
 import { Rng } from '../../lab/random.js';
 
 describe('ReceiveWindow', () => {
@@ -88,5 +88,55 @@ describe('SendWindow', () => {
     expect(w.available(400)).toBe(600);
     expect(w.available(1000)).toBe(0);
     expect(w.available(1200)).toBe(0);
+  });
+});
+
+describe('ReceiveWindow auto-tuning', () => {
+  it('grows to twice what the application reads per round trip, up to the maximum, and never shrinks', () => {
+    expect(AUTOTUNE_GAIN).toBe(2);
+    const w = new ReceiveWindow(1_000_000, 16_000_000);
+    // 150 Mbit/s read over a 60 ms round trip: 1.125 MB per round.
+    const perMs = 150e6 / 8 / 1000;
+    let offset = 0;
+    for (let t = 0; t <= 600; t += 5) {
+      offset = Math.round(perMs * t);
+      w.onConsumed(offset, t, 60);
+    }
+    expect(w.windowSize).toBeGreaterThanOrEqual(2 * 1_125_000 - 1);
+    expect(w.windowSize).toBeLessThanOrEqual(2 * 1_125_000 + perMs * 10);
+    expect(w.maxData).toBe(offset + w.windowSize);
+    expect(w.grown).toBeGreaterThan(0);
+    // The reader slows down: the window stays.
+    const before = w.windowSize;
+    for (let t = 605; t <= 1200; t += 5) w.onConsumed(offset + (t - 600), t, 60);
+    expect(w.windowSize).toBe(before);
+  });
+
+  it('doubles each round while the window is what limits the sender, and stops at the cap', () => {
+    const w = new ReceiveWindow(100_000, 1_000_000);
+    let offset = 0;
+    const sizes: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      // A window-limited sender delivers one window per 50 ms round trip.
+      const perRound = w.windowSize;
+      for (let i = 1; i <= 10; i++) w.onConsumed(offset + (perRound * i) / 10, round * 50 + i * 5, 50);
+      offset += perRound;
+      sizes.push(w.windowSize);
+    }
+    expect(sizes[sizes.length - 1]).toBe(1_000_000);
+    expect(sizes.some((x, i) => i > 0 && x >= 1.8 * sizes[i - 1]!)).toBe(true);
+  });
+
+  it('without a maximum above the initial window it never tunes', () => {
+    const w = new ReceiveWindow(1000);
+    for (let t = 0; t < 1000; t += 10) w.onConsumed(t * 100, t, 20);
+    expect(w.windowSize).toBe(1000);
+    expect(() => new ReceiveWindow(1000, 0)).toThrow(RangeError);
+  });
+
+  it('measures over the longest minimum RTT of the paths that carry data', () => {
+    const p = (state: string, validated: boolean, min: number, hasSample = true) => ({ state, validated, rtt: { min, hasSample } });
+    expect(tuningRoundTrip([p('active', true, 10), p('active', true, 60), p('failed', true, 300), p('active', false, 500), p('active', true, 90, false)])).toBe(60);
+    expect(tuningRoundTrip([])).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createScheduler, SCHEDULER_NAMES } from '../../src/core/sched/index.js';
 import { BlestScheduler } from '../../src/core/sched/blest.js';
+import { EcfScheduler } from '../../src/core/sched/ecf.js';
 import type { SchedulerContext, SchedulerPath } from '../../src/core/sched/scheduler.js';
 
 function path(id: number, over: Partial<SchedulerPath> = {}): SchedulerPath {
@@ -68,6 +69,32 @@ describe('schedulers', () => {
     expect(s.lambda).toBeCloseTo(1.2);
     for (let i = 0; i < 10; i++) s.onRoundWithoutBlock();
     expect(s.lambda).toBe(1);
+  });
+
+  it('blest counts what a paced fast path sends per round trip, not its window', () => {
+    // BBR: a window of 2 BDP, paced at the bottleneck rate (1 BDP per RTT).
+    const fast = path(0, { smoothedRtt: 10, congestionWindow: 250_000, sendRate: 12.5, windowRoom: 0 });
+    const slow = path(1, { smoothedRtt: 80, congestionWindow: 400_000, bytesInFlight: 200_000, windowRoom: 200_000 });
+    const window = { ...ctx, sendWindowSize: 1024 * 1024 };
+    expect(new BlestScheduler().choose([fast, slow], window)).toBe(1);
+    // Without the rate the window counts, and the slow path would block.
+    expect(new BlestScheduler().choose([{ ...fast, sendRate: undefined }, slow], window)).toBeNull();
+  });
+
+  it('ecf waits for the fast path when it finishes the waiting bytes first, and uses the slow path for bulk', () => {
+    const fast = path(0, { smoothedRtt: 10, rttVar: 1, congestionWindow: 125_000, windowRoom: 0 });
+    const slow = path(1, { smoothedRtt: 60, rttVar: 1, congestionWindow: 375_000, windowRoom: 375_000 });
+    const s = new EcfScheduler();
+    // A 64 KiB message: one fast round trip (10 ms) beats one slow one (60 ms).
+    expect(s.choose([fast, slow], { ...ctx, unsentBytes: 64 * 1024 })).toBeNull();
+    expect(s.waiting).toBe(true);
+    expect(s.waits).toBe(1);
+    // Bulk: the fast path would need many rounds; the slow one helps.
+    expect(s.choose([fast, slow], { ...ctx, unsentBytes: 16 * 1024 * 1024 })).toBe(1);
+    expect(s.waiting).toBe(false);
+    // The fast path with room is always taken.
+    expect(s.choose([{ ...fast, windowRoom: 10_000 }, slow], ctx)).toBe(0);
+    expect(createScheduler('ecf').name).toBe('ecf');
   });
 
   it('accepts a user scheduler object', () => {

@@ -333,6 +333,12 @@ describe('persistentCongestion (RFC 9002 §7.6)', () => {
       ackEliciting: ae,
       inFlight: true,
       meta: null,
+      delivered: 0,
+      deliveredTime: 0,
+      firstSentTime: 0,
+      appLimited: false,
+      txInFlight: 0,
+      lostBefore: 0,
     });
     expect(persistentCongestion([mk(1, 0, true), mk(2, 5, false), mk(3, 7, false)], rtt, 0)).toBe(false);
     expect(persistentCongestion([mk(1, 0, true), mk(2, 5, false), mk(3, 7, true)], rtt, 0)).toBe(true);

@@ -8,26 +8,52 @@
 
 /** Fraction of the window by which maxData must grow before re-advertising. */
 export const ADVERTISE_FRACTION = 0.5;
+/** The tuned window is this many times the bytes the application reads in one (longest) round trip. */
+export const AUTOTUNE_GAIN = 2;
 
 /**
  * Receiver's side. maxData = readOffset + windowSize, never decreasing.
  * A new value is worth advertising once it exceeds the last advertised one
  * by at least half a window (ADVERTISE_FRACTION), so a steady reader sends
  * about two updates per window instead of one per read.
+ *
+ * Auto-tuning (dynamic right-sizing, as Linux's receive buffer tuning): the
+ * window starts at its initial size and grows, up to `maxWindowSize`, to
+ * AUTOTUNE_GAIN × the bytes the application consumed over the last round
+ * trip of the slowest path (by its minimum RTT). When data flows at the
+ * paths' full rates that is twice (Σ rates) × (longest RTT): more than the
+ * sum of the paths' bandwidth-delay products, by the reordering between the
+ * fastest and the slowest path, which the receiver must buffer too. While
+ * the window is what limits the sender, each round trip doubles it. The
+ * minimum RTT is used, not the smoothed one, so a queue that a loss-based
+ * sender builds does not open the window further (the window then bounds
+ * that queue to about one BDP). The window never shrinks.
  */
 export class ReceiveWindow {
-  /** Bytes the peer may have in flight beyond what the application read. */
-  readonly windowSize: number;
+  /** Bytes the peer may have in flight beyond what the application read (grows by auto-tuning). */
+  windowSize: number;
+  /** The most auto-tuning may grow `windowSize` to. */
+  readonly maxWindowSize: number;
   /** Highest offset (exclusive) the peer may send up to. */
   private limit: number;
   /** The last limit handed to the peer by markAdvertised(). */
   private advertised: number;
+  /** Start of the current auto-tuning measurement: time (ms) and read offset. */
+  private tuneFrom = -1;
+  private tuneOffset = 0;
+  /** Times auto-tuning grew the window (stats and tests). */
+  grown = 0;
 
-  constructor(windowSize: number) {
+  /** `maxWindowSize` (default `windowSize`: no auto-tuning) is clamped up to `windowSize`. */
+  constructor(windowSize: number, maxWindowSize = windowSize) {
     if (!Number.isSafeInteger(windowSize) || windowSize <= 0) {
       throw new RangeError(`ReceiveWindow: invalid window size ${windowSize}`);
     }
+    if (!Number.isSafeInteger(maxWindowSize) || maxWindowSize <= 0) {
+      throw new RangeError(`ReceiveWindow: invalid maximum window size ${maxWindowSize}`);
+    }
     this.windowSize = windowSize;
+    this.maxWindowSize = Math.max(windowSize, maxWindowSize);
     this.limit = windowSize;
     this.advertised = windowSize;
   }
@@ -47,10 +73,34 @@ export class ReceiveWindow {
    * has grown by at least windowSize * ADVERTISE_FRACTION since the last
    * advertisement, i.e. a MAX_DATA update should be sent.
    */
-  onConsumed(readOffset: number): boolean {
+  onConsumed(readOffset: number, now?: number, roundTripMs?: number): boolean {
+    if (now !== undefined && roundTripMs !== undefined && roundTripMs > 0) this.tune(readOffset, now, roundTripMs);
     const candidate = readOffset + this.windowSize;
     if (candidate > this.limit) this.limit = candidate;
     return this.shouldAdvertise;
+  }
+
+  /**
+   * Auto-tuning: once per `roundTripMs` (the longest of the paths' minimum
+   * RTTs), the window grows to AUTOTUNE_GAIN × the bytes read in that time.
+   */
+  private tune(readOffset: number, now: number, roundTripMs: number): void {
+    if (this.windowSize >= this.maxWindowSize) return;
+    if (this.tuneFrom < 0) {
+      this.tuneFrom = now;
+      this.tuneOffset = readOffset;
+      return;
+    }
+    const elapsed = now - this.tuneFrom;
+    if (elapsed < roundTripMs) return;
+    const perRound = ((readOffset - this.tuneOffset) * roundTripMs) / elapsed;
+    const target = Math.min(this.maxWindowSize, Math.ceil(AUTOTUNE_GAIN * perRound));
+    if (target > this.windowSize) {
+      this.windowSize = target;
+      this.grown++;
+    }
+    this.tuneFrom = now;
+    this.tuneOffset = readOffset;
   }
 
   /** A MAX_DATA update is due (see onConsumed). */
@@ -72,6 +122,19 @@ export class ReceiveWindow {
   checkLimit(endOffset: number): boolean {
     return endOffset <= this.limit;
   }
+}
+
+/**
+ * The round trip auto-tuning measures over: the longest minimum RTT among
+ * the paths that carry data (ms), or 0 when none has a sample.
+ */
+export function tuningRoundTrip(paths: readonly { readonly state: string; readonly validated: boolean; readonly rtt: { readonly min: number; readonly hasSample: boolean } }[]): number {
+  let rtt = 0;
+  for (const p of paths) {
+    if (!p.validated || (p.state !== 'active' && p.state !== 'suspect') || !p.rtt.hasSample) continue;
+    if (p.rtt.min > rtt) rtt = p.rtt.min;
+  }
+  return rtt;
 }
 
 /** Sender's side: the highest maxData the peer advertised. */

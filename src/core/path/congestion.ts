@@ -14,9 +14,19 @@
  *  - `dispose()` when the path is forgotten for good: a coupled controller
  *    leaves its group (a no-op for the uncoupled ones).
  *
+ * Model-based controllers ('bbr') also learn from the path's delivery-rate
+ * estimator (src/core/cc/delivery-rate.ts): once per ACK `onAckSample` with
+ * the ACK's rate sample, after the per-packet `onAck` calls; `onPacketLost`
+ * for every in-flight packet declared lost, before the ACK that declared it
+ * is processed (RFC 9002 Appendix A.7 order: OnPacketsLost, then
+ * OnPacketsAcked); and they offer a `pacingRate` that the path's pacer
+ * follows. src/core/cc/feedback.ts makes these calls in that order.
+ *
  * Coupled controllers ('lia', 'olia') of one connection share one
  * CoupledGroup, passed to the factory; uncoupled ones ignore it.
  */
+import { Bbr } from '../cc/bbr.js';
+import type { DeliveryRateEstimator, PacketDeliveryState, RateSample } from '../cc/delivery-rate.js';
 import { CoupledGroup } from './coupled-group.js';
 import { Cubic } from './cubic.js';
 import { Lia } from './lia.js';
@@ -28,9 +38,12 @@ export { CoupledGroup } from './coupled-group.js';
 
 export { initialWindow, minimumWindow, isAppLimited } from './new-reno.js';
 
-/** Every built-in controller, by name. 'lia' and 'olia' are coupled across a connection's paths. */
-export const CONGESTION_CONTROLLER_NAMES = ['cubic', 'newreno', 'lia', 'olia'] as const;
+/** Every built-in controller, by name. 'lia' and 'olia' are coupled across a connection's paths; 'bbr' is model-based. */
+export const CONGESTION_CONTROLLER_NAMES = ['cubic', 'newreno', 'lia', 'olia', 'bbr'] as const;
 export type CongestionControllerName = (typeof CONGESTION_CONTROLLER_NAMES)[number];
+
+/** An injected source of random integers in [0, n) (the core draws no randomness of its own). */
+export type RandomInt = (n: number) => number;
 
 export interface CongestionController {
   /** Algorithm name. */
@@ -41,8 +54,11 @@ export interface CongestionController {
   readonly slowStartThreshold: number;
   /** Between a congestion event and the ACK of a packet sent after it. */
   readonly inRecovery: boolean;
-  /** An in-flight packet of `bytes` was sent at `now`. */
-  onPacketSent(bytes: number, now: number): void;
+  /**
+   * An in-flight packet of `bytes` was sent at `now`; `bytesInFlight` is the
+   * path's bytes in flight including it, `delivery` the path's estimator.
+   */
+  onPacketSent(bytes: number, now: number, bytesInFlight?: number, delivery?: DeliveryRateEstimator): void;
   /**
    * `bytes` sent at `timeSent` were acknowledged at `now`. Acks of packets sent
    * before the current recovery period began are ignored. The window does not
@@ -57,17 +73,34 @@ export interface CongestionController {
   reset(): void;
   /** The path is gone for good: a coupled controller leaves its group. */
   dispose(): void;
+  /**
+   * The rate the path's pacer should send at, bytes per ms; null or absent:
+   * the pacer derives one from the window and the smoothed RTT.
+   */
+  readonly pacingRate?: number | null;
+  /** Once per ACK that acknowledged in-flight packets: its rate sample; `bytesInFlight` after the ACK. */
+  onAckSample?(rs: RateSample, delivery: DeliveryRateEstimator, rtt: RttEstimator, bytesInFlight: number, now: number): void;
+  /** An in-flight packet was declared lost (already counted by `delivery`). */
+  onPacketLost?(p: PacketDeliveryState, delivery: DeliveryRateEstimator, now: number): void;
+  /**
+   * Set by the connection before each ACK sample: shared-bottleneck detection
+   * has put another path on standby behind this one (both saw a standing
+   * queue at one bottleneck: buffer-filling traffic shares it).
+   */
+  sharedBottleneckLead?: boolean;
 }
 
 /**
  * A controller for one path. `group`: the connection's CoupledGroup, which
  * 'lia' and 'olia' join (without one, they get a private group and behave as
- * Reno); ignored by 'cubic' and 'newreno'.
+ * Reno); ignored by 'cubic' and 'newreno'. `random`: random integers for
+ * 'bbr''s probe timing (a fixed sequence when omitted).
  */
 export function createCongestionController(
   name: CongestionControllerName,
   maxDatagramSize: number,
   group?: CoupledGroup,
+  random?: RandomInt,
 ): CongestionController {
   switch (name) {
     case 'cubic':
@@ -78,6 +111,8 @@ export function createCongestionController(
       return new Lia(maxDatagramSize, group ?? new CoupledGroup());
     case 'olia':
       return new Olia(maxDatagramSize, group ?? new CoupledGroup());
+    case 'bbr':
+      return new Bbr(maxDatagramSize, random !== undefined ? { random } : {});
     default:
       throw new RangeError(`unknown congestion controller: ${String(name)}`);
   }

@@ -16,6 +16,18 @@
  * No allocation per call; at most a few members (maxPaths).
  */
 
+import { SharedBottleneckDetector, type BottleneckPathSource } from '../cc/shared-bottleneck.js';
+import type { RandomSource } from '../types.js';
+import type { RandomInt } from './congestion.js';
+
+/** Random integers in [0, n) from a source of random bytes (uniform enough for timing jitter). */
+export function randomInt(random: RandomSource): RandomInt {
+  return (n: number) => {
+    const b = random(4);
+    return ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0) % n;
+  };
+}
+
 /** What the group reads of a coupled controller. */
 export interface CoupledMember {
   /** Congestion window, bytes (fractional allowed). */
@@ -29,6 +41,24 @@ export interface CoupledMember {
 export class CoupledGroup {
   /** Every member that joined and did not dispose. */
   private readonly list: CoupledMember[] = [];
+  /** Random integers in [0, n) for the connection's controllers (BBR's probe timing), if the connection gave a source. */
+  readonly random: RandomInt | undefined;
+  /**
+   * Which of the connection's paths share a bottleneck, and so are carried
+   * as one flow there (src/core/cc/shared-bottleneck.ts). Off without
+   * `paths`, and for the coupled controllers, which need no detection.
+   */
+  readonly bottlenecks: SharedBottleneckDetector;
+
+  /**
+   * `random`: the connection's injected random bytes (none: controllers use
+   * a fixed sequence). `paths`: the connection's paths, for shared-bottleneck
+   * detection (none: no detection).
+   */
+  constructor(random?: RandomSource, paths: (() => readonly BottleneckPathSource[]) | null = null) {
+    this.random = random === undefined ? undefined : randomInt(random);
+    this.bottlenecks = new SharedBottleneckDetector(true, paths);
+  }
 
   /** Number of members (taking part or not). */
   get size(): number {

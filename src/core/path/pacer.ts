@@ -8,7 +8,9 @@
  * for N that is small, but at least 1 (for example, 1.25)".
  *
  * - Rate: 1.25 * window / smoothedRtt bytes per ms (2 * window / smoothedRtt
- *   when the caller says the path is in slow start).
+ *   when the caller says the path is in slow start), unless the path's
+ *   congestion controller offers its own pacing rate (BBR: "pacing driving
+ *   the send rate"), which is then used as given.
  * - Burst capacity: the bytes the window allows in BURST_INTERVAL_MS
  *   (window * 2 ms / smoothedRtt), clamped to [10, 256] datagrams. The floor
  *   of 10 datagrams is the initial window (§7.7: "Senders SHOULD limit bursts
@@ -59,20 +61,38 @@ export class Pacer {
     return this.capacity;
   }
 
+  /** How long an empty bucket takes to fill at the current rate, ms (Infinity before a rate is known). */
+  get fillTime(): number {
+    return this.rate > 0 ? this.capacity / this.rate : Infinity;
+  }
+
   /**
    * When may a packet of `bytes` go? Returns 0 if now, else the absolute time
    * (ms) at which enough tokens will have accumulated.
    */
-  delay(now: number, bytes: number, window: number, smoothedRtt: number, slowStart = false): number {
-    if (smoothedRtt <= 0 || window <= 0) return 0;
+  delay(
+    now: number,
+    bytes: number,
+    window: number,
+    smoothedRtt: number,
+    slowStart = false,
+    /** The controller's pacing rate, bytes per ms; null or absent: derived from the window. */
+    controllerRate: number | null = null,
+  ): number {
     const mds = this.maxDatagramSize;
-    const cap = Math.min(
-      Math.max((window * BURST_INTERVAL_MS) / smoothedRtt, MIN_BURST_DATAGRAMS * mds),
-      MAX_BURST_DATAGRAMS * mds,
-    );
+    let cap: number;
+    if (controllerRate !== null && controllerRate > 0) {
+      // The bucket holds BURST_INTERVAL_MS of the controller's rate.
+      this.rate = controllerRate;
+      cap = controllerRate * BURST_INTERVAL_MS;
+    } else {
+      if (smoothedRtt <= 0 || window <= 0) return 0;
+      this.rate = ((slowStart ? SLOW_START_PACING_GAIN : PACING_GAIN) * window) / smoothedRtt;
+      cap = (window * BURST_INTERVAL_MS) / smoothedRtt;
+    }
+    cap = Math.min(Math.max(cap, MIN_BURST_DATAGRAMS * mds), MAX_BURST_DATAGRAMS * mds);
     this.capacity = cap;
     if (this.tokens > cap) this.tokens = cap;
-    this.rate = ((slowStart ? SLOW_START_PACING_GAIN : PACING_GAIN) * window) / smoothedRtt;
     this.refill(now);
     // A packet larger than the bucket waits only for a full bucket.
     const need = bytes < cap ? bytes : cap;

@@ -6,6 +6,7 @@
  * path are re-sent on a live one without renumbering.
  */
 import type { Frame } from '../../wire/types.js';
+import { DeliveryRateEstimator } from '../cc/delivery-rate.js';
 import type { CongestionControlName } from '../options.js';
 import type { PathStats } from '../stats.js';
 import type { PathInfo, PathStateName, SocketAddress } from '../types.js';
@@ -104,6 +105,12 @@ export class PathState {
   readonly rtt = new RttEstimator();
   /** Congestion controller of this path. */
   readonly cc: CongestionController;
+  /** Delivery-rate samples of this path (what a model-based controller learns from). */
+  readonly delivery = new DeliveryRateEstimator();
+  /** The window held this path back since its last in-flight packet (seen by the scheduler's view). */
+  windowLimited = false;
+  /** The connection's congestion group (coupling, shared-bottleneck detection), if any. */
+  readonly congestionGroup: CoupledGroup | undefined;
   /** Pacer of this path. */
   readonly pacer: Pacer;
 
@@ -213,7 +220,8 @@ export class PathState {
     // "An update to the PLPMTU (or MPS) MUST NOT increase the congestion
     // window measured in bytes").
     const base = Math.min(maxDatagramSize, BASE_PLPMTU);
-    this.cc = createCongestionController(congestionControl, base, coupledGroup);
+    this.cc = createCongestionController(congestionControl, base, coupledGroup, coupledGroup?.random);
+    this.congestionGroup = coupledGroup;
     this.pacer = new Pacer(base);
     this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize));
     this.lastReceivedAt = now;
@@ -286,6 +294,15 @@ export class PathState {
   /** Congestion window room for new packets. */
   get windowRoom(): number {
     return Math.max(0, this.cc.window - this.sent.bytesInFlight);
+  }
+
+  /**
+   * When the pacer lets a packet of `size` go: 0 for now, else the time.
+   * The controller's own pacing rate drives it when it offers one.
+   */
+  pacingDelay(now: number, size: number): number {
+    const cc = this.cc;
+    return this.pacer.delay(now, size, cc.window, this.rtt.smoothed, cc.window < cc.slowStartThreshold, cc.pacingRate ?? null);
   }
 
   /** Bytes this path may still send before validation (Infinity once validated or not limited). */

@@ -11,6 +11,7 @@
  * O(1) per packet even with ~10k packets in flight.
  */
 import type { AckRange } from '../../wire/types.js';
+import type { PacketDeliveryState } from '../cc/delivery-rate.js';
 import { K_GRANULARITY, type RttEstimator } from './rtt.js';
 
 /**
@@ -28,7 +29,13 @@ const MAX_SPAN = 1 << 22;
 /** Initial ring capacity (power of two). */
 const INITIAL_CAPACITY = 64;
 
-export interface SentPacket<M> {
+/**
+ * A tracked packet. The delivery-state fields (PacketDeliveryState: the path's
+ * delivered bytes, delivered time, first-sent time, app-limited flag, bytes in
+ * flight and lost bytes when it was sent) are written by the path's
+ * delivery-rate estimator (src/core/cc/delivery-rate.ts) right after onSent.
+ */
+export interface SentPacket<M> extends PacketDeliveryState {
   /** Packet number in this path's space. */
   packetNumber: number;
   /** When it was sent, ms. */
@@ -88,7 +95,10 @@ export class SentPackets<M> {
   /** When the earliest time-threshold loss would fire (loss_time), or null. */
   lossTime: number | null = null;
 
-  /** Records a sent packet. Packet numbers must be strictly increasing (gaps allowed but small). */
+  /**
+   * Records a sent packet and returns it. Packet numbers must be strictly
+   * increasing (gaps allowed but small).
+   */
   onSent(
     packetNumber: number,
     timeSent: number,
@@ -96,7 +106,7 @@ export class SentPackets<M> {
     ackEliciting: boolean,
     inFlight: boolean,
     meta: M,
-  ): void {
+  ): SentPacket<M> {
     if (this.largestSent !== null && packetNumber <= this.largestSent) {
       throw new RangeError(`packet number ${packetNumber} not above ${this.largestSent}`);
     }
@@ -110,7 +120,20 @@ export class SentPackets<M> {
       this.len = span - 1;
     }
     this.ensureCapacity(this.len + 1);
-    const packet: SentPacket<M> = { packetNumber, timeSent, size, ackEliciting, inFlight, meta };
+    const packet: SentPacket<M> = {
+      packetNumber,
+      timeSent,
+      size,
+      ackEliciting,
+      inFlight,
+      meta,
+      delivered: 0,
+      deliveredTime: 0,
+      firstSentTime: 0,
+      appLimited: false,
+      txInFlight: 0,
+      lostBefore: 0,
+    };
     this.slots[(this.head + this.len) & (this.slots.length - 1)] = packet;
     this.len++;
     this.count++;
@@ -122,6 +145,7 @@ export class SentPackets<M> {
         this.timeOfLastAckEliciting = timeSent;
       }
     }
+    return packet;
   }
 
   /**

@@ -12,8 +12,20 @@
  *   skip the slow path if X · λ > |send window| − MSS_s · (inflight_s + 1)
  * λ starts at 1 and adapts: it grows when the estimate proved too small
  * (the sender got blocked by the window anyway) and shrinks otherwise.
+ *
+ * cwnd_f stands for what the fast path sends per round trip. With a
+ * window-based controller that is its window; a rate-based one (BBR) keeps
+ * its window at twice the BDP and paces at the bottleneck rate, so the
+ * bytes it sends per round trip (rate × RTT, `bytesPerRound`) are used
+ * instead: with the window, the estimate doubles and the slow path sits
+ * idle even where it would not block the receiver.
+ *
+ * rtt_s stands for how long a packet on the slow path holds the receive
+ * window. In MP-TCP the data ACK comes back on the slow subflow; here any
+ * path carries DATA_ACK, so it comes back on the fast one after about
+ * (rtt_s + rtt_f) / 2, which is used.
  */
-import { canTake, eligible, type Scheduler, type SchedulerContext, type SchedulerPath } from './scheduler.js';
+import { bytesPerRound, canTake, eligible, type Scheduler, type SchedulerContext, type SchedulerPath } from './scheduler.js';
 
 /** Step by which λ moves. */
 const LAMBDA_STEP = 0.1;
@@ -39,8 +51,11 @@ export class BlestScheduler implements Scheduler {
     }
     if (slow === null) return null;
     const mss = ctx.packetSize;
-    const ratio = slow.smoothedRtt / Math.max(fast!.smoothedRtt, 0.001);
-    const cwndFast = fast!.congestionWindow / mss;
+    // The data-level ACK of a packet on the slow path returns on the fast
+    // one (any path carries DATA_ACK), so the window it holds frees after
+    // half a slow and half a fast round trip, not a whole slow one.
+    const ratio = (slow.smoothedRtt + fast!.smoothedRtt) / 2 / Math.max(fast!.smoothedRtt, 0.001);
+    const cwndFast = bytesPerRound(fast!) / mss;
     const x = mss * (cwndFast + (ratio - 1) / 2) * ratio;
     const room = ctx.sendWindowSize - mss * (slow.bytesInFlight / mss + 1);
     if (x * this.lambda > room) {

@@ -1,11 +1,12 @@
 /** The built-in schedulers, by name. */
 import { BlestScheduler } from './blest.js';
+import { EcfScheduler } from './ecf.js';
 import { MinRttScheduler } from './min-rtt.js';
 import { RedundantScheduler } from './redundant.js';
 import { RoundRobinScheduler } from './round-robin.js';
 import type { Scheduler } from './scheduler.js';
 
-export const SCHEDULER_NAMES = ['min-rtt', 'round-robin', 'redundant', 'blest'] as const;
+export const SCHEDULER_NAMES = ['min-rtt', 'round-robin', 'redundant', 'blest', 'ecf'] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
 /** What the `scheduler` option takes: a built-in's name, a factory, or one scheduler object. */
@@ -27,6 +28,8 @@ export function createScheduler(name: SchedulerOption): Scheduler {
       return new RedundantScheduler();
     case 'blest':
       return new BlestScheduler();
+    case 'ecf':
+      return new EcfScheduler();
   }
 }
 

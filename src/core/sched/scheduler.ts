@@ -14,6 +14,12 @@ export interface SchedulerPath {
   rttVar: number;
   /** Congestion window in bytes. */
   congestionWindow: number;
+  /**
+   * Bytes per ms the path sends at: its controller's pacing rate when it
+   * paces by rate (BBR), else window / smoothed RTT. Absent in views built
+   * by hand: schedulers then use congestionWindow / smoothedRtt.
+   */
+  sendRate?: number;
   /** Bytes in flight on the path. */
   bytesInFlight: number;
   /** Congestion window minus bytes in flight. */
@@ -60,6 +66,16 @@ export interface Scheduler {
 export function eligible(paths: readonly SchedulerPath[]): readonly SchedulerPath[] {
   const active = paths.filter((p) => !p.backup);
   return active.length > 0 ? active : paths;
+}
+
+/**
+ * Bytes the path delivers per round trip of its own: the window, or less
+ * when the path is paced below it (a rate-based controller keeps about a
+ * BDP in flight under a window of twice that).
+ */
+export function bytesPerRound(p: SchedulerPath): number {
+  const byRate = p.sendRate !== undefined ? p.sendRate * p.smoothedRtt : Infinity;
+  return Math.min(p.congestionWindow, byRate);
 }
 
 /** A path can take the packet now: pacing allows it and its window has room. */

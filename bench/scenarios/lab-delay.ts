@@ -1,0 +1,382 @@
+/**
+ * Issue #12 in the namespace lab, with a real delay stage (lab.sh `delay
+ * up`: VXLAN tunnels through userspace ISP-emulator relays, so TCP crosses
+ * the same delay as mpudp), mpudp beside kernel MP-TCP in the same run:
+ *
+ *  - lab-hetero: ISP A 100 Mbit/s at 10 ms RTT plus ISP B 50 Mbit/s at
+ *    60 ms RTT, download and upload: goodput ÷ (A + B), target ≥ 0.95.
+ *  - lab-lossy: the same with 1 % random loss on B (nftables numgen, both
+ *    directions), download: target ≥ 0.85 of the sum.
+ *  - lab-shared: one 100 Mbit/s bottleneck (tbf on tunnel A) with a buffer
+ *    of one BDP at 20 ms RTT; mpudp with two paths through it (two client
+ *    addresses) against one kernel TCP Cubic flow, both downloading at
+ *    once: mpudp's share of what both delivered, target ≤ 60 %. Kernel
+ *    MP-TCP with two subflows through the same queue beside it.
+ *
+ * CPU: every run records the client's and the server's CPU seconds, the
+ * relays', and how busy the whole machine was (both cores), to tell a
+ * CPU-bound result from a network-bound one.
+ */
+import { loadavg } from 'node:os';
+import { askStats, runClientRole, stopServer } from '../../lab/harness/bench-roles.js';
+import { labDown, labUp, type Lab } from '../../lab/harness/netns.js';
+import type { Report, RoleProcess } from '../../lab/harness/process.js';
+import { missingForLab } from '../../lab/harness/requirements.js';
+import type { Timeline } from '../../src/cli/bench/common.js';
+import { fmt, table, type Figure, type Section } from '../lib/report.js';
+import { cumulative, median } from '../lib/stats.js';
+import {
+  busyFraction,
+  DELAY_PORT,
+  ensureEthtool,
+  machineCpu,
+  Relays,
+  setupMptcpTunnels,
+  startDelayServers,
+  tcpCongestionControl,
+  TUN,
+  TUN_DATAGRAM,
+} from './lab-delay-setup.js';
+import { ensureMptcpize, NAME, type LabTransport } from './lab-setup.js';
+
+export interface LabDelayConfig {
+  /** Rounds of each measurement. */
+  rounds: number;
+  /** Transfer time of the heterogeneous and lossy runs (s). */
+  seconds: number;
+  /** Transfer time of the shared-bottleneck runs (s). */
+  sharedSeconds: number;
+  /** Namespace prefix (default mpudp-d<pid>). */
+  prefix?: string;
+}
+
+/** One-way delays (ms) of the heterogeneous paths, and of the shared bottleneck. */
+const ONE_WAY = { a: 5, b: 30, shared: 10 };
+const RATE = { a: 100e6, b: 50e6 };
+/** Timeline bin (ms) and the part of each run left out at the start (ms). */
+const BIN_MS = 100;
+const STEADY_FROM_MS = 1000;
+/**
+ * The shared-bottleneck share is taken once mpudp's detection has had time
+ * to find the shared queue (it needs a second of samples and two pauses half
+ * a second apart: 2–5 s); the share from the first second is reported too.
+ */
+const SHARED_FROM_MS = 5000;
+
+interface Run {
+  /** 'hetero-half': the heterogeneous paths at half the rates (a control: is the full rate limited by CPU?). */
+  scenario: 'hetero' | 'hetero-half' | 'lossy' | 'shared';
+  transport: LabTransport;
+  dir: 'down' | 'up';
+  round: number;
+  /** Goodput first to last byte, and after the first second (download), Mbit/s. */
+  mbps: number;
+  steadyMbps: number;
+  /** Competing TCP Cubic flow (shared): its goodput and mpudp's share over the common window from SHARED_FROM_MS, and from STEADY_FROM_MS. */
+  competitorMbps?: number;
+  share?: number;
+  shareFrom1s?: number;
+  /** CPU seconds: client process, server process, relays (client side + server side); machine busy fraction (both cores). */
+  clientCpu: number;
+  serverCpu: number;
+  relayCpu: number;
+  machineBusy: number;
+}
+
+function skipped(id: string, title: string, why: string): Section {
+  return { id, title, skipped: why, method: '', figures: [], raw: { skipped: why } };
+}
+
+function clientArgs(t: LabTransport, dir: 'down' | 'up', seconds: number, locals: string[], servers: string[]): string[] {
+  const common = ['--port', String(DELAY_PORT), '--time', String(seconds), '--interval', '0', ...(dir === 'down' ? ['--reverse', '--bin-ms', String(BIN_MS), '--ifaces', 'dly-a,dly-b'] : [])];
+  if (t === 'mpudp') return [servers.join(','), '--local', locals.join(','), ...(locals.length === servers.length ? ['--paired'] : []), '--max-datagram', String(TUN_DATAGRAM), ...common];
+  return [servers[0]!, '--transport', 'tcp', ...common];
+}
+
+/** Delivered bytes of a download's timeline in [from, to] (epoch ms). */
+function deliveredBetween(r: Report, from: number, to: number): number {
+  const d = cumulative(r.timeline as Timeline, 'delivered');
+  return d(to) - d(from);
+}
+
+function steadyMbps(r: Report): number {
+  if (r.timeline === null || r.timeline === undefined) return NaN;
+  const first = Number(r.firstMs);
+  const last = Number(r.lastMs);
+  const from = first + STEADY_FROM_MS;
+  return last > from ? (deliveredBetween(r, from, last) * 8) / ((last - from) / 1000) / 1e6 : NaN;
+}
+
+/** Measures one client run with the CPU of everything involved. */
+async function measured(
+  server: RoleProcess,
+  relays: Relays,
+  body: () => Promise<Report[]>,
+): Promise<{ reports: Report[]; serverCpu: number; relayCpu: number; machineBusy: number }> {
+  const s0 = Number((await askStats(server)).cpuSeconds);
+  const r0 = await relays.cpu();
+  const m0 = machineCpu();
+  const reports = await body();
+  const m1 = machineCpu();
+  const r1 = await relays.cpu();
+  const s1 = Number((await askStats(server)).cpuSeconds);
+  return { reports, serverCpu: s1 - s0, relayCpu: r1.client - r0.client + (r1.server - r0.server), machineBusy: busyFraction(m0, m1) };
+}
+
+export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]> {
+  const t0 = Date.now();
+  const titles = {
+    hetero: '8. Two-ISP lab with delay: 100 Mbit/s 10 ms + 50 Mbit/s 60 ms',
+    lossy: '9. Two-ISP lab with delay: 1 % random loss on ISP B',
+    shared: '10. Two-ISP lab with delay: shared bottleneck against kernel TCP Cubic',
+  };
+  const missing = missingForLab();
+  const why = missing.length > 0 ? `the lab needs ${missing.join(', ')}` : ensureEthtool();
+  if (why !== null) return [skipped('lab-hetero', titles.hetero, why), skipped('lab-lossy', titles.lossy, why), skipped('lab-shared', titles.shared, why)];
+  const noMptcp = ensureMptcpize();
+  const transports: LabTransport[] = noMptcp === null ? ['mpudp', 'mptcp'] : ['mpudp'];
+  const runs: Run[] = [];
+  const rtts: Record<string, number> = {};
+  const load0 = loadavg();
+  let lab: Lab | undefined;
+  let relays: Relays | undefined;
+  let servers: Partial<Record<LabTransport, RoleProcess>> = {};
+  let kernelCc = '';
+  const restores: Array<() => void> = [];
+  try {
+    lab = await labUp({ prefix: cfg.prefix ?? `mpudp-d${process.pid}` });
+    await lab.sh('delay', 'up');
+    // Kernel TCP and MP-TCP run Cubic, the usual default (this kernel defaults to bbr).
+    for (const ns of [lab.srv, lab.cli]) {
+      const r = tcpCongestionControl(ns, 'cubic');
+      kernelCc = r.inForce;
+      restores.push(r.restore);
+    }
+    relays = await Relays.start(lab, ONE_WAY.a, ONE_WAY.b);
+    if (noMptcp === null) setupMptcpTunnels(lab, false);
+    servers = await startDelayServers(lab, noMptcp === null);
+    // The round-trip times the relays give (TCP request/response, 100 bytes).
+    for (const [name, host] of [['A', TUN.serverA], ['B', TUN.serverB]] as const) {
+      const r = await runClientRole([host, '--transport', 'tcp', '--port', String(DELAY_PORT), '--mode', 'rr', '--size', '100', '--count', '50', '--warmup', '10', '--interval', '0'], { ns: lab.cli, timeoutMs: 60_000 });
+      rtts[name] = Number(r.p50Ms);
+    }
+    const one = async (scenario: Run['scenario'], t: LabTransport, dir: 'down' | 'up', round: number): Promise<void> => {
+      const server = servers[t]!;
+      const m = await measured(server, relays!, async () => [
+        await runClientRole(clientArgs(t, dir, cfg.seconds, [TUN.clientA, TUN.clientB], [TUN.serverA, TUN.serverB]), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.seconds * 1000 + 60_000, name: `${NAME[t]} client` }),
+      ]);
+      const r = m.reports[0]!;
+      runs.push({
+        scenario,
+        transport: t,
+        dir,
+        round,
+        mbps: Number(r.bps) / 1e6,
+        steadyMbps: dir === 'down' ? steadyMbps(r) : NaN,
+        clientCpu: Number(r.cpuSeconds),
+        serverCpu: dir === 'up' ? Number(r.receiverCpuSeconds ?? m.serverCpu) : m.serverCpu,
+        relayCpu: m.relayCpu,
+        machineBusy: m.machineBusy,
+      });
+    };
+    for (let round = 0; round < cfg.rounds; round++) for (const dir of ['down', 'up'] as const) for (const t of transports) await one('hetero', t, dir, round);
+    // The control: the same paths at half the rates, half the CPU.
+    await lab.sh('delay', 'shape', 'A', `${RATE.a / 2e6}mbit`, '25ms');
+    await lab.sh('delay', 'shape', 'B', `${RATE.b / 2e6}mbit`, '25ms');
+    for (const t of transports) await one('hetero-half', t, 'down', 0);
+    await lab.sh('delay', 'shape', 'A', `${RATE.a / 1e6}mbit`, '25ms');
+    await lab.sh('delay', 'shape', 'B', `${RATE.b / 1e6}mbit`, '25ms');
+    await lab.sh('loss', 'B', '0.01');
+    for (let round = 0; round < cfg.rounds; round++) for (const t of transports) await one('lossy', t, 'down', round);
+    await lab.sh('loss', 'B', '0');
+
+    // The shared bottleneck: tunnel A at 100 Mbit/s with a one-BDP queue at 20 ms RTT.
+    await relays.stop();
+    relays = await Relays.start(lab, ONE_WAY.shared, ONE_WAY.b);
+    const rtt = 2 * ONE_WAY.shared;
+    const bdpBytes = (RATE.a / 8) * (rtt / 1000);
+    // tbf's queue holds rate × latency + burst (64 KB): latency is what makes the total one BDP.
+    const latencyMs = Math.max(1, rtt - (64 * 1024 * 8 * 1000) / RATE.a);
+    await lab.sh('delay', 'shape', 'A', '100mbit', `${latencyMs.toFixed(1)}ms`);
+    await lab.sh('delay', 'addr', 'A', '1');
+    if (noMptcp === null) setupMptcpTunnels(lab, true);
+    for (let round = 0; round < cfg.rounds; round++) {
+      for (const t of transports) {
+        const server = servers[t]!;
+        const m = await measured(server, relays!, () =>
+          Promise.all([
+            runClientRole(clientArgs(t, 'down', cfg.sharedSeconds, [TUN.clientA, TUN.clientA2], [TUN.serverA]), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: `${NAME[t]} client (shared)` }),
+            runClientRole(clientArgs('mptcp', 'down', cfg.sharedSeconds, [], [TUN.serverA]), { ns: lab!.cli, mptcp: false, timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: 'TCP Cubic competitor' }),
+          ]),
+        );
+        const [mine, tcp] = m.reports as [Report, Report];
+        // The window both were running in, once detection had time.
+        const start = Math.max(Number(mine.firstMs), Number(tcp.firstMs));
+        const from = start + SHARED_FROM_MS;
+        const to = Math.min(Number(mine.lastMs), Number(tcp.lastMs));
+        const a = deliveredBetween(mine, from, to);
+        const b = deliveredBetween(tcp, from, to);
+        const a1 = deliveredBetween(mine, start + STEADY_FROM_MS, to);
+        const b1 = deliveredBetween(tcp, start + STEADY_FROM_MS, to);
+        runs.push({
+          scenario: 'shared',
+          transport: t,
+          dir: 'down',
+          round,
+          mbps: (a * 8) / ((to - from) / 1000) / 1e6,
+          steadyMbps: steadyMbps(mine),
+          competitorMbps: (b * 8) / ((to - from) / 1000) / 1e6,
+          share: a / (a + b || 1),
+          shareFrom1s: a1 / (a1 + b1 || 1),
+          clientCpu: Number(mine.cpuSeconds),
+          serverCpu: m.serverCpu,
+          relayCpu: m.relayCpu,
+          machineBusy: m.machineBusy,
+        });
+      }
+    }
+    rtts.shared = rtt;
+    rtts.sharedBdpBytes = bdpBytes;
+  } finally {
+    for (const s of Object.values(servers)) await stopServer(s);
+    await relays?.stop().catch(() => {});
+    await labDown(lab).catch(() => {});
+    for (const r of restores) r();
+  }
+  const ms = Date.now() - t0;
+  const ctx = { cfg, runs, rtts, noMptcp, kernelCc, load: [load0, loadavg()] };
+  return [heteroSection(ctx, titles.hetero, ms), lossySection(ctx, titles.lossy), sharedSection(ctx, titles.shared)];
+}
+
+interface Ctx {
+  cfg: LabDelayConfig;
+  runs: Run[];
+  rtts: Record<string, number>;
+  noMptcp: string | null;
+  kernelCc: string;
+  load: number[][];
+}
+
+const med = (runs: Run[], f: (r: Run) => number): number => median(runs.map(f).filter(Number.isFinite));
+const SUM = (RATE.a + RATE.b) / 1e6;
+
+function detail(runs: Run[], shared = false): string {
+  const headers = ['scenario', 'transport', 'dir', 'round', 'goodput Mbit/s', shared ? '÷ 100' : '÷ (A + B)', 'after 1st s Mbit/s', ...(shared ? ['TCP Cubic Mbit/s', 'share (from 5 s)', 'share (from 1 s)'] : []), 'client CPU s', 'server CPU s', 'relays CPU s', 'machine busy'];
+  return table(
+    headers,
+    runs.map((r) => [
+      r.scenario,
+      NAME[r.transport],
+      r.dir,
+      r.round + 1,
+      fmt(r.mbps),
+      fmt(r.mbps / (shared ? 100 : r.scenario === 'hetero-half' ? SUM / 2 : SUM)),
+      fmt(r.steadyMbps),
+      ...(shared ? [fmt(r.competitorMbps), `${fmt(100 * (r.share ?? NaN))} %`, `${fmt(100 * (r.shareFrom1s ?? NaN))} %`] : []),
+      fmt(r.clientCpu),
+      fmt(r.serverCpu),
+      fmt(r.relayCpu),
+      `${fmt(100 * r.machineBusy)} %`,
+    ]),
+    headers.map((_, i) => (i < 3 ? 'l' : 'r')),
+  );
+}
+
+function cpuNote(runs: Run[]): string {
+  const busy = med(runs, (r) => r.machineBusy);
+  return `machine busy (both cores) ${fmt(100 * busy)} % median; relays ${fmt(med(runs, (r) => r.relayCpu))} CPU s per run`;
+}
+
+function heteroSection(c: Ctx, title: string, ms: number): Section {
+  const figures: Figure[] = [];
+  for (const dir of ['down', 'up'] as const) {
+    const mine = c.runs.filter((r) => r.scenario === 'hetero' && r.dir === dir && r.transport === 'mpudp');
+    const kernel = c.runs.filter((r) => r.scenario === 'hetero' && r.dir === dir && r.transport === 'mptcp');
+    const v = med(mine, (r) => r.mbps) / SUM;
+    figures.push({
+      name: `goodput ÷ (A + B), ${dir === 'down' ? 'download' : 'upload'}, ${c.cfg.seconds} s`,
+      value: v,
+      unit: '',
+      baseline: { name: 'kernel MP-TCP', value: kernel.length > 0 ? med(kernel, (r) => r.mbps) / SUM : null },
+      target: { text: '≥ 0.95', on: 'value', pass: Number.isFinite(v) ? v >= 0.95 : null },
+      note: `${fmt(med(mine, (r) => r.mbps))} Mbit/s; ${cpuNote(mine)}`,
+    });
+  }
+  const half = (t: LabTransport): Run[] => c.runs.filter((r) => r.scenario === 'hetero-half' && r.transport === t);
+  if (half('mpudp').length > 0) {
+    figures.push({
+      name: 'control: the same download at half the rates (50 + 25 Mbit/s), goodput ÷ 75 Mbit/s',
+      value: med(half('mpudp'), (r) => r.mbps) / (SUM / 2),
+      unit: '',
+      baseline: { name: 'kernel MP-TCP', value: half('mptcp').length > 0 ? med(half('mptcp'), (r) => r.mbps) / (SUM / 2) : null },
+      note: `half the packets per second for the same paths and delays: the difference to the full rate is what CPU takes; ${cpuNote(half('mpudp'))}`,
+    });
+  }
+  return {
+    id: 'lab-hetero',
+    title,
+    method:
+      'Namespace lab (lab/harness/lab.sh `delay up`): each ISP is a VXLAN tunnel over its veth, and each direction of each tunnel crosses a userspace relay ' +
+      '(bench/scenarios/lab-relay.ts: the ISP emulator of lab/emulator, through its module API) that adds the one-way delay, so TCP and MP-TCP meet the same delay as mpudp; ' +
+      `tbf on the tunnels gives ISP A ${RATE.a / 1e6} Mbit/s and ISP B ${RATE.b / 1e6} Mbit/s. One-way delays ${ONE_WAY.a} ms (A) and ${ONE_WAY.b} ms (B); ` +
+      `measured TCP round trips (p50, 100-byte request/response): A ${fmt(c.rtts.A)} ms, B ${fmt(c.rtts.B)} ms. ` +
+      `${c.cfg.rounds} round(s) per direction, ${c.cfg.seconds} s each, mpudp (its defaults: bbr, ecf; one path per ISP, ${TUN_DATAGRAM}-byte datagrams) and kernel MP-TCP (Node's net under mptcpize, ${c.kernelCc}) interleaved. ` +
+      `Goodput first to last byte ÷ ${SUM} Mbit/s. Load average at the start ${c.load[0]!.map((x) => x.toFixed(2)).join(' ')}, at the end ${c.load[1]!.map((x) => x.toFixed(2)).join(' ')} (the machine is shared).` +
+      (c.noMptcp ? ` MP-TCP skipped: ${c.noMptcp}.` : ''),
+    figures,
+    extra: [detail(c.runs.filter((r) => r.scenario === 'hetero' || r.scenario === 'hetero-half'))],
+    raw: { config: c.cfg, rtts: c.rtts, runs: c.runs.filter((r) => r.scenario === 'hetero' || r.scenario === 'hetero-half'), kernelCc: c.kernelCc, load: c.load },
+    ms,
+  };
+}
+
+function lossySection(c: Ctx, title: string): Section {
+  const mine = c.runs.filter((r) => r.scenario === 'lossy' && r.transport === 'mpudp');
+  const kernel = c.runs.filter((r) => r.scenario === 'lossy' && r.transport === 'mptcp');
+  const v = med(mine, (r) => r.mbps) / SUM;
+  return {
+    id: 'lab-lossy',
+    title,
+    method:
+      'The lab of section 8 (download), with 1 % random loss on ISP B in both directions: an nftables `numgen random mod 1000 < 10` drop rule on the client\'s ISP B veth (`lab.sh loss B 0.01`), under the tunnel.',
+    figures: [
+      {
+        name: `goodput ÷ (A + B), 1 % loss on B, download, ${c.cfg.seconds} s`,
+        value: v,
+        unit: '',
+        baseline: { name: 'kernel MP-TCP', value: kernel.length > 0 ? med(kernel, (r) => r.mbps) / SUM : null },
+        target: { text: '≥ 0.85', on: 'value', pass: Number.isFinite(v) ? v >= 0.85 : null },
+        note: `${fmt(med(mine, (r) => r.mbps))} Mbit/s; ${cpuNote(mine)}`,
+      },
+    ],
+    extra: [detail(c.runs.filter((r) => r.scenario === 'lossy'))],
+    raw: { runs: c.runs.filter((r) => r.scenario === 'lossy') },
+  };
+}
+
+function sharedSection(c: Ctx, title: string): Section {
+  const mine = c.runs.filter((r) => r.scenario === 'shared' && r.transport === 'mpudp');
+  const kernel = c.runs.filter((r) => r.scenario === 'shared' && r.transport === 'mptcp');
+  const v = med(mine, (r) => r.share ?? NaN);
+  return {
+    id: 'lab-shared',
+    title,
+    method:
+      `Tunnel A alone, 100 Mbit/s (tbf) with a queue of one BDP (${fmt((c.rtts.sharedBdpBytes ?? NaN) / 1000)} kB at ${c.rtts.shared} ms RTT, relays ${ONE_WAY.shared} ms each way); ` +
+      'the client has two addresses on it, so mpudp opens two paths through the one queue. One kernel TCP flow (Cubic, Node\'s net without mptcpize) downloads at the same time; ' +
+      `both run ${c.cfg.sharedSeconds} s, and the share is mpudp's bytes ÷ both flows' bytes over the window both ran in, from ${SHARED_FROM_MS / 1000} s on (mpudp's detection has then had time to find the shared queue; the share from the first second on is in the table). ` +
+      'Kernel MP-TCP in the same place opens two subflows through the queue (a `subflow` endpoint on the second address); upstream Linux MP-TCP has no coupled congestion control.',
+    figures: [
+      {
+        name: 'share of the shared bottleneck against one TCP Cubic flow',
+        value: v,
+        unit: '',
+        baseline: { name: 'kernel MP-TCP (2 subflows)', value: kernel.length > 0 ? med(kernel, (r) => r.share ?? NaN) : null },
+        target: { text: '≤ 0.60', on: 'value', pass: Number.isFinite(v) ? v <= 0.6 : null },
+        note: `mpudp ${fmt(med(mine, (r) => r.mbps))} Mbit/s, TCP ${fmt(med(mine, (r) => r.competitorMbps ?? NaN))} Mbit/s; from the first second ${fmt(med(mine, (r) => r.shareFrom1s ?? NaN))}; ${cpuNote(mine)}`,
+      },
+    ],
+    extra: [detail(c.runs.filter((r) => r.scenario === 'shared'), true)],
+    raw: { runs: c.runs.filter((r) => r.scenario === 'shared') },
+  };
+}

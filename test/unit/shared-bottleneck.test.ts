@@ -1,0 +1,138 @@
+/**
+ * Shared-bottleneck detection, fed synthetic RTT samples: what the queues
+ * of two paths look like behind one bottleneck and behind two, and how the
+ * pause of one path shows in the other's queue.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  BIN_MS,
+  COOLDOWN_MS,
+  MISSES_TO_SPLIT,
+  SharedBottleneckDetector,
+  TRICKLE_MS,
+  pearson,
+  type BottleneckPathSource,
+} from '../../src/core/cc/shared-bottleneck.js';
+
+const MIN_RTT = 20;
+
+interface FakePath extends BottleneckPathSource {
+  state: string;
+  validated: boolean;
+  backup: boolean;
+}
+
+function fakePaths(): FakePath[] {
+  return [0, 1].map((id) => ({
+    id,
+    state: 'active',
+    validated: true,
+    backup: false,
+    rtt: { smoothed: MIN_RTT + 10, min: MIN_RTT },
+    cc: { window: id === 0 ? 200_000 : 100_000, pacingRate: null },
+  }));
+}
+
+/** A loss-based flow's standing queue: a sawtooth between 5 and 15 ms, period 1 s. */
+function sawtooth(t: number): number {
+  return 5 + 10 * ((t % 1000) / 1000);
+}
+
+/**
+ * Feeds both paths a sample every ms until `until`. `queue(pathId, t)` gives
+ * the path's queueing delay at t; the detector's pauses are reported to it.
+ */
+function drive(
+  d: SharedBottleneckDetector,
+  from: number,
+  until: number,
+  queue: (pathId: number, t: number, pausedSince: number | null) => number,
+): void {
+  let pausedSince: number | null = null;
+  for (let t = from; t < until; t++) {
+    const paused = d.paused(1, t) || d.paused(0, t);
+    if (paused && pausedSince === null) pausedSince = t;
+    if (!paused && pausedSince !== null && t > pausedSince + 200) pausedSince = null;
+    for (const id of [0, 1]) {
+      if (d.paused(id, t) || (d.standby(id) && !d.trickleDue(id, t))) continue;
+      if (d.standby(id)) d.onTrickleSent(id, t);
+      d.onRttSample(id, MIN_RTT + queue(id, t, pausedSince), MIN_RTT, t);
+    }
+  }
+}
+
+describe('shared-bottleneck detection', () => {
+  it('groups two paths whose queue dips for one when the other pauses (one bottleneck)', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    // Behind one FIFO both see the same queue; the pause of either drains it by its share.
+    drive(d, 0, 6000, (_id, t, pausedSince) => {
+      const q = sawtooth(t);
+      return pausedSince !== null && t > pausedSince + 30 ? q * 0.4 : q;
+    });
+    expect(d.stats.candidates).toBeGreaterThanOrEqual(2);
+    expect(d.stats.pausesShared).toBeGreaterThanOrEqual(2);
+    expect(d.stats.grouped).toBe(1);
+    // The slower path (smaller window) stands by behind the faster one.
+    expect(d.standby(1)).toBe(true);
+    expect(d.standby(0)).toBe(false);
+    expect(d.stats.tricklePackets).toBeGreaterThan(0);
+  });
+
+  it('leaves alone two paths whose queues move together but do not answer each other’s pause (two bottlenecks)', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    // Identical, synchronized sawtooths: passively indistinguishable from one queue.
+    drive(d, 0, 6000, (_id, t) => sawtooth(t));
+    expect(d.stats.candidates).toBeGreaterThanOrEqual(2);
+    expect(d.stats.pausesIndependent).toBeGreaterThanOrEqual(2);
+    expect(d.stats.grouped).toBe(0);
+    expect(d.standby(0) || d.standby(1)).toBe(false);
+    // A cool-down of COOLDOWN_MS follows the second verdict (it came after 2 s
+    // of samples at the earliest): no new pause until 11 s.
+    const pauses = d.stats.pauses;
+    drive(d, 6000, 2000 + COOLDOWN_MS - 1000, (_id, t) => sawtooth(t));
+    expect(d.stats.pauses).toBe(pauses);
+  });
+
+  it('ignores queues that drain (a rate-based sender’s own probes) even when they line up', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    // Every 400 ms a 60 ms bump to 10 ms on both paths; empty in between.
+    drive(d, 0, 8000, (_id, t) => (t % 400 < 60 ? 10 : 0.2));
+    expect(d.stats.candidates).toBe(0);
+    expect(d.stats.pauses).toBe(0);
+  });
+
+  it('splits a group when the standby path stops seeing its lead’s queue', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
+    expect(d.standby(1)).toBe(true);
+    // The routes part: the standby path's probes now find no queue at all.
+    drive(d, 6000, 6000 + (MISSES_TO_SPLIT + 2) * TRICKLE_MS, (id, t) => (id === 1 ? 0.1 : sawtooth(t)));
+    expect(d.standby(1)).toBe(false);
+    expect(d.stats.split).toBe(1);
+  });
+
+  it('splits a group when its lead stops working, and counts nothing while disabled', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
+    expect(d.standby(1)).toBe(true);
+    paths[0]!.state = 'suspect';
+    drive(d, 6000, 6000 + 2 * BIN_MS, (_id, t) => sawtooth(t));
+    expect(d.standby(1)).toBe(false);
+
+    const off = new SharedBottleneckDetector(true, null);
+    expect(off.enabled).toBe(false);
+    drive(off, 0, 6000, (_id, t) => sawtooth(t));
+    expect(off.stats.candidates).toBe(0);
+  });
+
+  it('pearson', () => {
+    expect(pearson([1, 2, 3], [2, 4, 6], 2, 4)).toBeCloseTo(1);
+    expect(pearson([1, 2, 3], [6, 4, 2], 2, 4)).toBeCloseTo(-1);
+    expect(pearson([1, 1, 1], [1, 2, 3], 1, 2)).toBe(0);
+  });
+});
