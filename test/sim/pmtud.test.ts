@@ -63,6 +63,18 @@ describe('path MTU discovery', () => {
     expect(pair.client.connection!.state).toBe('established');
   });
 
+  it('congestion losses at a full queue are no black hole: the path keeps 1472', () => {
+    const pair = new Pair({ seed: 15, clientAddresses: ['10.0.1.2'], links: [{ delayMs: 10, mtu: 1500, rateBps: 20e6, queueBytes: 30_000 }] });
+    const data = payload(8 * 1024 * 1024, 7);
+    expect(transfer(pair, data, 120_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    const s = pathStats(pair, 'client', 0);
+    expect(pair.world.network.getLink('10.0.1.2', '10.0.0.1')!.counters.drops['queue-full']).toBeGreaterThan(0);
+    expect(s.packetsLost).toBeGreaterThan(0);
+    expect(s.mtuBlackHoles).toBe(0);
+    expect(s.mtu).toBe(1472);
+  });
+
   it('after a path fails and heals, it searches again and is back at 1472', () => {
     const pair = new Pair({ seed: 13, links: [{ delayMs: 10, mtu: 1500 }, { delayMs: 10, mtu: 1500 }] });
     const data = payload(2 * 1024 * 1024, 5);
