@@ -13,7 +13,7 @@ import type { PathInfo, PathStateName, SocketAddress } from '../types.js';
 import { createCongestionController, type CongestionController } from './congestion.js';
 import type { CoupledGroup } from './coupled-group.js';
 import { Pacer } from './pacer.js';
-import { BASE_PLPMTU, PathMtu, pmtuCeiling } from './pmtud.js';
+import { PathMtu, pmtuCeiling } from './pmtud.js';
 import { ReceivedPackets } from './received-packets.js';
 import { RttEstimator } from './rtt.js';
 import { SentPackets } from './sent-packets.js';
@@ -216,13 +216,12 @@ export class PathState {
     this.localAddress = local;
     this.remoteAddress = remote;
     // maxDatagramSize is the ceiling of discovery; the window and the pacer
-    // count in BASE_PLPMTU units, the size every path carries (RFC 8899 §3:
-    // "An update to the PLPMTU (or MPS) MUST NOT increase the congestion
-    // window measured in bytes").
-    const base = Math.min(maxDatagramSize, BASE_PLPMTU);
-    this.cc = createCongestionController(congestionControl, base, coupledGroup, coupledGroup?.random);
+    // count in its units, the size most paths reach, and a change of the
+    // path's size leaves them alone (RFC 8899 §3: "An update to the PLPMTU
+    // (or MPS) MUST NOT increase the congestion window measured in bytes").
+    this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup, coupledGroup?.random);
     this.congestionGroup = coupledGroup;
-    this.pacer = new Pacer(base);
+    this.pacer = new Pacer(maxDatagramSize);
     this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize));
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;
