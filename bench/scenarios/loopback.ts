@@ -1,7 +1,7 @@
 /**
  * Issue #6, parts 1 and 2: bulk goodput on loopback, sender and receiver in
  * separate processes (`mpudp bench` client and server), beside a raw
- * `node:dgram` blast (1200-byte datagrams, 4 MiB buffers) and Node's TCP,
+ * `node:dgram` blast (1472-byte datagrams, the size mpudp's path MTU discovery reaches on loopback; 4 MiB buffers) and Node's TCP,
  * in rounds that interleave the transports so drift on the shared machine
  * hits them all alike. Also CPU seconds per GB (sender + receiver) and,
  * with two loopback paths (127.0.0.1 and 127.0.0.2), the aggregate and each
@@ -44,9 +44,9 @@ function args(kind: Kind, port: number, seconds: number): string[] {
   const common = ['--port', String(port), '--time', String(seconds), '--interval', '1'];
   switch (kind) {
     case 'udp':
-      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1200', ...common];
+      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1472', ...common];
     case 'udpSealed':
-      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1200', '--seal', 'aes-128-gcm', ...common];
+      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1472', '--seal', 'aes-128-gcm', ...common];
     case 'tcp':
       return ['127.0.0.1', '--transport', 'tcp', ...common];
     case 'mpudp1':
@@ -195,8 +195,8 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
     title: '1–2. Loopback bulk: one path and two paths',
     method:
       `Sender (\`mpudp bench client\`) and receiver (\`mpudp bench server\`) in separate processes on loopback; ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP, mpudp over one path (127.0.0.1) and mpudp over two paths (127.0.0.1 and 127.0.0.2 to the same two addresses, paired), in that order. ` +
-      'Goodput is what the receiving application got, from its first byte to its last. The raw dgram baseline blasts 1200-byte datagrams from one process to another with 4 MiB socket buffers, no reliability and no congestion control; its goodput is what arrived. The sealed blast does the same, but seals each datagram (into a new buffer) with AES-128-GCM, mpudp\'s default packet protection, and the receiver opens it: the ceiling for a protected transport. ' +
-      'mpudp uses its default 1200-byte datagrams. Ratios are the median of per-round ratios; CPU is user + system time of both processes during the transfer.',
+      'Goodput is what the receiving application got, from its first byte to its last. The raw dgram baseline blasts 1472-byte datagrams from one process to another with 4 MiB socket buffers, no reliability and no congestion control; its goodput is what arrived. The sealed blast does the same, but seals each datagram (into a new buffer) with AES-128-GCM, mpudp\'s default packet protection, and the receiver opens it: the ceiling for a protected transport. ' +
+      'mpudp starts each path at 1200-byte datagrams and reaches 1472 by path MTU discovery (its default ceiling) within a round trip. Ratios are the median of per-round ratios; CPU is user + system time of both processes during the transfer.',
     figures,
     extra: ['Per round:', detail, 'CPU (medians):', cpu],
     svgs: { 'loopback-goodput.svg': svg },

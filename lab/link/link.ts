@@ -19,7 +19,7 @@ import { DeliveryLog } from './delivery-log.js';
 import { DEFAULT_LINK_PARAMS, queueLimit, validateLinkParams, type LinkParams } from './params.js';
 
 /** Why a link dropped a datagram. */
-export type LinkDropReason = 'loss' | 'queue-full' | 'blackhole';
+export type LinkDropReason = 'loss' | 'queue-full' | 'blackhole' | 'too-big';
 
 export interface LinkCounters {
   /** Datagrams offered to the link. */
@@ -65,7 +65,7 @@ export class Link {
     delivered: 0,
     bytesDelivered: 0,
     dropped: 0,
-    drops: { loss: 0, 'queue-full': 0, blackhole: 0 },
+    drops: { loss: 0, 'queue-full': 0, blackhole: 0, 'too-big': 0 },
     duplicated: 0,
     reordered: 0,
     maxQueueBytes: 0,
@@ -169,6 +169,7 @@ export class Link {
     c.bytesSent += bytes;
     this.duplicate = false;
     if (p.blackhole) return this.drop('blackhole');
+    if (p.mtu > 0 && bytes + 28 > p.mtu) return this.drop('too-big');
     let depart = now;
     const b = this.tx;
     const bp = b.params;

@@ -6,6 +6,9 @@
  *  1. `blackhole`: the link is down. Every datagram offered is dropped, and
  *     so is every datagram that was in flight when the hole opened (a cut
  *     cable loses what is on it), even if the hole closes before it was due.
+ *     Then `mtu`: a datagram whose IP packet (its bytes plus 28, the IPv4
+ *     and UDP headers) exceeds it is dropped, silently, as a router drops
+ *     a Don't Fragment packet whose Packet Too Big message never arrives.
  *  2. the bottleneck (`rateBps` > 0): a FIFO transmitter. A datagram waits
  *     for the ones ahead of it, then takes (bytes + overheadBytes)·8/rateBps
  *     to serialize. The queue holds every datagram not yet fully serialized
@@ -51,6 +54,8 @@ export interface LinkParams {
   reorderRate: number;
   /** Extra delay (ms) of a datagram picked by reorderRate. */
   reorderDelayMs: number;
+  /** Largest IP packet carried (bytes + 28 header bytes); 0 = no limit. 1500 carries a 1472-byte datagram. */
+  mtu: number;
 }
 
 /** A new link: up, no delay, no loss, no rate limit, no overhead. */
@@ -66,6 +71,7 @@ export const DEFAULT_LINK_PARAMS: Readonly<LinkParams> = Object.freeze({
   duplicateRate: 0,
   reorderRate: 0,
   reorderDelayMs: 5,
+  mtu: 0,
 });
 
 /** The parameter names, in the order of DEFAULT_LINK_PARAMS. */
@@ -74,7 +80,7 @@ export const LINK_PARAM_NAMES = Object.keys(DEFAULT_LINK_PARAMS) as (keyof LinkP
 /** Parameters that are probabilities. */
 const PROBABILITIES = ['lossRate', 'duplicateRate', 'reorderRate'] as const;
 /** Parameters that are finite numbers >= 0. */
-const NON_NEGATIVE = ['delayMs', 'jitterMs', 'rateBps', 'overheadBytes', 'reorderDelayMs'] as const;
+const NON_NEGATIVE = ['delayMs', 'jitterMs', 'rateBps', 'overheadBytes', 'reorderDelayMs', 'mtu'] as const;
 /** Parameters that are booleans. */
 const FLAGS = ['reorder', 'blackhole'] as const;
 

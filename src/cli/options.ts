@@ -24,7 +24,8 @@ export const CONNECTION_FLAGS = {
 export const CONNECTION_HELP = `Connection options:
   --scheduler S         ${SCHEDULER_NAMES.join(', ')} (default ${String(DEFAULT_OPTIONS.scheduler)})
   --cc C                ${CONGESTION_CONTROLLERS.join(', ')} (default ${DEFAULT_OPTIONS.congestionControl})
-  --max-datagram N      largest UDP payload sent, 1200..65507 (default 1200)
+  --max-datagram N      largest UDP payload sent, 1200..65507: the ceiling of
+                        path MTU discovery (default 1472; 1200 = no discovery)
   --keepalive S         probe idle paths every S seconds (default 1)
   --idle-timeout S      close after S seconds without a word from the peer (default 30; 0 = never)
   --connect-timeout S   give up connecting after S seconds (default 10)

@@ -41,7 +41,11 @@ export interface ConnectionOptions {
   connectTimeout: number;
   /** Most paths, all states counted. */
   maxPaths: number;
-  /** Largest UDP payload we send. */
+  /**
+   * Largest UDP payload we send on an IPv4 path (20 less on IPv6): the
+   * ceiling of path MTU discovery, which starts each path at 1200 and probes
+   * upward (path/pmtud.ts). 1200 turns discovery off.
+   */
   maxDatagramSize: number;
   /** Interval (ms) at which paths that carry no data are probed. */
   keepAliveInterval: number;
@@ -72,7 +76,7 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   idleTimeout: 30_000,
   connectTimeout: 10_000,
   maxPaths: 8,
-  maxDatagramSize: 1200,
+  maxDatagramSize: 1472,
   keepAliveInterval: 1_000,
   scheduler: 'ecf',
   pathManager: 'full-mesh',

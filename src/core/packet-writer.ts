@@ -70,9 +70,9 @@ export class PacketWriter {
   }
 }
 
-/** Largest packet `path` may send now (amplification limit before validation). */
-export function packetLimit(conn: Connection, path: PathState): number {
-  return Math.min(conn.options.maxDatagramSize, path.amplificationRoom);
+/** Largest packet `path` may send now: its discovered MTU (path/pmtud.ts), within the amplification limit before validation. */
+export function packetLimit(_conn: Connection, path: PathState): number {
+  return Math.min(path.mtu.plpmtu, path.amplificationRoom);
 }
 
 /**

@@ -48,6 +48,10 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
     if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
     if (meta.acks !== null) forgetAcked(conn, meta.acks);
   }
+  // Path MTU discovery hears of the acknowledged packets before the lost
+  // ones: its black-hole rule counts only full-size losses sent after the
+  // newest full-size packet acknowledged (path/pmtud.ts).
+  for (const p of result.acked) path.mtu.onAcked(p.packetNumber, p.size, now);
   // RFC 9002 Appendix A.7: OnPacketsLost before OnPacketsAcked (cc/feedback.ts).
   onLost(conn, path, result.lost, now);
   onPacketsAcked(path, result.acked, flightBefore, now);
@@ -84,6 +88,8 @@ function acksSkipped(path: PathState, ranges: readonly { smallest: number; large
 export function onLost(conn: Connection, path: PathState, lost: SentPacket<PacketMeta>[], now: number): void {
   if (lost.length === 0) return;
   for (const p of lost) {
+    // A lost MTU probe says the path does not carry its size, nothing more (path/pmtud.ts).
+    if (path.mtu.onLost(p.packetNumber, p.size, now)) continue;
     path.counters.packetsLost++;
     requeue(conn, p.meta);
   }
@@ -111,6 +117,8 @@ function requeue(conn: Connection, meta: PacketMeta): void {
 export function onPto(conn: Connection, path: PathState, now: number): void {
   path.ptoCount++;
   path.counters.ptoCount++;
+  // Full-size packets unanswered: the probe goes at the base size (path/pmtud.ts).
+  path.mtu.onPto(now);
   reinject(conn, path);
   if (path.ptoCount >= PTOS_TO_FAIL) {
     failPath(conn, path, now, 'timeout', false);
@@ -216,6 +224,8 @@ export function recoverPath(conn: Connection, path: PathState, now: number): voi
   // An active path acknowledges by the usual rules.
   path.pingDue = false;
   conn.counters.pathsRecovered++;
+  // A path back from failure may run over another route: its MTU is found again.
+  if (wasFailed) path.mtu.restart();
   if (wasFailed) conn.emit({ type: 'path-up', path: path.info() });
 }
 

@@ -12,6 +12,7 @@ import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, ch
 import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
+import { sendMtuProbe } from './send-mtu-probe.js';
 import { sendClose, sendHandshakeResponse, sendInitial } from './send-handshake.js';
 import { countDrop } from './stats.js';
 import type { Transmit } from './types.js';
@@ -28,7 +29,7 @@ export function pollTransmit(conn: Connection, now: number): Transmit | null {
   const n = conn.pathList.length;
   for (let i = 0; i < n; i++) {
     const path = conn.pathList[(conn.pathCursor + i) % n]!;
-    const t = sendControl(conn, path, now);
+    const t = sendControl(conn, path, now) ?? sendMtuProbe(conn, path, now);
     if (t !== null) {
       conn.pathCursor = (conn.pathCursor + i + 1) % n;
       return t;

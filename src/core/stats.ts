@@ -25,6 +25,16 @@ export interface PathStats {
   packetsSpuriouslyLost: number;
   ptoCount: number;
   congestionEvents: number;
+  /** Largest datagram (UDP payload bytes) this path sends now (path MTU discovery, pmtud.ts). */
+  mtu: number;
+  /** 'searching' while probing for a larger size, 'complete' once found, 'disabled' when maxDatagramSize is 1200. */
+  mtuSearch: string;
+  /** MTU probes sent, acknowledged and lost on this path. */
+  mtuProbesSent: number;
+  mtuProbesAcked: number;
+  mtuProbesLost: number;
+  /** Times the path's size fell back to 1200 (black hole: full-size packets vanished, or a probe timeout). */
+  mtuBlackHoles: number;
   smoothedRtt: number;
   minRtt: number;
   congestionWindow: number;

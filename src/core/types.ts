@@ -39,6 +39,8 @@ export interface PathInfo {
   bytesInFlight: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Largest datagram (UDP payload bytes) this path sends now, found by path MTU discovery. */
+  mtu: number;
 }
 
 export type ConnectionEvent =

@@ -6,12 +6,27 @@
  * vanished address goes unnoticed (liveness probing catches a dead path
  * sooner on its own).
  */
+import { performance } from 'node:perf_hooks';
 import { hostAddresses } from './interfaces.js';
 
 /** Where the current addresses come from (injectable in tests). */
 export type AddressSource = () => readonly string[];
 
-export const defaultAddressSource: AddressSource = () => hostAddresses().map((a) => a.address);
+/**
+ * One look at the host's addresses serves every watch that asks within
+ * SNAPSHOT_MS: a client opening many connections at once (the bench's 64
+ * handshakes in flight) called os.networkInterfaces() once per connection,
+ * about 4 % of its CPU in the handshake profile (docs/bench.md). Far below
+ * any poll interval, so no change goes unseen for longer.
+ */
+const SNAPSHOT_MS = 100;
+let snapshot: { at: number; addresses: readonly string[] } | null = null;
+
+export const defaultAddressSource: AddressSource = () => {
+  const now = performance.now();
+  if (snapshot === null || now - snapshot.at >= SNAPSHOT_MS) snapshot = { at: now, addresses: hostAddresses().map((a) => a.address) };
+  return snapshot.addresses;
+};
 
 export interface InterfaceWatchOptions {
   /** Poll interval in ms. */

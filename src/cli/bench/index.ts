@@ -63,7 +63,8 @@ Client options:
 Both:
   --scheduler S       mpudp scheduler (${SCHEDULER_NAMES.join(', ')})
   --cc C              mpudp congestion control (${CONGESTION_CONTROLLERS.join(', ')})
-  --max-datagram N    mpudp maxDatagramSize (default 1200)
+  --max-datagram N    mpudp maxDatagramSize, the ceiling of path MTU discovery
+                      (default 1472; 1200 = no discovery)
   --keepalive S       mpudp keepAliveInterval in seconds (default 1)
   --json              JSON lines instead of tables
   -h, --help          this text

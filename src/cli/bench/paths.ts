@@ -25,6 +25,9 @@ export interface PathSummary {
   packetsLost: number;
   srttMs: number;
   cwnd: number;
+  /** Datagram size the path sends now (path MTU discovery), and the probes it sent. */
+  mtu: number;
+  mtuProbes: number;
 }
 
 /** Every path of `socket`, with its counters. */
@@ -46,6 +49,8 @@ export function pathSummary(socket: MultipathSocket): PathSummary[] {
       packetsLost: s?.packetsLost ?? 0,
       srttMs: round3(p.smoothedRtt),
       cwnd: p.congestionWindow,
+      mtu: p.mtu,
+      mtuProbes: s?.mtuProbesSent ?? 0,
     };
   });
 }

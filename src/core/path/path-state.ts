@@ -13,6 +13,7 @@ import type { PathInfo, PathStateName, SocketAddress } from '../types.js';
 import { createCongestionController, type CongestionController } from './congestion.js';
 import type { CoupledGroup } from './coupled-group.js';
 import { Pacer } from './pacer.js';
+import { PathMtu, pmtuCeiling } from './pmtud.js';
 import { ReceivedPackets } from './received-packets.js';
 import { RttEstimator } from './rtt.js';
 import { SentPackets } from './sent-packets.js';
@@ -183,6 +184,9 @@ export class PathState {
   /** An ACK frame for this path is wanted even though no threshold says so (e.g. a probe arrived). */
   ackImmediately = false;
 
+  /** Path MTU discovery: the size of this path's packets (pmtud.ts). */
+  readonly mtu: PathMtu;
+
   /** Counters exposed in stats(). */
   readonly counters = {
     packetsSent: 0,
@@ -211,9 +215,14 @@ export class PathState {
     this.id = id;
     this.localAddress = local;
     this.remoteAddress = remote;
+    // maxDatagramSize is the ceiling of discovery; the window and the pacer
+    // count in its units, the size most paths reach, and a change of the
+    // path's size leaves them alone (RFC 8899 §3: "An update to the PLPMTU
+    // (or MPS) MUST NOT increase the congestion window measured in bytes").
     this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup, coupledGroup?.random);
     this.congestionGroup = coupledGroup;
     this.pacer = new Pacer(maxDatagramSize);
+    this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize));
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;
     this.stateChangedAt = now;
@@ -260,6 +269,8 @@ export class PathState {
     if (addressChanged) {
       this.cc.reset();
       this.rtt.reset();
+      // Another route: its MTU is found again (pmtud.ts).
+      this.mtu.restart();
     }
     return addressChanged;
   }
@@ -387,6 +398,7 @@ export class PathState {
       bytesInFlight: this.sent.bytesInFlight,
       bytesSent: this.counters.bytesSent,
       bytesReceived: this.counters.bytesReceived,
+      mtu: this.mtu.plpmtu,
     };
   }
 
@@ -395,6 +407,9 @@ export class PathState {
       id: this.id,
       state: this.state,
       ...this.counters,
+      ...this.mtu.counters,
+      mtu: this.mtu.plpmtu,
+      mtuSearch: this.mtu.phase,
       smoothedRtt: this.rtt.smoothed,
       minRtt: this.rtt.min,
       congestionWindow: this.cc.window,
