@@ -55,9 +55,23 @@ export class InterfaceWatch {
     this.timer.unref();
   }
 
-  /** Looks now; returns whether anything changed. */
+  /** Looks that failed (os.networkInterfaces() throws EMFILE when the process is out of file descriptors). */
+  failedLooks = 0;
+
+  /**
+   * Looks now; returns whether anything changed. A look that fails changes
+   * nothing: it would otherwise report every address gone, and it runs in
+   * a timer, where a throw would end the process.
+   */
   poll(): boolean {
-    const now = new Set(this.source());
+    let current: readonly string[];
+    try {
+      current = this.source();
+    } catch {
+      this.failedLooks++;
+      return false;
+    }
+    const now = new Set(current);
     const added = [...now].filter((a) => !this.known.has(a));
     const removed = [...this.known].filter((a) => !now.has(a));
     this.known = now;
