@@ -4,15 +4,14 @@
  * validation frames, queued control frames and one DATA frame, then sealed:
  * counted, tracked for loss detection and paced.
  */
+import { aeadLimitReached } from './aead-limit.js';
 import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
 import { encodeHeader, headerLength } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { onPacketSent } from './cc/feedback.js';
 import { TAG_LENGTH } from './crypto/aead.js';
-import { CloseCode, TransportError } from './errors.js';
 import { livenessPingDue, responseRetryDue, validationDue } from './liveness.js';
-import { countDrop } from './stats.js';
 import type { PacketMeta, PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
 
@@ -266,18 +265,7 @@ function seal(conn: Connection, buf: Uint8Array, headerEnd: number, payloadEnd: 
   const size = protection.seal(buf, headerEnd, payloadEnd, path.id, pn);
   maybeSkip(conn, path);
   if (protection.updateDue) protection.initiateUpdate();
-  else if (protection.sendLimitReached && conn.state === 'established') {
-    // RFC 9001 §6.6: with no key update possible, the endpoint "MUST stop
-    // using the connection once any limit is reached".
-    countDrop(conn.drops, 'aead-limit');
-    conn.startClosing(TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
-      type: 'closed',
-      code: CloseCode.AEAD_LIMIT_REACHED,
-      errorCode: TransportError.AEAD_LIMIT_REACHED,
-      reason: 'AEAD limit reached',
-      remote: false,
-    });
-  }
+  else if (protection.sendLimitReached && conn.state === 'established') aeadLimitReached(conn);
   return size;
 }
 

@@ -2,6 +2,7 @@
  * Incoming datagrams: header dispatch, the handshake packets, and the frames
  * of Short packets. Every refusal is counted in `drops` by reason.
  */
+import { aeadLimitReached } from './aead-limit.js';
 import { Reader } from '../wire/varint.js';
 import { decodeHeader } from '../wire/header.js';
 import { decodeFrame } from '../wire/frames.js';
@@ -153,17 +154,6 @@ function handleHandshakePacket(
   }
 }
 
-/** Too many forgeries, or no key update possible: the keys must not be used any longer. */
-export function aeadLimitReached(conn: Connection): void {
-  countDrop(conn.drops, 'aead-limit');
-  conn.startClosing(TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
-    type: 'closed',
-    code: CloseCode.AEAD_LIMIT_REACHED,
-    errorCode: TransportError.AEAD_LIMIT_REACHED,
-    reason: 'AEAD limit reached',
-    remote: false,
-  });
-}
 
 function isAckEliciting(frames: Frame[]): boolean {
   for (const f of frames) {

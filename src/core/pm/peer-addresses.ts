@@ -18,16 +18,28 @@ import { countDrop } from '../stats.js';
 import type { SocketAddress } from '../types.js';
 import { openMeshPaths } from './path-manager.js';
 
-export function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'add_address' }>, now: number): void {
+/**
+ * An ADD/REMOVE_ADDRESS is taken only if its sequence number is newer than
+ * the one last applied for its ID, and a new ID only while the remembered
+ * IDs are under twice maxPeerAddresses. Returns the entry it replaces
+ * (undefined for a new ID), or false when refused (counted).
+ */
+function newerAdvert(conn: Connection, frame: { addressId: number; seq: number }): ReturnType<Connection['advertisedByPeer']['get']> | false {
   const entry = conn.advertisedByPeer.get(frame.addressId);
   if (entry !== undefined && frame.seq <= entry.seq) {
     countDrop(conn.drops, 'stale-address');
-    return;
+    return false;
   }
   if (entry === undefined && conn.advertisedByPeer.size >= 2 * conn.options.maxPeerAddresses) {
     countDrop(conn.drops, 'too-many-addresses');
-    return;
+    return false;
   }
+  return entry;
+}
+
+export function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'add_address' }>, now: number): void {
+  const entry = newerAdvert(conn, frame);
+  if (entry === false) return;
   const addr: SocketAddress = { address: frame.address, port: frame.port };
   if (entry?.address != null && !sameAddress(entry.address, addr)) forget(conn, entry.address, frame.addressId, now);
   const known = conn.remoteAddresses.some((a) => sameAddress(a, addr));
@@ -42,15 +54,8 @@ export function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'ad
 }
 
 export function onRemoveAddress(conn: Connection, frame: Extract<Frame, { type: 'remove_address' }>, now: number): void {
-  const entry = conn.advertisedByPeer.get(frame.addressId);
-  if (entry !== undefined && frame.seq <= entry.seq) {
-    countDrop(conn.drops, 'stale-address');
-    return;
-  }
-  if (entry === undefined && conn.advertisedByPeer.size >= 2 * conn.options.maxPeerAddresses) {
-    countDrop(conn.drops, 'too-many-addresses');
-    return;
-  }
+  const entry = newerAdvert(conn, frame);
+  if (entry === false) return;
   // A tombstone: an older ADD_ADDRESS for this ID arriving later is refused.
   conn.advertisedByPeer.set(frame.addressId, { address: null, seq: frame.seq });
   if (entry?.address != null) forget(conn, entry.address, frame.addressId, now);
