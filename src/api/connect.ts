@@ -87,6 +87,8 @@ async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promi
     ...(valid.backupAddresses.length > 0 ? { backupAddresses: valid.backupAddresses } : {}),
     ...(valid.serverFingerprint !== undefined ? { serverFingerprint: valid.serverFingerprint } : {}),
   });
+  // The core threw: the endpoint closed, and endpointFailed destroys the socket with ERR_MPUDP_INTERNAL.
+  if (connection === null) return;
   socket._attach(endpoint, connection, true);
   // Follow the host's addresses: the ones we use may vanish and come back;
   // with the default list, any new usable address of the server's families joins.
