@@ -119,7 +119,7 @@ describe('a fault inside one connection, from each call the socket makes', () =>
       // Only the first connection's core is faulty.
       if (first) breakOnce(connectionOf(s), 'write', 2);
       first = false;
-      s.on('error', (e: MpudpError) => serverErrors.push(e));
+      s.on('error', (e) => serverErrors.push(e as MpudpError));
     });
     const socket = await client(port);
     let ended = false;
