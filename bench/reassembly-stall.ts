@@ -19,7 +19,10 @@
  * machine is shared: repeat, and compare within one run. The longest
  * single call of the server's core (handleDatagram) and of its io flush
  * (events to the socket, which reads what became readable, then sends)
- * are timed too, to say where a long block was spent.
+ * are timed too, to say where a long block was spent, in wall time and
+ * in CPU time (process.cpuUsage: a process descheduled by a loaded
+ * machine blocks its loop without spending CPU, so the CPU time is the
+ * number that says what the code costs).
  *
  *   npx tsx --expose-gc bench/reassembly-stall.ts [--window 4] [--count 100000] [--rounds 3]
  */
@@ -136,15 +139,19 @@ async function round(kind: 'fragments' | 'run', window: number, count: number): 
   await once(server, 'listening');
   const to = { address: HOST, port: server.address()!.port };
   const endpoint = server._endpoint()!;
-  const longest = { datagram: 0, flush: 0 };
+  const longest = { datagram: 0, flush: 0, datagramCpu: 0, flushCpu: 0 };
   const timed = (target: Record<string, unknown>, method: string, key: 'datagram' | 'flush'): void => {
     const original = target[method] as (...args: unknown[]) => unknown;
     target[method] = function (this: unknown, ...args: unknown[]) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       try {
         return original.apply(this, args);
       } finally {
+        const cpu = process.cpuUsage(c0);
         longest[key] = Math.max(longest[key], performance.now() - t0);
+        const cpuKey = key === 'datagram' ? 'datagramCpu' : 'flushCpu';
+        longest[cpuKey] = Math.max(longest[cpuKey], (cpu.user + cpu.system) / 1000);
       }
     };
   };
@@ -159,14 +166,13 @@ async function round(kind: 'fragments' | 'run', window: number, count: number): 
   await once(sink, 'listening');
   const base = await blast(a.socket, datagrams, { address: HOST, port: sink.address().port });
   const quiet = await idle(500);
-  longest.datagram = 0;
-  longest.flush = 0;
+  longest.datagram = longest.flush = longest.datagramCpu = longest.flushCpu = 0;
   const attack = await blast(a.socket, datagrams, to);
   const stats = (serverSocket as MultipathSocket | null)?.stats();
   const ended = stats?.state ?? 'gone';
   console.log(
     `${kind}, ${window / MiB} MiB window, ${datagrams.length} datagrams: longest block ${attack.maxMs.toFixed(1)} ms (p99 ${attack.p99Ms.toFixed(1)} ms); ` +
-      `longest server datagram ${longest.datagram.toFixed(1)} ms, flush ${longest.flush.toFixed(1)} ms; same bursts to a sink ${base.maxMs.toFixed(1)} ms; idle ${quiet.toFixed(1)} ms; server connection ${ended}` +
+      `longest server datagram ${longest.datagram.toFixed(1)} ms (CPU ${longest.datagramCpu.toFixed(1)} ms), flush ${longest.flush.toFixed(1)} ms (CPU ${longest.flushCpu.toFixed(1)} ms); same bursts to a sink ${base.maxMs.toFixed(1)} ms; idle ${quiet.toFixed(1)} ms; server connection ${ended}` +
       (stats ? `, drops ${JSON.stringify(stats.drops)}` : ''),
   );
   sink.close();
