@@ -127,6 +127,22 @@ describe('junk Initials', () => {
     }
   });
 
+  it('a fault in the connection a checked Initial creates is that connection\'s alone: counted, nothing left half-open, the endpoint goes on', () => {
+    const rng = new Rng(6);
+    // A controller name the core does not know makes every new server connection throw on its first datagram.
+    const ep = server(rng, { retry: 'never', connectionDefaults: { congestionControl: 'bogus' as never } });
+    for (let i = 0; i < 3; i++) ep.handleDatagram(initial(rng), SERVER, spoofed(i), 1000);
+    expect(drain(ep, 1000).accepted).toBe(0);
+    expect(ep.stats()).toMatchObject({ internalErrors: 3, connections: 0, halfOpen: 0 });
+    expect(ep.stats().drops['internal-error']).toBe(3);
+    expect(ep.lastInternalError?.message).toContain('unknown congestion controller');
+    // The endpoint itself still works: junk is still counted.
+    const d = rng.bytes(1200);
+    d[0] = 0x40;
+    ep.handleDatagram(d, SERVER, spoofed(9), 1000);
+    expect(ep.stats().drops['bad-initial']).toBe(1);
+  });
+
   it('each costs little server CPU (measured, not asserted: see the closing note and bench)', () => {
     const rng = new Rng(4);
     const ep = server(rng);
