@@ -208,7 +208,9 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
 
   /** EndpointHandler: a client endpoint never accepts. */
   accepted(connection: Connection): void {
-    this.endpoint?.run(connection, (c) => c.close(ERROR_CODE_FAILED, 'client endpoint'));
+    const refuse = (c: Connection): void => c.close(ERROR_CODE_FAILED, 'client endpoint');
+    if (this.endpoint !== null) this.endpoint.run(connection, refuse);
+    else refuse(connection);
   }
 
   /** EndpointHandler: this socket's endpoint core threw; it is closed, and so is the connection. */
