@@ -125,7 +125,7 @@ describe('reassembly fragmentation attack', () => {
     console.log(`run of ${chunks} chunks moved into order by one datagram: ${work} tree visits (${(work / chunks).toFixed(2)} per chunk, height ${height})`);
     expect(server.assembler.pendingChunks).toBe(0);
     expect(server.assembler.contiguousEnd).toBe(window);
-    // Two walks of the run (find its end, split it off) and the joins along one path: one removal each would be about 2·height per chunk.
-    expect(work).toBeLessThanOrEqual(3 * chunks + 8 * height * height);
+    // One walk along the run, then one split with its joins along one path: one removal each would be about 2·height per chunk.
+    expect(work).toBeLessThanOrEqual(2 * chunks + 8 * height * height);
   });
 });

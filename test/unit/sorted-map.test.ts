@@ -53,6 +53,16 @@ describe('SortedMap (AVL)', () => {
       // One visit per entry taken, and a few per level of the path to the split (joins included).
       expect(map.visits - before).toBeLessThanOrEqual(expected.length + 4 * Math.ceil(1.45 * Math.log2(n + 2)) ** 2);
       expect(map.isAvl).toBe(true);
+      // dropBelow: the same split, the entries below dropped unvisited (the caller knows how many).
+      const more = [...map.entries()];
+      const at = more.length > 0 ? more[Math.floor(more.length / 2)]![0] : 0;
+      const below = more.filter(([k]) => k < at).length;
+      const visits = map.visits;
+      map.dropBelow(at, below);
+      expect(map.visits - visits).toBeLessThanOrEqual(4 * Math.ceil(1.45 * Math.log2(n + 2)) ** 2);
+      expect([...map.entries()]).toEqual(more.filter(([k]) => k >= at));
+      expect(map.size).toBe(more.length - below);
+      expect(map.isAvl).toBe(true);
     }
   });
 

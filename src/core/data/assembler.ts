@@ -232,17 +232,20 @@ export class Assembler {
       cursor = end;
     }
     this.contiguous = cursor;
-    // Chunks that now continue the in-order bytes move into order: find
-    // where their run ends, then take them in one split (a whole window of
-    // chunks can move at once, so never one removal each).
+    // Chunks that now continue the in-order bytes move into order: one walk
+    // along their run, then one split drops them from the tree unvisited
+    // (a whole window of chunks can move at once, so never one removal each).
     let runEnd = cursor;
+    let moved = 0;
     this.pending.forEachWhile((co, bytes) => {
       if (co !== runEnd) return false;
+      this.appendChunk(bytes);
       runEnd += bytes.length;
+      moved++;
       return true;
     });
-    if (runEnd > cursor) {
-      for (const [, bytes] of this.pending.takeBelow(runEnd)) this.appendChunk(bytes);
+    if (moved > 0) {
+      this.pending.dropBelow(runEnd, moved);
       this.contiguous = runEnd;
     }
     if (end > this.highest) this.highest = end;

@@ -119,6 +119,16 @@ export class SortedMap<V> {
     return taken;
   }
 
+  /**
+   * Removes the `count` entries with a key below `key`, which the caller
+   * has just walked (forEachWhile) and so knows how many there are: O(log n),
+   * the removed subtrees are dropped without being visited.
+   */
+  dropBelow(key: number, count: number): void {
+    this.root = this.splitAtLeast(this.root, key, null);
+    this.count -= count;
+  }
+
   /** The value at `key`, or undefined. */
   get(key: number): V | undefined {
     let n = this.root;
@@ -230,13 +240,15 @@ export class SortedMap<V> {
     return check(this.root, -Infinity, Infinity) >= 0;
   }
 
-  /** The subtree of `n` with keys >= `key`; the other entries are pushed to `taken`, in key order. */
-  private splitAtLeast(n: Node<V> | null, key: number, taken: Array<[number, V]>): Node<V> | null {
+  /** The subtree of `n` with keys >= `key`; the other entries are pushed to `taken` in key order (dropped unseen if it is null). */
+  private splitAtLeast(n: Node<V> | null, key: number, taken: Array<[number, V]> | null): Node<V> | null {
     if (n === null) return null;
     this.visits++;
     if (n.key < key) {
-      this.collect(n.left, taken);
-      taken.push([n.key, n.value]);
+      if (taken !== null) {
+        this.collect(n.left, taken);
+        taken.push([n.key, n.value]);
+      }
       return this.splitAtLeast(n.right, key, taken);
     }
     const left = this.splitAtLeast(n.left, key, taken);
