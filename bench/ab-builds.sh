@@ -25,8 +25,9 @@ for i in $(seq "$REPS"); do
   echo "# round $i $(date -u +%T), load $(cut -d' ' -f1 /proc/loadavg)"
   one "$A" "udp 1472" udp --time "$T" --datagram 1472
   [ -n "$SEALED" ] && one "$A" "sealed 1472" udp --time "$T" --datagram 1472 --seal aes-128-gcm
-  one "$A" "A bulk" mpudp --time "$T"
-  one "$B" "B bulk" mpudp --time "$T"
+  # A first in odd rounds, B first in even ones.
+  if [ $((i % 2)) -eq 1 ]; then one "$A" "A bulk" mpudp --time "$T"; one "$B" "B bulk" mpudp --time "$T"
+  else one "$B" "B bulk" mpudp --time "$T"; one "$A" "A bulk" mpudp --time "$T"; fi
   [ -n "$NOCONNECT" ] && continue
   one "$A" "A connect" mpudp --mode connect --time "$T"
   one "$B" "B connect" mpudp --mode connect --time "$T"

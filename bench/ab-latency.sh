@@ -16,6 +16,6 @@ one() { # main.js label transport
 for i in $(seq "$REPS"); do
   echo "# round $i $(date -u +%T), load $(cut -d' ' -f1 /proc/loadavg)"
   one "$A" "tcp" tcp
-  one "$A" "A rr" mpudp
-  one "$B" "B rr" mpudp
+  if [ $((i % 2)) -eq 1 ]; then one "$A" "A rr" mpudp; one "$B" "B rr" mpudp
+  else one "$B" "B rr" mpudp; one "$A" "A rr" mpudp; fi
 done
