@@ -262,6 +262,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     const connection = this.connection;
     if (connection === null || this.pulling || this.pushedEof) return;
     this.pulling = true;
+    let delivered = 0;
+    const endBefore = connection.endEmitted;
     try {
       while (this.wantRead) {
         const chunk = connection.read();
@@ -273,6 +275,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
           break;
         }
         this.bytesReadCount += chunk.length;
+        delivered += chunk.length;
         this.touchTimer();
         if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.wantRead = false;
       }
@@ -280,9 +283,12 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
       this.pulling = false;
     }
     // Reading opened the receive window, or reached the peer's FIN and closed
-    // the connection gracefully: either way the core has news to send
-    // (read() returning null can be what reaches the FIN), so always poll it.
-    this.endpoint?.touch(connection);
+    // the connection gracefully (read() returning null can be what reaches
+    // the FIN): either way the core has news to send, so poll it. A pull
+    // that found nothing and changed nothing (the stream asking for more
+    // right after a push) asks for no flush: that was one more turn of the
+    // event loop per datagram received.
+    if (delivered > 0 || connection.endEmitted !== endBefore) this.endpoint?.touch(connection);
   }
 
   /** Orphaned: reads and drops everything the core holds (opening the window, reaching the FIN). */
