@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { EndpointCore as Core } from '../src/core/endpoint.js';
 import type { Connection } from '../src/core/connection.js';
 import { World } from '../lab/sim/world.js';
@@ -28,6 +29,17 @@ const builds: [string, CoreCtor][] = [
   ['A', await load(values.a)],
   ['B', await load(values.b)],
 ];
+
+/** Garbage collections seen (young-generation scavenges and the rest): how much the core allocates, a figure the machine's load does not move. */
+const gcs = { minor: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    // 1 = minor (scavenge); anything else (mark-compact, incremental, weak callbacks) counts as major.
+    if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === 1) gcs.minor++;
+    else gcs.major++;
+  }
+}).observe({ entryTypes: ['gc'] });
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 
 function run(EndpointCore: CoreCtor, seed: number): number {
   const maxDatagramSize = 1472;
@@ -78,15 +90,22 @@ function run(EndpointCore: CoreCtor, seed: number): number {
 }
 
 const results: Record<string, number[]> = { A: [], B: [] };
+const scavenges: Record<string, number[]> = { A: [], B: [] };
 run(builds[0]![1], 1); // warm-up of both
 run(builds[1]![1], 1);
 for (let r = 0; r < rounds; r++) {
   for (const [label, ctor] of r % 2 === 0 ? builds : [...builds].reverse()) {
+    await tick(); // deliver the GC entries of the run before
+    const minor0 = gcs.minor;
     const perGb = run(ctor, 100 + r);
+    await tick();
+    const perMib = (gcs.minor - minor0) / mib;
     results[label]!.push(perGb);
-    console.log(`round ${r + 1} ${label}: ${perGb.toFixed(1)} CPU s/GB`);
+    scavenges[label]!.push(perMib);
+    console.log(`round ${r + 1} ${label}: ${perGb.toFixed(1)} CPU s/GB, ${perMib.toFixed(2)} scavenges per MiB`);
   }
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ratios = results.A!.map((a, i) => results.B![i]! / a);
+console.log(`median scavenges per MiB: A ${median(scavenges.A!).toFixed(2)}, B ${median(scavenges.B!).toFixed(2)}`);
 console.log(`median CPU s/GB: A ${median(results.A!).toFixed(1)}, B ${median(results.B!).toFixed(1)}; B ÷ A per round median ${median(ratios).toFixed(3)} (${ratios.map((x) => x.toFixed(2)).join(' ')})`);
