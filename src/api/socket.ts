@@ -274,10 +274,24 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
           }
           break;
         }
-        this.bytesReadCount += chunk.length;
-        delivered += chunk.length;
+        // What else the core holds, up to what the stream takes before it
+        // says stop, goes up in the same push: one push and one 'data' per
+        // batch of datagrams instead of one per datagram. The pieces are
+        // copied once, into the one buffer.
+        const room = this.readableHighWaterMark - this.readableLength;
+        let total = chunk.length;
+        let pieces: Uint8Array[] | null = null;
+        while (total < room) {
+          const next = connection.read(room - total);
+          if (next === null) break;
+          (pieces ??= [chunk]).push(next);
+          total += next.length;
+        }
+        this.bytesReadCount += total;
+        delivered += total;
         this.touchTimer();
-        if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.wantRead = false;
+        const out = pieces === null ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat(pieces, total);
+        if (!this.push(out)) this.wantRead = false;
       }
     } finally {
       this.pulling = false;
