@@ -262,6 +262,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     const connection = this.connection;
     if (connection === null || this.pulling || this.pushedEof) return;
     this.pulling = true;
+    let delivered = 0;
+    const endBefore = connection.endEmitted;
     try {
       while (this.wantRead) {
         const chunk = connection.read();
@@ -272,17 +274,35 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
           }
           break;
         }
-        this.bytesReadCount += chunk.length;
+        // What else the core holds, up to what the stream takes before it
+        // says stop, goes up in the same push: one push and one 'data' per
+        // batch of datagrams instead of one per datagram. The pieces are
+        // copied once, into the one buffer.
+        const room = this.readableHighWaterMark - this.readableLength;
+        let total = chunk.length;
+        let pieces: Uint8Array[] | null = null;
+        while (total < room) {
+          const next = connection.read(room - total);
+          if (next === null) break;
+          (pieces ??= [chunk]).push(next);
+          total += next.length;
+        }
+        this.bytesReadCount += total;
+        delivered += total;
         this.touchTimer();
-        if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.wantRead = false;
+        const out = pieces === null ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat(pieces, total);
+        if (!this.push(out)) this.wantRead = false;
       }
     } finally {
       this.pulling = false;
     }
     // Reading opened the receive window, or reached the peer's FIN and closed
-    // the connection gracefully: either way the core has news to send
-    // (read() returning null can be what reaches the FIN), so always poll it.
-    this.endpoint?.touch(connection);
+    // the connection gracefully (read() returning null can be what reaches
+    // the FIN): either way the core has news to send, so poll it. A pull
+    // that found nothing and changed nothing (the stream asking for more
+    // right after a push) asks for no flush: that was one more turn of the
+    // event loop per datagram received.
+    if (delivered > 0 || connection.endEmitted !== endBefore) this.endpoint?.touch(connection);
   }
 
   /** Orphaned: reads and drops everything the core holds (opening the window, reaching the FIN). */

@@ -163,6 +163,8 @@ export class UdpEndpoint implements ClusterHost {
   private flushScheduled = false;
   /** A flush is running (re-entrancy guard). */
   private flushing = false;
+  /** The running flush is dispatching events and has not polled transmits yet. */
+  private beforeTransmits = false;
   /** close() was called: no more flushes, timers or sends. */
   private closed = false;
   /** The application wants this endpoint to keep the process alive. */
@@ -533,7 +535,11 @@ export class UdpEndpoint implements ClusterHost {
 
   /** Asks for one flush soon; many requests in one turn run one flush. */
   requestFlush(): void {
-    if (this.closed || this.flushScheduled) return;
+    // Asked while the running flush has yet to poll the core's transmits (an
+    // application writing or reading in an event handler): that flush sends
+    // it, and a second one would cost a turn of the event loop and a
+    // timer re-arm per request and response.
+    if (this.closed || this.flushScheduled || this.beforeTransmits) return;
     this.flushScheduled = true;
     setImmediate(this.runScheduledFlush);
   }
@@ -553,7 +559,12 @@ export class UdpEndpoint implements ClusterHost {
     this.flushing = true;
     this.counters.flushes++;
     try {
-      this.drainEvents();
+      this.beforeTransmits = true;
+      try {
+        this.drainEvents();
+      } finally {
+        this.beforeTransmits = false;
+      }
       const more = this.drainTransmits(this.clock.now());
       this.drainEvents();
       if (more) this.requestFlush();
@@ -626,7 +637,11 @@ export class UdpEndpoint implements ClusterHost {
       this.clearTimer();
       return;
     }
-    if (this.timer === null || this.timerDeadline !== deadline) {
+    // A timer armed for an earlier deadline is kept: firing early is
+    // harmless (handleTimeout acts only on what is due, and the flush after
+    // it re-arms), and cheaper than clearing and setting a timer on every
+    // flush while the deadline moves later with each acknowledgement.
+    if (this.timer === null || this.timerDeadline === null || deadline < this.timerDeadline) {
       this.clearTimer();
       const delay = deadline - this.clock.now();
       this.timerIsImmediate = delay < 1;
