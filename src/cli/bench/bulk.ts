@@ -111,6 +111,7 @@ export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<stri
   const single = n === 1 ? streams[0]!.mp : null;
   r.event({ type: 'connected', connections: n, ms: round3(connectMs), paths: streams[0]!.mp ? pathSummary(streams[0]!.mp) : null });
   if (single) reportPathEvents(single, (e) => r.event(e), { role: 'client' });
+  if ((c.settleMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, c.settleMs));
   let stopped = false;
   const closeCommands = readCommands(
     () => (stopped = true),

@@ -37,6 +37,8 @@ export interface ClientConfig {
   reverse: boolean;
   /** Bulk: transfers at once. */
   parallel: number;
+  /** Bulk: wait this long (ms) once every connection is open before sending (they settle, e.g. move to a cluster worker's own port). */
+  settleMs?: number;
   /** Bulk: the receiver checks every byte against the pattern (and hashes them). */
   verify: boolean;
   /** Bulk: seed of the pattern sent. */
