@@ -42,7 +42,7 @@ export interface ScaleOutConfig {
   transferBytes: number;
   /** Runs of each phase per configuration (the best is kept, the range noted). */
   rounds: number;
-  /** Goodput phase: the clients wait this long (ms) once every connection is open, before sending (default 500). */
+  /** Goodput phase: once every connection is open, each client waits until all have moved off their first-contact path, at most this long (ms; default 2000), then sends. */
   settleMs?: number;
   /** Also run a cluster of 1 worker (the cost of cluster mode apart from a second process). */
   oneWorker?: boolean;
@@ -74,6 +74,8 @@ export interface ScaleOutRun {
   transferRouting: Routing | null;
   /** Over the steady state of the goodput phase (every connection open and settled, to the end of the uploads); summed over rounds. */
   steadyRouting: Routing | null;
+  /** Per client process and round: connections moved off their first-contact path before sending, and how long the wait took (ms). */
+  settle: { moved: number; ms: number }[];
 }
 
 function routing(before: WorkerStats[], after: WorkerStats[]): Routing | null {
@@ -107,7 +109,7 @@ async function runConfig(workers: number, cfg: ScaleOutConfig): Promise<ScaleOut
   const port = await freePort();
   // Worker ports right after the public one: freePort checked port + 1; slot 1's is port + 2.
   const fixture = new ClusterFixture({ workers, port, ownPort: port + 1, mode: 'bench' });
-  const run: ScaleOutRun = { workers, handshakesPerSecond: [], serverCpuMsPerHandshake: null, serverCpuSPerGB: null, clientCpuMsPerHandshake: null, clientCpuSPerGB: null, handshakeErrors: 0, goodputMbps: [], intact: 0, failed: 0, connections: 0, connectRouting: null, transferRouting: null, steadyRouting: null };
+  const run: ScaleOutRun = { workers, handshakesPerSecond: [], serverCpuMsPerHandshake: null, serverCpuSPerGB: null, clientCpuMsPerHandshake: null, clientCpuSPerGB: null, handshakeErrors: 0, goodputMbps: [], intact: 0, failed: 0, connections: 0, connectRouting: null, transferRouting: null, steadyRouting: null, settle: [] };
   try {
     await fixture.listening(Math.max(1, workers));
     if (workers > 1) await fixture.statsUntil((ws) => ws.length === workers && ws.every((w) => w.stats.cluster!.liveSlots.length === workers), 20_000);
@@ -131,20 +133,29 @@ async function runConfig(workers: number, cfg: ScaleOutConfig): Promise<ScaleOut
     for (let round = 0; round < cfg.rounds; round++) {
       const s0 = await fixture.stats();
       const roles: RoleProcess[] = [];
+      // A cluster's clients wait until every connection has moved to its worker's port before they send.
+      const settleArgs = workers > 0 ? ['--settle-ms', String(cfg.settleMs ?? 2000)] : [];
       const done = Promise.all(
         Array.from({ length: cfg.clientProcesses }, () =>
-          runClientRole([...client, '--parallel', String(cfg.transfers), '--bytes', String(cfg.transferBytes), '--verify', '--concurrency', '64', '--settle-ms', String(cfg.settleMs ?? 500)], {
+          runClientRole([...client, '--parallel', String(cfg.transfers), '--bytes', String(cfg.transferBytes), '--verify', '--concurrency', '64', ...settleArgs], {
             timeoutMs: 300_000,
             onStart: (role) => roles.push(role),
           }),
         ),
       );
-      // Every connection of every client open: from here on (the clients still wait settleMs), nothing may reach the public port.
-      const settled = Promise.all(roles.map((role) => role.waitFor((r) => r.type === 'connected', 300_000, 'all connections open')));
-      const mid = await Promise.race([settled.then(() => fixture.stats()), done.then(() => null)]);
+      // Every connection of every client open and moved to its worker's port (each client reports 'settled' before it sends):
+      // from here on nothing may reach the public port.
+      if (workers > 0) {
+        const settled = Promise.all(roles.map((role) => role.waitFor((r) => r.type === 'settled', 300_000, 'connections settled')));
+        const mid = await Promise.race([settled.then(() => fixture.stats()), done.then(() => null)]);
+        if (mid !== null) {
+          run.settle.push(...(await settled).map((r) => ({ moved: Number(r.moved), ms: Number(r.ms) })));
+          const s1 = await done.then(() => fixture.stats());
+          run.steadyRouting = addRouting(run.steadyRouting, routing(mid, s1));
+        }
+      }
       const rs = await done;
       const s1 = await fixture.stats();
-      if (mid !== null) run.steadyRouting = addRouting(run.steadyRouting, routing(mid, s1));
       const bytes = rs.reduce((a, r) => a + Number(r.bytes), 0);
       const first = Math.min(...rs.map((r) => Number(r.firstMs)));
       const last = Math.max(...rs.map((r) => Number(r.lastMs)));
@@ -241,11 +252,14 @@ export function summarize(cfg: ScaleOutConfig, single: ScaleOutRun, two: ScaleOu
       ratio: ratio(two.serverCpuSPerGB, single.serverCpuSPerGB),
     },
     {
-      name: `steady state, 2 workers: datagrams at the public port and forwarded between workers once every connection is open (${cfg.settleMs ?? 500} ms before sending) to the end of the uploads`,
+      name: 'steady state, 2 workers: datagrams at the public port and forwarded between workers, from the moment every connection has moved to its worker\'s port to the end of the uploads',
       value: st ? st.sharedReceived + st.forwardedInitial + st.forwardedOther : null,
       unit: '',
       target: { text: '= 0', on: 'value', pass: st ? st.sharedReceived + st.forwardedInitial + st.forwardedOther === 0 : null },
-      note: st ? `${st.sharedReceived} at the public port, ${st.forwardedInitial} Initials and ${st.forwardedOther} others forwarded, over ${two.connections} connections` : 'not measured',
+      note: st
+        ? `${st.sharedReceived} at the public port, ${st.forwardedInitial} Initials and ${st.forwardedOther} others forwarded, over ${two.connections} connections; ` +
+          `${two.settle.reduce((a, x) => a + x.moved, 0)} of ${two.connections} had moved when the clients began sending, the last ${fmt(Math.max(0, ...two.settle.map((x) => x.ms)))} ms after it was open`
+        : 'not measured',
     },
     {
       name: `what ${cores} cores allow (clients on the same cores): ceiling of the handshakes/s ratio`,

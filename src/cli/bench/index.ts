@@ -52,7 +52,8 @@ Client options:
   --connections N     hold: connections to open (default 1000; stops opening after --time)
   --hold S            hold: seconds to hold them (default: until stdin says stop or ends)
   --interval S        seconds between interval lines (default 1; 0 = none)
-  --settle-ms MS      bulk: wait MS once every connection is open, before sending
+  --settle-ms MS      bulk: once every connection is open, wait until each has left
+                      its first-contact path (a cluster moved it), at most MS, then send
   --bin-ms MS         bulk: sample the receiver's timeline every MS (the
                       server's in an upload, reported back)
   --ifaces A,B        with --bin-ms, download: also sample these interfaces' rx bytes
