@@ -121,6 +121,12 @@ export class EndpointCore {
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
   private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, cidCollisions: 0 };
+  /**
+   * The datagram pollTransmit() returned last is the endpoint's own (a
+   * retry, a stateless reset, a refusal), not a connection's: the io layer
+   * opens no connected socket for it.
+   */
+  lastTransmitStateless = false;
   /** The last internal error caught (for diagnostics), or null. */
   lastInternalError: Error | null = null;
   private readonly drops: Record<string, number> = {};
@@ -259,6 +265,7 @@ export class EndpointCore {
   pollTransmit(now: number): Transmit | null {
     this.now = Math.max(this.now, now);
     const own = this.outbox.shift();
+    this.lastTransmitStateless = own !== undefined;
     if (own !== undefined) return own;
     for (const entry of this.busy) {
       const t = this.guard(entry, now, () => entry.connection.pollTransmit(now));
@@ -321,6 +328,11 @@ export class EndpointCore {
       this.guard(entry, now, () => entry.connection.removeLocalAddress(addr, now));
       this.touchEntry(entry);
     }
+  }
+
+  /** Whether the endpoint still holds `connection` (a closed one may still send its CLOSE and drain). */
+  holds(connection: Connection): boolean {
+    return this.entries.has(connection);
   }
 
   /** Stop accepting new connections (server close). */
