@@ -8,6 +8,7 @@ import type { ConnectionOptions } from '../core/options.js';
 import type { ConnectionEvent } from '../core/types.js';
 import type { Clock } from './clock.js';
 import type { ClusterStats } from './cluster-router.js';
+import type { LinkMtuSource } from './link-mtu.js';
 
 /** Receives what the core reports. */
 export interface EndpointHandler {
@@ -42,6 +43,8 @@ export interface UdpEndpointOptions {
    * ICMP errors (peer-sockets.ts). Default: true for a client, false for a server.
    */
   connectedSockets?: boolean;
+  /** Reads a local address's interface MTU (default: /sys/class/net, link-mtu.ts); the core caps path MTU discovery by it. */
+  linkMtu?: LinkMtuSource;
 }
 
 /** Counters of the io layer. */

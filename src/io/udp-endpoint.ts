@@ -26,6 +26,7 @@ import { countDrop, tally } from '../core/stats.js';
 import type { SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
 import { bindSocket, freePort } from './bind-socket.js';
+import { linkMtu, type LinkMtuSource } from './link-mtu.js';
 import type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
 import type { ClusterHost, ClusterRouter } from './cluster-router.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
@@ -64,6 +65,8 @@ export class UdpEndpoint implements ClusterHost {
   readonly clock: Clock;
   /** Requested kernel buffer size. */
   private readonly socketBufferSize: number;
+  /** Reads a local address's interface MTU (link-mtu.ts). */
+  private readonly linkMtu: LinkMtuSource;
   /** Bound sockets by local IP text. */
   private readonly sockets = new Map<string, BoundSocket>();
   /** Client: binds in progress by local IP text (ensureBound()). */
@@ -119,6 +122,7 @@ export class UdpEndpoint implements ClusterHost {
     this.handler = options.handler;
     this.clock = options.clock ?? systemClock;
     this.socketBufferSize = options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
+    this.linkMtu = options.linkMtu ?? linkMtu;
     this.connectedSockets = options.connectedSockets ?? !options.server;
     this.peerHooks = {
       message: (msg, local, remote) => this.onDatagram(msg, local, remote),
@@ -197,7 +201,7 @@ export class UdpEndpoint implements ClusterHost {
       const wanted = reuse && port === 0 ? await freePort(address) : port;
       try {
         const socket = await bindSocket(address, wanted, reuse, true);
-        const local = { address, port: socket.address().port };
+        const local = this.localOf(address, socket.address().port);
         return { socket, local, peers: reuse ? new PeerSockets(local, this.peerHooks) : null };
       } catch (err) {
         // Someone took the free port in between: try another.
@@ -229,13 +233,19 @@ export class UdpEndpoint implements ClusterHost {
         socket.close();
         return [];
       }
-      const local = { address, port: socket.address().port };
+      const local = this.localOf(address, socket.address().port);
       nextPort = local.port;
       this.adoptShared({ socket, local, peers: null });
       bound.push({ ...local });
     }
     if (bound.length === 0) throw firstError ?? new Error('no address to bind');
     return bound;
+  }
+
+  /** A bound socket's address as the core sees it: with its interface's MTU where it is known. */
+  private localOf(address: string, port: number): SocketAddress {
+    const mtu = this.linkMtu(address);
+    return mtu === undefined ? { address, port } : { address, port, mtu };
   }
 
   /** Cluster worker: what reaches the shared port goes through `router` from now on. */
@@ -474,7 +484,7 @@ export class UdpEndpoint implements ClusterHost {
     return this.watch?.poll() ?? false;
   }
 
-  /** The bound local addresses with their real ports. */
+  /** The bound local addresses with their real ports (and interface MTUs, where known). */
   localAddresses(): SocketAddress[] {
     return [...this.sockets.values()].map((b) => ({ ...b.local }));
   }
