@@ -269,7 +269,14 @@ export class EndpointCore {
     if (own !== undefined) return own;
     for (const entry of this.busy) {
       const t = this.guard(entry, now, () => entry.connection.pollTransmit(now));
-      if (t !== null && t !== undefined) return t;
+      if (t !== null && t !== undefined) {
+        // Round robin: the next datagram comes from the next busy connection,
+        // so one with much to send cannot hold the io layer's per-flush
+        // budget while others (an ACK, a retransmission) wait behind it.
+        this.busy.delete(entry);
+        this.busy.add(entry);
+        return t;
+      }
       this.drainEvents(entry);
       this.refreshDeadline(entry, now);
       this.busy.delete(entry);
