@@ -260,7 +260,7 @@ export function summarize(cfg: ScaleConfig, connects: ConnectRun[], idle: IdleRu
     id: 'scale',
     title: '6. Scale',
     method:
-      `Loopback, client and server in separate processes. Handshakes: ${cfg.connectSeconds} s of connect → 'connect' → destroy with ${cfg.concurrency} in flight (each mpudp client connection binds its own UDP socket, as \`connect()\` does). ` +
+      `Loopback, client and server in separate processes. Handshakes: ${cfg.connectSeconds} s of connect → 'connect' → destroy with ${cfg.concurrency} in flight (the client's connections share one UDP socket and one connected socket, as \`connect()\` does in one process). ` +
       `Idle memory: a fresh server per transport and N, run with --expose-gc; heap, RSS and ArrayBuffers after a full GC before the client connects and ${fmt((cfg.settleMs + cfg.idleCpuMs) / 1000)} s after it holds N connections that send nothing, divided by the connections open (opening stops after ${cfg.openSeconds} s). ` +
       'mpudp probes every idle path every keepAliveInterval (1 s by default); at 1 s, the probing of 10,000 connections needs more CPU than the two cores have (see the idle CPU at 1,000), so the N = 10,000 run probes every ' +
       `${cfg.idle.find((i) => i.keepAliveS)?.keepAliveS ?? 1} s on both ends: memory per connection does not depend on it. ` +
