@@ -537,7 +537,10 @@ export class Connection {
   /** A new PathState with this connection's options (not yet added). */
   newPath(id: number, local: SocketAddress, remote: SocketAddress, now: number): PathState {
     const o = this.options;
-    return new PathState(id, { ...local }, { ...remote }, o.congestionControl, o.maxDatagramSize, now, this.coupledGroup);
+    // The local interface's MTU caps discovery (pmtud.ts); a datagram's own local address may not carry it.
+    const mtu = local.mtu ?? this.localAddresses.find((a) => a.address === local.address)?.mtu;
+    const from = mtu === undefined ? { ...local } : { ...local, mtu };
+    return new PathState(id, from, { ...remote }, o.congestionControl, o.maxDatagramSize, now, this.coupledGroup);
   }
 
   /** Adds a path and indexes it; a path on a backup address is a backup. */
