@@ -135,6 +135,13 @@ describe('Pacer', () => {
       expect(burst(q, drain(q, 0) + 300)).toBe(MIN_BURST_DATAGRAMS);
     });
 
+    it('a path with nothing in flight was idle, not late: no credit', () => {
+      const p = new Pacer(MDS);
+      const due = drain(p, 0);
+      expect(p.delay(due + 20, MDS, window, rtt, false, null, 0)).toBe(0);
+      expect(p.available).toBe(MIN_BURST_DATAGRAMS * MDS);
+    });
+
     it('credit left unspent for BURST_INTERVAL_MS is dropped', () => {
       const p = new Pacer(MDS);
       const due = drain(p, 0);

@@ -22,9 +22,9 @@
  *   pacing sender does when its alarm fires late): when the bucket ran
  *   short, `delay` named the time the next packet could go; a call after
  *   that time may send, beyond the burst capacity, what the rate earned
- *   since then (the window still bounds the flight). A gap longer than one
- *   smoothed RTT is taken for idleness (the application had no data) and
- *   earns nothing. Credit left unspent for BURST_INTERVAL_MS is
+ *   since then (the window still bounds the flight). A gap with nothing in
+ *   flight, or longer than MAX_LATENESS_MS (or one smoothed RTT, if longer),
+ *   is idleness (the application had no data) and earns nothing. Credit left unspent for BURST_INTERVAL_MS is
  *   dropped. On a loaded host the event loop runs every 5 to 30 ms, not
  *   every few hundred microseconds; a bucket of 2 ms then lets a path send
  *   a fraction of its rate, and a controller that measures its delivery
@@ -38,6 +38,12 @@
 export const BURST_INTERVAL_MS = 2;
 /** Smallest burst capacity, in datagrams. */
 export const MIN_BURST_DATAGRAMS = 10;
+/**
+ * The longest lateness made up for (ms), unless the smoothed RTT is longer:
+ * a process descheduled on a loaded host, not an idle one (a path with
+ * nothing in flight earns no credit).
+ */
+export const MAX_LATENESS_MS = 250;
 /** Largest burst capacity, in datagrams. */
 export const MAX_BURST_DATAGRAMS = 256;
 /** Pacing gain N in congestion avoidance / recovery. */
@@ -58,7 +64,7 @@ export class Pacer {
   private lastTime: number | null = null;
   /** When the bucket last ran short: the time `delay` named for the next packet (ms), or null. */
   private dueAt: number | null = null;
-  /** The longest lateness made up for (ms): one smoothed RTT, from the last `delay` call; a longer gap is idleness. */
+  /** The longest lateness made up for (ms), from the last `delay` call; a longer gap is idleness (0: nothing in flight). */
   private maxLateness: number = BURST_INTERVAL_MS;
   /** Tokens above the capacity (late credit) may be spent until then (ms); later they are dropped. */
   private creditExpires = -Infinity;
@@ -98,6 +104,8 @@ export class Pacer {
     slowStart = false,
     /** The controller's pacing rate, bytes per ms; null or absent: derived from the window. */
     controllerRate: number | null = null,
+    /** Bytes in flight on the path: with none, a late call is idleness, not lateness (absent: lateness). */
+    bytesInFlight = 1,
   ): number {
     const mds = this.maxDatagramSize;
     let cap: number;
@@ -112,7 +120,7 @@ export class Pacer {
     }
     cap = Math.min(Math.max(cap, MIN_BURST_DATAGRAMS * mds), MAX_BURST_DATAGRAMS * mds);
     this.capacity = cap;
-    this.maxLateness = Math.max(smoothedRtt, BURST_INTERVAL_MS);
+    this.maxLateness = bytesInFlight > 0 ? Math.max(smoothedRtt, MAX_LATENESS_MS) : 0;
     this.refill(now);
     if (this.tokens > cap && now > this.creditExpires) this.tokens = cap;
     // A packet larger than the bucket waits only for a full bucket.
@@ -142,8 +150,9 @@ export class Pacer {
     if (this.lastTime !== null && now > this.lastTime) {
       let limit = this.capacity;
       if (this.dueAt !== null && now >= this.dueAt) {
-        // Woken at or after the time named: make up for the lateness. Later
-        // than one smoothed RTT, the sender was idle (no data), not late.
+        // Woken at or after the time named: make up for the lateness. With
+        // nothing in flight, or later than maxLateness, the sender was idle
+        // (no data), not late.
         const late = now - this.dueAt;
         if (late <= this.maxLateness) limit += late * this.rate;
         this.dueAt = null;
