@@ -71,16 +71,15 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   receiveWindow: 4 * 1024 * 1024,
   maxReceiveWindow: 16 * 1024 * 1024,
   sendBufferSize: 4 * 1024 * 1024,
-  // Cubic and min-RTT, not BBR and ECF, until BBR/ECF fail over as fast
-  // (docs/api.md, "Which congestion controller and scheduler").
-  congestionControl: 'cubic',
+  // BBR with ECF (docs/api.md, "Which congestion controller and scheduler").
+  congestionControl: 'bbr',
   sharedBottleneckDetection: true,
   idleTimeout: 30_000,
   connectTimeout: 10_000,
   maxPaths: 8,
   maxDatagramSize: 1472,
   keepAliveInterval: 1_000,
-  scheduler: 'min-rtt',
+  scheduler: 'ecf',
   pathManager: 'full-mesh',
   advertiseAddresses: true,
   maxPeerAddresses: 16,
