@@ -135,6 +135,25 @@ describe('Pacer', () => {
       expect(burst(q, drain(q, 0) + 300)).toBe(MIN_BURST_DATAGRAMS);
     });
 
+    it('a late burst is at most MAX_BURST_DATAGRAMS in all', () => {
+      const p = new Pacer(MDS);
+      // 10 datagrams per ms, 1 s smoothed RTT: 100 ms late earns 1,000, capped at 256.
+      const fast = 10_000 * MDS;
+      const rttLong = 1000;
+      let due = 0;
+      for (;;) {
+        due = p.delay(0, MDS, fast, rttLong, false, 10 * MDS);
+        if (due !== 0) break;
+        p.onSent(0, MDS);
+      }
+      let n = 0;
+      while (p.delay(due + 100, MDS, fast, rttLong, false, 10 * MDS) === 0) {
+        p.onSent(due + 100, MDS);
+        n++;
+      }
+      expect(n).toBe(MAX_BURST_DATAGRAMS);
+    });
+
     it('a path with nothing in flight was idle, not late: no credit', () => {
       const p = new Pacer(MDS);
       const due = drain(p, 0);

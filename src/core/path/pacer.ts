@@ -22,7 +22,8 @@
  *   pacing sender does when its alarm fires late): when the bucket ran
  *   short, `delay` named the time the next packet could go; a call after
  *   that time may send, beyond the burst capacity, what the rate earned
- *   since then (the window still bounds the flight). A gap with nothing in
+ *   since then, up to MAX_BURST_DATAGRAMS in all (the window still bounds
+ *   the flight). A gap with nothing in
  *   flight, or longer than MAX_LATENESS_MS (or one smoothed RTT, if longer),
  *   is idleness (the application had no data) and earns nothing. Credit left unspent for BURST_INTERVAL_MS is
  *   dropped. On a loaded host the event loop runs every 5 to 30 ms, not
@@ -154,7 +155,9 @@ export class Pacer {
         // nothing in flight, or later than maxLateness, the sender was idle
         // (no data), not late.
         const late = now - this.dueAt;
-        if (late <= this.maxLateness) limit += late * this.rate;
+        // At most MAX_BURST_DATAGRAMS in all: a late burst must not overrun
+        // the receiver's socket buffer either.
+        if (late <= this.maxLateness) limit = Math.max(limit, Math.min(limit + late * this.rate, MAX_BURST_DATAGRAMS * this.maxDatagramSize));
         this.dueAt = null;
         this.creditExpires = now + BURST_INTERVAL_MS;
       } else if (now <= this.creditExpires && this.tokens > limit) {
