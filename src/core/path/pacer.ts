@@ -23,10 +23,10 @@
  *   short, `delay` named the time the next packet could go; a call after
  *   that time may send, beyond the burst capacity, what the rate earned
  *   since then, up to MAX_BURST_DATAGRAMS in all (the window still bounds
- *   the flight). A gap with nothing in
- *   flight, or longer than MAX_LATENESS_MS (or one smoothed RTT, if longer),
- *   is idleness (the application had no data) and earns nothing. Credit left unspent for BURST_INTERVAL_MS is
- *   dropped. On a loaded host the event loop runs every 5 to 30 ms, not
+ *   the flight). A gap with nothing in flight, or longer than
+ *   MAX_LATENESS_MS (or one smoothed RTT, if longer), is idleness (the
+ *   application had no data) and earns nothing. Credit left unspent for
+ *   BURST_INTERVAL_MS is dropped. On a loaded host the event loop runs every 5 to 30 ms, not
  *   every few hundred microseconds; a bucket of 2 ms then lets a path send
  *   a fraction of its rate, and a controller that measures its delivery
  *   rate (BBR) takes that fraction for the path's capacity and spirals
