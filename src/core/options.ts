@@ -71,15 +71,16 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   receiveWindow: 4 * 1024 * 1024,
   maxReceiveWindow: 16 * 1024 * 1024,
   sendBufferSize: 4 * 1024 * 1024,
-  // BBR with ECF (docs/api.md, "Which congestion controller and scheduler").
-  congestionControl: 'bbr',
+  // Cubic and min-RTT, not BBR and ECF, until BBR/ECF fail over as fast
+  // (docs/api.md, "Which congestion controller and scheduler").
+  congestionControl: 'cubic',
   sharedBottleneckDetection: true,
   idleTimeout: 30_000,
   connectTimeout: 10_000,
   maxPaths: 8,
   maxDatagramSize: 1472,
   keepAliveInterval: 1_000,
-  scheduler: 'ecf',
+  scheduler: 'min-rtt',
   pathManager: 'full-mesh',
   advertiseAddresses: true,
   maxPeerAddresses: 16,
