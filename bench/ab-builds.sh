@@ -5,6 +5,9 @@
 # the same build; a raw dgram blast of 1472-byte datagrams per round.
 #   bench/ab-builds.sh A_MAIN_JS B_MAIN_JS [ROUNDS] [SECONDS] [PORT]
 # e.g. bench/ab-builds.sh /tmp/base/dist/cli/main.js dist/cli/main.js 3 3
+# DIR=--reverse runs the mpudp bulk tests as downloads (the client receives).
+# SEALED=1 adds the sealed blast (AES-128-GCM) per round; NOCONNECT=1 skips
+# the handshake tests.
 A=${1:?usage: bench/ab-builds.sh A_MAIN_JS B_MAIN_JS [ROUNDS] [SECONDS] [PORT]}; B=${2:?}; REPS=${3:-3}; T=${4:-3}; port=${5:-47400}
 one() { # main.js label transport clientargs...
   local js=$1 label=$2 tr=$3; shift 3; port=$((port + 2))
@@ -22,8 +25,11 @@ one() { # main.js label transport clientargs...
 for i in $(seq "$REPS"); do
   echo "# round $i $(date -u +%T), load $(cut -d' ' -f1 /proc/loadavg)"
   one "$A" "udp 1472" udp --time "$T" --datagram 1472
-  one "$A" "A bulk" mpudp --time "$T"
-  one "$B" "B bulk" mpudp --time "$T"
+  [ -n "$SEALED" ] && one "$A" "sealed 1472" udp --time "$T" --datagram 1472 --seal aes-128-gcm
+  # A first in odd rounds, B first in even ones.
+  if [ $((i % 2)) -eq 1 ]; then one "$A" "A bulk" mpudp --time "$T" $DIR; one "$B" "B bulk" mpudp --time "$T" $DIR
+  else one "$B" "B bulk" mpudp --time "$T" $DIR; one "$A" "A bulk" mpudp --time "$T" $DIR; fi
+  [ -n "$NOCONNECT" ] && continue
   one "$A" "A connect" mpudp --mode connect --time "$T"
   one "$B" "B connect" mpudp --mode connect --time "$T"
 done

@@ -53,7 +53,7 @@ export const FULL: SuiteConfig = {
   labDelay: { rounds: 2, seconds: 8, sharedSeconds: 20 },
   latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 3, concurrency: 64, idle: [{ n: 1000 }, { n: 10_000, keepAliveS: 15 }], openSeconds: 60, settleMs: 2000, idleCpuMs: 1000, transfers: 1000, transferBytes: 64 * 1024 },
-  scaleout: { clientProcesses: 2, connectSeconds: 3, concurrency: 32, transfers: 100, transferBytes: 1024 * 1024, rounds: 2 },
+  scaleout: { clientProcesses: 2, connectSeconds: 3, concurrency: 32, transfers: 100, transferBytes: 1024 * 1024, rounds: 2, settleMs: 2000, oneWorker: true },
   flapping: { periodMs: 2000, moves: 5, preMs: 3000, postMs: 3000, rounds: 2, binMs: 10 },
   profile: { seconds: 4, connectSeconds: 3, idleConnections: 2000, idleSeconds: 3, top: 15 },
 };

@@ -77,6 +77,8 @@ export interface TransfersRun {
   /** First byte to last byte, all transfers (ms). */
   ms: number;
   mbps: number;
+  /** The client's error, when the run failed. */
+  error?: string;
 }
 
 const client = (t: T): string[] => (t === 'mpudp' ? ['127.0.0.1', '--local', '127.0.0.1'] : ['127.0.0.1', '--transport', 'tcp']);
@@ -157,10 +159,17 @@ export async function scale(cfg: ScaleConfig): Promise<Section> {
       await sleep(500);
     }
     for (const t of ['tcp', 'mpudp'] as T[]) {
-      const r: Report = await runClientRole(
-        [...client(t), '--port', String(port), '--parallel', String(cfg.transfers), '--bytes', String(cfg.transferBytes), '--verify', '--concurrency', String(cfg.concurrency), '--interval', '1'],
-        { timeoutMs: 300_000 },
-      );
+      let r: Report;
+      try {
+        r = await runClientRole(
+          [...client(t), '--port', String(port), '--parallel', String(cfg.transfers), '--bytes', String(cfg.transferBytes), '--verify', '--concurrency', String(cfg.concurrency), '--interval', '1'],
+          { timeoutMs: 300_000 },
+        );
+      } catch (err) {
+        // A failed run is a missed figure, not the end of the section: the idle runs below still measure.
+        transfers.push({ transport: t, transfers: cfg.transfers, intact: 0, failed: cfg.transfers, connectMs: NaN, ms: NaN, mbps: NaN, error: (err as Error).message });
+        continue;
+      }
       transfers.push({
         transport: t,
         transfers: Number(r.parallel),
@@ -218,7 +227,7 @@ export function summarize(cfg: ScaleConfig, connects: ConnectRun[], idle: IdleRu
     unit: `of ${cfg.transfers}`,
     baseline: { name: 'Node TCP', value: tr('tcp')?.intact ?? null },
     target: { text: 'all intact (SHA-256)', on: 'value', pass: m ? m.intact === cfg.transfers : null },
-    note: m ? `all done in ${fmt(m.ms)} ms after opening (TCP ${fmt(tr('tcp')?.ms)} ms); aggregate ${fmt(m.mbps)} Mbit/s (TCP ${fmt(tr('tcp')?.mbps)})` : '',
+    note: m?.error !== undefined ? `the run failed: ${m.error}` : m ? `all done in ${fmt(m.ms)} ms after opening (TCP ${fmt(tr('tcp')?.ms)} ms); aggregate ${fmt(m.mbps)} Mbit/s (TCP ${fmt(tr('tcp')?.mbps)})` : '',
   });
   const idleTable = table(
     ['transport', 'N', 'keep-alive', 'open at measurement', 'server heap / conn', 'server RSS / conn', 'server ArrayBuffers / conn', 'client heap / conn', 'client RSS / conn', 'opened per s', 'idle server CPU'],
@@ -251,7 +260,7 @@ export function summarize(cfg: ScaleConfig, connects: ConnectRun[], idle: IdleRu
     id: 'scale',
     title: '6. Scale',
     method:
-      `Loopback, client and server in separate processes. Handshakes: ${cfg.connectSeconds} s of connect → 'connect' → destroy with ${cfg.concurrency} in flight (each mpudp client connection binds its own UDP socket, as \`connect()\` does). ` +
+      `Loopback, client and server in separate processes. Handshakes: ${cfg.connectSeconds} s of connect → 'connect' → destroy with ${cfg.concurrency} in flight (the client's connections share one UDP socket and one connected socket, as \`connect()\` does in one process). ` +
       `Idle memory: a fresh server per transport and N, run with --expose-gc; heap, RSS and ArrayBuffers after a full GC before the client connects and ${fmt((cfg.settleMs + cfg.idleCpuMs) / 1000)} s after it holds N connections that send nothing, divided by the connections open (opening stops after ${cfg.openSeconds} s). ` +
       'mpudp probes every idle path every keepAliveInterval (1 s by default); at 1 s, the probing of 10,000 connections needs more CPU than the two cores have (see the idle CPU at 1,000), so the N = 10,000 run probes every ' +
       `${cfg.idle.find((i) => i.keepAliveS)?.keepAliveS ?? 1} s on both ends: memory per connection does not depend on it. ` +

@@ -7,7 +7,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { defaultClientAddresses, familyOf, isLinkLocal, isLoopback } from '../io/interfaces.js';
-import { UdpEndpoint } from '../io/udp-endpoint.js';
+import { leaseClientEndpoint } from '../io/client-endpoints.js';
 import { MpudpError, invalidArgType } from './errors.js';
 import { MultipathSocket } from './socket.js';
 import {
@@ -67,38 +67,29 @@ async function start(socket: MultipathSocket, valid: ValidConnectOptions): Promi
       `no local address (${locals.join(', ') || 'none'}) shares a family with the server's (${remotes.map((r) => r.address).join(', ')})`,
     );
   }
-  const endpoint = new UdpEndpoint({ server: false, handler: socket });
   // Explicit addresses must all bind; of the defaults, those that bind are used.
-  await endpoint.bind(usableLocals, 0, false, valid.localAddresses === undefined && valid.backupAddresses.length === 0);
-  if (socket.destroyed) {
-    await endpoint.close();
-    return;
-  }
-  // Sockets connected to each server address, so an ICMP port unreachable
-  // (nothing listens there) refuses first contact in one round trip.
-  await endpoint.connectPeers(usableRemotes);
-  if (socket.destroyed) {
-    await endpoint.close();
-    return;
-  }
-  const connection = endpoint.connect({
-    ...valid.connection,
-    remoteAddresses: usableRemotes,
-    ...(valid.backupAddresses.length > 0 ? { backupAddresses: valid.backupAddresses } : {}),
-    ...(valid.serverFingerprint !== undefined ? { serverFingerprint: valid.serverFingerprint } : {}),
-  });
-  socket._attach(endpoint, connection, true);
-  // Follow the host's addresses: the ones we use may vanish and come back;
-  // with the default list, any new usable address of the server's families joins.
+  // The process's client connections share their sockets (client-endpoints.ts).
   const explicit = new Set(usableLocals);
-  endpoint.watchAddresses({
-    interval: valid.watch.interval,
-    port: 0,
-    ...(valid.watch.source !== undefined ? { source: valid.watch.source } : {}),
+  const lease = await leaseClientEndpoint({
+    handler: socket,
+    locals: usableLocals,
+    tolerant: valid.localAddresses === undefined && valid.backupAddresses.length === 0,
+    remotes: usableRemotes,
+    config: {
+      ...valid.connection,
+      ...(valid.backupAddresses.length > 0 ? { backupAddresses: valid.backupAddresses } : {}),
+      ...(valid.serverFingerprint !== undefined ? { serverFingerprint: valid.serverFingerprint } : {}),
+    },
+    watch: valid.watch,
+    // Follow the host's addresses: the ones we use may vanish and come back;
+    // with the default list, any new usable address of the server's families joins.
     wanted: (address) =>
       explicit.has(address) ||
       (valid.localAddresses === undefined && remoteFamilies.has(familyOf(address)) && !isLinkLocal(address) && isLoopback(address) === usableRemotes.every((r) => isLoopback(r.address))),
+    cancelled: () => socket.destroyed,
   });
+  if (lease === null) return;
+  socket._attach(lease.endpoint, lease.connection, lease);
 }
 
 /** Every address of `host` (IP text passes through), each with `port`. */

@@ -265,7 +265,7 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
       allowHalfOpen: this.options.allowHalfOpen,
       connectionOptions: this.options.connection,
     });
-    socket._attach(endpoint, connection, false);
+    socket._attach(endpoint, connection, null);
     this.sockets.set(connection, socket);
   }
 

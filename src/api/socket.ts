@@ -27,6 +27,7 @@ import type { Connection } from '../core/connection.js';
 import { DEFAULT_OPTIONS, type ConnectionOptions } from '../core/options.js';
 import type { ConnectionStats } from '../core/stats.js';
 import type { ConnectionEvent, PathInfo } from '../core/types.js';
+import type { ClientLease } from '../io/client-endpoints.js';
 import type { EndpointHandler, UdpEndpoint } from '../io/udp-endpoint.js';
 import { familyOf } from '../io/interfaces.js';
 import {
@@ -120,8 +121,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   private connection: Connection | null = null;
   /** The io loop that drives the connection. */
   private endpoint: UdpEndpoint | null = null;
-  /** This socket owns its endpoint (client) and closes it when the connection ends. */
-  private ownsEndpoint = false;
+  /** Client: this connection's share of the process's client endpoint, given back when the connection ends. */
+  private lease: ClientLease | null = null;
   /** The handshake completed. */
   private established = false;
   /** A write the core has not fully taken. */
@@ -179,10 +180,10 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   // ---- wiring (used by connect() and the server) ----
 
   /** @internal Binds this socket to its connection and the loop that drives it. */
-  _attach(endpoint: UdpEndpoint, connection: Connection, ownsEndpoint: boolean): void {
+  _attach(endpoint: UdpEndpoint, connection: Connection, lease: ClientLease | null): void {
     this.endpoint = endpoint;
     this.connection = connection;
-    this.ownsEndpoint = ownsEndpoint;
+    this.lease = lease;
     if (this.keepAliveWanted !== null) connection.setKeepAliveInterval(this.keepAliveWanted);
     this.noteFirstPath();
   }
@@ -214,7 +215,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
       if (event.type === 'readable' || event.type === 'end') this.discard();
       // Every byte and our FIN are delivered: waiting for the peer's FIN
       // need not keep the process alive (its exit would cost the peer nothing).
-      if (event.type === 'finished' && this.ownsEndpoint) this.endpoint?.unref();
+      if (event.type === 'finished') this.lease?.unref();
       return;
     }
     switch (event.type) {
@@ -262,6 +263,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     const connection = this.connection;
     if (connection === null || this.pulling || this.pushedEof) return;
     this.pulling = true;
+    let delivered = 0;
+    const endBefore = connection.endEmitted;
     try {
       while (this.wantRead) {
         const chunk = connection.read();
@@ -272,17 +275,35 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
           }
           break;
         }
-        this.bytesReadCount += chunk.length;
+        // What else the core holds, up to what the stream takes before it
+        // says stop, goes up in the same push: one push and one 'data' per
+        // batch of datagrams instead of one per datagram. The pieces are
+        // copied once, into the one buffer.
+        const room = this.readableHighWaterMark - this.readableLength;
+        let total = chunk.length;
+        let pieces: Uint8Array[] | null = null;
+        while (total < room) {
+          const next = connection.read(room - total);
+          if (next === null) break;
+          (pieces ??= [chunk]).push(next);
+          total += next.length;
+        }
+        this.bytesReadCount += total;
+        delivered += total;
         this.touchTimer();
-        if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.wantRead = false;
+        const out = pieces === null ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat(pieces, total);
+        if (!this.push(out)) this.wantRead = false;
       }
     } finally {
       this.pulling = false;
     }
     // Reading opened the receive window, or reached the peer's FIN and closed
-    // the connection gracefully: either way the core has news to send
-    // (read() returning null can be what reaches the FIN), so always poll it.
-    this.endpoint?.touch(connection);
+    // the connection gracefully (read() returning null can be what reaches
+    // the FIN): either way the core has news to send, so poll it. A pull
+    // that found nothing and changed nothing (the stream asking for more
+    // right after a push) asks for no flush: that was one more turn of the
+    // event loop per datagram received.
+    if (delivered > 0 || connection.endEmitted !== endBefore) this.endpoint?.touch(connection);
   }
 
   /** Orphaned: reads and drops everything the core holds (opening the window, reaching the FIN). */
@@ -423,7 +444,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
       }
     }
     this.closeError = error;
-    if (this.ownsEndpoint) void this.endpoint?.close();
+    this.lease?.release();
     if (this.destroyed) return;
     if (error !== null) this.destroy(error);
     else if (this.pendingWrite !== null || this.pendingFinal !== null) this.destroy(streamDestroyed());
@@ -632,13 +653,13 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
 
   /** Lets the process exit while this (client) socket is open. */
   unref(): this {
-    if (this.ownsEndpoint) this.endpoint?.unref();
+    this.lease?.unref();
     return this;
   }
 
   /** Undoes unref(). */
   ref(): this {
-    if (this.ownsEndpoint) this.endpoint?.ref();
+    this.lease?.ref();
     return this;
   }
 

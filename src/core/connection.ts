@@ -32,7 +32,7 @@ import { handleDatagram } from './receive.js';
 import { handlePathError } from './refusal.js';
 import { failPath } from './recovery.js';
 import { createScheduler } from './sched/index.js';
-import type { Scheduler } from './sched/scheduler.js';
+import type { Scheduler, SchedulerContext, SchedulerPath } from './sched/scheduler.js';
 import { pollTransmit } from './send.js';
 import { countDrop, type ConnectionStats } from './stats.js';
 import { handleTimeout, pollTimeout } from './timers.js';
@@ -164,6 +164,9 @@ export class Connection {
   readonly sendWindow = new SendWindow(0);
   /** Chooses the path for each data packet. */
   readonly scheduler: Scheduler;
+  /** What the scheduler sees, refreshed in place for every data packet (send-data.ts). */
+  readonly schedulerView: SchedulerPath[] = [];
+  readonly schedulerContext: SchedulerContext = { packetSize: 0, unsentBytes: 0, sendWindowRoom: 0, sendWindowSize: 0 };
   /** Couples the windows of this connection's paths under 'lia' / 'olia'; gives controllers random numbers. */
   readonly coupledGroup: CoupledGroup;
   /** Local addresses whose paths we mark as backups. */
@@ -534,7 +537,10 @@ export class Connection {
   /** A new PathState with this connection's options (not yet added). */
   newPath(id: number, local: SocketAddress, remote: SocketAddress, now: number): PathState {
     const o = this.options;
-    return new PathState(id, { ...local }, { ...remote }, o.congestionControl, o.maxDatagramSize, now, this.coupledGroup);
+    // The local interface's MTU caps discovery (pmtud.ts); a datagram's own local address may not carry it.
+    const mtu = local.mtu ?? this.localAddresses.find((a) => a.address === local.address)?.mtu;
+    const from = mtu === undefined ? { ...local } : { ...local, mtu };
+    return new PathState(id, from, { ...remote }, o.congestionControl, o.maxDatagramSize, now, this.coupledGroup);
   }
 
   /** Adds a path and indexes it; a path on a backup address is a backup. */

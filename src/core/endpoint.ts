@@ -22,6 +22,7 @@ import { Reader } from '../wire/varint.js';
 import { CID_LENGTH, MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { WireError } from '../wire/errors.js';
 import { CidFormat } from './cid/format.js';
+import { DeadlineHeap, type HeapItem } from './deadline-heap.js';
 import { Connection } from './connection.js';
 import { cipherById } from './crypto/aead.js';
 import { fingerprint, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
@@ -72,10 +73,14 @@ const MAX_RESET_SIZE = 40;
 const RESETS_PER_SECOND = 1000;
 
 /** One connection as the endpoint tracks it. */
-interface Entry {
+interface Entry extends HeapItem {
   connection: Connection;
-  /** Cached pollTimeout() of the connection, refreshed whenever it is touched. */
-  timeout: number | null;
+  /** Cached pollTimeout() of the connection (valid while heapIndex ≥ 0), refreshed whenever it is touched. */
+  deadline: number;
+  /** Its place in the deadline heap; -1 while it has no deadline. */
+  heapIndex: number;
+  /** Counted in connectionCount (announced, 'closed' not emitted yet). */
+  live: boolean;
   /** Keys under which it is indexed (its CID, and a server's initial DCID). */
   keys: string[];
   /** Server: the source address it counts against while half-open, or null once confirmed or closed. */
@@ -99,8 +104,12 @@ export class EndpointCore {
   private readonly byResetToken = new Map<string, Entry>();
   /** Every live connection. */
   private readonly entries = new Map<Connection, Entry>();
-  /** Connections that may have datagrams or events to give. */
+  /** Connections that may have datagrams or events to give (their deadline is refreshed before it is read). */
   private readonly busy = new Set<Entry>();
+  /** Connections by their next deadline, those in `busy` possibly stale. */
+  private readonly deadlines = new DeadlineHeap<Entry>();
+  /** Announced connections that have not emitted 'closed' (connectionCount). */
+  private live = 0;
   /** Endpoint-level datagrams (retries, stateless resets). */
   private readonly outbox: Transmit[] = [];
   /** Endpoint-level events. */
@@ -112,6 +121,12 @@ export class EndpointCore {
   /** Options every accepted connection gets. */
   private readonly serverOptions: ConnectionOptions;
   private readonly counters = { accepted: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, cidCollisions: 0 };
+  /**
+   * The datagram pollTransmit() returned last is the endpoint's own (a
+   * retry, a stateless reset, a refusal), not a connection's: the io layer
+   * opens no connected socket for it.
+   */
+  lastTransmitStateless = false;
   /** The last internal error caught (for diagnostics), or null. */
   lastInternalError: Error | null = null;
   private readonly drops: Record<string, number> = {};
@@ -238,36 +253,48 @@ export class EndpointCore {
 
   handleTimeout(now: number): void {
     this.now = Math.max(this.now, now);
-    for (const entry of this.entries.values()) {
-      if (entry.timeout !== null && entry.timeout <= now) {
-        this.guard(entry, now, () => entry.connection.handleTimeout(now));
-        this.settle(entry);
-      }
+    // Only the connections whose deadline passed, earliest first. Each
+    // leaves the heap and is busy until its next deadline is read.
+    for (let entry = this.deadlines.peek(); entry !== undefined && entry.deadline <= now; entry = this.deadlines.peek()) {
+      this.deadlines.remove(entry);
+      this.guard(entry, now, () => entry.connection.handleTimeout(now));
+      this.settle(entry);
     }
   }
 
   pollTransmit(now: number): Transmit | null {
     this.now = Math.max(this.now, now);
     const own = this.outbox.shift();
+    this.lastTransmitStateless = own !== undefined;
     if (own !== undefined) return own;
     for (const entry of this.busy) {
       const t = this.guard(entry, now, () => entry.connection.pollTransmit(now));
-      if (t !== null && t !== undefined) return t;
+      if (t !== null && t !== undefined) {
+        // Round robin: the next datagram comes from the next busy connection,
+        // so one with much to send cannot hold the io layer's per-flush
+        // budget while others (an ACK, a retransmission) wait behind it.
+        this.busy.delete(entry);
+        this.busy.add(entry);
+        return t;
+      }
       this.drainEvents(entry);
-      entry.timeout = this.guard(entry, now, () => entry.connection.pollTimeout()) ?? null;
+      this.refreshDeadline(entry, now);
       this.busy.delete(entry);
       if (entry.connection.isClosed && (entry.connection.closedEmitted || !entry.announced)) this.forget(entry);
     }
     return null;
   }
 
+  /** The earliest deadline of any connection: those touched since they were last asked are asked again, the others' are known. */
   pollTimeout(): number | null {
-    let t: number | null = null;
-    for (const entry of this.entries.values()) {
-      if (this.busy.has(entry)) entry.timeout = this.guard(entry, this.now, () => entry.connection.pollTimeout()) ?? null;
-      if (entry.timeout !== null && (t === null || entry.timeout < t)) t = entry.timeout;
-    }
-    return t;
+    for (const entry of this.busy) this.refreshDeadline(entry, this.now);
+    return this.deadlines.peek()?.deadline ?? null;
+  }
+
+  /** Asks a connection for its next deadline and files it. */
+  private refreshDeadline(entry: Entry, now: number): void {
+    if (!this.entries.has(entry.connection)) return;
+    this.deadlines.set(entry, this.guard(entry, now, () => entry.connection.pollTimeout()) ?? null);
   }
 
   pollEvent(): EndpointEvent | null {
@@ -286,10 +313,15 @@ export class EndpointCore {
     if (entry !== undefined) this.touchEntry(entry);
   }
 
-  /** The host gained an address: every connection hears of it. */
-  addLocalAddress(addr: SocketAddress, now: number): void {
+  /**
+   * The host gained an address: every connection hears of it, or those
+   * `only` picks (a client endpoint shared by connections that asked for
+   * different addresses).
+   */
+  addLocalAddress(addr: SocketAddress, now: number, only?: (connection: Connection) => boolean): void {
     if (!this.localAddresses.some((a) => a.address === addr.address && a.port === addr.port)) this.localAddresses.push({ ...addr });
     for (const entry of this.entries.values()) {
+      if (only !== undefined && !only(entry.connection)) continue;
       this.guard(entry, now, () => entry.connection.addLocalAddress(addr, now));
       this.touchEntry(entry);
     }
@@ -305,6 +337,11 @@ export class EndpointCore {
     }
   }
 
+  /** Whether the endpoint still holds `connection` (a closed one may still send its CLOSE and drain). */
+  holds(connection: Connection): boolean {
+    return this.entries.has(connection);
+  }
+
   /** Stop accepting new connections (server close). */
   stopAccepting(): void {
     this.accepting = false;
@@ -312,9 +349,7 @@ export class EndpointCore {
 
   /** Announced connections that have not yet emitted 'closed' (draining and half-open ones are not counted). */
   get connectionCount(): number {
-    let n = 0;
-    for (const entry of this.entries.values()) if (entry.announced && !entry.connection.closedEmitted) n++;
-    return n;
+    return this.live;
   }
 
   stats(): EndpointStats {
@@ -349,14 +384,25 @@ export class EndpointCore {
       entry.connection.failInternal(err, now);
       this.touchEntry(entry);
       return undefined;
+    } finally {
+      this.recount(entry);
     }
   }
 
+  /** Keeps connectionCount current: a connection counts from its announcement until it emits 'closed'. */
+  private recount(entry: Entry): void {
+    const live = entry.announced && !entry.connection.closedEmitted && this.entries.has(entry.connection);
+    if (live === entry.live) return;
+    entry.live = live;
+    this.live += live ? 1 : -1;
+  }
+
   private register(connection: Connection, keys: string[], halfOpenFrom: string | null, announced: boolean): Entry {
-    const entry: Entry = { connection, timeout: null, keys, halfOpenFrom, announced, resetKey: null };
+    const entry: Entry = { connection, deadline: 0, heapIndex: -1, live: false, keys, halfOpenFrom, announced, resetKey: null };
     for (const k of keys) this.byCid.set(k, entry);
     this.entries.set(connection, entry);
     this.busy.add(entry);
+    this.recount(entry);
     if (halfOpenFrom !== null) {
       this.halfOpen++;
       this.halfOpenBySource.set(halfOpenFrom, (this.halfOpenBySource.get(halfOpenFrom) ?? 0) + 1);
@@ -388,6 +434,7 @@ export class EndpointCore {
   private touchEntry(entry: Entry): void {
     if (!this.entries.has(entry.connection)) return;
     this.busy.add(entry);
+    this.recount(entry);
   }
 
   /**
@@ -405,6 +452,7 @@ export class EndpointCore {
           continue;
         }
         entry.announced = true;
+        this.recount(entry);
         this.counters.accepted++;
         this.events.push({ type: 'accepted', connection: conn });
       }
@@ -420,6 +468,8 @@ export class EndpointCore {
     if (entry.halfOpenFrom !== null) this.leaveHalfOpen(entry);
     this.entries.delete(entry.connection);
     this.busy.delete(entry);
+    this.deadlines.remove(entry);
+    this.recount(entry);
   }
 
   /**

@@ -6,7 +6,8 @@
  */
 import { aeadLimitReached } from './aead-limit.js';
 import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
-import { encodeHeader, headerLength } from '../wire/header.js';
+import { encodeHeader, headerLength, writeShortHeader } from '../wire/header.js';
+import { takePacketBuffer, trimPacketBuffer } from './packet-slab.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { onPacketSent } from './cc/feedback.js';
@@ -38,15 +39,8 @@ export class PacketWriter {
     readonly path: PathState,
     readonly limit: number,
   ) {
-    this.buf = new Uint8Array(limit);
-    const header: PacketHeader = {
-      type: PacketType.Short,
-      dcid: conn.remoteCid,
-      pathId: path.id,
-      packetNumber: path.nextPacketNumber,
-      keyPhase: conn.protection!.keyPhase,
-    };
-    this.pos = encodeHeader(header, this.buf, 0);
+    this.buf = takePacketBuffer(limit);
+    this.pos = writeShortHeader(this.buf, conn.remoteCid, path.id, path.nextPacketNumber, conn.protection!.keyPhase);
     this.headerEnd = this.pos;
     this.frameLimit = limit - TAG_LENGTH;
   }
@@ -212,7 +206,7 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   }
   if (!path.validated) path.unvalidatedBytesSent += size;
   countSent(conn, path, size);
-  return { data: w.buf.subarray(0, size), local: path.local, remote: path.remote };
+  return { data: trimPacketBuffer(w.buf, size), local: path.local, remote: path.remote };
 }
 
 /**

@@ -10,9 +10,13 @@ import type { SchedulerPath } from './sched/scheduler.js';
 import type { Transmit } from './types.js';
 
 
-/** The paths that may carry data now, as the scheduler sees them. */
+/**
+ * The paths that may carry data now, as the scheduler sees them: the
+ * connection's one view, refreshed in place (no objects per packet).
+ */
 function schedulerView(conn: Connection, now: number, size: number): SchedulerPath[] {
-  const view: SchedulerPath[] = [];
+  const view = conn.schedulerView;
+  let n = 0;
   let anyActive = false;
   for (const p of conn.pathList) if (p.state === 'active' && p.validated) anyActive = true;
   const bottlenecks = conn.coupledGroup.bottlenecks;
@@ -28,22 +32,27 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
     if (p.state === 'suspect' && anyActive) continue;
     if (!p.rtt.hasSample && anySampled) continue;
     if (p.windowRoom < size) p.windowLimited = true;
-    view.push({
-      id: p.id,
-      // A path that carried no data since its RTT was last high (validated
-      // through a slow first exchange, or idle) learns its real RTT only from
-      // probes: its latest sample is the better guide until data flows.
-      smoothedRtt: p.rtt.hasSample ? Math.min(p.rtt.smoothed, p.rtt.latest) : p.rtt.smoothed,
-      rttVar: p.rtt.rttvar,
-      congestionWindow: p.cc.window,
-      sendRate: p.cc.pacingRate ?? p.cc.window / Math.max(p.rtt.smoothed, 0.001),
-      bytesInFlight: p.sent.bytesInFlight,
-      windowRoom: p.windowRoom,
-      // A path standing by behind another on a shared bottleneck is used as a backup is.
-      backup: p.backup || bottlenecks.standby(p.id),
-      ready: p.pacingDelay(now, size) === 0 && !bottlenecks.paused(p.id, now),
-    });
+    let v = view[n];
+    if (v === undefined) {
+      v = { id: 0, smoothedRtt: 0, rttVar: 0, congestionWindow: 0, sendRate: 0, bytesInFlight: 0, windowRoom: 0, backup: false, ready: false };
+      view.push(v);
+    }
+    n++;
+    v.id = p.id;
+    // A path that carried no data since its RTT was last high (validated
+    // through a slow first exchange, or idle) learns its real RTT only from
+    // probes: its latest sample is the better guide until data flows.
+    v.smoothedRtt = p.rtt.hasSample ? Math.min(p.rtt.smoothed, p.rtt.latest) : p.rtt.smoothed;
+    v.rttVar = p.rtt.rttvar;
+    v.congestionWindow = p.cc.window;
+    v.sendRate = p.cc.pacingRate ?? p.cc.window / Math.max(p.rtt.smoothed, 0.001);
+    v.bytesInFlight = p.sent.bytesInFlight;
+    v.windowRoom = p.windowRoom;
+    // A path standing by behind another on a shared bottleneck is used as a backup is.
+    v.backup = p.backup || bottlenecks.standby(p.id);
+    v.ready = p.pacingDelay(now, size) === 0 && !bottlenecks.paused(p.id, now);
   }
+  view.length = n;
   return view;
 }
 
@@ -83,12 +92,11 @@ export function sendData(conn: Connection, now: number): Transmit | null {
   const view = schedulerView(conn, now, size);
   if (view.length === 0) return null;
   const sendBuffer = conn.sendBuffer;
-  const ctx = {
-    packetSize: size,
-    unsentBytes: sendBuffer.unsentBytes,
-    sendWindowRoom: Math.max(0, conn.sendWindow.maxData - sendBuffer.sendOffset),
-    sendWindowSize: Math.max(0, conn.sendWindow.maxData - sendBuffer.ackedBelow),
-  };
+  const ctx = conn.schedulerContext;
+  ctx.packetSize = size;
+  ctx.unsentBytes = sendBuffer.unsentBytes;
+  ctx.sendWindowRoom = Math.max(0, conn.sendWindow.maxData - sendBuffer.sendOffset);
+  ctx.sendWindowSize = Math.max(0, conn.sendWindow.maxData - sendBuffer.ackedBelow);
   const id = conn.scheduler.choose(view, ctx);
   if (id === null) {
     noteAppLimited(conn, now, size);
@@ -251,7 +259,8 @@ export function pacingDeadline(conn: Connection, now: number): number | null {
   if (conn.state !== 'established' || !hasDataToSend(conn)) return null;
   const size = conn.options.maxDatagramSize;
   const view = schedulerView(conn, now, size);
-  const anyActive = view.some((p) => !p.backup);
+  let anyActive = false;
+  for (const v of view) if (!v.backup) anyActive = true;
   let earliest: number | null = null;
   const bottlenecks = conn.coupledGroup.bottlenecks;
   for (const v of view) {

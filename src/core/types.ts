@@ -11,6 +11,12 @@
 export interface SocketAddress {
   address: string;
   port: number;
+  /**
+   * A local address only: the MTU of the interface that holds it, when
+   * the io layer could read it (src/io/link-mtu.ts). Path MTU discovery
+   * never probes above it (pmtud.ts, pmtuCeiling).
+   */
+  mtu?: number;
 }
 
 /** One datagram the core wants sent from `local` to `remote`. */

@@ -45,6 +45,10 @@ export interface PeerSocket {
   ready: boolean;
   /** Completion of a send on this socket (one closure per socket, not per datagram). */
   readonly onSent: (err: Error | null) => void;
+  /** Connections that asked for it when they started (retain()); at 0 it may be closed to make room. */
+  users: number;
+  /** Closed by release() or to make room (an open in progress then stops). */
+  dropped: boolean;
 }
 
 /** The connected sockets of one local address. */
@@ -63,19 +67,74 @@ export class PeerSockets {
   ) {}
 
   /**
-   * The ready socket connected to `remote`, or null. With no socket for it
-   * yet, one starts opening (and null is returned: send unconnected now).
+   * Opens the socket connected to `remote` and counts one more connection
+   * using it; release() undoes it, and the last release closes it (a
+   * client endpoint shared by many connections would otherwise keep one
+   * socket per server it ever talked to).
    */
-  lookup(remote: SocketAddress): PeerSocket | null {
+  retain(remote: SocketAddress): Promise<void> {
+    const opened = this.open(remote);
+    const peer = this.byAddress.get(remote.address)?.get(remote.port);
+    if (peer !== undefined) peer.users++;
+    return opened;
+  }
+
+  /** A connection that retained `remote` ended. */
+  release(remote: SocketAddress): void {
+    const peer = this.byAddress.get(remote.address)?.get(remote.port);
+    if (peer === undefined || peer.users === 0) return;
+    peer.users--;
+    if (peer.users === 0) this.drop(peer);
+  }
+
+  /** Closes one peer's socket and forgets it: sends to it go unconnected until it is opened again. */
+  private drop(peer: PeerSocket): void {
+    const ports = this.byAddress.get(peer.remote.address);
+    if (ports?.get(peer.remote.port) !== peer) return;
+    ports.delete(peer.remote.port);
+    if (ports.size === 0) this.byAddress.delete(peer.remote.address);
+    this.count--;
+    this.evicted++;
+    peer.ready = false;
+    peer.dropped = true;
+    try {
+      peer.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Sockets closed because no connection used them any more, or to make room. */
+  evicted = 0;
+
+  /**
+   * The ready socket connected to `remote`, or null. With no socket for it
+   * yet, one starts opening unless `open` is false (and null is returned:
+   * send unconnected now).
+   */
+  lookup(remote: SocketAddress, open = true): PeerSocket | null {
     const peer = this.byAddress.get(remote.address)?.get(remote.port);
     if (peer !== undefined) return peer.ready ? peer : null;
-    void this.open(remote);
+    if (open) void this.open(remote);
     return null;
   }
 
   /** Opens the socket connected to `remote` (at once if one exists or the cap is reached). */
   open(remote: SocketAddress): Promise<void> {
-    if (this.closed || this.count >= MAX_PEERS_PER_ADDRESS || isIP(remote.address) !== isIP(this.local.address)) return Promise.resolve();
+    if (this.closed || isIP(remote.address) !== isIP(this.local.address)) return Promise.resolve();
+    if (this.byAddress.get(remote.address)?.has(remote.port) === true) return Promise.resolve();
+    if (this.count >= MAX_PEERS_PER_ADDRESS) {
+      // Full: a socket no connection retains (one opened for an address learned later) makes room.
+      let idle: PeerSocket | undefined;
+      for (const peer of this.peers()) {
+        if (peer.users === 0) {
+          idle = peer;
+          break;
+        }
+      }
+      if (idle === undefined) return Promise.resolve();
+      this.drop(idle);
+    }
     let ports = this.byAddress.get(remote.address);
     if (ports === undefined) {
       ports = new Map();
@@ -87,6 +146,8 @@ export class PeerSockets {
       socket,
       remote: { address: remote.address, port: remote.port },
       ready: false,
+      users: 0,
+      dropped: false,
       onSent: (err) => {
         if (err === null) return;
         const code = (err as NodeJS.ErrnoException).code;
@@ -107,19 +168,21 @@ export class PeerSockets {
       }
     };
     return new Promise<void>((resolve) => {
+      // Closed while opening (dropped): nothing more will come.
+      socket.once('close', () => resolve());
       socket.once('error', () => {
         failed();
         resolve();
       });
       socket.bind({ address: this.local.address, port: this.local.port, exclusive: true }, () => {
-        if (this.closed) {
+        if (this.closed || peer.dropped) {
           failed();
           resolve();
           return;
         }
         socket.connect(peer.remote.port, peer.remote.address, () => {
           socket.removeAllListeners('error');
-          if (this.closed) {
+          if (this.closed || peer.dropped) {
             failed();
             resolve();
             return;

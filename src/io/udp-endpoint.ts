@@ -18,90 +18,26 @@
  * never runs inside another one.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket as DgramSocket } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns';
-import { isIP } from 'node:net';
+import type { Socket as DgramSocket } from 'node:dgram';
 import type { Connection } from '../core/connection.js';
-import { EndpointCore, type EndpointStats } from '../core/endpoint.js';
-import type { ClientConfig, ConnectionOptions } from '../core/options.js';
+import { EndpointCore } from '../core/endpoint.js';
+import type { ClientConfig } from '../core/options.js';
 import { countDrop, tally } from '../core/stats.js';
-import type { ConnectionEvent, SocketAddress, Transmit } from '../core/types.js';
+import type { SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
-import type { ClusterHost, ClusterRouter, ClusterStats } from './cluster-router.js';
+import { bindSocket, freePort } from './bind-socket.js';
+import { linkMtu, type LinkMtuSource } from './link-mtu.js';
+import type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
+import type { ClusterHost, ClusterRouter } from './cluster-router.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
 import { PeerSockets, type PeerHooks } from './peer-sockets.js';
 
-/** Receives what the core reports. */
-export interface EndpointHandler {
-  /** A server accepted a new connection (its handshake has started). */
-  accepted(connection: Connection): void;
-  /** An event of one connection. */
-  connectionEvent(connection: Connection, event: ConnectionEvent): void;
-  /** A flush ended (the core's connection count is current again). */
-  flushed?(): void;
-}
+export type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
 
-export interface UdpEndpointOptions {
-  /** Accept incoming connections. */
-  server: boolean;
-  /** Receives the core's events. */
-  handler: EndpointHandler;
-  /** Defaults for accepted connections. */
-  connectionDefaults?: Partial<ConnectionOptions>;
-  /** Most connections at once (server). */
-  maxConnections?: number;
-  /** Clock; the process's monotonic clock by default. */
-  clock?: Clock;
-  /** Kernel socket buffer size requested for each socket (bytes). Default 4 MiB. */
-  socketBufferSize?: number;
-  /** Server: its long-term private key (32 bytes); the core draws one without it. */
-  staticKey?: Uint8Array;
-  /** Server: stateless retry mode and threshold (EndpointConfig). */
-  retry?: 'auto' | 'always' | 'never';
-  retryThreshold?: number;
-  /**
-   * Open sockets connected to each remote beside each local socket, to hear
-   * ICMP errors (peer-sockets.ts). Default: true for a client, false for a server.
-   */
-  connectedSockets?: boolean;
-}
-
-/** Counters of the io layer. */
-export interface UdpEndpointStats {
-  /** Datagrams read from the sockets. */
-  datagramsReceived: number;
-  /** Bytes read from the sockets. */
-  bytesReceived: number;
-  /** Datagrams handed to the sockets. */
-  datagramsSent: number;
-  /** Bytes handed to the sockets. */
-  bytesSent: number;
-  /** Failed sends by error code (EPERM, ENETUNREACH, ERR_SOCKET_DGRAM_NOT_RUNNING, ...). */
-  sendErrors: Record<string, number>;
-  /** Errors the kernel reported for an address pair on a connected socket (ECONNREFUSED: ICMP port unreachable), by code. */
-  pathErrors: Record<string, number>;
-  /** Client: sockets connected to one server address each, open now. */
-  connectedSockets: number;
-  /** Datagrams not sent, by reason ('no-socket': the core chose a local address we have no socket for). */
-  drops: Record<string, number>;
-  /** Sockets whose kernel buffers are smaller than requested (setsockopt capped or refused). */
-  bufferSizeCapped: number;
-  /** Watched addresses that vanished (their sockets were closed). */
-  addressesLost: number;
-  /** Watched addresses that appeared and were bound. */
-  addressesGained: number;
-  /** 'error' events of the sockets (each also closed that address). */
-  socketErrors: number;
-  /** Exceptions thrown by the core (a core bug; each is also a process warning). */
-  coreExceptions: number;
-  /** Flushes run. */
-  flushes: number;
-  /** Timer expiries. */
-  timeouts: number;
-  /** The core's own counters. */
-  core: EndpointStats;
-  /** Cluster worker: the shared port's routing (cluster-router.ts); absent outside a cluster. */
-  cluster?: ClusterStats;
+/** A connected socket one connection counts on (connectPeers). */
+export interface PeerPair {
+  peers: PeerSockets;
+  remote: SocketAddress;
 }
 
 /** One bound socket. */
@@ -120,20 +56,6 @@ const TRANSMIT_BUDGET = 256;
 const BIND_ATTEMPTS = 8;
 const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
 
-/**
- * dgram's lookup for IP text answers synchronously: `send()` then reaches the
- * kernel at once instead of one `dns.lookup` and `nextTick` per datagram.
- */
-function lookupLiteral(
-  hostname: string,
-  options: unknown,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dnsLookup(hostname, options as number, callback);
-}
-
 export class UdpEndpoint implements ClusterHost {
   /** The sans-IO endpoint this loop drives. */
   readonly core: EndpointCore;
@@ -143,8 +65,12 @@ export class UdpEndpoint implements ClusterHost {
   readonly clock: Clock;
   /** Requested kernel buffer size. */
   private readonly socketBufferSize: number;
+  /** Reads a local address's interface MTU (link-mtu.ts). */
+  private readonly linkMtu: LinkMtuSource;
   /** Bound sockets by local IP text. */
   private readonly sockets = new Map<string, BoundSocket>();
+  /** Client: binds in progress by local IP text (ensureBound()). */
+  private readonly binding = new Map<string, Promise<void>>();
   /**
    * Cluster worker: the shared port's sockets by local IP text (the
    * primary's handles, shared by every worker; bindShared()). Their
@@ -163,6 +89,8 @@ export class UdpEndpoint implements ClusterHost {
   private flushScheduled = false;
   /** A flush is running (re-entrancy guard). */
   private flushing = false;
+  /** The running flush is dispatching events and has not polled transmits yet. */
+  private beforeTransmits = false;
   /** close() was called: no more flushes, timers or sends. */
   private closed = false;
   /** The application wants this endpoint to keep the process alive. */
@@ -196,6 +124,7 @@ export class UdpEndpoint implements ClusterHost {
     this.handler = options.handler;
     this.clock = options.clock ?? systemClock;
     this.socketBufferSize = options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
+    this.linkMtu = options.linkMtu ?? linkMtu;
     this.connectedSockets = options.connectedSockets ?? !options.server;
     this.peerHooks = {
       message: (msg, local, remote) => this.onDatagram(msg, local, remote),
@@ -274,7 +203,7 @@ export class UdpEndpoint implements ClusterHost {
       const wanted = reuse && port === 0 ? await freePort(address) : port;
       try {
         const socket = await bindSocket(address, wanted, reuse, true);
-        const local = { address, port: socket.address().port };
+        const local = this.localOf(address, socket.address().port);
         return { socket, local, peers: reuse ? new PeerSockets(local, this.peerHooks) : null };
       } catch (err) {
         // Someone took the free port in between: try another.
@@ -306,13 +235,19 @@ export class UdpEndpoint implements ClusterHost {
         socket.close();
         return [];
       }
-      const local = { address, port: socket.address().port };
+      const local = this.localOf(address, socket.address().port);
       nextPort = local.port;
       this.adoptShared({ socket, local, peers: null });
       bound.push({ ...local });
     }
     if (bound.length === 0) throw firstError ?? new Error('no address to bind');
     return bound;
+  }
+
+  /** A bound socket's address as the core sees it: with its interface's MTU where it is known. */
+  private localOf(address: string, port: number): SocketAddress {
+    const mtu = this.linkMtu(address);
+    return mtu === undefined ? { address, port } : { address, port, mtu };
   }
 
   /** Cluster worker: what reaches the shared port goes through `router` from now on. */
@@ -379,16 +314,69 @@ export class UdpEndpoint implements ClusterHost {
   }
 
   /**
-   * Client: opens a socket connected to each of `remotes` from every bound
-   * address of its family, so that ICMP errors of first contact are heard.
-   * Resolves when they are ready (failures leave the unconnected socket in charge).
+   * Client: binds each of `addresses` that has no socket yet (on an
+   * ephemeral port; concurrent calls for one address share one bind) and
+   * returns those of `addresses` that are bound, with their ports. Unless
+   * `tolerant`, one failed bind throws; if `tolerant`, only a total failure does.
    */
-  async connectPeers(remotes: readonly SocketAddress[]): Promise<void> {
+  async ensureBound(addresses: readonly string[], tolerant: boolean): Promise<SocketAddress[]> {
+    let firstError: unknown = null;
+    await Promise.all(
+      addresses.map(async (address) => {
+        if (this.sockets.has(address)) return;
+        let binding = this.binding.get(address);
+        if (binding === undefined) {
+          binding = this.bindOne(address, 0).then((bound) => {
+            if (this.closed) bound.socket.close();
+            else this.adopt(bound);
+          });
+          binding.then(
+            () => this.binding.delete(address),
+            () => this.binding.delete(address),
+          );
+          this.binding.set(address, binding);
+        }
+        try {
+          await binding;
+        } catch (err) {
+          firstError ??= err;
+        }
+      }),
+    );
+    if (this.closed) return [];
+    const bound = addresses.flatMap((a) => {
+      const b = this.sockets.get(a);
+      return b === undefined ? [] : [{ ...b.local }];
+    });
+    if (firstError !== null && (!tolerant || bound.length === 0)) throw firstError;
+    if (bound.length === 0) throw new Error('no address to bind');
+    return bound;
+  }
+
+  /**
+   * Client: opens a socket connected to each of `remotes` from each of
+   * `locals` (every bound address by default) of its family, so that ICMP
+   * errors of first contact are heard, and counts one more user of each
+   * (releasePeers() undoes it). Resolves when they are ready (failures
+   * leave the unconnected socket in charge) with the pairs it counted.
+   */
+  async connectPeers(remotes: readonly SocketAddress[], locals?: readonly SocketAddress[]): Promise<PeerPair[]> {
     const opening: Promise<void>[] = [];
+    const pairs: PeerPair[] = [];
     for (const bound of this.sockets.values()) {
-      for (const remote of remotes) if (bound.peers !== null) opening.push(bound.peers.open(remote));
+      if (bound.peers === null || (locals !== undefined && !locals.some((l) => l.address === bound.local.address && l.port === bound.local.port))) continue;
+      for (const remote of remotes) {
+        opening.push(bound.peers.retain(remote));
+        pairs.push({ peers: bound.peers, remote: { address: remote.address, port: remote.port } });
+      }
     }
     await Promise.all(opening);
+    return pairs;
+  }
+
+  /** A connection that counted on these pairs ended: a connected socket nobody counts on closes. */
+  releasePeers(pairs: readonly PeerPair[]): void {
+    for (const { peers, remote } of pairs) peers.release(remote);
   }
 
   /** A datagram from any of our sockets: to the core, then a flush. */
@@ -448,7 +436,14 @@ export class UdpEndpoint implements ClusterHost {
    * core, which opens paths from it (client) or advertises it (server).
    * `wanted` says which addresses this endpoint should use.
    */
-  watchAddresses(options: { interval: number; port: number; wanted: (address: string) => boolean; source?: AddressSource }): void {
+  watchAddresses(options: {
+    interval: number;
+    port: number;
+    wanted: (address: string) => boolean;
+    /** Client: which connections open paths from a gained address (default: all). */
+    wantedBy?: (connection: Connection, address: string) => boolean;
+    source?: AddressSource;
+  }): void {
     this.watch?.stop();
     this.watch = new InterfaceWatch({
       interval: options.interval,
@@ -471,7 +466,10 @@ export class UdpEndpoint implements ClusterHost {
               }
               this.counters.addressesGained++;
               this.adopt(bound);
-              if (!this.core.config.server) this.call(() => this.core.addLocalAddress(bound.local, this.clock.now()));
+              const wantedBy = options.wantedBy;
+              if (!this.core.config.server) {
+                this.call(() => this.core.addLocalAddress(bound.local, this.clock.now(), wantedBy && ((c) => wantedBy(c, address))));
+              }
               this.requestFlush();
             })
             .catch(() => {
@@ -488,14 +486,14 @@ export class UdpEndpoint implements ClusterHost {
     return this.watch?.poll() ?? false;
   }
 
-  /** The bound local addresses with their real ports. */
+  /** The bound local addresses with their real ports (and interface MTUs, where known). */
   localAddresses(): SocketAddress[] {
     return [...this.sockets.values()].map((b) => ({ ...b.local }));
   }
 
-  /** Starts a client connection from every bound address. */
-  connect(config: Omit<ClientConfig, 'localAddresses'>): Connection {
-    const connection = this.core.connect({ ...config, localAddresses: this.localAddresses() }, this.clock.now());
+  /** Starts a client connection from `config.localAddresses`, or from every bound address. */
+  connect(config: Omit<ClientConfig, 'localAddresses'> & { localAddresses?: SocketAddress[] }): Connection {
+    const connection = this.core.connect({ ...config, localAddresses: config.localAddresses ?? this.localAddresses() }, this.clock.now());
     this.requestFlush();
     return connection;
   }
@@ -533,7 +531,11 @@ export class UdpEndpoint implements ClusterHost {
 
   /** Asks for one flush soon; many requests in one turn run one flush. */
   requestFlush(): void {
-    if (this.closed || this.flushScheduled) return;
+    // Asked while the running flush has yet to poll the core's transmits (an
+    // application writing or reading in an event handler): that flush sends
+    // it, and a second one would cost a turn of the event loop and a
+    // timer re-arm per request and response.
+    if (this.closed || this.flushScheduled || this.beforeTransmits) return;
     this.flushScheduled = true;
     setImmediate(this.runScheduledFlush);
   }
@@ -553,7 +555,12 @@ export class UdpEndpoint implements ClusterHost {
     this.flushing = true;
     this.counters.flushes++;
     try {
-      this.drainEvents();
+      this.beforeTransmits = true;
+      try {
+        this.drainEvents();
+      } finally {
+        this.beforeTransmits = false;
+      }
       const more = this.drainTransmits(this.clock.now());
       this.drainEvents();
       if (more) this.requestFlush();
@@ -599,7 +606,8 @@ export class UdpEndpoint implements ClusterHost {
       return;
     }
     try {
-      const peer = bound.peers?.lookup(transmit.remote) ?? null;
+      // The endpoint's own datagrams (a stateless reset to a connection we forgot) open no socket.
+      const peer = bound.peers?.lookup(transmit.remote, !this.core.lastTransmitStateless) ?? null;
       if (peer !== null) peer.socket.send(transmit.data, peer.onSent);
       else bound.socket.send(transmit.data, transmit.remote.port, transmit.remote.address, this.onSent);
       this.counters.datagramsSent++;
@@ -626,7 +634,11 @@ export class UdpEndpoint implements ClusterHost {
       this.clearTimer();
       return;
     }
-    if (this.timer === null || this.timerDeadline !== deadline) {
+    // A timer armed for an earlier deadline is kept: firing early is
+    // harmless (handleTimeout acts only on what is due, and the flush after
+    // it re-arms), and cheaper than clearing and setting a timer on every
+    // flush while the deadline moves later with each acknowledgement.
+    if (this.timer === null || this.timerDeadline === null || deadline < this.timerDeadline) {
       this.clearTimer();
       const delay = deadline - this.clock.now();
       this.timerIsImmediate = delay < 1;
@@ -738,39 +750,4 @@ export class UdpEndpoint implements ClusterHost {
       ...(this.router !== null ? { cluster: this.router.stats() } : {}),
     };
   }
-}
-
-/**
- * Binds a UDP socket to `address:port`; resolves once it listens. In a
- * `node:cluster` worker a non-exclusive bind is the primary's handle,
- * shared by every worker that binds the same address and port.
- */
-function bindSocket(address: string, port: number, reuseAddr: boolean, exclusive: boolean): Promise<DgramSocket> {
-  const socket =
-    isIP(address) === 6
-      ? createSocket({ type: 'udp6', ipv6Only: true, reuseAddr, lookup: lookupLiteral })
-      : createSocket({ type: 'udp4', reuseAddr, lookup: lookupLiteral });
-  return new Promise<DgramSocket>((resolve, reject) => {
-    const onError = (err: Error): void => {
-      socket.close();
-      reject(err);
-    };
-    socket.once('error', onError);
-    socket.bind({ address, port, exclusive }, () => {
-      socket.removeListener('error', onError);
-      resolve(socket);
-    });
-  });
-}
-
-/**
- * A port nobody holds on `address` now (taken and released without
- * SO_REUSEADDR). close() releases the port at once; its callback only
- * reports the handle's end, so it is not waited for.
- */
-async function freePort(address: string): Promise<number> {
-  const probe = await bindSocket(address, 0, false, true);
-  const port = probe.address().port;
-  probe.close();
-  return port;
 }

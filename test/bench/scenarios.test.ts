@@ -66,6 +66,9 @@ describe('bench scenarios, tiny', () => {
     }
     expect(raw.single.transferRouting).toBeNull();
     expect(raw.two.transferRouting!.accepted).toBe(6);
+    // The steady state (every connection open and settled): nothing at the public port, nothing forwarded.
+    expect(raw.two.steadyRouting).toEqual({ sharedReceived: 0, forwardedInitial: 0, forwardedOther: 0, accepted: 0 });
+    expect(raw.two.settle.reduce((a, x) => a + x.moved, 0)).toBe(6);
     for (const f of s.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
   });
 

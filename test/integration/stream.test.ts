@@ -253,3 +253,23 @@ describe('multipath stream over loopback UDP', () => {
     expect(err.closeCode).toBe('ERR_MPUDP_IDLE_TIMEOUT');
   });
 });
+
+describe('reading', () => {
+  it('what the core holds goes up in one push per 64 KiB, not one per datagram, every byte in order', async () => {
+    const { port, next } = await listen();
+    const client = await dial(port, { localAddresses: ['127.0.0.1'] });
+    const server = await next();
+    const total = 256 * 1024;
+    const data = randomBytes(total);
+    server.write(data);
+    // The client does not read: the bytes wait in its core (the receive window is larger).
+    await until(() => client.stats()!.bytesReceived >= total, 20_000, 'the bytes to arrive');
+    const chunks: Buffer[] = [];
+    client.on('data', (d: Buffer) => chunks.push(d));
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= total, 20_000, 'the bytes to be read');
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    // About 190 datagrams of data; what was held came up 64 KiB at a time.
+    expect(chunks.length).toBeLessThan(20);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(64 * 1024);
+  });
+});

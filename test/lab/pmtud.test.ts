@@ -5,7 +5,9 @@
  * a probe bigger than the interface (IP_PMTUDISC_WANT), the fragments
  * arrive, and discovery finds 1472 on ISP B too (docs/protocol.md, path
  * MTU discovery). With it, ISP B is a silent black hole above 1252 bytes,
- * what the probes must find. Needs root, ip, tc and nft (skipped otherwise,
+ * what the probes must find. Since the io layer reads the client
+ * interface's MTU (src/io/link-mtu.ts) and caps the search by it, ISP B
+ * stops at 1252 even when fragments pass (the second case). Needs root, ip, tc and nft (skipped otherwise,
  * required under MPUDP_LAB=required).
  */
 import { spawnSync } from 'node:child_process';
@@ -66,6 +68,25 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'path MTU discovery in the
     expect(a.mtu).toBe(1472);
     expect(b.mtu).toBeLessThanOrEqual(1252);
     expect(b.mtu).toBeGreaterThan(1252 - 16);
+    expect((await c.exited).code).toBe(0);
+  }, 120_000);
+
+  it('with fragments let through, ISP B still stops at 1252: the client interface MTU (1280) caps the search, so the kernel never fragments a probe', async () => {
+    if (setupError !== undefined) throw setupError;
+    for (const ns of [lab!.cli, lab!.srv]) inNs(ns, 'nft', ['delete', 'table', 'netdev', 'mpudp_pmtud']);
+    const c = spawnBench(
+      ['client', `${ADDR.serverA},${ADDR.serverB}`, '--local', `${ADDR.clientA},${ADDR.clientB}`, '--paired', '--port', String(PORT), '--verify', '--bytes', String(4 * 1024 * 1024), '--interval', '0'],
+      { ns: lab!.cli, name: 'client' },
+    );
+    const result = await c.waitFor((r) => r.type === 'result', 90_000, 'the upload result');
+    expect(result.intact, JSON.stringify(result).slice(0, 600)).toBe(1);
+    const paths = result.paths as { local: string; mtu: number; mtuProbes: number }[];
+    const a = paths.find((p) => p.local === ADDR.clientA)!;
+    const b = paths.find((p) => p.local === ADDR.clientB)!;
+    console.log(`fragments allowed: ISP A path mtu ${a.mtu} (${a.mtuProbes} probes), ISP B path mtu ${b.mtu} (${b.mtuProbes} probes)`);
+    expect(a.mtu).toBe(1472);
+    // Before the cap, the kernel fragmented the 1472-byte probe and discovery settled at 1472 here.
+    expect(b.mtu).toBe(1252);
     expect((await c.exited).code).toBe(0);
   }, 120_000);
 });

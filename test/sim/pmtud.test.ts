@@ -50,6 +50,21 @@ describe('path MTU discovery', () => {
     expect(tooBig).toBe(pathStats(pair, 'client', 1).mtuProbesLost);
   });
 
+  it('the local interface caps discovery: a path from an interface of MTU 1280 never probes above 1252, even where the network would carry more (the kernel fragments what node:dgram sends)', () => {
+    // Links without an MTU carry any size, as a fragmenting kernel and a network that reassembles do.
+    const pair = new Pair({ seed: 16, clientInterfaceMtu: [1280, undefined], links: [{ delayMs: 10 }, { delayMs: 10 }] });
+    const data = payload(2 * 1024 * 1024, 8);
+    expect(transfer(pair, data, 60_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    const capped = pathStats(pair, 'client', 0);
+    const open = pathStats(pair, 'client', 1);
+    expect(capped.mtu).toBe(1252);
+    expect(capped.mtuSearch).toBe('complete');
+    // Nothing larger ever left that interface: its largest packet was the first probe at the cap.
+    expect(capped.mtuProbesLost).toBe(0);
+    expect(open.mtu).toBe(1472);
+  });
+
   it('an MTU that drops mid-transfer on the only path: a black hole is detected, every byte arrives, the new size is found', () => {
     const pair = new Pair({ seed: 12, clientAddresses: ['10.0.1.2'], links: [{ delayMs: 10, mtu: 1500, rateBps: 50e6 }] });
     const data = payload(8 * 1024 * 1024, 4);

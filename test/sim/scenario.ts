@@ -23,6 +23,8 @@ export interface PairOptions {
   clientAddresses?: string[];
   /** Server addresses (default one). */
   serverAddresses?: string[];
+  /** The MTU of client address i's local interface, as the io layer reads it (SocketAddress.mtu); unknown by default. */
+  clientInterfaceMtu?: Array<number | undefined>;
   /** Link parameters for client address i → every server address (both directions). */
   links?: Array<Partial<LinkParams>>;
   options?: Partial<ConnectionOptions>;
@@ -153,7 +155,10 @@ export class Pair {
   connect(): Connection {
     const conn = this.client.endpoint.connect(
       {
-        localAddresses: [this.clientAddresses[0]!, ...this.clientAddresses.slice(1)].map((a) => ({ address: a, port: CLIENT_PORT })),
+        localAddresses: this.clientAddresses.map((a, i) => {
+          const mtu = this.opts.clientInterfaceMtu?.[i];
+          return mtu === undefined ? { address: a, port: CLIENT_PORT } : { address: a, port: CLIENT_PORT, mtu };
+        }),
         remoteAddresses: this.serverAddresses.map((a) => ({ address: a, port: SERVER_PORT })),
         ...this.opts.options,
       },

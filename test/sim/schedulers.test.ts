@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SCHEDULER_NAMES } from '../../src/core/sched/index.js';
+import { eligible, type Scheduler, type SchedulerPath } from '../../src/core/sched/scheduler.js';
 import { Pair, payload, sha256, transfer } from './scenario.js';
 
 const MiB = 1024 * 1024;
@@ -119,5 +120,44 @@ describe('backup paths', () => {
     expect(sha256(pair.server.received)).toBe(sha256(data));
     expect(dataSent(pair, dead.id)).toBe(0);
     expect(dataSent(pair, live.id)).toBeGreaterThan(MiB);
+  });
+});
+
+describe('the scheduler view', () => {
+  it('is one array of objects refreshed in place for every packet, with current figures', () => {
+    const views = new Set<readonly SchedulerPath[]>();
+    const objects = new Set<SchedulerPath>();
+    const inFlight: number[] = [];
+    const recorder: Scheduler = {
+      name: 'recorder',
+      choose(paths, ctx) {
+        views.add(paths);
+        for (const p of paths) objects.add(p);
+        const p = paths.find((x) => x.ready && x.windowRoom >= ctx.packetSize);
+        if (p !== undefined) inFlight.push(p.bytesInFlight);
+        return p?.id ?? null;
+      },
+    };
+    const pair = new Pair({ seed: 90, links: [link], options: { scheduler: recorder } });
+    const data = payload(1 * MiB, 90);
+    expect(transfer(pair, data, 30_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    expect(inFlight.length).toBeGreaterThan(500);
+    // One view per connection (the pair's two ends share the options), a
+    // few objects (one per path the view ever held), not one per packet.
+    expect(views.size).toBeLessThanOrEqual(2);
+    expect(objects.size).toBeLessThan(10);
+    // Refreshed, not frozen: the bytes in flight the scheduler saw changed.
+    expect(new Set(inFlight).size).toBeGreaterThan(10);
+  });
+
+  it('eligible() hands back the view itself when no path is a backup', () => {
+    const mk = (id: number, backup: boolean): SchedulerPath => ({ id, smoothedRtt: 10, rttVar: 1, congestionWindow: 1e5, bytesInFlight: 0, windowRoom: 1e5, backup, ready: true });
+    const plain = [mk(0, false), mk(1, false)];
+    expect(eligible(plain)).toBe(plain);
+    const mixed = [mk(0, false), mk(1, true)];
+    expect(eligible(mixed).map((p) => p.id)).toEqual([0]);
+    const backups = [mk(0, true), mk(1, true)];
+    expect(eligible(backups)).toBe(backups);
   });
 });

@@ -55,6 +55,21 @@ describe('PathMtu', () => {
     expect(pmtuCeiling('fd00::1', 1210)).toBe(1200);
   });
 
+  it('never exceeds the local interface: its MTU less the IP and UDP headers caps the ceiling', () => {
+    expect(pmtuCeiling('10.0.0.1', 1472, 1280)).toBe(1252);
+    expect(pmtuCeiling('fd00::1', 1472, 1280)).toBe(1232);
+    // A larger link (loopback: 65536) leaves the option's ceiling; a link below the base leaves the base.
+    expect(pmtuCeiling('10.0.0.1', 1472, 65536)).toBe(1472);
+    expect(pmtuCeiling('10.0.0.1', 1472, 1000)).toBe(1200);
+    // A move to another interface searches below the new link's cap.
+    const m = new PathMtu(pmtuCeiling('10.0.0.1', 1472));
+    search(m, 1472);
+    expect(m.plpmtu).toBe(1472);
+    m.restart(pmtuCeiling('10.0.0.1', 1472, 1400));
+    expect(search(m, 1472)).toEqual([1372]);
+    expect(m.plpmtu).toBe(1372);
+  });
+
   it('falls back to the base size when full-size packets vanish, then searches below the size that failed', () => {
     const m = new PathMtu(1472);
     search(m, 1472);

@@ -92,6 +92,18 @@ function sentEstimate(s: Stream, handedOut: number): number {
   return Math.max(0, handedOut - s.sock.writableLength);
 }
 
+/**
+ * Waits until every mpudp connection has left its first-contact path (a
+ * cluster worker moved it to its own port) or `ms` passed; how many moved
+ * and how long it took.
+ */
+async function settle(streams: Stream[], ms: number): Promise<{ moved: number; ms: number }> {
+  const t0 = epochMs();
+  const moved = (): number => streams.filter((s) => (s.mp?.stats()?.firstContactPathsRetired ?? 0) > 0).length;
+  while (epochMs() - t0 < ms && moved() < streams.length) await new Promise((resolve) => setTimeout(resolve, 5));
+  return { moved: moved(), ms: round3(epochMs() - t0) };
+}
+
 export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
   const cpu0 = cpuSeconds();
   const t0 = epochMs();
@@ -111,6 +123,7 @@ export async function runBulk(c: ClientConfig, r: Reporter): Promise<Record<stri
   const single = n === 1 ? streams[0]!.mp : null;
   r.event({ type: 'connected', connections: n, ms: round3(connectMs), paths: streams[0]!.mp ? pathSummary(streams[0]!.mp) : null });
   if (single) reportPathEvents(single, (e) => r.event(e), { role: 'client' });
+  if ((c.settleMs ?? 0) > 0) r.event({ type: 'settled', ...(await settle(streams, c.settleMs!)) });
   let stopped = false;
   const closeCommands = readCommands(
     () => (stopped = true),

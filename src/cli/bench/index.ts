@@ -52,6 +52,8 @@ Client options:
   --connections N     hold: connections to open (default 1000; stops opening after --time)
   --hold S            hold: seconds to hold them (default: until stdin says stop or ends)
   --interval S        seconds between interval lines (default 1; 0 = none)
+  --settle-ms MS      bulk: once every connection is open, wait until each has left
+                      its first-contact path (a cluster moved it), at most MS, then send
   --bin-ms MS         bulk: sample the receiver's timeline every MS (the
                       server's in an upload, reported back)
   --ifaces A,B        with --bin-ms, download: also sample these interfaces' rx bytes
@@ -93,6 +95,7 @@ const OPTIONS = {
   hold: { type: 'string' },
   interval: { type: 'string' },
   'bin-ms': { type: 'string' },
+  'settle-ms': { type: 'string' },
   ifaces: { type: 'string' },
   datagram: { type: 'string' },
   seal: { type: 'string' },
@@ -187,6 +190,7 @@ export function parseCommand(argv: string[]): Command {
         holdMs,
         intervalMs: seconds(v.interval, 'interval', 1000),
         binMs: int(v['bin-ms'], 'bin-ms', 0, 0, 60_000),
+        settleMs: int(v['settle-ms'], 'settle-ms', 0, 0, 60_000),
         ifaces: list(v.ifaces),
         datagramSize: int(v.datagram, 'datagram', 1200, 5, 65507),
         ...(v.seal !== undefined ? { seal: sealCipher(v.seal) } : {}),

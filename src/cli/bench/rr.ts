@@ -5,7 +5,7 @@
  */
 import { cpuSeconds, encodeHeader, epochMs, percentile, round3 } from './common.js';
 import { pathSummary } from './paths.js';
-import { closeStream, openStream, type ClientConfig, type Interval, type Reporter } from './stream.js';
+import { closeStream, ioStats, openStream, type ClientConfig, type Interval, type Reporter } from './stream.js';
 
 export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
   const s = await openStream(c);
@@ -72,6 +72,7 @@ export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string
   if (ticker) clearInterval(ticker);
   const ms = epochMs() - start;
   const paths = s.mp ? pathSummary(s.mp) : null;
+  const io = ioStats(s);
   await closeStream(s);
   const sorted = [...rtts].sort((a, b) => a - b);
   return {
@@ -88,6 +89,7 @@ export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string
     meanMs: round3(sorted.reduce((a, x) => a + x, 0) / Math.max(1, sorted.length)),
     cpuSeconds: round3(cpuSeconds() - cpu0),
     paths,
+    io,
     intervals,
   };
 }

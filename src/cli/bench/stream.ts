@@ -37,6 +37,8 @@ export interface ClientConfig {
   reverse: boolean;
   /** Bulk: transfers at once. */
   parallel: number;
+  /** Bulk: once every connection is open, wait (at most this long, ms) until each has left its first-contact path (a cluster worker moved it to its own port), then send. */
+  settleMs?: number;
   /** Bulk: the receiver checks every byte against the pattern (and hashes them). */
   verify: boolean;
   /** Bulk: seed of the pattern sent. */

@@ -222,7 +222,7 @@ export class PathState {
     this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup, coupledGroup?.random);
     this.congestionGroup = coupledGroup;
     this.pacer = new Pacer(maxDatagramSize);
-    this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize));
+    this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize, local.mtu));
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;
     this.stateChangedAt = now;
@@ -269,8 +269,8 @@ export class PathState {
     if (addressChanged) {
       this.cc.reset();
       this.rtt.reset();
-      // Another route: its MTU is found again (pmtud.ts).
-      this.mtu.restart();
+      // Another route: its MTU is found again (pmtud.ts), below the new local link's.
+      this.mtu.restart(pmtuCeiling(remote.address, this.maxDatagramSize, local.mtu));
     }
     return addressChanged;
   }

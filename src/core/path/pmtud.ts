@@ -53,9 +53,24 @@ export const IPV6_EXTRA_HEADER = 20;
 
 export type PmtuPhase = 'disabled' | 'searching' | 'complete';
 
-/** The search ceiling for a path to `remoteAddress`, given the option's (IPv4) ceiling. */
-export function pmtuCeiling(remoteAddress: string, maxDatagramSize: number): number {
-  const ceiling = remoteAddress.includes(':') ? maxDatagramSize - IPV6_EXTRA_HEADER : maxDatagramSize;
+/** IPv4 and UDP headers: a link of MTU M carries IPv4 UDP payloads of M - 28 (IPv6: M - 48). */
+export const IPV4_UDP_HEADERS = 28;
+
+/**
+ * The search ceiling for a path to `remoteAddress`, given the option's
+ * (IPv4) ceiling and, when the io layer knows it, the MTU of the local
+ * interface the path leaves from. node:dgram cannot set Don't Fragment,
+ * so the kernel fragments a datagram larger than the local link and
+ * discovery would see it arrive: the link's own MTU is the one limit we
+ * can read, and nothing larger than it is ever probed. RFC 8899 §5.1.2:
+ * "The MAX_PLPMTU is the largest size of PLPMTU. This has to be less
+ * than or equal to the maximum size of the PL packet that can be sent on
+ * the outgoing interface (constrained by the local interface MTU)."
+ */
+export function pmtuCeiling(remoteAddress: string, maxDatagramSize: number, linkMtu?: number): number {
+  const v6 = remoteAddress.includes(':');
+  let ceiling = v6 ? maxDatagramSize - IPV6_EXTRA_HEADER : maxDatagramSize;
+  if (linkMtu !== undefined && linkMtu > 0) ceiling = Math.min(ceiling, linkMtu - IPV4_UDP_HEADERS - (v6 ? IPV6_EXTRA_HEADER : 0));
   return Math.max(BASE_PLPMTU, ceiling);
 }
 
@@ -96,7 +111,11 @@ export class PathMtu {
   private resume = 0;
   readonly counters: PmtuCounters = { mtuProbesSent: 0, mtuProbesAcked: 0, mtuProbesLost: 0, mtuBlackHoles: 0 };
 
-  constructor(readonly ceiling: number) {
+  /** Largest size ever probed (pmtuCeiling); a move to another local interface may change it. */
+  ceiling: number;
+
+  constructor(ceiling: number) {
+    this.ceiling = ceiling;
     this.high = ceiling;
     this.phase = ceiling > BASE_PLPMTU ? 'searching' : 'disabled';
   }
@@ -185,9 +204,14 @@ export class PathMtu {
     this.resume = was;
   }
 
-  /** The path healed after failing, or moved to another address pair: search again from the start. */
-  restart(): void {
+  /**
+   * The path healed after failing, or moved to another address pair
+   * (whose ceiling may differ): search again from the start.
+   */
+  restart(ceiling = this.ceiling): void {
     if (this.phase === 'disabled') return;
+    // Discovery stays on (the option's ceiling is above the base) even where a link allows only the base.
+    this.ceiling = ceiling;
     this.plpmtu = BASE_PLPMTU;
     this.high = this.ceiling;
     this.phase = 'searching';

@@ -48,7 +48,9 @@ export interface Scheduler {
   /**
    * Picks the path for the next packet among `paths` (validated and live;
    * `ready` says whether pacing allows a packet now; backup paths are listed
-   * too), or returns null to send nothing now.
+   * too), or returns null to send nothing now. `paths`, its objects and
+   * `ctx` are the connection's, refreshed in place for every packet: read
+   * them during the call, keep no reference to them.
    */
   choose(paths: readonly SchedulerPath[], ctx: SchedulerContext): number | null;
   /** Send every new byte on every live path (first copy wins). */
@@ -64,6 +66,10 @@ export interface Scheduler {
  * the backups ("a backup path carries no data while an active path works").
  */
 export function eligible(paths: readonly SchedulerPath[]): readonly SchedulerPath[] {
+  // The common case, no backup path: the view itself (no new array per packet).
+  let backups = 0;
+  for (const p of paths) if (p.backup) backups++;
+  if (backups === 0 || backups === paths.length) return paths;
   const active = paths.filter((p) => !p.backup);
   return active.length > 0 ? active : paths;
 }
