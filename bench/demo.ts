@@ -14,6 +14,7 @@
  *
  *   npm start -- [--size MiB] [--rate-a Mbit] [--delay-a ms] [--rate-b Mbit]
  *                [--delay-b ms] [--fail-at s] [--outage s] [--no-failure]
+ *                [--cc cubic|newreno|lia|olia|bbr] [--scheduler NAME]
  *                [--svg FILE (default out/demo.svg, not tracked)] [--json]
  *
  * Exits 1 if a byte is missing or the hashes differ.
@@ -30,7 +31,8 @@ import { encodeHeader, epochMs as wallNow, type Timeline } from '../src/cli/benc
 import { pathSummary } from '../src/cli/bench/paths.js';
 import { Pattern, PatternSource, type ReceiverResult } from '../src/cli/bench/pattern.js';
 import { pump, readAll } from '../src/cli/bench/stream.js';
-import { connect } from '../src/index.js';
+import { CONGESTION_CONTROLLERS } from '../src/api/validate.js';
+import { connect, SCHEDULER_NAMES, type CongestionControlName, type SchedulerName } from '../src/index.js';
 import { cumulative } from './lib/stats.js';
 import { lineChart } from './lib/svg.js';
 
@@ -55,6 +57,10 @@ interface Flags {
   failure: boolean;
   svg: string;
   json: boolean;
+  /** The client's congestion controller (the sender's; default: the library's). */
+  cc: CongestionControlName | undefined;
+  /** The client's scheduler (default: the library's). */
+  scheduler: SchedulerName | undefined;
 }
 
 function parse(): Flags {
@@ -70,6 +76,8 @@ function parse(): Flags {
       'no-failure': { type: 'boolean', default: false },
       svg: { type: 'string', default: 'out/demo.svg' },
       json: { type: 'boolean', default: false },
+      cc: { type: 'string' },
+      scheduler: { type: 'string' },
     },
   });
   const num = (name: string, v: string | undefined, min: number): number => {
@@ -91,7 +99,18 @@ function parse(): Flags {
     failure: values['no-failure'] !== true,
     svg: values.svg!,
     json: values.json === true,
+    cc: oneOf('cc', values.cc, CONGESTION_CONTROLLERS),
+    scheduler: oneOf('scheduler', values.scheduler, SCHEDULER_NAMES),
   };
+}
+
+function oneOf<T extends string>(name: string, v: string | undefined, names: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(names as readonly string[]).includes(v)) {
+    console.error(`--${name} must be one of ${names.join(', ')}, got '${v}'`);
+    process.exit(2);
+  }
+  return v as T;
 }
 
 const mbps = (bytes: number, ms: number): number => (ms > 0 ? (bytes * 8) / (ms * 1000) : 0);
@@ -116,7 +135,10 @@ async function main(): Promise<number> {
   const addrA = ispA.address()!;
   const addrB = ispB.address()!;
 
-  const client = connect({ addresses: [addrA, addrB], localAddresses: ['127.0.0.1'], addressWatchInterval: 0, allowHalfOpen: true });
+  const client = connect({ addresses: [addrA, addrB], localAddresses: ['127.0.0.1'], addressWatchInterval: 0, allowHalfOpen: true,
+    ...(f.cc !== undefined ? { congestionControl: f.cc } : {}),
+    ...(f.scheduler !== undefined ? { scheduler: f.scheduler } : {}),
+  });
   const failed = new Promise<never>((_, reject) => client.once('error', reject));
   await Promise.race([once(client, 'connect'), failed]);
   const start = wallNow();
@@ -186,6 +208,21 @@ async function main(): Promise<number> {
     }
   }, SAMPLE_MS);
 
+  // Debug: MPUDP_DEMO_TRACE=FILE writes the client's path states every 5 ms
+  // from 0.3 s before the failure to 2 s after it (JSON lines).
+  const traceFile = process.env.MPUDP_DEMO_TRACE;
+  const trace: string[] = [];
+  if (traceFile !== undefined && f.failure) {
+    const conn = (client as unknown as { connection: TraceConnection | null }).connection;
+    const tracer = setInterval(() => {
+      const now = wallNow();
+      const rel = failAt >= 0 ? now - failAt : now - start - f.failAt * 1000;
+      if (rel < -300 || rel > 2000 || conn === null) return;
+      trace.push(JSON.stringify(traceLine(conn, rel, ispBytes())));
+    }, 5);
+    timers.push(tracer);
+  }
+
   // The sender: a verified bench upload; the receiver's report (count,
   // SHA-256, pattern check, delivery timeline) comes back after our FIN.
   const seed = randomInt(2 ** 32);
@@ -204,13 +241,22 @@ async function main(): Promise<number> {
   const durationMs = end - start;
   const sha256Sent = source.digest()!;
 
-  // Delivery time lost: the 2 s after the failure, bytes received against ISP B's rate.
+  // Delivery time lost: the 2 s after the failure, bytes received against
+  // ISP B's rate; and against what the connection delivered in the 2 s
+  // before the failure when that was less (a CPU-bound run on a loaded
+  // machine: there the first figure counts the CPU, not the failover).
   let deliveryLostMs: number | null = null;
+  let deliveryLostVsBeforeMs: number | null = null;
+  let beforeMbps: number | null = null;
   if (failAt >= 0) {
     const delivered = cumulative(server.timeline, 'delivered');
     const windowMs = Math.min(LOSS_WINDOW_MS, Math.max(0, end - failAt));
     const bytes = delivered(failAt + windowMs) - delivered(failAt);
     deliveryLostMs = Math.max(0, windowMs - (bytes * 8) / (f.rateB * 1e6) * 1000);
+    const beforeMs = Math.min(LOSS_WINDOW_MS, failAt - start);
+    beforeMbps = mbps(delivered(failAt) - delivered(failAt - beforeMs), beforeMs);
+    const expected = Math.min(f.rateB, beforeMbps);
+    deliveryLostVsBeforeMs = expected > 0 ? Math.max(0, windowMs - (bytes * 8) / (expected * 1e6) * 1000) : null;
   }
   const healMs = healedCarrying >= 0 ? healedCarrying - healAt : null;
   const summaries = pathSummary(client);
@@ -225,11 +271,14 @@ async function main(): Promise<number> {
     durationMs: Math.round(durationMs),
     goodputMbps: Number(mbps(server.bytes, durationMs).toFixed(1)),
     deliveryLostMs: deliveryLostMs === null ? null : Math.round(deliveryLostMs),
+    beforeFailureMbps: beforeMbps === null ? null : Number(beforeMbps.toFixed(1)),
+    deliveryLostVsBeforeMs: deliveryLostVsBeforeMs === null ? null : Math.round(deliveryLostVsBeforeMs),
     healMs: healMs === null ? null : Math.round(healMs),
     paths,
     svg: f.svg,
   };
 
+  if (traceFile !== undefined) writeFileSync(traceFile, trace.join('\n') + '\n');
   mkdirSync(dirname(f.svg), { recursive: true });
   const markers = [];
   if (failAt >= 0) markers.push({ x: (failAt - start) / 1000, label: 'A fails', color: '#c62828' });
@@ -271,6 +320,9 @@ async function main(): Promise<number> {
     console.log(`duration     ${(durationMs / 1000).toFixed(2)} s`);
     console.log(`goodput      ${summary.goodputMbps} Mbit/s (ISPs sum to ${f.rateA + f.rateB} Mbit/s)`);
     if (deliveryLostMs !== null) console.log(`failover     delivery time lost in the ${LOSS_WINDOW_MS / 1000} s after ISP A failed: ${summary.deliveryLostMs} ms`);
+    if (deliveryLostVsBeforeMs !== null && beforeMbps !== null && beforeMbps < f.rateB) {
+      console.log(`             (${summary.deliveryLostVsBeforeMs} ms against the ${summary.beforeFailureMbps} Mbit/s delivered before the failure: the machine's CPU held the run below ISP B's rate)`);
+    }
     if (f.failure) console.log(`healed       ${healMs === null ? 'ISP A did not carry data again before the end' : `ISP A carried data again ${summary.healMs} ms after it healed`}`);
     console.log(`plot         ${f.svg}`);
   }
@@ -295,4 +347,49 @@ function canBind(address: string): Promise<boolean> {
     });
     socket.bind(0, address, () => socket.close(() => resolve(true)));
   });
+}
+
+/** What the debug trace reads of the core connection (not a public surface). */
+interface TraceConnection {
+  pathList: {
+    id: number;
+    state: string;
+    ptoCount: number;
+    windowRoom: number;
+    rtt: { smoothed: number; rttvar: number; latest: number; minRtt: number };
+    sent: { bytesInFlight: number };
+    cc: { name: string; window: number; pacingRate?: number | null; state?: string };
+  }[];
+  sendBuffer: { unsentBytes: number; hasRetransmit: boolean; sendOffset: number; ackedBelow: number };
+  sendWindow: { maxData: number };
+  scheduler: { name: string; waits?: number };
+  coupledGroup: { bottlenecks: { standby(id: number): boolean } };
+}
+
+function traceLine(conn: TraceConnection, rel: number, bytes: { A: number; B: number }): object {
+  const sb = conn.sendBuffer;
+  return {
+    t: Math.round(rel * 10) / 10,
+    unsent: sb.unsentBytes,
+    retx: sb.hasRetransmit,
+    inFlightData: sb.sendOffset - sb.ackedBelow,
+    winRoom: conn.sendWindow.maxData - sb.sendOffset,
+    acked: sb.ackedBelow,
+    waits: conn.scheduler.waits,
+    bytes,
+    paths: conn.pathList.map((p) => ({
+      id: p.id,
+      st: p.state,
+      pto: p.ptoCount,
+      srtt: Math.round(p.rtt.smoothed * 10) / 10,
+      var: Math.round(p.rtt.rttvar * 10) / 10,
+      lat: Math.round(p.rtt.latest * 10) / 10,
+      cwnd: p.cc.window,
+      rate: p.cc.pacingRate === undefined || p.cc.pacingRate === null ? null : Math.round(p.cc.pacingRate * 8) / 1000,
+      bbr: p.cc.state,
+      fl: p.sent.bytesInFlight,
+      room: p.windowRoom,
+      sb: conn.coupledGroup.bottlenecks.standby(p.id),
+    })),
+  };
 }

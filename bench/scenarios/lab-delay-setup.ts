@@ -92,10 +92,10 @@ export class Relays {
 }
 
 /** Servers of both transports on the tunnel addresses. */
-export async function startDelayServers(lab: Lab, withMptcp: boolean): Promise<Partial<Record<LabTransport, RoleProcess>>> {
+export async function startDelayServers(lab: Lab, withMptcp: boolean, mpudpArgs: string[] = []): Promise<Partial<Record<LabTransport, RoleProcess>>> {
   const out: Partial<Record<LabTransport, RoleProcess>> = {};
   out.mpudp = await startServer(
-    ['--transport', 'mpudp', '--port', String(DELAY_PORT), '--address', `${TUN.serverA},${TUN.serverB}`, '--no-advertise', '--max-datagram', String(TUN_DATAGRAM)],
+    ['--transport', 'mpudp', '--port', String(DELAY_PORT), '--address', `${TUN.serverA},${TUN.serverB}`, '--no-advertise', '--max-datagram', String(TUN_DATAGRAM), ...mpudpArgs],
     { ns: lab.srv, name: 'mpudp server (tunnels)' },
   );
   // Plain TCP (the Cubic competitor) and MP-TCP share the wildcard listener: without mptcpize it is plain TCP.

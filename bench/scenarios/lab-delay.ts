@@ -18,6 +18,8 @@
  * CPU-bound result from a network-bound one.
  */
 import { loadavg } from 'node:os';
+import type { CongestionControlName } from '../../src/core/options.js';
+import type { SchedulerName } from '../../src/core/sched/index.js';
 import { askStats, runClientRole, stopServer } from '../../lab/harness/bench-roles.js';
 import { labDown, labUp, type Lab } from '../../lab/harness/netns.js';
 import type { Report, RoleProcess } from '../../lab/harness/process.js';
@@ -48,6 +50,9 @@ export interface LabDelayConfig {
   sharedSeconds: number;
   /** Namespace prefix (default mpudp-d<pid>). */
   prefix?: string;
+  /** mpudp's congestion controller and scheduler on both ends (default bbr and ecf: the configuration issue #12's targets are for). */
+  cc?: CongestionControlName;
+  scheduler?: SchedulerName;
 }
 
 /** One-way delays (ms) of the heterogeneous paths, and of the shared bottleneck. */
@@ -87,9 +92,14 @@ function skipped(id: string, title: string, why: string): Section {
   return { id, title, skipped: why, method: '', figures: [], raw: { skipped: why } };
 }
 
-function clientArgs(t: LabTransport, dir: 'down' | 'up', seconds: number, locals: string[], servers: string[]): string[] {
+/** The mpudp controller and scheduler arguments of a run (both ends). */
+function mpudpArgs(cfg: LabDelayConfig): string[] {
+  return ['--cc', cfg.cc ?? 'bbr', '--scheduler', cfg.scheduler ?? 'ecf'];
+}
+
+function clientArgs(t: LabTransport, dir: 'down' | 'up', seconds: number, locals: string[], servers: string[], mpudp: string[] = []): string[] {
   const common = ['--port', String(DELAY_PORT), '--time', String(seconds), '--interval', '0', ...(dir === 'down' ? ['--reverse', '--bin-ms', String(BIN_MS), '--ifaces', 'dly-a,dly-b'] : [])];
-  if (t === 'mpudp') return [servers.join(','), '--local', locals.join(','), ...(locals.length === servers.length ? ['--paired'] : []), '--max-datagram', String(TUN_DATAGRAM), ...common];
+  if (t === 'mpudp') return [servers.join(','), '--local', locals.join(','), ...(locals.length === servers.length ? ['--paired'] : []), '--max-datagram', String(TUN_DATAGRAM), ...mpudp, ...common];
   return [servers[0]!, '--transport', 'tcp', ...common];
 }
 
@@ -154,7 +164,7 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
     }
     relays = await Relays.start(lab, ONE_WAY.a, ONE_WAY.b);
     if (noMptcp === null) setupMptcpTunnels(lab, false);
-    servers = await startDelayServers(lab, noMptcp === null);
+    servers = await startDelayServers(lab, noMptcp === null, mpudpArgs(cfg));
     // The round-trip times the relays give (TCP request/response, 100 bytes).
     for (const [name, host] of [['A', TUN.serverA], ['B', TUN.serverB]] as const) {
       const r = await runClientRole([host, '--transport', 'tcp', '--port', String(DELAY_PORT), '--mode', 'rr', '--size', '100', '--count', '50', '--warmup', '10', '--interval', '0'], { ns: lab.cli, timeoutMs: 60_000 });
@@ -163,7 +173,7 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
     const one = async (scenario: Run['scenario'], t: LabTransport, dir: 'down' | 'up', round: number): Promise<void> => {
       const server = servers[t]!;
       const m = await measured(server, relays!, async () => [
-        await runClientRole(clientArgs(t, dir, cfg.seconds, [TUN.clientA, TUN.clientB], [TUN.serverA, TUN.serverB]), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.seconds * 1000 + 60_000, name: `${NAME[t]} client` }),
+        await runClientRole(clientArgs(t, dir, cfg.seconds, [TUN.clientA, TUN.clientB], [TUN.serverA, TUN.serverB], mpudpArgs(cfg)), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.seconds * 1000 + 60_000, name: `${NAME[t]} client` }),
       ]);
       const r = m.reports[0]!;
       runs.push({
@@ -205,7 +215,7 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
         const server = servers[t]!;
         const m = await measured(server, relays!, () =>
           Promise.all([
-            runClientRole(clientArgs(t, 'down', cfg.sharedSeconds, [TUN.clientA, TUN.clientA2], [TUN.serverA]), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: `${NAME[t]} client (shared)` }),
+            runClientRole(clientArgs(t, 'down', cfg.sharedSeconds, [TUN.clientA, TUN.clientA2], [TUN.serverA], mpudpArgs(cfg)), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: `${NAME[t]} client (shared)` }),
             runClientRole(clientArgs('mptcp', 'down', cfg.sharedSeconds, [], [TUN.serverA]), { ns: lab!.cli, mptcp: false, timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: 'TCP Cubic competitor' }),
           ]),
         );
@@ -320,7 +330,7 @@ function heteroSection(c: Ctx, title: string, ms: number): Section {
       '(bench/scenarios/lab-relay.ts: the ISP emulator of lab/emulator, through its module API) that adds the one-way delay, so TCP and MP-TCP meet the same delay as mpudp; ' +
       `tbf on the tunnels gives ISP A ${RATE.a / 1e6} Mbit/s and ISP B ${RATE.b / 1e6} Mbit/s. One-way delays ${ONE_WAY.a} ms (A) and ${ONE_WAY.b} ms (B); ` +
       `measured TCP round trips (p50, 100-byte request/response): A ${fmt(c.rtts.A)} ms, B ${fmt(c.rtts.B)} ms. ` +
-      `${c.cfg.rounds} round(s) per direction, ${c.cfg.seconds} s each, mpudp (its defaults: bbr, ecf; one path per ISP, ${TUN_DATAGRAM}-byte datagrams) and kernel MP-TCP (Node's net under mptcpize, ${c.kernelCc}) interleaved. ` +
+      `${c.cfg.rounds} round(s) per direction, ${c.cfg.seconds} s each, mpudp (${(c.cfg.cc ?? 'bbr')} and ${(c.cfg.scheduler ?? 'ecf')} on both ends; one path per ISP, ${TUN_DATAGRAM}-byte datagrams) and kernel MP-TCP (Node's net under mptcpize, ${c.kernelCc}) interleaved. ` +
       `Goodput first to last byte ÷ ${SUM} Mbit/s. Load average at the start ${c.load[0]!.map((x) => x.toFixed(2)).join(' ')}, at the end ${c.load[1]!.map((x) => x.toFixed(2)).join(' ')} (the machine is shared).` +
       (c.noMptcp ? ` MP-TCP skipped: ${c.noMptcp}.` : ''),
     figures,

@@ -124,7 +124,10 @@ export function onPto(conn: Connection, path: PathState, now: number): void {
     failPath(conn, path, now, 'timeout', false);
     return;
   }
-  if (path.state === 'active' && otherLivePath(conn, path)) path.setState('suspect', now);
+  if (path.state === 'active' && otherLivePath(conn, path)) {
+    path.setState('suspect', now);
+    takeover(conn, path, now);
+  }
   // "When a PTO timer expires, a sender MUST send at least one ack-eliciting
   // packet in the packet number space as a probe." (RFC 9002 §6.2.4)
   path.probesPending = 1;
@@ -140,6 +143,12 @@ export function onSuspect(conn: Connection, path: PathState, now: number): void 
   conn.counters.earlySuspicions++;
   reinject(conn, path);
   path.setState('suspect', now);
+  takeover(conn, path, now);
+}
+
+/** The active paths take `path`'s load: their controllers hear of it (Bbr.onTakeover). */
+function takeover(conn: Connection, path: PathState, now: number): void {
+  for (const p of conn.pathList) if (p !== path && p.state === 'active' && p.validated) p.cc.onTakeover?.(now);
 }
 
 /**

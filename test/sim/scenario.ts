@@ -11,6 +11,8 @@ import type { ConnectionEvent, SocketAddress } from '../../src/core/types.js';
 import { World } from '../../lab/sim/world.js';
 import type { LinkParams } from '../../lab/link/index.js';
 import type { SimNode } from '../../lab/sim/network.js';
+import { Rng, deriveSeed } from '../../lab/random.js';
+import { stalled, type StallParams } from './stalled-node.js';
 
 export const SERVER_PORT = 4433;
 export const CLIENT_PORT = 50000;
@@ -35,6 +37,8 @@ export interface PairOptions {
    * datagram as is, a changed copy, a forgery, or nothing).
    */
   tap?: Tap;
+  /** Endpoints on a loaded machine: each gets the CPU only now and then (stalled-node.ts). */
+  stall?: { client?: StallParams; server?: StallParams };
 }
 
 /** See PairOptions.tap. `to` is the side the datagram is about to reach. */
@@ -84,8 +88,10 @@ export class Pair {
     const clientEp = new EndpointCore({ random: this.world.random(), server: false });
     this.server = { endpoint: serverEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
     this.client = { endpoint: clientEp, connection: null, events: [], received: [], receivedBytes: 0, deliveries: [], paused: false };
-    this.serverNode = this.world.addNode(this.wrap(this.server), ...this.serverAddresses);
-    this.clientNode = this.world.addNode(this.wrap(this.client), ...this.clientAddresses);
+    const node = (side: Side, p: StallParams | undefined): SimNode =>
+      p === undefined ? this.wrap(side) : stalled(this.wrap(side), this.world, new Rng(deriveSeed(opts.seed, side === this.server ? 0x57a1 : 0x57a2)), p);
+    this.serverNode = this.world.addNode(node(this.server, opts.stall?.server), ...this.serverAddresses);
+    this.clientNode = this.world.addNode(node(this.client, opts.stall?.client), ...this.clientAddresses);
     this.clientAddresses.forEach((ca, i) => {
       for (const sa of this.serverAddresses) {
         this.world.network.path(ca, sa, { delayMs: 10, ...(opts.links?.[i] ?? {}) });

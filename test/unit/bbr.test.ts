@@ -241,6 +241,19 @@ describe('BBR (draft-ietf-ccwg-bbr)', () => {
     expect(minWindowInProbeRtt).toBeLessThanOrEqual(Math.max(0.5 * p.bbr.bw * p.bbr.minRtt, 4 * MSS) + 1);
   });
 
+  it('a failover to the path (onTakeover) puts the next ProbeRTT off by one interval', () => {
+    // The standing queue of the test above: ProbeRTT is due 5 s after the first sample.
+    const p = new Pipe({ mbps: 50, rttMs: 20, standingQueue: 100_000 });
+    p.run(PROBE_RTT_INTERVAL - 500);
+    expect(p.bbr.entered['probe-rtt']).toBe(0);
+    p.bbr.onTakeover(p.now);
+    expect(p.bbr.takeovers).toBe(1);
+    p.run(p.now + PROBE_RTT_INTERVAL - 100);
+    expect(p.bbr.entered['probe-rtt']).toBe(0);
+    p.run(p.now + 1000);
+    expect(p.bbr.entered['probe-rtt']).toBe(1);
+  });
+
   it('skips ProbeRTT while its RTT samples stay within the margin of min_rtt', () => {
     const p = new Pipe({ mbps: 50, rttMs: 20 });
     p.run(12_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BURST_DATAGRAMS, MIN_BURST_DATAGRAMS, Pacer } from '../../src/core/path/pacer.js';
+import { BURST_INTERVAL_MS, MAX_BURST_DATAGRAMS, MIN_BURST_DATAGRAMS, Pacer } from '../../src/core/path/pacer.js';
 
 const MDS = 1200;
 
@@ -91,5 +91,90 @@ describe('Pacer', () => {
     const p = new Pacer(MDS);
     expect(p.delay(0, MDS, 10 * MDS, 0)).toBe(0);
     expect(p.delay(0, MDS, 0, 100)).toBe(0);
+  });
+
+  describe('a sender woken late makes up for the lost time', () => {
+    const window = 100 * MDS;
+    const rtt = 100; // 1.25 datagrams per ms; capacity 10 datagrams
+    /** Empties the bucket at `now`; returns the time the pacer names for the next packet. */
+    function drain(p: Pacer, now: number): number {
+      for (;;) {
+        const at = p.delay(now, MDS, window, rtt);
+        if (at !== 0) return at;
+        p.onSent(now, MDS);
+      }
+    }
+    /** Packets that go back to back at `now`. */
+    function burst(p: Pacer, now: number): number {
+      let n = 0;
+      while (p.delay(now, MDS, window, rtt) === 0) {
+        p.onSent(now, MDS);
+        n++;
+      }
+      return n;
+    }
+
+    it('20 ms late: the 25 datagrams the rate earned in those 20 ms go too, beyond the capacity of 10', () => {
+      const p = new Pacer(MDS);
+      const due = drain(p, 0);
+      expect(burst(p, due + 20)).toBe(1 + 25);
+      expect(p.lateCreditBytes).toBe(16 * MDS);
+    });
+
+    it('on time: one datagram, then the rate again', () => {
+      const p = new Pacer(MDS);
+      const due = drain(p, 0);
+      expect(burst(p, due)).toBe(1);
+      expect(p.lateCreditBytes).toBe(0);
+    });
+
+    it('lateness up to one smoothed RTT is made up for; a longer gap is idleness and earns nothing', () => {
+      const p = new Pacer(MDS);
+      expect(burst(p, drain(p, 0) + 80)).toBe(1 + 100);
+      const q = new Pacer(MDS);
+      expect(burst(q, drain(q, 0) + 300)).toBe(MIN_BURST_DATAGRAMS);
+    });
+
+    it('a late burst is at most MAX_BURST_DATAGRAMS in all', () => {
+      const p = new Pacer(MDS);
+      // 10 datagrams per ms, 1 s smoothed RTT: 100 ms late earns 1,000, capped at 256.
+      const fast = 10_000 * MDS;
+      const rttLong = 1000;
+      let due = 0;
+      for (;;) {
+        due = p.delay(0, MDS, fast, rttLong, false, 10 * MDS);
+        if (due !== 0) break;
+        p.onSent(0, MDS);
+      }
+      let n = 0;
+      while (p.delay(due + 100, MDS, fast, rttLong, false, 10 * MDS) === 0) {
+        p.onSent(due + 100, MDS);
+        n++;
+      }
+      expect(n).toBe(MAX_BURST_DATAGRAMS);
+    });
+
+    it('a path with nothing in flight was idle, not late: no credit', () => {
+      const p = new Pacer(MDS);
+      const due = drain(p, 0);
+      expect(p.delay(due + 20, MDS, window, rtt, false, null, 0)).toBe(0);
+      expect(p.available).toBe(MIN_BURST_DATAGRAMS * MDS);
+    });
+
+    it('credit left unspent for BURST_INTERVAL_MS is dropped', () => {
+      const p = new Pacer(MDS);
+      const due = drain(p, 0);
+      p.delay(due + 20, MDS, window, rtt); // woken late, sends nothing (no data)
+      expect(p.available).toBeGreaterThan(MIN_BURST_DATAGRAMS * MDS);
+      p.delay(due + 20 + BURST_INTERVAL_MS + 1, MDS, window, rtt);
+      expect(p.available).toBe(MIN_BURST_DATAGRAMS * MDS);
+    });
+
+    it('a sender idle after its last packet earns nothing for the idle time', () => {
+      const p = new Pacer(MDS);
+      const due = drain(p, 0);
+      expect(burst(p, due)).toBe(1);
+      expect(burst(p, due + 1_000)).toBe(MIN_BURST_DATAGRAMS);
+    });
   });
 });

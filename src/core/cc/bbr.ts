@@ -176,6 +176,8 @@ export class Bbr implements CongestionController {
   /** C.is_cwnd_limited over the last round: this round's flag and the previous one's. */
   private cwndLimitedThisRound = false;
   private cwndLimitedLastRound = false;
+  /** Failovers to this path that put off ProbeRTT (onTakeover). */
+  takeovers = 0;
   /** Times each state was entered (stats and tests). */
   readonly entered: Record<BbrState, number> = {
     startup: 1,
@@ -271,6 +273,20 @@ export class Bbr implements CongestionController {
   onPersistentCongestion(): void {
     this.saveCwnd();
     this.cwnd = this.minPipeCwnd;
+  }
+
+  /**
+   * Another path failed over to this one: the next ProbeRTT is put off by
+   * one interval. ProbeRTT halves the window for 200 ms and a round trip,
+   * to refresh min_rtt; right after a failover this path is the
+   * connection's only capacity, and a loaded host (whose samples never
+   * come near min_rtt to refresh it) had it fall 5 s after the first
+   * sample, in `npm start` just after ISP A failed.
+   */
+  onTakeover(now: number): void {
+    if (this.state === 'probe-rtt' || !Number.isFinite(this.probeRttMinDelay)) return;
+    if (now > this.probeRttMinStamp) this.probeRttMinStamp = now;
+    this.takeovers++;
   }
 
   /** The path failed or closed: a fresh controller, in Startup. */

@@ -69,6 +69,11 @@ export interface CongestionController {
   onCongestionEvent(timeSentOfLost: number, now: number): void;
   /** Persistent congestion established: window to the minimum (2 * max datagram size). */
   onPersistentCongestion(): void;
+  /**
+   * Another path of the connection stopped answering (suspect or failed)
+   * and its bytes were re-sent here: this path now carries its load.
+   */
+  onTakeover?(now: number): void;
   /** Back to the initial window and slow start (a coupled one leaves its group's sums until its next ACK). */
   reset(): void;
   /** The path is gone for good: a coupled controller leaves its group. */

@@ -18,6 +18,19 @@
  *   by coarse timers still reach the rate on fast paths.
  * - The bucket starts full. ACK-only packets should not be paced (§7.7) and
  *   need not call `delay`; `onSent` is for paced (in-flight) packets.
+ * - A sender woken late makes up for the lost time (as Chromium's QUIC
+ *   pacing sender does when its alarm fires late): when the bucket ran
+ *   short, `delay` named the time the next packet could go; a call after
+ *   that time may send, beyond the burst capacity, what the rate earned
+ *   since then, up to MAX_BURST_DATAGRAMS in all (the window still bounds
+ *   the flight). A gap with nothing in flight, or longer than
+ *   MAX_LATENESS_MS (or one smoothed RTT, if longer), is idleness (the
+ *   application had no data) and earns nothing. Credit left unspent for
+ *   BURST_INTERVAL_MS is dropped. On a loaded host the event loop runs every 5 to 30 ms, not
+ *   every few hundred microseconds; a bucket of 2 ms then lets a path send
+ *   a fraction of its rate, and a controller that measures its delivery
+ *   rate (BBR) takes that fraction for the path's capacity and spirals
+ *   down (issue #12: `npm start` and test/sim/stalls.test.ts).
  *
  * No allocation per call: state is a few numbers.
  */
@@ -26,6 +39,12 @@
 export const BURST_INTERVAL_MS = 2;
 /** Smallest burst capacity, in datagrams. */
 export const MIN_BURST_DATAGRAMS = 10;
+/**
+ * The longest lateness made up for (ms), unless the smoothed RTT is longer:
+ * a process descheduled on a loaded host, not an idle one (a path with
+ * nothing in flight earns no credit).
+ */
+export const MAX_LATENESS_MS = 250;
 /** Largest burst capacity, in datagrams. */
 export const MAX_BURST_DATAGRAMS = 256;
 /** Pacing gain N in congestion avoidance / recovery. */
@@ -44,6 +63,14 @@ export class Pacer {
   private rate = 0;
   /** Time tokens were last refilled, ms, or null before the first call. */
   private lastTime: number | null = null;
+  /** When the bucket last ran short: the time `delay` named for the next packet (ms), or null. */
+  private dueAt: number | null = null;
+  /** The longest lateness made up for (ms), from the last `delay` call; a longer gap is idleness (0: nothing in flight). */
+  private maxLateness: number = BURST_INTERVAL_MS;
+  /** Tokens above the capacity (late credit) may be spent until then (ms); later they are dropped. */
+  private creditExpires = -Infinity;
+  /** Bytes sent beyond the burst capacity on late credit (stats and tests). */
+  lateCreditBytes = 0;
 
   constructor(maxDatagramSize: number) {
     this.maxDatagramSize = maxDatagramSize;
@@ -78,6 +105,8 @@ export class Pacer {
     slowStart = false,
     /** The controller's pacing rate, bytes per ms; null or absent: derived from the window. */
     controllerRate: number | null = null,
+    /** Bytes in flight on the path: with none, a late call is idleness, not lateness (absent: lateness). */
+    bytesInFlight = 1,
   ): number {
     const mds = this.maxDatagramSize;
     let cap: number;
@@ -92,25 +121,50 @@ export class Pacer {
     }
     cap = Math.min(Math.max(cap, MIN_BURST_DATAGRAMS * mds), MAX_BURST_DATAGRAMS * mds);
     this.capacity = cap;
-    if (this.tokens > cap) this.tokens = cap;
+    this.maxLateness = bytesInFlight > 0 ? Math.max(smoothedRtt, MAX_LATENESS_MS) : 0;
     this.refill(now);
+    if (this.tokens > cap && now > this.creditExpires) this.tokens = cap;
     // A packet larger than the bucket waits only for a full bucket.
     const need = bytes < cap ? bytes : cap;
     if (this.tokens >= need - 1e-6) return 0; // tolerate float rounding at the wake-up time
-    return now + (need - this.tokens) / this.rate;
+    const due = now + (need - this.tokens) / this.rate;
+    this.dueAt = due;
+    return due;
   }
 
   /** A paced packet of `bytes` left at `now`: consume its tokens (never below 0). */
   onSent(now: number, bytes: number): void {
     this.refill(now);
+    if (this.tokens > this.capacity) {
+      this.lateCreditBytes += Math.min(bytes, this.tokens - this.capacity);
+      this.creditExpires = now + BURST_INTERVAL_MS;
+    }
     this.tokens = this.tokens > bytes ? this.tokens - bytes : 0;
   }
 
-  /** Adds the tokens earned since the last refill. */
+  /**
+   * Adds the tokens earned since the last refill, up to the burst capacity;
+   * beyond it when the call comes after the time `delay` named (late
+   * credit), or while such credit is being spent.
+   */
   private refill(now: number): void {
     if (this.lastTime !== null && now > this.lastTime) {
+      let limit = this.capacity;
+      if (this.dueAt !== null && now >= this.dueAt) {
+        // Woken at or after the time named: make up for the lateness. With
+        // nothing in flight, or later than maxLateness, the sender was idle
+        // (no data), not late.
+        const late = now - this.dueAt;
+        // At most MAX_BURST_DATAGRAMS in all: a late burst must not overrun
+        // the receiver's socket buffer either.
+        if (late <= this.maxLateness) limit = Math.max(limit, Math.min(limit + late * this.rate, MAX_BURST_DATAGRAMS * this.maxDatagramSize));
+        this.dueAt = null;
+        this.creditExpires = now + BURST_INTERVAL_MS;
+      } else if (now <= this.creditExpires && this.tokens > limit) {
+        limit = this.tokens; // a late burst in progress keeps its credit
+      }
       const t = this.tokens + (now - this.lastTime) * this.rate;
-      this.tokens = t < this.capacity ? t : this.capacity;
+      this.tokens = t < limit ? t : limit;
     }
     if (this.lastTime === null || now > this.lastTime) this.lastTime = now;
   }

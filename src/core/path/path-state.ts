@@ -301,7 +301,7 @@ export class PathState {
    */
   pacingDelay(now: number, size: number): number {
     const cc = this.cc;
-    return this.pacer.delay(now, size, cc.window, this.rtt.smoothed, cc.window < cc.slowStartThreshold, cc.pacingRate ?? null);
+    return this.pacer.delay(now, size, cc.window, this.rtt.smoothed, cc.window < cc.slowStartThreshold, cc.pacingRate ?? null, this.sent.bytesInFlight);
   }
 
   /** Bytes this path may still send before validation (Infinity once validated or not limited). */
