@@ -54,7 +54,12 @@ export type MpudpErrorCode =
   | 'ERR_MPUDP_AEAD_LIMIT'
   /** The peer had lost the connection's state and ended it with its stateless reset token. */
   | 'ERR_MPUDP_STATELESS_RESET'
-  /** A fault inside mpudp closed this connection (a bug: the message says where); other connections go on. */
+  /**
+   * A fault inside mpudp (a bug: the message says where). On a socket: its
+   * connection's own code threw and closed it; other connections go on. On
+   * a server (and on every socket it held): its endpoint's code threw, and
+   * the server closed (src/io/fault-capture.ts).
+   */
   | 'ERR_MPUDP_INTERNAL'
   /** The connection closed for a reason this version does not name. */
   | 'ERR_MPUDP_CLOSED'

@@ -10,6 +10,7 @@ import type { ConnectionEvent, SocketAddress } from '../core/types.js';
 import { defaultServerAddresses, familyOf, isLinkLocal } from '../io/interfaces.js';
 import { UdpEndpoint, type EndpointHandler, type UdpEndpointStats } from '../io/udp-endpoint.js';
 import { joinCluster } from '../io/cluster-worker.js';
+import { internalClosedEvent } from '../io/fault-capture.js';
 import { cidFormatFor, validateScaleOptions, type ValidScaleOptions } from './cluster-options.js';
 import { MpudpError } from './errors.js';
 import { keyPairFromPrivate } from './keys.js';
@@ -272,6 +273,29 @@ export class MultipathServer extends EventEmitter implements EndpointHandler {
   /** EndpointHandler: the core forgets closed connections during a flush; check again after it. */
   flushed(): void {
     if (this.closing) this.maybeFinishClose();
+  }
+
+  /**
+   * EndpointHandler: the endpoint core itself threw (src/io/fault-capture.ts).
+   * Its state is not trusted, so the endpoint already ended every
+   * connection and closed its sockets: each open socket emits 'error'
+   * (ERR_MPUDP_INTERNAL), then the server emits 'error' with the same code
+   * and 'close', as net.Server does when its handle fails. The
+   * application may listen() again on a new server.
+   */
+  endpointFailed(err: Error): void {
+    const endpoint = this.endpoint;
+    if (endpoint === null) return;
+    const event = internalClosedEvent(err);
+    const sockets = [...this.sockets.values()];
+    this.sockets.clear();
+    for (const socket of sockets) socket._handleEvent(event);
+    this.endpoint = null;
+    this.bound = [];
+    this.isListening = false;
+    this.closing = true;
+    this.emit('error', new MpudpError('ERR_MPUDP_INTERNAL', `internal error in the server's endpoint: ${err.message}`, { cause: err }));
+    void endpoint.close().then(() => this.emit('close'));
   }
 
   /** EndpointHandler: an event of one accepted connection. */

@@ -29,6 +29,7 @@ import type { ConnectionStats } from '../core/stats.js';
 import type { ConnectionEvent, PathInfo } from '../core/types.js';
 import type { ClientLease } from '../io/client-endpoints.js';
 import type { EndpointHandler, UdpEndpoint } from '../io/udp-endpoint.js';
+import { FAULT, internalClosedEvent, type Fault } from '../io/fault-capture.js';
 import { familyOf } from '../io/interfaces.js';
 import {
   applicationErrorCode,
@@ -133,6 +134,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   private finSent = false;
   /** The stream asked for data and push() has not refused since. */
   private wantRead = false;
+  /** A call into the connection threw: its 'error' is on the way, and nothing more is read (never a clean EOF). */
+  private coreFaulted = false;
   /** Inside pull() (re-entrancy guard). */
   private pulling = false;
   /** The core reported the peer's FIN ('end'). */
@@ -184,8 +187,23 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     this.endpoint = endpoint;
     this.connection = connection;
     this.lease = lease;
-    if (this.keepAliveWanted !== null) connection.setKeepAliveInterval(this.keepAliveWanted);
+    const interval = this.keepAliveWanted;
+    if (interval !== null) this.run((c) => c.setKeepAliveInterval(interval));
     this.noteFirstPath();
+  }
+
+  /**
+   * Every call into the connection goes through here: if the core throws,
+   * the connection alone ends with ERR_MPUDP_INTERNAL (its 'error' follows
+   * on the next flush) and FAULT comes back (src/io/fault-capture.ts).
+   */
+  private run<T>(fn: (connection: Connection) => T): T | Fault {
+    const connection = this.connection;
+    const endpoint = this.endpoint;
+    if (connection === null || endpoint === null) return FAULT;
+    const result = endpoint.run(connection, fn);
+    if (result === FAULT) this.coreFaulted = true;
+    return result;
   }
 
   /** @internal The io loop behind this socket (tests use it to close one local address). */
@@ -195,7 +213,14 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
 
   /** EndpointHandler: a client endpoint never accepts. */
   accepted(connection: Connection): void {
-    connection.close(ERROR_CODE_FAILED, 'client endpoint');
+    const refuse = (c: Connection): void => c.close(ERROR_CODE_FAILED, 'client endpoint');
+    if (this.endpoint !== null) this.endpoint.run(connection, refuse);
+    else refuse(connection);
+  }
+
+  /** EndpointHandler: this socket's endpoint core threw; it is closed, and so is the connection. */
+  endpointFailed(err: Error): void {
+    if (this.closeEvent === null) this.onClosed(internalClosedEvent(err));
   }
 
   /** EndpointHandler: an event of this socket's connection. */
@@ -261,13 +286,15 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   /** Moves bytes from the core into the stream while it wants them. */
   private pull(): void {
     const connection = this.connection;
-    if (connection === null || this.pulling || this.pushedEof) return;
+    if (connection === null || this.pulling || this.pushedEof || this.coreFaulted) return;
     this.pulling = true;
     let delivered = 0;
     const endBefore = connection.endEmitted;
     try {
       while (this.wantRead) {
-        const chunk = connection.read();
+        const chunk = this.run(readChunk);
+        // A fault is never a clean EOF: the connection's 'error' follows.
+        if (chunk === FAULT) break;
         if (chunk === null) {
           if (this.remoteEnded) {
             this.pushedEof = true;
@@ -282,12 +309,21 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
         const room = this.readableHighWaterMark - this.readableLength;
         let total = chunk.length;
         let pieces: Uint8Array[] | null = null;
+        // One closure per batch, not per piece; through the capture like every read.
+        const readRest = (c: Connection): Uint8Array | null => c.read(room - total);
+        let faulted = false;
         while (total < room) {
-          const next = connection.read(room - total);
+          const next = this.run(readRest);
+          if (next === FAULT) {
+            // What was read is the application's; nothing more (the 'error' follows).
+            faulted = true;
+            break;
+          }
           if (next === null) break;
           (pieces ??= [chunk]).push(next);
           total += next.length;
         }
+        if (faulted) this.wantRead = false; // and pull() reads no more (coreFaulted)
         this.bytesReadCount += total;
         delivered += total;
         this.touchTimer();
@@ -310,7 +346,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   private discard(): void {
     const connection = this.connection;
     if (connection === null) return;
-    while (connection.read() !== null);
+    for (let chunk = this.run(readChunk); chunk !== null && chunk !== FAULT; chunk = this.run(readChunk));
     this.endpoint?.touch(connection);
   }
 
@@ -335,7 +371,9 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     while (pending.index < pending.chunks.length) {
       const chunk = pending.chunks[pending.index]!;
       const rest = pending.offset === 0 ? chunk : chunk.subarray(pending.offset);
-      const n = connection.write(rest);
+      const n = this.run((c) => c.write(rest));
+      // The connection failed: the write's callback gets its 'error'.
+      if (n === FAULT) return;
       accepted += n;
       if (n < rest.length) {
         pending.offset += n;
@@ -370,7 +408,11 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
       callback(this.closeError ?? streamDestroyed());
       return;
     }
-    connection.end();
+    if (this.run(endConnection) === FAULT) {
+      // The connection failed: 'finish' never comes, _destroy fails the callback.
+      this.pendingFinal = callback;
+      return;
+    }
     this.finSent = true;
     this.endpoint?.touch(connection);
     callback();
@@ -400,14 +442,16 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
         // close(2) on a TCP socket: our FIN follows every byte written, and
         // the connection finishes in the background.
         if (!this.finSent) {
-          connection.end();
+          this.run(endConnection);
           this.finSent = true;
         }
         this.orphaned = true;
         this.orphanTimer = setTimeout(this.abortOrphan, ORPHAN_LINGER_MS).unref();
         this.discard();
       } else {
-        connection.close(applicationErrorCode(err), err?.message ?? 'destroyed');
+        const code = applicationErrorCode(err);
+        const reason = err?.message ?? 'destroyed';
+        this.run((c) => c.close(code, reason));
         this.endpoint?.touch(connection);
       }
     }
@@ -422,7 +466,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     this.orphanTimer = null;
     const connection = this.connection;
     if (connection === null || this.closeEvent !== null) return;
-    connection.close(ERROR_CODE_DESTROYED, 'the peer did not finish within the linger time');
+    this.run((c) => c.close(ERROR_CODE_DESTROYED, 'the peer did not finish within the linger time'));
     this.endpoint?.touch(connection);
   };
 
@@ -435,8 +479,10 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     let error: Error | null = closeError(event, this.established);
     if (event.code === 'NO_ERROR' && event.remote && !this.orphaned) {
       // The peer's graceful close: every byte it sent (and its FIN) is ours already.
-      this.drainAll();
-      if (!this.finSent || this.pendingWrite !== null) {
+      if (!this.drainAll()) {
+        // Reading them failed: never a clean EOF.
+        error = closeError(internalClosedEvent(new Error('reading the last bytes failed')), true);
+      } else if (!this.finSent || this.pendingWrite !== null) {
         error = new MpudpError('ECONNRESET', 'read ECONNRESET: the peer closed the connection while this side was still writing', {
           errorCode: 0,
           closeCode: event.code,
@@ -450,16 +496,18 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     else if (this.pendingWrite !== null || this.pendingFinal !== null) this.destroy(streamDestroyed());
   }
 
-  /** After a graceful close: every byte the core still holds, then EOF. */
-  private drainAll(): void {
+  /** After a graceful close: every byte the core still holds, then EOF; false if reading them failed (no EOF then). */
+  private drainAll(): boolean {
     const connection = this.connection;
-    if (connection === null || this.pushedEof) return;
-    for (let chunk = connection.read(); chunk !== null; chunk = connection.read()) {
+    if (connection === null || this.pushedEof) return true;
+    for (let chunk = this.run(readChunk); chunk !== null; chunk = this.run(readChunk)) {
+      if (chunk === FAULT) return false;
       this.bytesReadCount += chunk.length;
       this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
     this.pushedEof = true;
     this.push(null);
+    return true;
   }
 
   /**
@@ -546,7 +594,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
 
   /** Every path of the connection, in any state (empty before the connection exists). */
   get paths(): PathInfo[] {
-    return this.connection?.paths() ?? [];
+    const paths = this.run(listPaths);
+    return paths === FAULT ? [] : paths;
   }
 
   /**
@@ -559,7 +608,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     validateBoolean(backup, 'backup');
     const connection = this.connection;
     if (connection === null || connection.isClosed) return false;
-    connection.setLocalBackup(localAddress, backup);
+    if (this.run((c) => c.setLocalBackup(localAddress, backup)) === FAULT) return false;
     this.endpoint?.touch(connection);
     return true;
   }
@@ -573,7 +622,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     const connection = this.connection;
     if (connection === null) return null;
     const writable = connection.isClosed ? this.sendBufferSize : connection.writableBytes;
-    const core = connection.stats();
+    const core = this.run(connectionStats);
+    if (core === FAULT) return null;
     return {
       ...core,
       state: this.closed ? 'closed' : core.state,
@@ -647,7 +697,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     let interval = this.keepAliveInterval;
     if (enable && initialDelay > 0) interval = Math.min(interval, Math.max(10, initialDelay));
     this.keepAliveWanted = interval;
-    this.connection?.setKeepAliveInterval(interval);
+    this.run((c) => c.setKeepAliveInterval(interval));
     return this;
   }
 
@@ -664,7 +714,8 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
   }
 
   private noteFirstPath(): void {
-    const first = this.connection?.paths()[0];
+    const paths = this.run(listPaths);
+    const first = paths === FAULT ? undefined : paths[0];
     if (first !== undefined) this.firstPath = first;
   }
 
@@ -673,3 +724,9 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     return this.firstPath;
   }
 }
+
+// The calls into the connection that need no argument (no closure per call).
+const readChunk = (c: Connection): Uint8Array | null => c.read();
+const endConnection = (c: Connection): void => c.end();
+const listPaths = (c: Connection): PathInfo[] => c.paths();
+const connectionStats = (c: Connection): ConnectionStats => c.stats();

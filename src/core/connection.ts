@@ -718,7 +718,8 @@ export class Connection {
    */
   failInternal(err: unknown, now: number): void {
     this.advance(now);
-    if (this.lifecycle === 'closed') return;
+    // A connection closed but still holding unread bytes (its 'closed' waits for them) ends here too.
+    if (this.closedEmitted) return;
     this.lifecycle = 'closed';
     this.closeQueue = [];
     countDrop(this.drops, 'internal-error');

@@ -370,23 +370,58 @@ export class EndpointCore {
 
   /**
    * Runs one call into one connection. An exception there is a fault of
-   * that connection alone: it ends with ERR_MPUDP_INTERNAL, counted, and
-   * every other connection goes on (it is never swallowed while the
-   * half-updated connection runs on).
+   * that connection alone (failConnection), never swallowed while the
+   * half-updated connection runs on.
    */
   private guard<T>(entry: Entry, now: number, fn: () => T): T | undefined {
     try {
       return fn();
     } catch (err) {
-      this.counters.internalErrors++;
-      this.lastInternalError = err instanceof Error ? err : new Error(String(err));
-      countDrop(this.drops, 'internal-error');
-      entry.connection.failInternal(err, now);
-      this.touchEntry(entry);
+      this.failConnection(entry.connection, err, now);
       return undefined;
     } finally {
       this.recount(entry);
     }
+  }
+
+  /**
+   * The one capture of a fault inside one connection's code, whoever
+   * called into it (this endpoint, or the io layer on the application's
+   * behalf: write, read, end, close): that connection alone ends with
+   * ERR_MPUDP_INTERNAL, counted, and every other connection goes on. Its
+   * 'closed' event comes out of pollEvent() like any other.
+   */
+  failConnection(connection: Connection, err: unknown, now: number): void {
+    this.now = Math.max(this.now, now);
+    this.counters.internalErrors++;
+    this.lastInternalError = err instanceof Error ? err : new Error(String(err));
+    countDrop(this.drops, 'internal-error');
+    connection.failInternal(err, now);
+    const entry = this.entries.get(connection);
+    if (entry !== undefined) this.touchEntry(entry);
+  }
+
+  /**
+   * A fault in the endpoint's own code, which no connection owns (the
+   * demultiplexer's maps, the half-open counts, the outbox): nothing it
+   * holds can be trusted, so every connection ends with ERR_MPUDP_INTERNAL
+   * and the endpoint accepts nothing more. The io layer then closes it and
+   * reports the fault (docs/api.md, "Internal errors"). Returns how many
+   * connections were ended.
+   */
+  failAll(err: unknown, now: number): number {
+    this.accepting = false;
+    let ended = 0;
+    for (const connection of this.entries.keys()) {
+      if (connection.isClosed && connection.closedEmitted) continue;
+      try {
+        connection.failInternal(err, now);
+      } catch {
+        // It is being abandoned either way.
+      }
+      ended++;
+    }
+    return ended;
   }
 
   /** Keeps connectionCount current: a connection counts from its announcement until it emits 'closed'. */
@@ -524,7 +559,30 @@ export class EndpointCore {
       return;
     }
     const localCid = this.issueCid();
-    const connection = new Connection({
+    let connection: Connection;
+    try {
+      connection = this.newServerConnection(localCid, dcid, local, remote, now);
+    } catch (err) {
+      // A fault building this one connection: nothing was registered yet, so nothing else is touched.
+      this.counters.internalErrors++;
+      this.lastInternalError = err instanceof Error ? err : new Error(String(err));
+      countDrop(this.drops, 'internal-error');
+      return;
+    }
+    const entry = this.register(connection, [bytesKey(localCid), bytesKey(dcid)], remote.address, false);
+    this.guard(entry, now, () => connection.handleDatagram(data, local, remote, now));
+    if (connection.peerHello === null) {
+      // Checked above, so only a key the Diffie-Hellman refuses (low order) gets here.
+      this.junk('bad-key', now);
+      this.forget(entry);
+      return;
+    }
+    this.settle(entry);
+  }
+
+  /** A server connection for a checked Initial (not registered yet). */
+  private newServerConnection(localCid: Uint8Array, dcid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): Connection {
+    return new Connection({
       role: 'server',
       random: this.config.random,
       now,
@@ -536,15 +594,6 @@ export class EndpointCore {
       initialDcid: new Uint8Array(dcid),
       staticKey: this.staticKey!,
     });
-    const entry = this.register(connection, [bytesKey(localCid), bytesKey(dcid)], remote.address, false);
-    this.guard(entry, now, () => connection.handleDatagram(data, local, remote, now));
-    if (connection.peerHello === null) {
-      // Checked above, so only a key the Diffie-Hellman refuses (low order) gets here.
-      this.junk('bad-key', now);
-      this.forget(entry);
-      return;
-    }
-    this.settle(entry);
   }
 
   /** A refused Initial: counted by reason and toward the retry threshold. */

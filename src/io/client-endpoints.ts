@@ -101,15 +101,19 @@ class SharedClientEndpoint implements EndpointHandler {
     this.pending++;
     try {
       const locals = await this.endpoint.ensureBound(req.locals, req.tolerant);
-      if (req.cancelled() || this.endpoint.isClosed) return null;
+      if (req.cancelled() || this.endpoint.isClosed) return this.refused(req);
       // Sockets connected to each server address, so an ICMP port unreachable
       // (nothing listens there) refuses first contact in one round trip.
       const pairs = await this.endpoint.connectPeers(req.remotes, locals);
       if (req.cancelled() || this.endpoint.isClosed) {
         this.endpoint.releasePeers(pairs);
-        return null;
+        return this.refused(req);
       }
       const connection = this.endpoint.connect({ ...req.config, remoteAddresses: [...req.remotes], localAddresses: locals });
+      if (connection === null) {
+        this.endpoint.releasePeers(pairs);
+        return this.refused(req);
+      }
       const member: Member = { connection, handler: req.handler, wanted: req.wanted, refed: true, pairs };
       this.members.set(connection, member);
       this.refedCount++;
@@ -125,6 +129,29 @@ class SharedClientEndpoint implements EndpointHandler {
       this.pending--;
       this.closeIfUnused();
     }
+  }
+
+  /** No lease: if a fault stopped the endpoint meanwhile, the connection's handler hears it (ERR_MPUDP_INTERNAL). */
+  private refused(req: LeaseRequest): null {
+    const fault = this.endpoint.fault;
+    if (fault !== null && !req.cancelled()) process.nextTick(() => req.handler.endpointFailed(fault));
+    return null;
+  }
+
+  /**
+   * EndpointHandler: the shared endpoint's core threw (fault-capture.ts): it
+   * is closed, so every connection on it ends with ERR_MPUDP_INTERNAL, and
+   * the next connection opens a new endpoint.
+   */
+  endpointFailed(err: Error): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.onClose();
+    }
+    const members = [...this.members.values()];
+    this.members.clear();
+    this.leaving = [];
+    for (const m of members) m.handler.endpointFailed(err);
   }
 
   private setRef(member: Member, refed: boolean): void {

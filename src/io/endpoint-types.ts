@@ -18,6 +18,12 @@ export interface EndpointHandler {
   connectionEvent(connection: Connection, event: ConnectionEvent): void;
   /** A flush ended (the core's connection count is current again). */
   flushed?(): void;
+  /**
+   * The endpoint core itself threw (fault-capture.ts): every connection
+   * was ended and the endpoint closed; the handler ends their sockets with
+   * ERR_MPUDP_INTERNAL and reports `err`. Called once, from a fresh tick.
+   */
+  endpointFailed(err: Error): void;
 }
 
 export interface UdpEndpointOptions {
@@ -73,7 +79,12 @@ export interface UdpEndpointStats {
   addressesGained: number;
   /** 'error' events of the sockets (each also closed that address). */
   socketErrors: number;
-  /** Exceptions thrown by the core (a core bug; each is also a process warning). */
+  /**
+   * Exceptions out of the endpoint core itself, which no one connection
+   * owns (a core bug): the first ended every connection and the endpoint
+   * (fault-capture.ts). A fault inside one connection is counted in
+   * `core.internalErrors` instead, and ends that connection alone.
+   */
   coreExceptions: number;
   /** Flushes run. */
   flushes: number;

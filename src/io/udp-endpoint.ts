@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket as DgramSocket } from 'node:dgram';
 import type { Connection } from '../core/connection.js';
-import { EndpointCore } from '../core/endpoint.js';
+import { EndpointCore, type EndpointStats } from '../core/endpoint.js';
 import type { ClientConfig } from '../core/options.js';
 import { countDrop, tally } from '../core/stats.js';
 import type { SocketAddress, Transmit } from '../core/types.js';
@@ -31,6 +31,7 @@ import type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './en
 import type { ClusterHost, ClusterRouter } from './cluster-router.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
 import { PeerSockets, type PeerHooks } from './peer-sockets.js';
+import { FAULT, asError, type Fault } from './fault-capture.js';
 
 export type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
 
@@ -93,6 +94,8 @@ export class UdpEndpoint implements ClusterHost {
   private beforeTransmits = false;
   /** close() was called: no more flushes, timers or sends. */
   private closed = false;
+  /** The endpoint core threw (fault-capture.ts): no call goes into it any more. */
+  private failure: Error | null = null;
   /** The application wants this endpoint to keep the process alive. */
   private refed = true;
   /** Follows the host's addresses, once watchAddresses() was called. */
@@ -383,12 +386,14 @@ export class UdpEndpoint implements ClusterHost {
   private onDatagram(msg: Uint8Array, local: SocketAddress, remote: SocketAddress): void {
     this.counters.datagramsReceived++;
     this.counters.bytesReceived += msg.length;
+    if (this.failure !== null) return;
     try {
       // A plain Uint8Array view, not the Buffer: the core copies what must
       // outlive the datagram with slice(), which on a Buffer is a view.
       this.core.handleDatagram(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), local, remote, this.clock.now());
     } catch (err) {
-      this.coreFault(err);
+      this.endpointFault(err);
+      return;
     }
     this.requestFlush();
   }
@@ -491,9 +496,13 @@ export class UdpEndpoint implements ClusterHost {
     return [...this.sockets.values()].map((b) => ({ ...b.local }));
   }
 
-  /** Starts a client connection from `config.localAddresses`, or from every bound address. */
-  connect(config: Omit<ClientConfig, 'localAddresses'> & { localAddresses?: SocketAddress[] }): Connection {
-    const connection = this.core.connect({ ...config, localAddresses: config.localAddresses ?? this.localAddresses() }, this.clock.now());
+  /**
+   * Starts a client connection from `config.localAddresses`, or from every
+   * bound address; null if the core threw (the endpoint then stops and the
+   * handler hears endpointFailed).
+   */
+  connect(config: Omit<ClientConfig, 'localAddresses'> & { localAddresses?: SocketAddress[] }): Connection | null {
+    const connection = this.call(() => this.core.connect({ ...config, localAddresses: config.localAddresses ?? this.localAddresses() }, this.clock.now()));
     this.requestFlush();
     return connection;
   }
@@ -527,6 +536,24 @@ export class UdpEndpoint implements ClusterHost {
   touch(connection: Connection): void {
     this.call(() => this.core.touch(connection));
     this.requestFlush();
+  }
+
+  /**
+   * Runs a call into one connection for the application (write, read, end,
+   * close, ...). If it throws, that connection alone ends with
+   * ERR_MPUDP_INTERNAL (counted by the core) and FAULT is returned: its
+   * 'closed' event follows on the next flush (fault-capture.ts).
+   */
+  run<T>(connection: Connection, fn: (connection: Connection) => T): T | Fault {
+    try {
+      return fn(connection);
+    } catch (err) {
+      if (this.failure === null) {
+        this.call(() => this.core.failConnection(connection, err, this.clock.now()));
+        this.requestFlush();
+      }
+      return FAULT;
+    }
   }
 
   /** Asks for one flush soon; many requests in one turn run one flush. */
@@ -667,21 +694,44 @@ export class UdpEndpoint implements ClusterHost {
     this.flush();
   };
 
-  /** Runs a core call; an exception there is a core bug: counted and warned, not fatal. */
+  /**
+   * Runs a call into the endpoint core. An exception there belongs to no
+   * one connection: the endpoint stops (endpointFault) and null is
+   * returned; after it, nothing calls into the core any more.
+   */
   private call<T>(fn: () => T): T {
+    if (this.failure !== null) return null as T;
     try {
       return fn();
     } catch (err) {
-      this.coreFault(err);
+      this.endpointFault(err);
       return null as T;
     }
   }
 
-  private coreFault(err: unknown): void {
+  /**
+   * The endpoint core threw: counted; every connection ends with
+   * ERR_MPUDP_INTERNAL, the sockets and the timer close at once (nothing
+   * the half-updated core still holds is sent), and the handler hears of
+   * it on the next tick (fault-capture.ts).
+   */
+  private endpointFault(thrown: unknown): void {
+    if (this.failure !== null) return;
+    const err = asError(thrown);
+    this.failure = err;
     this.counters.coreExceptions++;
-    if (this.counters.coreExceptions === 1) {
-      process.emitWarning(`mpudp core threw: ${(err as Error)?.stack ?? String(err)}`, { code: 'MPUDP_CORE_EXCEPTION' });
+    try {
+      this.core.failAll(err, this.clock.now());
+    } catch {
+      // Abandoned either way.
     }
+    void this.close();
+    process.nextTick(() => this.handler.endpointFailed(err));
+  }
+
+  /** The fault that stopped the endpoint core, or null. */
+  get fault(): Error | null {
+    return this.failure;
   }
 
   /** Lets the process exit while only this endpoint is open (like net's unref). */
@@ -713,9 +763,9 @@ export class UdpEndpoint implements ClusterHost {
   /** Sends what is pending, then closes every socket and the timer. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    // The last datagrams (a CLOSE, a final ACK) still leave.
+    // The last datagrams (a CLOSE, a final ACK) still leave (not after a fault: the core is not trusted).
     const now = this.clock.now();
-    for (let i = 0; i < 64 && this.drainTransmits(now); i++);
+    for (let i = 0; i < 64 && this.failure === null && this.drainTransmits(now); i++);
     this.closed = true;
     this.watch?.stop();
     this.clearTimer();
@@ -735,6 +785,16 @@ export class UdpEndpoint implements ClusterHost {
     ).then(() => undefined);
   }
 
+  /** The core's counters; still read after a fault stopped it (reading them changes nothing). */
+  private coreStats(): EndpointStats | null {
+    if (this.failure === null) return this.call(() => this.core.stats());
+    try {
+      return this.core.stats();
+    } catch {
+      return null;
+    }
+  }
+
   /** Counters of this loop and of the core. */
   stats(): UdpEndpointStats {
     const c = this.counters;
@@ -746,7 +806,7 @@ export class UdpEndpoint implements ClusterHost {
       pathErrors: { ...c.pathErrors },
       connectedSockets,
       drops: { ...c.drops },
-      core: this.call(() => this.core.stats()) ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, cidCollisions: 0, drops: {} },
+      core: this.coreStats() ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, cidCollisions: 0, drops: {} },
       ...(this.router !== null ? { cluster: this.router.stats() } : {}),
     };
   }

@@ -28,7 +28,13 @@ export class WireError extends Error {
   readonly code: WireErrorCode;
 
   constructor(code: WireErrorCode, message: string) {
+    // Bad input, not a bug: its code says what, and a stack would say
+    // nothing more. Capturing one is most of what refusing a junk
+    // datagram costs (any sender can make the server decode one).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${code}: ${message}`);
+    Error.stackTraceLimit = limit;
     this.name = 'WireError';
     this.code = code;
   }

@@ -5,7 +5,8 @@
  * flood turns into stateless Retries, one source cannot hold more than its
  * share, and what half-open handshakes hold is small and bounded.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { Connection } from '../../src/core/connection.js';
 import { EndpointCore } from '../../src/core/endpoint.js';
 import type { SocketAddress } from '../../src/core/types.js';
 import { Rng } from '../../lab/random.js';
@@ -101,6 +102,45 @@ describe('junk Initials', () => {
     // Two quiet seconds later the junk no longer counts.
     ep.handleDatagram(initial(rng), SERVER, spoofed(1000), 3500);
     expect(ep.stats().halfOpen).toBe(1);
+  });
+
+  it('reach no Connection and no key agreement: what made one cost 670 µs is never done for junk or for an Initial answered by Retry', () => {
+    const rng = new Rng(5);
+    // Every server Connection is run on its Initial at once (EndpointCore.accept), so this counts the connections created.
+    const run = vi.spyOn(Connection.prototype, 'handleDatagram');
+    try {
+      const ep = server(rng, { retry: 'always' });
+      for (let i = 0; i < 500; i++) {
+        const d = rng.bytes(1200);
+        d[0] = 0x40;
+        ep.handleDatagram(d, SERVER, spoofed(i), 1000);
+      }
+      for (let i = 0; i < 100; i++) ep.handleDatagram(initial(rng), SERVER, spoofed(1000 + i), 1000);
+      expect(run).not.toHaveBeenCalled();
+      expect(ep.stats().retriesSent).toBe(100);
+      // The same well-formed Initial without retry does reach one: the spy sees it.
+      const open = server(rng, { retry: 'never' });
+      open.handleDatagram(initial(rng), SERVER, spoofed(2000), 1000);
+      expect(run).toHaveBeenCalledTimes(1);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
+  it('a fault in the connection a checked Initial creates is that connection\'s alone: counted, nothing left half-open, the endpoint goes on', () => {
+    const rng = new Rng(6);
+    // A controller name the core does not know makes every new server connection throw on its first datagram.
+    const ep = server(rng, { retry: 'never', connectionDefaults: { congestionControl: 'bogus' as never } });
+    for (let i = 0; i < 3; i++) ep.handleDatagram(initial(rng), SERVER, spoofed(i), 1000);
+    expect(drain(ep, 1000).accepted).toBe(0);
+    expect(ep.stats()).toMatchObject({ internalErrors: 3, connections: 0, halfOpen: 0 });
+    expect(ep.stats().drops['internal-error']).toBe(3);
+    expect(ep.lastInternalError?.message).toContain('unknown congestion controller');
+    // The endpoint itself still works: junk is still counted.
+    const d = rng.bytes(1200);
+    d[0] = 0x40;
+    ep.handleDatagram(d, SERVER, spoofed(9), 1000);
+    expect(ep.stats().drops['bad-initial']).toBe(1);
   });
 
   it('each costs little server CPU (measured, not asserted: see the closing note and bench)', () => {

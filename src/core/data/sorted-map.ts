@@ -2,7 +2,10 @@
  * SortedMap: an AVL tree from number keys to values, for the assembler's
  * out-of-order chunks. Every operation is O(log n) in the worst case,
  * whatever order the keys come in (an attacker chooses the offsets, so a
- * structure that degrades on some order is not an option).
+ * structure that degrades on some order is not an option), and taking the
+ * k smallest entries at once (takeBelow) is O(k + log n), not O(k log n).
+ * `visits` counts the nodes every operation touched, so tests can check
+ * these bounds by counting work instead of timing it.
  */
 
 class Node<V> {
@@ -43,6 +46,30 @@ function rotateLeft<V>(n: Node<V>): Node<V> {
   return r;
 }
 
+/**
+ * The tree of `l`, `m` and `r` (every key of l < m.key < every key of r,
+ * whatever their heights), balanced: O(|h(l) - h(r)| + 1). The taller side
+ * is descended along its inner spine until the heights are within one,
+ * and each level on the way back needs at most one (double) rotation.
+ */
+function join<V>(l: Node<V> | null, m: Node<V>, r: Node<V> | null, work: { visits: number }): Node<V> {
+  work.visits++;
+  const hl = h(l);
+  const hr = h(r);
+  if (hl > hr + 1) {
+    l!.right = join(l!.right, m, r, work);
+    return balance(l!);
+  }
+  if (hr > hl + 1) {
+    r!.left = join(l, m, r!.left, work);
+    return balance(r!);
+  }
+  m.left = l;
+  m.right = r;
+  fix(m);
+  return m;
+}
+
 function balance<V>(n: Node<V>): Node<V> {
   fix(n);
   const bf = h(n.left) - h(n.right);
@@ -60,6 +87,8 @@ function balance<V>(n: Node<V>): Node<V> {
 export class SortedMap<V> {
   private root: Node<V> | null = null;
   private count = 0;
+  /** Nodes touched by every operation so far (tests bound the work per operation with it). */
+  visits = 0;
 
   /** Number of entries. */
   get size(): number {
@@ -78,10 +107,33 @@ export class SortedMap<V> {
     return this.count < before;
   }
 
+  /**
+   * Removes every entry with a key below `key` and returns them in key
+   * order: O(k + log n) for k entries taken, by splitting the tree (one
+   * join per level of the path to `key`) instead of k removals.
+   */
+  takeBelow(key: number): Array<[number, V]> {
+    const taken: Array<[number, V]> = [];
+    this.root = this.splitAtLeast(this.root, key, taken);
+    this.count -= taken.length;
+    return taken;
+  }
+
+  /**
+   * Removes the `count` entries with a key below `key`, which the caller
+   * has just walked (forEachWhile) and so knows how many there are: O(log n),
+   * the removed subtrees are dropped without being visited.
+   */
+  dropBelow(key: number, count: number): void {
+    this.root = this.splitAtLeast(this.root, key, null);
+    this.count -= count;
+  }
+
   /** The value at `key`, or undefined. */
   get(key: number): V | undefined {
     let n = this.root;
     while (n !== null) {
+      this.visits++;
       if (key < n.key) n = n.left;
       else if (key > n.key) n = n.right;
       else return n.value;
@@ -94,6 +146,7 @@ export class SortedMap<V> {
     let n = this.root;
     let best: Node<V> | null = null;
     while (n !== null) {
+      this.visits++;
       if (n.key <= key) {
         best = n;
         n = n.right;
@@ -107,6 +160,7 @@ export class SortedMap<V> {
     let n = this.root;
     let best: Node<V> | null = null;
     while (n !== null) {
+      this.visits++;
       if (n.key >= key) {
         best = n;
         n = n.left;
@@ -119,7 +173,10 @@ export class SortedMap<V> {
   min(): [number, V] | null {
     let n = this.root;
     if (n === null) return null;
-    while (n.left !== null) n = n.left;
+    while (n.left !== null) {
+      this.visits++;
+      n = n.left;
+    }
     return [n.key, n.value];
   }
 
@@ -129,6 +186,25 @@ export class SortedMap<V> {
     if (n === null) return null;
     while (n.right !== null) n = n.right;
     return [n.key, n.value];
+  }
+
+  /**
+   * Calls `fn` on each entry in key order until it returns false: O(k + log n)
+   * for the first k (no generator, no pair per entry).
+   */
+  forEachWhile(fn: (key: number, value: V) => boolean): void {
+    const stack: Node<V>[] = [];
+    let n = this.root;
+    while (n !== null || stack.length > 0) {
+      while (n !== null) {
+        this.visits++;
+        stack.push(n);
+        n = n.left;
+      }
+      const top = stack.pop()!;
+      if (!fn(top.key, top.value)) return;
+      n = top.right;
+    }
   }
 
   /** Every entry in key order (O(n); for diagnostics and tests). */
@@ -151,7 +227,47 @@ export class SortedMap<V> {
     return h(this.root);
   }
 
+  /** Every node's height is right and its subtrees differ by at most one, keys in order (O(n): tests). */
+  get isAvl(): boolean {
+    const check = (n: Node<V> | null, lo: number, hi: number): number => {
+      if (n === null) return 0;
+      if (!(n.key > lo && n.key < hi)) return -1;
+      const l = check(n.left, lo, n.key);
+      const r = check(n.right, n.key, hi);
+      if (l < 0 || r < 0 || Math.abs(l - r) > 1 || n.height !== Math.max(l, r) + 1) return -1;
+      return n.height;
+    };
+    return check(this.root, -Infinity, Infinity) >= 0;
+  }
+
+  /** The subtree of `n` with keys >= `key`; the other entries are pushed to `taken` in key order (dropped unseen if it is null). */
+  private splitAtLeast(n: Node<V> | null, key: number, taken: Array<[number, V]> | null): Node<V> | null {
+    if (n === null) return null;
+    this.visits++;
+    if (n.key < key) {
+      if (taken !== null) {
+        this.collect(n.left, taken);
+        taken.push([n.key, n.value]);
+      }
+      return this.splitAtLeast(n.right, key, taken);
+    }
+    const left = this.splitAtLeast(n.left, key, taken);
+    const right = n.right;
+    return join(left, n, right, this);
+  }
+
+  /** Pushes every entry of the subtree, in key order (O(size)). */
+  private collect(n: Node<V> | null, out: Array<[number, V]>): void {
+    while (n !== null) {
+      this.visits++;
+      this.collect(n.left, out);
+      out.push([n.key, n.value]);
+      n = n.right;
+    }
+  }
+
   private insert(n: Node<V> | null, key: number, value: V): Node<V> {
+    this.visits++;
     if (n === null) {
       this.count++;
       return new Node(key, value);
@@ -167,6 +283,7 @@ export class SortedMap<V> {
 
   private remove(n: Node<V> | null, key: number): Node<V> | null {
     if (n === null) return null;
+    this.visits++;
     if (key < n.key) n.left = this.remove(n.left, key);
     else if (key > n.key) n.right = this.remove(n.right, key);
     else {
