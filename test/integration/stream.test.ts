@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/index.js';
+import { READ_TURN_BUDGET } from '../../src/api/socket.js';
 
 import { CLIENT_ADDRESSES, MiB, cleanup, closed, dial, listen, readAll, until, useLoopback, writeRandom } from '../support/loopback.js';
 
@@ -271,5 +272,27 @@ describe('reading', () => {
     // About 190 datagrams of data; what was held came up 64 KiB at a time.
     expect(chunks.length).toBeLessThan(20);
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it('a flowing reader gets at most READ_TURN_BUDGET per turn of the event loop, then the rest, every byte in order', async () => {
+    const { port, next } = await listen();
+    const client = await dial(port, { localAddresses: ['127.0.0.1'] });
+    const server = await next();
+    const total = 3 * MiB;
+    const data = randomBytes(total);
+    server.write(data);
+    // The client does not read: 3 MiB wait in its core (the window is 4 MiB).
+    await until(() => client.stats()!.bytesReceived >= total, 30_000, 'the bytes to arrive');
+    const chunks: Buffer[] = [];
+    let firstTurn = -1;
+    client.on('data', (d: Buffer) => chunks.push(d));
+    // Queued now, so it runs at the end of the turn that starts the flow:
+    // without the budget, 'data' would hand all 3 MiB up before it.
+    setImmediate(() => (firstTurn = chunks.reduce((n, c) => n + c.length, 0)));
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= total, 30_000, 'the bytes to be read');
+    expect(firstTurn).toBeGreaterThan(0);
+    expect(firstTurn).toBeLessThan(2 * MiB); // without a budget: nearly all 3 MiB in the first turn
+    expect(firstTurn).toBeLessThanOrEqual(READ_TURN_BUDGET + 64 * 1024);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
   });
 });
