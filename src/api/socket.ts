@@ -308,7 +308,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     let delivered = 0;
     const endBefore = connection.endEmitted;
     try {
-      while (this.wantRead) {
+      while (this.wantRead && this.turnBytes < READ_TURN_BUDGET) {
         const chunk = this.run(readChunk);
         // A fault is never a clean EOF: the connection's 'error' follows.
         if (chunk === FAULT) break;
