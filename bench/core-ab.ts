@@ -14,8 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { EndpointCore as Core } from '../src/core/endpoint.js';
-import type { Connection } from '../src/core/connection.js';
-import { World } from '../lab/sim/world.js';
+import { coreTransfer } from './lib/core-transfer.js';
 
 const { values } = parseArgs({ options: { a: { type: 'string' }, b: { type: 'string' }, mib: { type: 'string' }, rounds: { type: 'string' } } });
 if (values.a === undefined || values.b === undefined) throw new Error('usage: core-ab.ts --a BUILD_DIR --b BUILD_DIR [--mib 32] [--rounds 5]');
@@ -41,51 +40,11 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 
-function run(EndpointCore: CoreCtor, seed: number): number {
-  const maxDatagramSize = 1472;
-  const world = new World({ seed });
-  const server = new EndpointCore({ random: world.random(), server: true, localAddresses: [{ address: '10.0.0.1', port: 4433 }], connectionDefaults: { maxDatagramSize } });
-  const client = new EndpointCore({ random: world.random(), server: false });
-  let accepted: Connection | null = null;
-  let received = 0;
-  const node = (ep: Core, isServer: boolean) => {
-    const pump = (): void => {
-      for (let e = ep.pollEvent(); e !== null; e = ep.pollEvent()) if (e.type === 'accepted') accepted = e.connection;
-      if (isServer && accepted !== null) {
-        for (let c = accepted.read(); c !== null; c = accepted.read()) received += c.length;
-        ep.touch(accepted);
-      }
-    };
-    return {
-      handleDatagram: (d: Uint8Array, l: { address: string; port: number }, r: { address: string; port: number }, now: number) => {
-        ep.handleDatagram(d, l, r, now);
-        pump();
-      },
-      handleTimeout: (now: number) => {
-        ep.handleTimeout(now);
-        pump();
-      },
-      pollTransmit: (now: number) => ep.pollTransmit(now),
-      pollTimeout: () => ep.pollTimeout(),
-    };
-  };
-  world.addNode(node(server, true), '10.0.0.1');
-  world.addNode(node(client, false), '10.0.1.2');
-  world.network.path('10.0.1.2', '10.0.0.1', { delayMs: 5 });
-  const conn = client.connect({ localAddresses: [{ address: '10.0.1.2', port: 50000 }], remoteAddresses: [{ address: '10.0.0.1', port: 4433 }], maxDatagramSize }, world.now);
-  let offset = 0;
+/** CPU s per GB of one transfer at 1472-byte datagrams with `Core`. */
+function run(Core: CoreCtor, seed: number): number {
   const t0 = process.cpuUsage();
-  const ok = world.runUntil(() => {
-    while (offset < data.length && conn.writableBytes > 0) {
-      const n = conn.write(data.subarray(offset, Math.min(offset + 256 * 1024, data.length)));
-      if (n === 0) break;
-      offset += n;
-      client.touch(conn);
-    }
-    return received === data.length;
-  }, 600_000);
+  coreTransfer(Core, seed, 1472, data);
   const t = process.cpuUsage(t0);
-  if (!ok) throw new Error('transfer did not finish');
   return (t.user + t.system) / 1e6 / (data.length / 1e9);
 }
 

@@ -8,58 +8,16 @@
  */
 import { parseArgs } from 'node:util';
 import { EndpointCore } from '../src/core/endpoint.js';
-import type { Connection } from '../src/core/connection.js';
-import { World } from '../lab/sim/world.js';
+import { coreTransfer } from './lib/core-transfer.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string' }, rounds: { type: 'string' } } });
 const mib = Number(values.mib ?? 32);
 const rounds = Number(values.rounds ?? 3);
 const data = new Uint8Array(mib * 1024 * 1024).map((_, i) => (i * 131) & 0xff);
 
-/** Sends `data` from a client to a server over one 5 ms link of the simulator; returns the path's mtu and packets. */
+/** The path's mtu and packets after one transfer at `maxDatagramSize`. */
 function run(seed: number, maxDatagramSize: number): { mtu: number; packets: number } {
-  const world = new World({ seed });
-  const server = new EndpointCore({ random: world.random(), server: true, localAddresses: [{ address: '10.0.0.1', port: 4433 }], connectionDefaults: { maxDatagramSize } });
-  const client = new EndpointCore({ random: world.random(), server: false });
-  let accepted: Connection | null = null;
-  let received = 0;
-  const node = (ep: EndpointCore, isServer: boolean) => {
-    const pump = (): void => {
-      for (let e = ep.pollEvent(); e !== null; e = ep.pollEvent()) if (e.type === 'accepted') accepted = e.connection;
-      if (isServer && accepted !== null) {
-        for (let c = accepted.read(); c !== null; c = accepted.read()) received += c.length;
-        ep.touch(accepted);
-      }
-    };
-    return {
-      handleDatagram: (d: Uint8Array, l: { address: string; port: number }, r: { address: string; port: number }, now: number) => {
-        ep.handleDatagram(d, l, r, now);
-        pump();
-      },
-      handleTimeout: (now: number) => {
-        ep.handleTimeout(now);
-        pump();
-      },
-      pollTransmit: (now: number) => ep.pollTransmit(now),
-      pollTimeout: () => ep.pollTimeout(),
-    };
-  };
-  world.addNode(node(server, true), '10.0.0.1');
-  world.addNode(node(client, false), '10.0.1.2');
-  world.network.path('10.0.1.2', '10.0.0.1', { delayMs: 5 });
-  const conn = client.connect({ localAddresses: [{ address: '10.0.1.2', port: 50000 }], remoteAddresses: [{ address: '10.0.0.1', port: 4433 }], maxDatagramSize }, world.now);
-  let offset = 0;
-  const ok = world.runUntil(() => {
-    while (offset < data.length && conn.writableBytes > 0) {
-      const n = conn.write(data.subarray(offset, Math.min(offset + 256 * 1024, data.length)));
-      if (n === 0) break;
-      offset += n;
-      client.touch(conn);
-    }
-    return received === data.length;
-  }, 600_000);
-  if (!ok) throw new Error(`transfer at ${maxDatagramSize} did not finish`);
-  const s = conn.stats().paths[0]!;
+  const s = coreTransfer(EndpointCore, seed, maxDatagramSize, data).stats().paths[0]!;
   return { mtu: s.mtu, packets: s.packetsSent };
 }
 
