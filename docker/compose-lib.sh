@@ -46,3 +46,21 @@ build_image() {
     { cat "$WORK/build.log" >&2; die "docker build failed"; }
   say "built in $((SECONDS - start)) s"
 }
+
+# teardown_on_exit SECONDS: on exit, INT or TERM, the caller's
+# before_teardown (if it defines one) runs, then compose_down SECONDS, and
+# WORK goes; the exit status is kept.
+teardown_on_exit() {
+  TEARDOWN_WAIT=$1
+  trap _teardown EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+_teardown() {
+  local status=$?
+  trap - EXIT INT TERM
+  if declare -F before_teardown >/dev/null; then before_teardown; fi
+  compose_down "$TEARDOWN_WAIT"
+  rm -rf "$WORK"
+  exit "$status"
+}

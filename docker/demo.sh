@@ -45,17 +45,10 @@ compose_init docker-compose.yml
 WORK="$(mktemp -d /tmp/mpudp-demo.XXXXXX)"
 LOG="$WORK/compose.log"
 LOGS_PID=""
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
+before_teardown() {
   if [[ -n "$LOGS_PID" ]]; then kill "$LOGS_PID" 2>/dev/null || true; wait "$LOGS_PID" 2>/dev/null || true; fi
-  compose_down 2
-  rm -rf "$WORK"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+teardown_on_exit 2
 
 # 1. The image: only what the Dockerfile copies goes into the build context
 #    (no node_modules, no .git). `npm ci` needs the registry: host network.

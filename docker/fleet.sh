@@ -50,16 +50,7 @@ source "$HERE/compose-lib.sh"
 compose_init fleet-compose.yml
 
 WORK="$(mktemp -d /tmp/mpudp-fleet.XXXXXX)"
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  compose_down 1
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+teardown_on_exit 1
 
 # 1. The image (the Docker demo's; Docker's layer cache makes a rebuild of
 #    unchanged sources quick).
