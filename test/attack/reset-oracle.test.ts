@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CidFormat } from '../../src/core/cid/format.js';
+import type { Connection } from '../../src/core/connection.js';
 import { EndpointCore } from '../../src/core/endpoint.js';
 import type { SocketAddress, Transmit } from '../../src/core/types.js';
 import { PacketType } from '../../src/wire/types.js';
@@ -20,8 +21,8 @@ const SERVER: SocketAddress = { address: '10.0.0.1', port: SERVER_PORT };
 const worker = (pair: Pair, slot: number): EndpointCore =>
   new EndpointCore({ random: pair.world.random(), server: true, staticKey: KEY, cidFormat: new CidFormat({ quicLb: null, slot }), localAddresses: [{ address: '10.0.0.1', port: SERVER_PORT + 1 + slot }] });
 
-/** A connection owned by worker slot 1, and the last short packet the client sent it (what an on-path attacker sees). */
-function setup(seed: number): { pair: Pair; seen: () => { data: Uint8Array; from: SocketAddress } | null } {
+/** A connection owned by worker slot 1, established, and the last short packet the client sent it (what an on-path attacker sees). */
+function established(seed: number): { pair: Pair; client: Connection; packet: { data: Uint8Array; from: SocketAddress } } {
   let last: { data: Uint8Array; from: SocketAddress } | null = null;
   const pair = new Pair({
     seed,
@@ -34,29 +35,27 @@ function setup(seed: number): { pair: Pair; seen: () => { data: Uint8Array; from
       deliver(data);
     },
   });
-  return { pair, seen: () => last };
+  const client = pair.connect();
+  expect(pair.world.runUntil(() => pair.server.connection !== null && client.peerResetToken !== null && last !== null, 2_000)).toBe(true);
+  return { pair, client, packet: last! };
 }
 
-/** Hands `packet` to `target` as if it came from the client, and returns what the target sends back. */
+/** The attacker hands `packet` to `target` as if it came from the client, then hands whatever the target answers to the client. */
 function replay(pair: Pair, target: EndpointCore, packet: { data: Uint8Array; from: SocketAddress }): Transmit[] {
   target.handleDatagram(packet.data, { address: '10.0.0.1', port: SERVER_PORT + 1 }, packet.from, pair.world.now);
   const out: Transmit[] = [];
   for (let t = target.pollTransmit(pair.world.now); t !== null; t = target.pollTransmit(pair.world.now)) out.push(t);
+  for (const a of out) pair.client.endpoint.handleDatagram(a.data, { address: '10.0.1.2', port: 50000 }, SERVER, pair.world.now);
+  pair.pump(pair.client);
   return out;
 }
 
 describe('stateless reset oracle across cluster workers', () => {
   it("a worker does not reset another worker's connection; the connection goes on", () => {
-    const { pair, seen } = setup(131);
-    const client = pair.connect();
-    expect(pair.world.runUntil(() => pair.server.connection !== null && client.peerResetToken !== null && seen() !== null, 2_000)).toBe(true);
-    // The attacker carries the client's packet to worker 0 (same key, another slot) ...
+    const { pair, client, packet } = established(131);
+    // Carried to worker 0 (same key, another slot).
     const other = worker(pair, 0);
-    const answers = replay(pair, other, seen()!);
-    // ... and hands whatever it answers to the client.
-    for (const a of answers) pair.client.endpoint.handleDatagram(a.data, { address: '10.0.1.2', port: 50000 }, SERVER, pair.world.now);
-    pair.pump(pair.client);
-    expect(answers).toEqual([]);
+    expect(replay(pair, other, packet)).toEqual([]);
     expect(other.stats().statelessResetsSent).toBe(0);
     expect(other.stats().drops['reset-not-ours']).toBe(1);
     expect(client.isClosed).toBe(false);
@@ -64,14 +63,8 @@ describe('stateless reset oracle across cluster workers', () => {
   });
 
   it('the restarted worker of the same slot still ends the connections it lost', () => {
-    const { pair, seen } = setup(132);
-    const client = pair.connect();
-    expect(pair.world.runUntil(() => pair.server.connection !== null && client.peerResetToken !== null && seen() !== null, 2_000)).toBe(true);
-    const restarted = worker(pair, 1);
-    const answers = replay(pair, restarted, seen()!);
-    expect(answers.length).toBe(1);
-    pair.client.endpoint.handleDatagram(answers[0]!.data, { address: '10.0.1.2', port: 50000 }, SERVER, pair.world.now);
-    pair.pump(pair.client);
+    const { pair, client, packet } = established(132);
+    expect(replay(pair, worker(pair, 1), packet).length).toBe(1);
     expect(client.isClosed).toBe(true);
     expect(pair.client.events.find((e) => e.event.type === 'closed')?.event).toMatchObject({ code: 'ERR_MPUDP_STATELESS_RESET' });
   });
