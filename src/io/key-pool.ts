@@ -8,14 +8,21 @@
  * Every pair is handed out once: take() removes it, and the pool keeps no
  * reference to it. An empty pool returns null and the core makes its key
  * itself (src/core/handshake.ts). The pool refills after each take, up to
- * `size` pairs with at most `size` generations running; it starts filling
- * at the first take, so an endpoint that never handshakes makes none.
+ * `size` pairs, with at most MAX_PENDING generations queued at once (the
+ * thread pool also serves dns.lookup and fs); it starts filling at the
+ * first take, so an endpoint that never handshakes makes none.
+ *
+ * It saves the event loop the work, not the machine: the CPU per pair is
+ * the same (about 45 µs), so a host whose cores are all busy gains
+ * nothing (docs/bench.md, "Issue 11, handshake and idle-memory slice").
  */
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import type { X25519KeyPair } from '../core/crypto/keys.js';
 
 /** Default number of pairs kept ready (64 handshakes in flight find one each). */
 export const DEFAULT_KEY_POOL_SIZE = 64;
+/** Generations queued on the thread pool at once (libuv's default pool has 4 threads). */
+const MAX_PENDING = 4;
 
 export interface KeyPoolStats {
   /** Pairs handed out, and takes that found the pool empty. */
@@ -52,7 +59,7 @@ export class KeyPairPool {
   }
 
   private refill(): void {
-    while (!this.closed && this.ready.length + this.pending < this.size) {
+    while (!this.closed && this.pending < MAX_PENDING && this.ready.length + this.pending < this.size) {
       this.pending++;
       generateKeyPair('x25519', undefined, (err, publicKey: KeyObject, privateKey: KeyObject) => {
         this.pending--;
@@ -60,6 +67,7 @@ export class KeyPairPool {
         const x = publicKey.export({ format: 'jwk' }).x;
         if (x === undefined) return;
         this.ready.push({ privateKey, publicKey: new Uint8Array(Buffer.from(x, 'base64url')) });
+        this.refill();
       });
     }
   }
