@@ -21,7 +21,7 @@ import { SendBuffer } from './data/send-buffer.js';
 import type { KeyPhases } from './crypto/key-phases.js';
 import type { X25519KeyPair } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
-import { HandshakeSide, type HelloFrame } from './handshake.js';
+import { HandshakeSide } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
 import { detectsSharedBottlenecks } from './cc/policy.js';
 import { CoupledGroup } from './path/coupled-group.js';
@@ -65,7 +65,12 @@ export interface ConnectionInit {
   staticKey?: X25519KeyPair;
   /** Client: the fingerprint of the server key it accepts (none: any). */
   serverFingerprint?: string;
+  /** A fresh ephemeral key pair for the handshake, used by this connection only (none: made from `random`). */
+  ephemeralKey?: X25519KeyPair | null;
 }
+
+/** The cookie of a client that got no Retry (shared: a cookie is replaced, never written). */
+const NO_COOKIE = new Uint8Array(0);
 
 /** First retransmission interval of the client's Initial (ms); doubles each time. */
 export const INITIAL_RETRANSMIT = 600;
@@ -88,10 +93,10 @@ export class Connection {
   /** Latest time we were given. */
   now: number;
 
-  /** Our side of the handshake. */
-  readonly handshake: HandshakeSide;
-  /** The peer's HELLO once received. */
-  peerHello: HelloFrame | null = null;
+  /** Our side of the handshake; null once established (an idle connection keeps none of it). */
+  handshake: HandshakeSide | null;
+  /** The peer's HELLO was received and accepted (its keys derived). */
+  helloReceived = false;
   /** Packet protection (both directions, key update), once the handshake derived it. */
   protection: KeyPhases | null = null;
   /** Server: its long-term key. */
@@ -107,7 +112,7 @@ export class Connection {
   /** Server: IDENTITY and FINISHED of its Handshake packet (re-sent if the client repeats its Initial). */
   handshakeProof: { identity: Frame; finished: Frame } | null = null;
   /** Client: retry cookie from the server, echoed in HELLO. */
-  cookie: Uint8Array = new Uint8Array(0);
+  cookie: Uint8Array = NO_COOKIE;
   /** Client: first-contact targets the Initial is raced over. */
   firstContact: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
   /** Client: indexes of first-contact targets refused (ICMP unreachable, or the server said no). */
@@ -286,7 +291,7 @@ export class Connection {
     this.backupLocal = new Set(init.backupAddresses ?? []);
     this.staticKey = init.staticKey ?? null;
     this.serverFingerprint = init.serverFingerprint ?? null;
-    this.handshake = new HandshakeSide(init.random, this.localCid, init.options, init.options.cipher);
+    this.handshake = new HandshakeSide(init.random, this.localCid, init.options, init.options.cipher, init.ephemeralKey ?? null);
     if (init.role === 'client') {
       this.initialDcid = unroutableCid(init.random(8));
       this.remoteCid = this.initialDcid;
@@ -477,6 +482,9 @@ export class Connection {
    */
   establish(now: number): void {
     this.setState('established');
+    // Nothing of the handshake is sent again (a server answers a late Initial no more).
+    this.handshake = null;
+    this.handshakeProof = null;
     this.onPeerAlive(now);
     this.emit({ type: 'connected' });
   }

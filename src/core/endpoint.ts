@@ -223,6 +223,7 @@ export class EndpointCore {
       remoteAddresses,
       backupAddresses: backupAddresses ?? [],
       ...(serverFingerprint !== undefined ? { serverFingerprint } : {}),
+      ephemeralKey: this.config.keyPairs?.() ?? null,
     });
     this.register(connection, [bytesKey(localCid)], null, true);
     return connection;
@@ -571,7 +572,7 @@ export class EndpointCore {
     }
     const entry = this.register(connection, [bytesKey(localCid), bytesKey(dcid)], remote.address, false);
     this.guard(entry, now, () => connection.handleDatagram(data, local, remote, now));
-    if (connection.peerHello === null) {
+    if (!connection.helloReceived) {
       // Checked above, so only a key the Diffie-Hellman refuses (low order) gets here.
       this.junk('bad-key', now);
       this.forget(entry);
@@ -593,6 +594,7 @@ export class EndpointCore {
       remoteAddresses: [remote],
       initialDcid: new Uint8Array(dcid),
       staticKey: this.staticKey!,
+      ephemeralKey: this.config.keyPairs?.() ?? null,
     });
   }
 

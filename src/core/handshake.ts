@@ -17,7 +17,7 @@ import { encodeFrame, frameLength } from '../wire/frames.js';
 import type { Frame, TransportParams } from '../wire/types.js';
 import { CipherId, type CipherName } from './crypto/aead.js';
 import { finishedMac, handshakeSecrets, type HandshakeSecrets } from './crypto/key-schedule.js';
-import { x25519, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
+import { x25519, x25519KeyPair, x25519PublicKey, x25519With, type X25519KeyPair } from './crypto/keys.js';
 import { macEqual } from './crypto/macs.js';
 import type { ConnectionOptions } from './options.js';
 import type { RandomSource } from './types.js';
@@ -35,8 +35,9 @@ export class HandshakeSide {
   /** Our HELLO, kept for the transcript and for retransmission. */
   hello: HelloFrame;
 
-  constructor(random: RandomSource, cid: Uint8Array, options: ConnectionOptions, cipher: CipherName) {
-    this.key = x25519KeyPair(random(32));
+  /** `key`: a fresh key pair made ahead of time (src/io/key-pool.ts), else one is made from `random`. */
+  constructor(random: RandomSource, cid: Uint8Array, options: ConnectionOptions, cipher: CipherName, key: X25519KeyPair | null = null) {
+    this.key = key ?? x25519KeyPair(random(32));
     this.hello = {
       type: 'hello',
       version: PROTOCOL_VERSION,
@@ -80,9 +81,11 @@ export function serverSecrets(
   staticKey: X25519KeyPair,
   clientHello: HelloFrame,
 ): { secrets: HandshakeSecrets; identity: IdentityFrame; finished: Uint8Array } | null {
-  const dhEphemeral = x25519(side.key.privateKey, clientHello.publicKey);
+  const clientKey = x25519PublicKey(clientHello.publicKey);
+  if (clientKey === null) return null;
+  const dhEphemeral = x25519With(side.key.privateKey, clientKey);
   if (dhEphemeral === null) return null;
-  const dhStatic = x25519(staticKey.privateKey, clientHello.publicKey);
+  const dhStatic = x25519With(staticKey.privateKey, clientKey);
   if (dhStatic === null) return null;
   const identity: IdentityFrame = { type: 'identity', staticKey: staticKey.publicKey };
   const secrets = handshakeSecrets(dhEphemeral, dhStatic, transcript(clientHello, side.hello, identity));

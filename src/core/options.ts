@@ -5,6 +5,7 @@
 import type { CidFormat } from './cid/format.js';
 import type { CipherName } from './crypto/aead.js';
 import { DEFAULT_PACKETS_PER_KEY } from './crypto/key-phases.js';
+import type { X25519KeyPair } from './crypto/keys.js';
 import type { PathPolicy, PathPolicyName } from './pm/path-manager.js';
 import type { SchedulerOption } from './sched/index.js';
 import type { RandomSource, SocketAddress } from './types.js';
@@ -136,4 +137,11 @@ export interface EndpointConfig {
   retryThreshold?: number;
   /** Half-open handshakes one source address may hold without a retry cookie (default 8). */
   maxHalfOpenPerSource?: number;
+  /**
+   * Fresh ephemeral X25519 key pairs made ahead of time (the io layer's
+   * pool, src/io/key-pool.ts), or null when none is ready; each pair it
+   * returns must never be returned again. Without it, or when it has none,
+   * a handshake makes its key from `random`.
+   */
+  keyPairs?: () => X25519KeyPair | null;
 }

@@ -8,27 +8,15 @@ import type { Connection } from './connection.js';
 import { sameAddress } from './connection.js';
 import { cipherById } from './crypto/aead.js';
 import { KeyPhases } from './crypto/key-phases.js';
-import { fingerprint } from './crypto/keys.js';
+import { fingerprint, keyFingerprint } from './crypto/keys.js';
 import { macEqual } from './crypto/macs.js';
 import { retryIntegrityTag, TAG16 } from './crypto/tokens.js';
 import { CloseCode } from './errors.js';
-import { clientSecrets, PROTOCOL_VERSION, serverSecrets, type HelloFrame } from './handshake.js';
+import { clientSecrets, PROTOCOL_VERSION, serverSecrets } from './handshake.js';
 import { openMeshPaths } from './pm/path-manager.js';
 import { handleRefusal } from './refusal.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
-
-/** Decoded byte fields are views into the datagram: keep copies of what outlives it. */
-export function copyHello(hello: HelloFrame): HelloFrame {
-  return {
-    ...hello,
-    cid: hello.cid.slice(),
-    publicKey: hello.publicKey.slice(),
-    nonce: hello.nonce.slice(),
-    cookie: hello.cookie.slice(),
-    params: { ...hello.params },
-  };
-}
 
 export function findFrame<T extends Frame['type']>(frames: Frame[], type: T): Extract<Frame, { type: T }> | undefined {
   return frames.find((f) => f.type === type) as Extract<Frame, { type: T }> | undefined;
@@ -52,11 +40,13 @@ export function handleInitial(
     countDrop(conn.drops, 'initial-without-hello');
     return;
   }
-  if (conn.peerHello !== null) {
+  if (conn.helloReceived) {
     // A retransmitted Initial: our Handshake packet was lost. Answer again
-    // on path 0 if it came the same way (anti-amplification still holds).
+    // on path 0 if it came the same way (anti-amplification still holds),
+    // unless the client confirmed the handshake since (it has our answer,
+    // and we kept nothing of it).
     const path0 = conn.pathsById.get(0);
-    if (path0 !== undefined && sameAddress(path0.remote, remote) && sameAddress(path0.local, local)) {
+    if (conn.handshake !== null && path0 !== undefined && sameAddress(path0.remote, remote) && sameAddress(path0.local, local)) {
       path0.unvalidatedBytesReceived += size;
       conn.handshakeResponsePending = true;
     } else {
@@ -70,17 +60,18 @@ export function handleInitial(
     return;
   }
   // The server answers with the client's cipher.
-  conn.handshake.hello.cipher = hello.cipher;
-  const proof = serverSecrets(conn.handshake, conn.staticKey!, hello);
+  const side = conn.handshake!;
+  side.hello.cipher = hello.cipher;
+  const proof = serverSecrets(side, conn.staticKey!, hello);
   if (proof === null) {
     countDrop(conn.drops, 'bad-key');
     return;
   }
   const { secrets } = proof;
-  conn.peerHello = copyHello(hello);
+  conn.helloReceived = true;
   conn.protection = new KeyPhases(cipher, secrets.serverSecret, secrets.clientSecret, conn.options.keyUpdateInterval);
   conn.handshakeProof = { identity: proof.identity, finished: { type: 'finished', mac: proof.finished } };
-  conn.peerFingerprint = fingerprint(conn.staticKey!.publicKey);
+  conn.peerFingerprint = keyFingerprint(conn.staticKey!);
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);
   const path0 = conn.newPath(0, local, remote, now);
@@ -111,12 +102,13 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
     countDrop(conn.drops, 'handshake-incomplete');
     return;
   }
+  const side = conn.handshake!;
   const cipher = cipherById(hello.cipher);
-  if (hello.version !== PROTOCOL_VERSION || cipher === null || hello.cipher !== conn.handshake.hello.cipher) {
+  if (hello.version !== PROTOCOL_VERSION || cipher === null || hello.cipher !== side.hello.cipher) {
     countDrop(conn.drops, 'bad-version');
     return;
   }
-  const secrets = clientSecrets(conn.handshake, hello, identity, finished.mac);
+  const secrets = clientSecrets(side, hello, identity, finished.mac);
   if (secrets === null) {
     countDrop(conn.drops, 'bad-finished');
     return;
@@ -137,7 +129,7 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
     return;
   }
   conn.peerFingerprint = serverFingerprint;
-  conn.peerHello = copyHello(hello);
+  conn.helloReceived = true;
   conn.protection = new KeyPhases(cipher, secrets.clientSecret, secrets.serverSecret, conn.options.keyUpdateInterval);
   conn.remoteCid = hello.cid.slice();
   conn.sendWindow.update(hello.params.initialMaxData);

@@ -13,6 +13,10 @@ import type { Transmit } from './types.js';
 
 
 export function sendInitial(conn: Connection, now: number): Transmit | null {
+  if (conn.handshake === null) {
+    conn.initialQueue = [];
+    return null;
+  }
   const target = conn.initialQueue.shift();
   if (target === undefined) return null;
   const hello: Frame = { ...conn.handshake.hello, cookie: conn.cookie };
@@ -32,7 +36,10 @@ export function sendInitial(conn: Connection, now: number): Transmit | null {
 export function sendHandshakeResponse(conn: Connection, now: number): Transmit | null {
   const path = conn.pathsById.get(0);
   const proof = conn.handshakeProof;
-  if (path === undefined || proof === null) return null;
+  if (path === undefined || proof === null || conn.handshake === null) {
+    conn.handshakeResponsePending = false;
+    return null;
+  }
   const hello = conn.handshake.hello;
   const { identity, finished } = proof;
   const header: PacketHeader = { type: PacketType.Handshake, dcid: conn.remoteCid, pathId: 0, packetNumber: 0, keyPhase: false };

@@ -32,6 +32,7 @@ import type { ClusterHost, ClusterRouter } from './cluster-router.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
 import { PeerSockets, type PeerHooks } from './peer-sockets.js';
 import { FAULT, asError, type Fault } from './fault-capture.js';
+import { KeyPairPool } from './key-pool.js';
 
 export type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
 
@@ -60,6 +61,8 @@ const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
 export class UdpEndpoint implements ClusterHost {
   /** The sans-IO endpoint this loop drives. */
   readonly core: EndpointCore;
+  /** Handshake key pairs made ahead of time (src/io/key-pool.ts). */
+  private readonly keyPool = new KeyPairPool();
   /** Where events go. */
   private readonly handler: EndpointHandler;
   /** Time source. */
@@ -143,6 +146,7 @@ export class UdpEndpoint implements ClusterHost {
     };
     this.core = new EndpointCore({
       random: (n) => randomBytes(n),
+      keyPairs: () => this.keyPool.take(),
       server: options.server,
       ...(options.connectionDefaults ? { connectionDefaults: options.connectionDefaults } : {}),
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
@@ -767,6 +771,7 @@ export class UdpEndpoint implements ClusterHost {
     const now = this.clock.now();
     for (let i = 0; i < 64 && this.failure === null && this.drainTransmits(now); i++);
     this.closed = true;
+    this.keyPool.close();
     this.watch?.stop();
     this.clearTimer();
     this.router?.stop();

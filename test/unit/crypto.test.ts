@@ -3,8 +3,10 @@
  * vectors), the AEAD with its nonce from path ID and packet number, the key
  * schedule, and key phases across an update with late and reordered packets.
  */
+import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CIPHER_NAMES, MAX_PATH_ID, PacketKey, TAG_LENGTH } from '../../src/core/crypto/aead.js';
+import { hkdfSha256 } from '../../src/core/crypto/hkdf.js';
 import { KeyPhases } from '../../src/core/crypto/key-phases.js';
 import { fingerprint, x25519, x25519KeyPair } from '../../src/core/crypto/keys.js';
 import { HandshakeSide, clientSecrets, serverSecrets } from '../../src/core/handshake.js';
@@ -193,5 +195,28 @@ describe('key phases', () => {
     for (let pn = 0; pn < 6; pn++) packet(k, 0, pn, 0);
     expect(k.updateDue).toBe(false);
     expect(k.sendLimitReached).toBe(true);
+  });
+});
+
+describe('HKDF-SHA256 from HMAC', () => {
+  // RFC 5869 Appendix A, test cases 1 and 3.
+  const ikm = new Uint8Array(22).fill(0x0b);
+  it('gives the RFC 5869 test vectors', () => {
+    expect(toHex(hkdfSha256(ikm, hex('000102030405060708090a0b0c'), hex('f0f1f2f3f4f5f6f7f8f9'), 42))).toBe(
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
+    );
+    expect(toHex(hkdfSha256(ikm, new Uint8Array(0), new Uint8Array(0), 42))).toBe(
+      '8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8',
+    );
+  });
+
+  it("matches node's hkdfSync at every length the schedule uses", () => {
+    const rng = new Rng(11);
+    for (const length of [1, 28, 32, 44, 64, 96, 255]) {
+      const secret = rng.bytes(64);
+      const salt = length % 2 === 0 ? rng.bytes(32) : new Uint8Array(0);
+      const info = rng.bytes(12);
+      expect(toHex(hkdfSha256(secret, salt, info, length))).toBe(Buffer.from(hkdfSync('sha256', secret, salt, info, length)).toString('hex'));
+    }
   });
 });

@@ -63,6 +63,7 @@ function drive(
 
 describe('shared-bottleneck detection', () => {
   it('groups two paths whose queue dips for one when the other pauses (one bottleneck)', () => {
+    const idle = new SharedBottleneckDetector(true, () => fakePaths());
     const paths = fakePaths();
     const d = new SharedBottleneckDetector(true, () => paths);
     // Behind one FIFO both see the same queue; the pause of either drains it by its share.
@@ -77,6 +78,11 @@ describe('shared-bottleneck detection', () => {
     expect(d.standby(1)).toBe(true);
     expect(d.standby(0)).toBe(false);
     expect(d.stats.tricklePackets).toBeGreaterThan(0);
+    // The maps a detector creates only on first need are its own: another
+    // detector, made before or after, sees no standby and no lead.
+    for (const other of [idle, new SharedBottleneckDetector(true, () => fakePaths())]) {
+      expect(other.standby(1) || other.isLead(0) || other.trickleAt(1) !== null).toBe(false);
+    }
   });
 
   it('leaves alone two paths whose queues move together but do not answer each other’s pause (two bottlenecks)', () => {

@@ -165,6 +165,9 @@ interface Standby {
   misses: number;
 }
 
+/** The empty map every detector shares until it stores something (never written: each writer replaces it first). */
+const NONE: Map<unknown, unknown> = new Map();
+
 export class SharedBottleneckDetector {
   /** Counters (exposed in stats). */
   readonly stats: SharedBottleneckStats = {
@@ -179,9 +182,12 @@ export class SharedBottleneckDetector {
   };
   /** Off: nothing is ever grouped (coupled controllers, or the option). */
   enabled: boolean;
+  // Pairs, standbys and groupings exist only with two paths or more: until
+  // its first entry each of these maps is the shared empty NONE (an idle
+  // one-path connection then keeps about 550 bytes less).
   private readonly delays = new Map<number, PathDelays>();
-  private readonly pairs = new Map<string, PairState>();
-  private readonly standbys = new Map<number, Standby>();
+  private pairs = NONE as Map<string, PairState>;
+  private standbys = NONE as Map<number, Standby>;
   /** The pause under way, if any (one at a time per connection). */
   private pause: Pause | null = null;
   /** Last bin evaluated. */
@@ -413,13 +419,15 @@ export class SharedBottleneckDetector {
   }
 
   /** When each standby path was grouped (the no-queue split counts from there). */
-  private readonly groupedAt = new Map<number, number>();
+  private groupedAt = NONE as Map<number, number>;
 
   private group(subject: number, lead: number, now: number): void {
     // A lead that itself stands by hands its followers to its own lead.
     const top = this.standbys.get(lead)?.lead ?? lead;
+    if ((this.standbys as Map<unknown, unknown>) === NONE) this.standbys = new Map();
     this.standbys.set(subject, { lead: top, nextTrickle: now + TRICKLE_MS, trickleLeft: 0, misses: 0 });
     for (const s of this.standbys.values()) if (s.lead === subject) s.lead = top;
+    if ((this.groupedAt as Map<unknown, unknown>) === NONE) this.groupedAt = new Map();
     this.groupedAt.set(subject, now);
     this.stats.grouped++;
   }
@@ -452,7 +460,10 @@ export class SharedBottleneckDetector {
   private pair(a: number, b: number): PairState {
     const key = a < b ? `${a}:${b}` : `${b}:${a}`;
     let p = this.pairs.get(key);
-    if (p === undefined) this.pairs.set(key, (p = { shared: 0, independent: 0, quietUntil: -Infinity, cooldown: COOLDOWN_MS }));
+    if (p === undefined) {
+      if ((this.pairs as Map<unknown, unknown>) === NONE) this.pairs = new Map();
+      this.pairs.set(key, (p = { shared: 0, independent: 0, quietUntil: -Infinity, cooldown: COOLDOWN_MS }));
+    }
     return p;
   }
 }

@@ -14,10 +14,13 @@
  * Sealing runs the cipher over the frames already written in the packet
  * buffer and writes the ciphertext back over them, then the tag after
  * them: no concatenation, one copy. node:crypto has no in-place or
- * re-keyed AEAD call; one createCipheriv per packet with a KeyObject is the
- * cheapest it offers (bench/aead-micro.ts, docs/protocol.md "Costs").
+ * re-keyed AEAD call; one createCipheriv per packet is the cheapest it
+ * offers (bench/aead-micro.ts, docs/protocol.md "Costs"). The key is kept
+ * as raw bytes, not a KeyObject: a packet costs the same either way
+ * (docs/bench.md, "Issue 11, second slice"), and a KeyObject costs a
+ * handshake about 3 µs per key and an idle connection about 300 bytes.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 
 /** The AEADs a connection may use (the `cipher` option). */
 export const CIPHER_NAMES = ['aes-128-gcm', 'chacha20-poly1305'] as const;
@@ -59,8 +62,8 @@ interface AeadDecipher {
 const nonce = Buffer.alloc(IV_LENGTH);
 
 export class PacketKey {
-  /** The key, imported once. */
-  private readonly key: KeyObject;
+  /** The key (a copy of its own). */
+  private readonly key: Uint8Array;
   /** The IV the nonce is derived from. */
   private readonly iv: Uint8Array;
 
@@ -70,8 +73,12 @@ export class PacketKey {
     iv: Uint8Array,
   ) {
     if (key.length !== KEY_LENGTH[cipher] || iv.length !== IV_LENGTH) throw new RangeError(`bad ${cipher} key or IV length`);
-    this.key = createSecretKey(key);
-    this.iv = iv.slice();
+    // Key and IV side by side in one buffer of their own (they may be views of a larger derivation).
+    const own = new Uint8Array(key.length + IV_LENGTH);
+    own.set(key, 0);
+    own.set(iv, key.length);
+    this.key = own.subarray(0, key.length);
+    this.iv = own.subarray(key.length);
   }
 
   /**

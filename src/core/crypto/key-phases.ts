@@ -28,6 +28,7 @@
  * can neither trigger nor block an update.
  */
 import { nextSecret, packetKey } from './key-schedule.js';
+import { PathNumbers } from './path-numbers.js';
 import type { CipherName, PacketKey } from './aead.js';
 
 /** Default packets sealed under one key before an update: half the AES-GCM limit of RFC 9001 §6.6 (2^23). */
@@ -48,7 +49,7 @@ export class KeyPhases {
   /** Packets sealed with the current send key. */
   private sealedWithKey = 0;
   /** Per path: the first packet number sealed with the current send key. */
-  private readonly sendStart = new Map<number, number>();
+  private readonly sendStart = new PathNumbers();
   /** The peer acknowledged a packet of the current send generation. */
   private sendConfirmed = false;
 
@@ -62,7 +63,7 @@ export class KeyPhases {
   /** The next generation's key, derived on first need. */
   private nextKey: PacketKey | null = null;
   /** Per path: the lowest packet number opened with the current receive key. */
-  private readonly recvStart = new Map<number, number>();
+  private readonly recvStart = new PathNumbers();
 
   /** Packets that failed authentication, across all keys. */
   authFailures = 0;

@@ -18,7 +18,8 @@
  * secrets, so a FINISHED that verifies proves the server holds `s_s`
  * (Noise's NK/XK patterns authenticate a responder the same way).
  */
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { hkdfSha256 } from './hkdf.js';
 import { KEY_LENGTH, IV_LENGTH, PacketKey, type CipherName } from './aead.js';
 
 export interface HandshakeSecrets {
@@ -44,7 +45,7 @@ export function handshakeSecrets(dhEphemeral: Uint8Array, dhStatic: Uint8Array, 
   const ikm = new Uint8Array(dhEphemeral.length + dhStatic.length);
   ikm.set(dhEphemeral, 0);
   ikm.set(dhStatic, dhEphemeral.length);
-  const okm = new Uint8Array(hkdfSync('sha256', ikm, transcriptHash, HANDSHAKE_INFO, 96));
+  const okm = hkdfSha256(ikm, transcriptHash, HANDSHAKE_INFO, 96);
   return {
     clientSecret: okm.subarray(0, 32),
     serverSecret: okm.subarray(32, 64),
@@ -61,11 +62,11 @@ export function finishedMac(secrets: HandshakeSecrets): Uint8Array {
 /** The packet key of a traffic secret. */
 export function packetKey(cipher: CipherName, secret: Uint8Array): PacketKey {
   const n = KEY_LENGTH[cipher];
-  const okm = new Uint8Array(hkdfSync('sha256', secret, NO_SALT, KEY_INFO, n + IV_LENGTH));
+  const okm = hkdfSha256(secret, NO_SALT, KEY_INFO, n + IV_LENGTH);
   return new PacketKey(cipher, okm.subarray(0, n), okm.subarray(n));
 }
 
 /** The secret of the next key phase (RFC 9001 §6.1 derives it from the current one the same way). */
 export function nextSecret(secret: Uint8Array): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', secret, NO_SALT, UPDATE_INFO, 32));
+  return hkdfSha256(secret, NO_SALT, UPDATE_INFO, 32);
 }

@@ -36,22 +36,54 @@ export function x25519KeyPair(secret: Uint8Array): X25519KeyPair {
 }
 
 /**
- * X25519(own, peer): the shared secret with the peer's raw public key, or
- * null if that key is malformed or of low order (an all-zero result, which
- * RFC 7748 §6.1 says to check for).
+ * A peer's raw X25519 public key as a key object, or null if it is not 32
+ * bytes or node refuses it. A server uses the client's key twice (with its
+ * ephemeral and its long-term key) and imports it once.
  */
-export function x25519(own: KeyObject, peerPublicKey: Uint8Array): Uint8Array | null {
-  if (peerPublicKey.length !== X25519_KEY_LENGTH) return null;
+export function x25519PublicKey(raw: Uint8Array): KeyObject | null {
+  if (raw.length !== X25519_KEY_LENGTH) return null;
   try {
-    const x = Buffer.from(peerPublicKey.buffer, peerPublicKey.byteOffset, peerPublicKey.byteLength).toString('base64url');
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
-    const secret = diffieHellman({ privateKey: own, publicKey });
-    let any = 0;
-    for (let i = 0; i < secret.length; i++) any |= secret[i]!;
-    return any === 0 ? null : new Uint8Array(secret);
+    const x = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url');
+    return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
   } catch {
     return null;
   }
+}
+
+/**
+ * X25519(own, peer) with the peer's imported key: the shared secret, or
+ * null if it is all zero (a low-order key, which RFC 7748 §6.1 says to
+ * check for) or node refuses the pair.
+ */
+export function x25519With(own: KeyObject, peer: KeyObject): Uint8Array | null {
+  let secret: Buffer;
+  try {
+    secret = diffieHellman({ privateKey: own, publicKey: peer });
+  } catch {
+    return null;
+  }
+  let any = 0;
+  for (let i = 0; i < secret.length; i++) any |= secret[i]!;
+  return any === 0 ? null : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
+}
+
+/**
+ * X25519(own, peer): the shared secret with the peer's raw public key, or
+ * null if that key is malformed or of low order.
+ */
+export function x25519(own: KeyObject, peerPublicKey: Uint8Array): Uint8Array | null {
+  const peer = x25519PublicKey(peerPublicKey);
+  return peer === null ? null : x25519With(own, peer);
+}
+
+/** Fingerprints of long-term key pairs, computed once per pair (a server's connections share its pair). */
+const fingerprints = new WeakMap<X25519KeyPair, string>();
+
+/** The fingerprint of a long-term key pair's public key (cached). */
+export function keyFingerprint(pair: X25519KeyPair): string {
+  let fp = fingerprints.get(pair);
+  if (fp === undefined) fingerprints.set(pair, (fp = fingerprint(pair.publicKey)));
+  return fp;
 }
 
 /**
