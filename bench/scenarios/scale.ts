@@ -82,6 +82,20 @@ export interface TransfersRun {
 }
 
 const client = (t: T): string[] => (t === 'mpudp' ? ['127.0.0.1', '--local', '127.0.0.1'] : ['127.0.0.1', '--transport', 'tcp']);
+/**
+ * Handshakes and idle connections come from SOURCES loopback addresses in
+ * turn, as from that many clients: the server allows 8 half-open
+ * connections per source address before it asks for a Retry (issue #9), so
+ * 64 in flight from one address measured the two-round-trip handshake.
+ */
+export const SOURCES = 16;
+const manyClients = (t: T): string[] => [
+  '127.0.0.1',
+  ...(t === 'tcp' ? ['--transport', 'tcp'] : []),
+  '--local',
+  Array.from({ length: SOURCES }, (_, i) => `127.0.0.${i + 1}`).join(','),
+  '--rotate-local',
+];
 
 async function idleRun(t: T, n: number, keepAliveS: number | null, cfg: ScaleConfig): Promise<IdleRun> {
   const concurrency = cfg.concurrency;
@@ -91,7 +105,7 @@ async function idleRun(t: T, n: number, keepAliveS: number | null, cfg: ScaleCon
   try {
     await sleep(300);
     const before = await askStats(server);
-    const holder = spawnBench(['client', ...client(t), '--port', String(port), '--mode', 'hold', '--connections', String(n), '--concurrency', String(concurrency), '--time', String(cfg.openSeconds), '--interval', '0', ...ka], {
+    const holder = spawnBench(['client', ...manyClients(t), '--port', String(port), '--mode', 'hold', '--connections', String(n), '--concurrency', String(concurrency), '--time', String(cfg.openSeconds), '--interval', '0', ...ka], {
       nodeFlags: ['--expose-gc'],
       name: `${t} hold client`,
     });
@@ -142,7 +156,7 @@ export async function scale(cfg: ScaleConfig): Promise<Section> {
   try {
     for (const t of ['tcp', 'mpudp'] as T[]) {
       const s0 = Number((await askStats(server)).cpuSeconds);
-      const r = await runClientRole([...client(t), '--port', String(port), '--mode', 'connect', '--time', String(cfg.connectSeconds), '--concurrency', String(cfg.concurrency), '--interval', '1'], {
+      const r = await runClientRole([...manyClients(t), '--port', String(port), '--mode', 'connect', '--time', String(cfg.connectSeconds), '--concurrency', String(cfg.concurrency), '--interval', '1'], {
         timeoutMs: cfg.connectSeconds * 1000 + 60_000,
       });
       const s1 = Number((await askStats(server)).cpuSeconds);
@@ -260,7 +274,7 @@ export function summarize(cfg: ScaleConfig, connects: ConnectRun[], idle: IdleRu
     id: 'scale',
     title: '6. Scale',
     method:
-      `Loopback, client and server in separate processes. Handshakes: ${cfg.connectSeconds} s of connect → 'connect' → destroy with ${cfg.concurrency} in flight (the client's connections share one UDP socket and one connected socket, as \`connect()\` does in one process). ` +
+      `Loopback, client and server in separate processes. Handshakes: ${cfg.connectSeconds} s of connect → 'connect' → destroy with ${cfg.concurrency} in flight from ${SOURCES} loopback source addresses in turn (127.0.0.1–${SOURCES}, as from that many clients: the server asks a source with 8 handshakes half-open for a Retry; the client's connections share one UDP socket per source and one connected socket each, as \`connect()\` does in one process). ` +
       `Idle memory: a fresh server per transport and N, run with --expose-gc; heap, RSS and ArrayBuffers after a full GC before the client connects and ${fmt((cfg.settleMs + cfg.idleCpuMs) / 1000)} s after it holds N connections that send nothing, divided by the connections open (opening stops after ${cfg.openSeconds} s). ` +
       'mpudp probes every idle path every keepAliveInterval (1 s by default); at 1 s, the probing of 10,000 connections needs more CPU than the two cores have (see the idle CPU at 1,000), so the N = 10,000 run probes every ' +
       `${cfg.idle.find((i) => i.keepAliveS)?.keepAliveS ?? 1} s on both ends: memory per connection does not depend on it. ` +

@@ -34,10 +34,10 @@ export async function runConnect(c: ClientConfig, r: Reporter): Promise<Record<s
   await Promise.all(
     Array.from({ length: c.concurrency }, async () => {
       while (epochMs() < deadline && started < limit) {
-        started++;
+        const index = started++;
         const t = performance.now();
         try {
-          const s = await openStream(c);
+          const s = await openStream(c, index);
           times.push(performance.now() - t);
           windowCount++;
           s.sock.on('error', () => {});
@@ -91,9 +91,9 @@ export async function runHold(c: ClientConfig, r: Reporter): Promise<Record<stri
   await Promise.all(
     Array.from({ length: Math.min(c.concurrency, c.connections) }, async () => {
       while (next < c.connections && epochMs() < openUntil) {
-        next++;
+        const index = next++;
         try {
-          const s = await openStream(c);
+          const s = await openStream(c, index);
           s.sock.on('error', () => {});
           s.sock.resume();
           held.push(s);

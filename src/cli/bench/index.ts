@@ -35,6 +35,8 @@ Client options:
   --port N            server port (default ${DEFAULT_PORT}; udp goes to N+1)
   --local IP          local address; repeatable or comma-separated (mpudp: one path each)
   --paired            mpudp: local address i pairs with server address i only
+  --rotate-local      connect, hold: connection n uses only local address
+                      n mod count (many one-address clients)
   --mode M            bulk (default), rr (request/response latency), connect
                       (handshakes per second), hold (idle connections)
   --time S            seconds to send (bulk) or to run (rr, connect); default 10
@@ -80,6 +82,7 @@ const OPTIONS = {
   'one-off': { type: 'boolean' },
   local: { type: 'string', multiple: true },
   paired: { type: 'boolean' },
+  'rotate-local': { type: 'boolean' },
   mode: { type: 'string' },
   time: { type: 'string' },
   bytes: { type: 'string' },
@@ -176,6 +179,7 @@ export function parseCommand(argv: string[]): Command {
         port: int(v.port, 'port', DEFAULT_PORT, 1, 65535),
         locals: addresses(list(v.local), 'local'),
         paired: v.paired === true,
+        rotateLocal: v['rotate-local'] === true,
         bytes: v.bytes !== undefined ? parseBytes(v.bytes) : null,
         timeMs: seconds(v.time, 'time', 10_000),
         reverse: v.reverse === true,

@@ -29,6 +29,8 @@ export interface ClientConfig {
   locals: string[];
   /** mpudp: local address i only pairs with server address i (one path each). */
   paired: boolean;
+  /** connect, hold: connection n uses only local address n mod count (many one-address clients, as many sources as --local gives). */
+  rotateLocal?: boolean;
   /** Bulk: bytes per transfer (null: `timeMs`). */
   bytes: number | null;
   /** Bulk: sending time; rr, connect: test time. */
@@ -130,8 +132,9 @@ function pairedPolicy(locals: string[], remotes: string[]): PathPolicy {
   };
 }
 
-/** Opens one stream; rejects on error or after the connect timeout. */
-export async function openStream(c: ClientConfig): Promise<Stream> {
+/** Opens one stream (the `index`th of the run); rejects on error or after the connect timeout. */
+export async function openStream(c: ClientConfig, index = 0): Promise<Stream> {
+  if (c.rotateLocal && c.locals.length > 1) c = { ...c, locals: [c.locals[index % c.locals.length]!] };
   if (c.transport === 'tcp') {
     const sock: TcpSocket = tcpConnect({
       host: c.hosts[0]!,
