@@ -316,7 +316,7 @@ describe('reading', () => {
     // pull(): it finds 3 MiB in order, in flowing mode, where push() hands
     // each piece to 'data' at once and never says stop.
     const sum = (): number => chunks.reduce((n, c) => n + c.length, 0);
-    (client as unknown as { pull: () => void }).pull();
+    (client as unknown as { reader: { pull: () => void } }).reader.pull();
     const firstTurn = sum();
     await until(() => sum() >= total, 30_000, 'the bytes to be read');
     expect(firstTurn).toBeGreaterThan(0);
