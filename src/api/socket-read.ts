@@ -13,7 +13,10 @@ import { readChunk, type ConnectionLink } from './socket-link.js';
  * Bytes a socket hands to its stream in one turn of the event loop before
  * it yields (setImmediate) and goes on: at 1 MiB a turn costs a few
  * milliseconds, so no reader blocks the loop for long, and goodput pays
- * one more turn per MiB.
+ * one more turn per MiB. A turn is counted from one flush of the endpoint
+ * to the next (each flush runs from its own setImmediate or timer), so a
+ * reader that stays under the budget costs no setImmediate: before, every
+ * batch read queued one, two per request/response round trip.
  */
 export const READ_TURN_BUDGET = 1024 * 1024;
 
@@ -39,6 +42,12 @@ export class ReadPump {
   private turnBytes = 0;
   /** The setImmediate that opens the next turn's budget is queued. */
   private turnQueued = false;
+  /** The endpoint's flush count when turnBytes started counting. */
+  private turnFlush = -1;
+  /** Bytes readRestCall may still take in this batch. */
+  private batchRoom = 0;
+  /** connection.read(this.batchRoom), made once: no closure per batch. */
+  private readonly readRestCall = (c: Connection): Uint8Array | null => c.read(this.batchRoom);
 
   /** `activity` is called for every batch read (it restarts the idle timer). */
   constructor(
@@ -68,6 +77,12 @@ export class ReadPump {
     const link = this.link;
     const connection = link.connection;
     if (connection === null || this.pulling || this.pushedEof || link.faulted) return;
+    const flush = link.endpoint?.flushCount ?? -1;
+    if (flush !== this.turnFlush && !this.turnQueued) {
+      // A flush ran since the last count: a new turn of the event loop.
+      this.turnFlush = flush;
+      this.turnBytes = 0;
+    }
     if (this.turnBytes >= READ_TURN_BUDGET) return; // the queued turn goes on
     this.pulling = true;
     let delivered = 0;
@@ -91,11 +106,10 @@ export class ReadPump {
         const room = this.stream.readableHighWaterMark - this.stream.readableLength;
         let total = chunk.length;
         let pieces: Uint8Array[] | null = null;
-        // One closure per batch, not per piece; through the capture like every read.
-        const readRest = (c: Connection): Uint8Array | null => c.read(room - total);
         let faulted = false;
         while (total < room) {
-          const next = link.run(readRest);
+          this.batchRoom = room - total;
+          const next = link.run(this.readRestCall);
           if (next === FAULT) {
             // What was read is the application's; nothing more (the 'error' follows).
             faulted = true;
@@ -134,7 +148,7 @@ export class ReadPump {
    */
   private spendTurn(bytes: number): void {
     this.turnBytes += bytes;
-    if (this.turnQueued) return;
+    if (this.turnQueued || this.turnBytes < READ_TURN_BUDGET) return;
     this.turnQueued = true;
     setImmediate(() => {
       this.turnQueued = false;

@@ -7,9 +7,12 @@
  * `write()` returns false past it. `_final` is the half-close (FIN), sent
  * once connected.
  */
+import type { Connection } from '../core/connection.js';
 import { FAULT } from '../io/fault-capture.js';
 import { streamDestroyed } from './close-errors.js';
 import { endConnection, type ConnectionLink } from './socket-link.js';
+
+const EMPTY = new Uint8Array(0);
 
 export type StreamCallback = (err?: Error | null) => void;
 
@@ -34,6 +37,10 @@ export class WritePump {
   private pendingWrite: PendingWrite | null = null;
   /** `_final`'s callback, waiting for 'connect'. */
   private pendingFinal: StreamCallback | null = null;
+  /** The bytes writeCall hands to the core. */
+  private writing: Uint8Array = EMPTY;
+  /** connection.write(this.writing), made once: no closure per write. */
+  private readonly writeCall = (c: Connection): number => c.write(this.writing);
 
   /** `activity` is called when the core took bytes (it restarts the idle timer). */
   constructor(
@@ -66,7 +73,9 @@ export class WritePump {
     while (pending.index < pending.chunks.length) {
       const chunk = pending.chunks[pending.index]!;
       const rest = pending.offset === 0 ? chunk : chunk.subarray(pending.offset);
-      const n = link.run((c) => c.write(rest));
+      this.writing = rest;
+      const n = link.run(this.writeCall);
+      this.writing = EMPTY;
       // The connection failed: the write's callback gets its 'error'.
       if (n === FAULT) return;
       accepted += n;
