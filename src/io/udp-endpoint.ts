@@ -683,7 +683,7 @@ export class UdpEndpoint implements ClusterHost {
       this.clearTimer();
       const delay = deadline - this.clock.now();
       this.timerIsImmediate = delay < 1;
-      this.timer = delay < 1 ? setImmediate(this.onTimer) : setTimeout(this.onTimer, Math.ceil(delay));
+      this.timer = delay < 1 ? setImmediate(this.onTimer) : setTimeout(this.onTimerExpired, Math.ceil(delay));
       this.timerDeadline = deadline;
     }
     // Keep the process alive while a connection needs the timer.
@@ -698,6 +698,27 @@ export class UdpEndpoint implements ClusterHost {
     this.timer = null;
     this.timerDeadline = null;
   }
+
+  /**
+   * A setTimeout expired. It runs in the timers phase, before this turn's
+   * poll phase reads the sockets: after a stall (the process descheduled on
+   * a loaded machine, a long GC, an application blocking the loop), an ACK
+   * that arrived in time waits there unread, and handling the timeout first
+   * fires a spurious PTO (a retransmission, and path MTU discovery falling
+   * back to 1200 and probing again). So the timeout is handled in the check
+   * phase of the same turn, after the poll phase has handed every waiting
+   * datagram to the core.
+   */
+  private readonly onTimerExpired = (): void => {
+    this.timer = null;
+    if (this.closed) {
+      this.timerDeadline = null;
+      return;
+    }
+    this.timer = setImmediate(this.onTimer);
+    this.timerIsImmediate = true;
+    if (!this.refed) this.timer.unref();
+  };
 
   private readonly onTimer = (): void => {
     this.timer = null;
