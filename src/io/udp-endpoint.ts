@@ -6,7 +6,8 @@
  *   'message'  → core.handleDatagram(bytes, local, remote, now), then flush
  *   flush      → pollEvent* (dispatch), pollTransmit* (socket.send), pollEvent*,
  *                then one timer at pollTimeout()
- *   timer      → core.handleTimeout(now), then flush
+ *   timer      → core.handleTimeout(now), then flush (from the check phase
+ *                of the turn it expires in, after the sockets were read)
  *
  * A client endpoint also opens, beside each local address's socket, one
  * socket connected to each server address it talks to (peer-sockets.ts),
