@@ -718,7 +718,6 @@ export class UdpEndpoint implements ClusterHost {
     }
     this.timer = setImmediate(this.onTimer);
     this.timerIsImmediate = true;
-    if (!this.refed) this.timer.unref();
   };
 
   private readonly onTimer = (): void => {
