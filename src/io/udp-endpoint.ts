@@ -687,11 +687,8 @@ export class UdpEndpoint implements ClusterHost {
       this.timer = delay < 1 ? setImmediate(this.onTimer) : setTimeout(this.onTimerExpired, Math.ceil(delay));
       this.timerDeadline = deadline;
     }
-    // Keep the process alive while a connection needs the timer. An
-    // immediate stays ref'd: unref'd, it would not keep libuv's poll phase
-    // from blocking, and would wait for the next event (it holds the
-    // process for one turn at most).
-    if (this.timerIsImmediate || (this.refed && this.call(this.connectionCountCall) > 0)) this.timer.ref();
+    // Keep the process alive while a connection needs the timer.
+    if (this.refed && this.call(this.connectionCountCall) > 0) this.timer.ref();
     else this.timer.unref();
   }
 
