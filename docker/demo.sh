@@ -38,50 +38,21 @@ export MPUDP_RATE_MBPS="${MPUDP_RATE_MBPS:-0}"
 # The client's address on isp-a (docker-compose.yml), given back on reconnect.
 CLIENT_ISP_A_IP=198.18.1.20
 
-say() { printf '== %s\n' "$*"; }
-die() { printf '== FAILED: %s\n' "$*" >&2; exit 1; }
-
-if [[ -z "${MPUDP_BASE:-}" ]]; then
-  if docker image inspect mpudp-base:local >/dev/null 2>&1; then MPUDP_BASE=mpudp-base:local; else MPUDP_BASE=node:20-slim; fi
-fi
-export MPUDP_BASE
-
-if command -v docker-compose >/dev/null 2>&1; then
-  COMPOSE=(docker-compose)
-elif docker compose version >/dev/null 2>&1; then
-  COMPOSE=(docker compose)
-else
-  die "neither docker-compose nor 'docker compose' is installed"
-fi
-COMPOSE+=(-p "$PROJECT" -f "$HERE/docker-compose.yml")
+# shellcheck source=compose-lib.sh
+source "$HERE/compose-lib.sh"
+compose_init docker-compose.yml
 
 WORK="$(mktemp -d /tmp/mpudp-demo.XXXXXX)"
 LOG="$WORK/compose.log"
 LOGS_PID=""
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
+before_teardown() {
   if [[ -n "$LOGS_PID" ]]; then kill "$LOGS_PID" 2>/dev/null || true; wait "$LOGS_PID" 2>/dev/null || true; fi
-  if [[ "${MPUDP_DEMO_KEEP:-0}" == 1 ]]; then
-    say "left running (MPUDP_DEMO_KEEP=1): ${COMPOSE[*]} down -v"
-  else
-    "${COMPOSE[@]}" down -v --remove-orphans -t 2 >/dev/null 2>&1 || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+teardown_on_exit 2
 
 # 1. The image: only what the Dockerfile copies goes into the build context
 #    (no node_modules, no .git). `npm ci` needs the registry: host network.
-say "building $IMAGE on $MPUDP_BASE"
-start=$SECONDS
-(cd "$ROOT" && tar -c package.json package-lock.json tsconfig.json src docker/Dockerfile docker/roles) |
-  DOCKER_BUILDKIT=0 docker build -q --network host -f docker/Dockerfile --build-arg "BASE=$MPUDP_BASE" -t "$IMAGE" - >"$WORK/build.log" 2>&1 ||
-  { cat "$WORK/build.log" >&2; die "docker build failed"; }
-say "built in $((SECONDS - start)) s"
+build_image
 
 # 2. Networks and containers; a stale run of this project goes first.
 "${COMPOSE[@]}" down -v --remove-orphans -t 2 >/dev/null 2>&1 || true

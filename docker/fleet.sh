@@ -43,48 +43,18 @@ SLACK_MS="${MPUDP_FLEET_SLACK_MS:-3000}"
 TIMEOUT="${MPUDP_FLEET_TIMEOUT:-180}"
 SERVERS=(fleet-1 fleet-2 fleet-3)
 
-say() { printf '== %s\n' "$*"; }
-die() { printf '== FAILED: %s\n' "$*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 
-if [[ -z "${MPUDP_BASE:-}" ]]; then
-  if docker image inspect mpudp-base:local >/dev/null 2>&1; then MPUDP_BASE=mpudp-base:local; else MPUDP_BASE=node:20-slim; fi
-fi
-export MPUDP_BASE
-
-if command -v docker-compose >/dev/null 2>&1; then
-  COMPOSE=(docker-compose)
-elif docker compose version >/dev/null 2>&1; then
-  COMPOSE=(docker compose)
-else
-  die "neither docker-compose nor 'docker compose' is installed"
-fi
-COMPOSE+=(-p "$PROJECT" -f "$HERE/fleet-compose.yml")
+# shellcheck source=compose-lib.sh
+source "$HERE/compose-lib.sh"
+compose_init fleet-compose.yml
 
 WORK="$(mktemp -d /tmp/mpudp-fleet.XXXXXX)"
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  if [[ "${MPUDP_DEMO_KEEP:-0}" == 1 ]]; then
-    say "left running (MPUDP_DEMO_KEEP=1): ${COMPOSE[*]} down -v"
-  else
-    "${COMPOSE[@]}" down -v --remove-orphans -t 1 >/dev/null 2>&1 || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+teardown_on_exit 1
 
 # 1. The image (the Docker demo's; Docker's layer cache makes a rebuild of
 #    unchanged sources quick).
-say "building $IMAGE on $MPUDP_BASE"
-start=$SECONDS
-(cd "$ROOT" && tar -c package.json package-lock.json tsconfig.json src docker/Dockerfile docker/roles) |
-  DOCKER_BUILDKIT=0 docker build -q --network host -f docker/Dockerfile --build-arg "BASE=$MPUDP_BASE" -t "$IMAGE" - >"$WORK/build.log" 2>&1 ||
-  { cat "$WORK/build.log" >&2; die "docker build failed"; }
-say "built in $((SECONDS - start)) s"
+build_image
 
 # 2. The servers first, so that every client's first contact finds all three.
 "${COMPOSE[@]}" down -v --remove-orphans -t 1 >/dev/null 2>&1 || true

@@ -40,6 +40,7 @@ export const DROP_REASONS = {
   'half-open-expired': 'server: a half-open connection never confirmed within its lifetime',
   'half-open-per-source': 'server: an Initial beyond the half-open connections allowed per source address',
   'reset-rate-limit': 'server: a stateless answer withheld by its rate limit',
+  'reset-not-ours': 'no stateless reset for a connection ID this endpoint did not issue (another cluster worker\'s or host\'s, which may hold the connection)',
   'stateless-reset': 'a datagram ending a connection the peer no longer has',
   'cluster-not-ready': 'cluster worker: an Initial before the worker has its slot and connection ID format',
   // Paths and addresses.

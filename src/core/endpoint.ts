@@ -678,6 +678,16 @@ export class EndpointCore {
    */
   private sendStatelessReset(data: Uint8Array, dcid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
     if (data.length <= MIN_RESET_SIZE) return;
+    // "servers MUST NOT generate a stateless reset if a connection with the
+    // corresponding connection ID could be active on any endpoint using the
+    // same static key." (RFC 9000 §21.11) Every worker of a cluster, and
+    // every host of a fleet, holds the service's key: a CID this endpoint
+    // could not have issued (another worker's slot, another host's server
+    // ID) may be live there, and a reset for it would end it.
+    if (!this.issuedHere(dcid)) {
+      countDrop(this.drops, 'reset-not-ours');
+      return;
+    }
     const second = Math.floor(now / 1000);
     if (second !== this.resetSecond) {
       this.resetSecond = second;
@@ -695,6 +705,12 @@ export class EndpointCore {
     buf.set(this.tokens.resetToken(dcid), size - TAG16);
     this.counters.statelessResetsSent++;
     this.outbox.push({ data: buf, local, remote });
+  }
+
+  /** Whether `cid` is one this endpoint's CID format issues (its server ID, its worker slot). */
+  private issuedHere(cid: Uint8Array): boolean {
+    const parsed = this.cidFormat.parse(cid);
+    return parsed !== null && parsed.slot === this.cidFormat.config.slot;
   }
 
   /** A datagram ending in a peer's reset token: that peer lost the connection. */

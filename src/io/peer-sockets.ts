@@ -23,7 +23,7 @@ export const MAX_PEERS_PER_ADDRESS = 64;
 
 /** What the endpoint does with what a connected socket hears. */
 export interface PeerHooks {
-  /** A datagram from `remote` (the same object for every datagram of that peer). */
+  /** A datagram from `remote` (the same object for every datagram of the socket's peer). */
   message(msg: Buffer, local: SocketAddress, remote: SocketAddress): void;
   /** The kernel reported an error for the pair (ECONNREFUSED: ICMP port unreachable). */
   pathError(local: SocketAddress, remote: SocketAddress, code: string): void;
@@ -189,7 +189,15 @@ export class PeerSockets {
           }
           this.hooks.configure(socket);
           if (!this.hooks.refed()) socket.unref();
-          socket.on('message', (msg) => this.hooks.message(msg, this.local, peer.remote));
+          // Datagrams that reached the port between bind() and connect()
+          // came from anyone (Linux queued them on this socket while it was
+          // the newest unconnected one there): each goes with its own source.
+          // Taken for the peer's, the core saw the peer move and probed that
+          // address with the peer's connection ID (issue #13).
+          socket.on('message', (msg, rinfo) => {
+            const from = rinfo.port === peer.remote.port && rinfo.address === peer.remote.address ? peer.remote : { address: rinfo.address, port: rinfo.port };
+            this.hooks.message(msg, this.local, from);
+          });
           socket.on('error', (err: NodeJS.ErrnoException) => this.hooks.pathError(this.local, peer.remote, err.code ?? err.name));
           peer.ready = true;
           resolve();

@@ -35,6 +35,24 @@ function narrowIspB(ns: string): void {
   inNs(ns, 'nft', ['-f', '-'], 'table netdev mpudp_pmtud {\n  chain ingress {\n    type filter hook ingress device "isp-b" priority 0;\n    ip frag-off & 0x3fff != 0 counter drop\n  }\n}\n');
 }
 
+type PathMtu = { local: string; mtu: number; mtuProbes: number };
+
+/** One verified upload over both ISPs, paired; its two paths' sizes. */
+async function uploadAndReadMtus(bytes: number, label: string): Promise<{ a: PathMtu; b: PathMtu }> {
+  const c = spawnBench(
+    ['client', `${ADDR.serverA},${ADDR.serverB}`, '--local', `${ADDR.clientA},${ADDR.clientB}`, '--paired', '--port', String(PORT), '--verify', '--bytes', String(bytes), '--interval', '0'],
+    { ns: lab!.cli, name: 'client' },
+  );
+  const result = await c.waitFor((r) => r.type === 'result', 90_000, 'the upload result');
+  expect(result.intact, JSON.stringify(result).slice(0, 600)).toBe(1);
+  const paths = result.paths as PathMtu[];
+  const a = paths.find((p) => p.local === ADDR.clientA)!;
+  const b = paths.find((p) => p.local === ADDR.clientB)!;
+  console.log(`${label}ISP A path mtu ${a.mtu} (${a.mtuProbes} probes), ISP B path mtu ${b.mtu} (${b.mtuProbes} probes)`);
+  expect((await c.exited).code).toBe(0);
+  return { a, b };
+}
+
 describeNeeding('root, ip, tc, nft', missingForLab(), 'path MTU discovery in the two-ISP lab', () => {
   beforeAll(async () => {
     try {
@@ -55,38 +73,18 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'path MTU discovery in the
 
   it('each ISP path finds its own size: 1472 over ISP A, just under 1252 over ISP B; every byte arrives', async () => {
     if (setupError !== undefined) throw setupError;
-    const c = spawnBench(
-      ['client', `${ADDR.serverA},${ADDR.serverB}`, '--local', `${ADDR.clientA},${ADDR.clientB}`, '--paired', '--port', String(PORT), '--verify', '--bytes', String(16 * 1024 * 1024), '--interval', '0'],
-      { ns: lab!.cli, name: 'client' },
-    );
-    const result = await c.waitFor((r) => r.type === 'result', 90_000, 'the upload result');
-    expect(result.intact, JSON.stringify(result).slice(0, 600)).toBe(1);
-    const paths = result.paths as { local: string; mtu: number; mtuProbes: number }[];
-    const a = paths.find((p) => p.local === ADDR.clientA)!;
-    const b = paths.find((p) => p.local === ADDR.clientB)!;
-    console.log(`ISP A path mtu ${a.mtu} (${a.mtuProbes} probes), ISP B path mtu ${b.mtu} (${b.mtuProbes} probes)`);
+    const { a, b } = await uploadAndReadMtus(16 * 1024 * 1024, '');
     expect(a.mtu).toBe(1472);
     expect(b.mtu).toBeLessThanOrEqual(1252);
     expect(b.mtu).toBeGreaterThan(1252 - 16);
-    expect((await c.exited).code).toBe(0);
   }, 120_000);
 
   it('with fragments let through, ISP B still stops at 1252: the client interface MTU (1280) caps the search, so the kernel never fragments a probe', async () => {
     if (setupError !== undefined) throw setupError;
     for (const ns of [lab!.cli, lab!.srv]) inNs(ns, 'nft', ['delete', 'table', 'netdev', 'mpudp_pmtud']);
-    const c = spawnBench(
-      ['client', `${ADDR.serverA},${ADDR.serverB}`, '--local', `${ADDR.clientA},${ADDR.clientB}`, '--paired', '--port', String(PORT), '--verify', '--bytes', String(4 * 1024 * 1024), '--interval', '0'],
-      { ns: lab!.cli, name: 'client' },
-    );
-    const result = await c.waitFor((r) => r.type === 'result', 90_000, 'the upload result');
-    expect(result.intact, JSON.stringify(result).slice(0, 600)).toBe(1);
-    const paths = result.paths as { local: string; mtu: number; mtuProbes: number }[];
-    const a = paths.find((p) => p.local === ADDR.clientA)!;
-    const b = paths.find((p) => p.local === ADDR.clientB)!;
-    console.log(`fragments allowed: ISP A path mtu ${a.mtu} (${a.mtuProbes} probes), ISP B path mtu ${b.mtu} (${b.mtuProbes} probes)`);
+    const { a, b } = await uploadAndReadMtus(4 * 1024 * 1024, 'fragments allowed: ');
     expect(a.mtu).toBe(1472);
     // Before the cap, the kernel fragmented the 1472-byte probe and discovery settled at 1472 here.
     expect(b.mtu).toBe(1252);
-    expect((await c.exited).code).toBe(0);
   }, 120_000);
 });

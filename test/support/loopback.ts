@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { once } from 'node:events';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { connect, createServer, type MultipathServer, type MultipathSocket } from '../../src/index.js';
 import type { ConnectOptions, ServerOptions } from '../../src/api/validate.js';
 
@@ -86,6 +86,16 @@ export function readAll(socket: MultipathSocket): Promise<{ bytes: number; sha25
     socket.once('end', () => resolve({ bytes, sha256: hash.digest('hex') }));
     socket.once('error', reject);
   });
+}
+
+/** Sends `bytes` random bytes and ends; expects the peer (an echo server) to send exactly them back before its 'end'. */
+export async function expectEchoIntact(socket: MultipathSocket, bytes: number): Promise<void> {
+  const data = randomBytes(bytes);
+  const hash = createHash('sha256');
+  socket.on('data', (d: Buffer) => hash.update(d));
+  socket.end(data);
+  await once(socket, 'end');
+  expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
 }
 
 /** Resolves once `condition()` holds (checked every 5 ms), rejects after `ms`. */
