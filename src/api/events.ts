@@ -53,3 +53,34 @@ export interface MultipathServerEvents {
 
 /** A listener of event `K` of map `M`. */
 export type Listener<M, K extends keyof M> = M[K] extends unknown[] ? (...args: M[K]) => void : never;
+
+/**
+ * The typed listener methods of a MultipathSocket, merged into the class;
+ * a 'data' listener may also take strings, for a socket after setEncoding().
+ */
+declare module './socket.js' {
+  interface MultipathSocket {
+    on(event: 'data', listener: (chunk: Buffer) => void): this;
+    on(event: 'data', listener: (chunk: string) => void): this;
+    on<K extends keyof MultipathSocketEvents>(event: K, listener: Listener<MultipathSocketEvents, K>): this;
+    once(event: 'data', listener: (chunk: Buffer) => void): this;
+    once(event: 'data', listener: (chunk: string) => void): this;
+    once<K extends keyof MultipathSocketEvents>(event: K, listener: Listener<MultipathSocketEvents, K>): this;
+    off(event: 'data', listener: (chunk: Buffer) => void): this;
+    off(event: 'data', listener: (chunk: string) => void): this;
+    off<K extends keyof MultipathSocketEvents>(event: K, listener: Listener<MultipathSocketEvents, K>): this;
+    addListener(event: 'data', listener: (chunk: Buffer) => void): this;
+    addListener(event: 'data', listener: (chunk: string) => void): this;
+    addListener<K extends keyof MultipathSocketEvents>(event: K, listener: Listener<MultipathSocketEvents, K>): this;
+    removeListener(event: 'data', listener: (chunk: Buffer) => void): this;
+    removeListener(event: 'data', listener: (chunk: string) => void): this;
+    removeListener<K extends keyof MultipathSocketEvents>(event: K, listener: Listener<MultipathSocketEvents, K>): this;
+    prependListener(event: 'data', listener: (chunk: Buffer) => void): this;
+    prependListener(event: 'data', listener: (chunk: string) => void): this;
+    prependListener<K extends keyof MultipathSocketEvents>(event: K, listener: Listener<MultipathSocketEvents, K>): this;
+    prependOnceListener(event: 'data', listener: (chunk: Buffer) => void): this;
+    prependOnceListener(event: 'data', listener: (chunk: string) => void): this;
+    prependOnceListener<K extends keyof MultipathSocketEvents>(event: K, listener: Listener<MultipathSocketEvents, K>): this;
+    emit<K extends keyof MultipathSocketEvents>(event: K, ...args: MultipathSocketEvents[K]): boolean;
+  }
+}

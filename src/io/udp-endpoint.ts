@@ -6,7 +6,8 @@
  *   'message'  → core.handleDatagram(bytes, local, remote, now), then flush
  *   flush      → pollEvent* (dispatch), pollTransmit* (socket.send), pollEvent*,
  *                then one timer at pollTimeout()
- *   timer      → core.handleTimeout(now), then flush
+ *   timer      → core.handleTimeout(now), then flush (from the check phase
+ *                of the turn it expires in, after the sockets were read)
  *
  * A client endpoint also opens, beside each local address's socket, one
  * socket connected to each server address it talks to (peer-sockets.ts),
@@ -107,6 +108,17 @@ export class UdpEndpoint implements ClusterHost {
   private readonly connectedSockets: boolean;
   /** What connected sockets report to this endpoint. */
   private readonly peerHooks: PeerHooks;
+  /** The `now` of the running drainTransmits (read by pollTransmitCall). */
+  private transmitNow = 0;
+  /** The connection touch() hands to the core (read by touchCall). */
+  private touched: Connection | null = null;
+  // The calls into the core made on every flush, each made once: a closure
+  // per call was six allocations per request/response round trip.
+  private readonly pollEventCall = (): ReturnType<EndpointCore['pollEvent']> => this.core.pollEvent();
+  private readonly pollTransmitCall = (): Transmit | null | undefined => this.core.pollTransmit(this.transmitNow);
+  private readonly pollTimeoutCall = (): number | null | undefined => this.core.pollTimeout();
+  private readonly connectionCountCall = (): number => this.core.connectionCount;
+  private readonly touchCall = (): void => this.core.touch(this.touched!);
   /** Counters (the core's are added by stats()). */
   private readonly counters: Omit<UdpEndpointStats, 'core'> = {
     datagramsReceived: 0,
@@ -538,7 +550,9 @@ export class UdpEndpoint implements ClusterHost {
    * core may have datagrams for it now. Flushes soon.
    */
   touch(connection: Connection): void {
-    this.call(() => this.core.touch(connection));
+    this.touched = connection;
+    this.call(this.touchCall);
+    this.touched = null;
     this.requestFlush();
   }
 
@@ -605,7 +619,7 @@ export class UdpEndpoint implements ClusterHost {
   /** Hands every event to the handler (which may run application code). */
   private drainEvents(): void {
     while (!this.closed) {
-      const event = this.call(() => this.core.pollEvent());
+      const event = this.call(this.pollEventCall);
       if (!event) return;
       if (event.type === 'accepted') this.handler.accepted(event.connection);
       else this.handler.connectionEvent(event.connection, event.event);
@@ -614,9 +628,10 @@ export class UdpEndpoint implements ClusterHost {
 
   /** Sends up to TRANSMIT_BUDGET datagrams; true if the core may have more. */
   private drainTransmits(now: number): boolean {
+    this.transmitNow = now;
     for (let i = 0; i < TRANSMIT_BUDGET; i++) {
       if (this.closed) return false;
-      const transmit = this.call(() => this.core.pollTransmit(now));
+      const transmit = this.call(this.pollTransmitCall);
       if (!transmit) return false;
       this.send(transmit);
     }
@@ -660,7 +675,7 @@ export class UdpEndpoint implements ClusterHost {
    */
   private armTimer(): void {
     if (this.closed) return;
-    const deadline = this.call(() => this.core.pollTimeout());
+    const deadline = this.call(this.pollTimeoutCall);
     if (deadline === null || deadline === undefined) {
       this.clearTimer();
       return;
@@ -673,11 +688,11 @@ export class UdpEndpoint implements ClusterHost {
       this.clearTimer();
       const delay = deadline - this.clock.now();
       this.timerIsImmediate = delay < 1;
-      this.timer = delay < 1 ? setImmediate(this.onTimer) : setTimeout(this.onTimer, Math.ceil(delay));
+      this.timer = delay < 1 ? setImmediate(this.onTimer) : setTimeout(this.onTimerExpired, Math.ceil(delay));
       this.timerDeadline = deadline;
     }
     // Keep the process alive while a connection needs the timer.
-    if (this.refed && this.call(() => this.core.connectionCount) > 0) this.timer.ref();
+    if (this.refed && this.call(this.connectionCountCall) > 0) this.timer.ref();
     else this.timer.unref();
   }
 
@@ -688,6 +703,26 @@ export class UdpEndpoint implements ClusterHost {
     this.timer = null;
     this.timerDeadline = null;
   }
+
+  /**
+   * A setTimeout expired. It runs in the timers phase, before this turn's
+   * poll phase reads the sockets: after a stall (the process descheduled on
+   * a loaded machine, a long GC, an application blocking the loop), an ACK
+   * that arrived in time waits there unread, and handling the timeout first
+   * fires a spurious PTO (a retransmission, and path MTU discovery falling
+   * back to 1200 and probing again). So the timeout is handled in the check
+   * phase of the same turn, after the poll phase has handed every waiting
+   * datagram to the core.
+   */
+  private readonly onTimerExpired = (): void => {
+    this.timer = null;
+    if (this.closed) {
+      this.timerDeadline = null;
+      return;
+    }
+    this.timer = setImmediate(this.onTimer);
+    this.timerIsImmediate = true;
+  };
 
   private readonly onTimer = (): void => {
     this.timer = null;
@@ -758,6 +793,11 @@ export class UdpEndpoint implements ClusterHost {
       b.peers?.ref();
     }
     if (this.timer && this.call(() => this.core.connectionCount) > 0) this.timer.ref();
+  }
+
+  /** Flushes run so far: a socket's read budget starts afresh in each (socket-read.ts). */
+  get flushCount(): number {
+    return this.counters.flushes;
   }
 
   get isClosed(): boolean {

@@ -316,11 +316,46 @@ describe('reading', () => {
     // pull(): it finds 3 MiB in order, in flowing mode, where push() hands
     // each piece to 'data' at once and never says stop.
     const sum = (): number => chunks.reduce((n, c) => n + c.length, 0);
-    (client as unknown as { pull: () => void }).pull();
+    (client as unknown as { reader: { pull: () => void } }).reader.pull();
     const firstTurn = sum();
     await until(() => sum() >= total, 30_000, 'the bytes to be read');
     expect(firstTurn).toBeGreaterThan(0);
     expect(firstTurn).toBeLessThan(2 * MiB); // without the budget in pull()'s loop: all of it
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
+  });
+
+  it('a loop blocked past the PTO while the answer waits unread in the socket: the ACK is read before the timer acts, no spurious PTO', async () => {
+    const { port, next } = await listen();
+    const client = await dial(port, { localAddresses: ['127.0.0.1'] });
+    const server = await next();
+    server.on('data', (d: Buffer) => server.write(d));
+    const roundTrip = async (): Promise<void> => {
+      const echoed = once(client, 'data');
+      client.write(Buffer.alloc(1024, 0x72));
+      await echoed;
+    };
+    for (let i = 0; i < 20; i++) await roundTrip(); // the RTT estimate settles
+    const pathOf = () => client.stats()!.paths[0]!;
+    const before = { ptos: pathOf().ptoCount, blackHoles: pathOf().mtuBlackHoles };
+    // The server's flush that sends the next echo then blocks the event loop
+    // for 300 ms, as a descheduled process or a long GC would: the client's
+    // PTO expires while the echo, which acknowledges the request, waits
+    // unread in the client's socket. Timers run before the poll phase reads
+    // sockets, so handling the timeout at once fired a spurious PTO.
+    const endpoint = server._endpoint()!;
+    const flush = endpoint.flush.bind(endpoint);
+    let blocked = false;
+    endpoint.flush = () => {
+      const sent = endpoint.stats().datagramsSent;
+      flush();
+      if (blocked || endpoint.stats().datagramsSent === sent) return;
+      blocked = true;
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+    };
+    await roundTrip();
+    expect(blocked).toBe(true);
+    expect(pathOf().ptoCount).toBe(before.ptos);
+    expect(pathOf().mtuBlackHoles).toBe(before.blackHoles);
   });
 });

@@ -4,6 +4,7 @@
  *   count, optionally verified (bench-bulk.ts); raw UDP is a blast with no
  *   reliability, up only;
  * - rr: request/response round trips, latency percentiles (bench-rr.ts);
+ *   raw UDP is a datagram ping-pong, the floor (udp-rr.ts);
  * - connect: handshakes per second; hold: idle connections held
  *   (bench-conns.ts).
  * Every test reports intervals while it runs and a result at the end,
@@ -34,8 +35,8 @@ export async function runClient(c: ClientConfig, r: Reporter): Promise<Record<st
   });
   let result: Record<string, unknown>;
   if (c.mode === 'bulk') result = c.transport === 'udp' ? await runUdp(c, r) : await runBulk(c, r);
-  else if (c.transport === 'udp') throw new Error(`the raw udp transport only runs bulk tests, not ${c.mode}`);
   else if (c.mode === 'rr') result = await runRr(c, r);
+  else if (c.transport === 'udp') throw new Error(`the raw udp transport only runs bulk and rr tests, not ${c.mode}`);
   else if (c.mode === 'connect') result = await runConnect(c, r);
   else result = await runHold(c, r);
   r.result(result);

@@ -1,13 +1,16 @@
 /**
  * The request/response test of the `mpudp bench` client: `size` bytes out,
  * the server echoes them, the next request once all are back; latency
- * percentiles over the run and per interval.
+ * percentiles over the run and per interval. Over the raw udp transport it
+ * is the dgram floor's ping-pong (udp-rr.ts), optionally sealed.
  */
 import { cpuSeconds, encodeHeader, epochMs, percentile, round3 } from './common.js';
 import { pathSummary } from './paths.js';
 import { closeStream, ioStats, openStream, type ClientConfig, type Interval, type Reporter } from './stream.js';
+import { udpPingPong } from './udp-rr.js';
 
 export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string, unknown>> {
+  if (c.transport === 'udp') return runUdpRr(c);
   const s = await openStream(c);
   s.sock.write(encodeHeader({ mode: 'rr', dir: 'up', bytes: null, timeMs: null, verify: false, size: c.size }));
   const request = Buffer.alloc(c.size, 0x72);
@@ -74,6 +77,26 @@ export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string
   const paths = s.mp ? pathSummary(s.mp) : null;
   const io = ioStats(s);
   await closeStream(s);
+  return { ...rrResult(c, rtts, ms, cpuSeconds() - cpu0), paths, io, intervals };
+}
+
+/** The raw dgram floor: ping-pong of `size`-byte datagrams (sealed with `--seal`). */
+async function runUdpRr(c: ClientConfig): Promise<Record<string, unknown>> {
+  const res = await udpPingPong({
+    host: c.hosts[0]!,
+    port: c.port + 1,
+    ...(c.locals[0] ? { local: c.locals[0] } : {}),
+    size: c.size,
+    ...(c.seal ? { seal: c.seal } : {}),
+    warmup: c.warmup,
+    count: c.count ?? Infinity,
+    timeMs: c.timeMs,
+  });
+  return { ...rrResult(c, res.rtts, res.ms, res.cpuSeconds), seal: c.seal ?? null, resent: res.resent, intervals: [] };
+}
+
+/** The percentiles of a run's round-trip times. */
+function rrResult(c: ClientConfig, rtts: number[], ms: number, cpu: number): Record<string, unknown> {
   const sorted = [...rtts].sort((a, b) => a - b);
   return {
     type: 'result',
@@ -87,9 +110,6 @@ export async function runRr(c: ClientConfig, r: Reporter): Promise<Record<string
     p99Ms: round3(percentile(sorted, 99)),
     maxMs: round3(sorted[sorted.length - 1] ?? NaN),
     meanMs: round3(sorted.reduce((a, x) => a + x, 0) / Math.max(1, sorted.length)),
-    cpuSeconds: round3(cpuSeconds() - cpu0),
-    paths,
-    io,
-    intervals,
+    cpuSeconds: round3(cpu),
   };
 }

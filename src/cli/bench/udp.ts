@@ -19,6 +19,7 @@
  *              the rest sealed, its 16-byte tag last
  *   'E' end    bytes 5..12: datagrams sent (u64); repeated until answered
  *   'R' result bytes 5..: the server's ReceiverResult as JSON, plus `datagrams`
+ *   'P', 'q', 'c' the request/response floor's pings, echoed (udp-rr.ts)
  * Both sockets ask for 4 MiB kernel buffers.
  */
 import { createSocket, type Socket } from 'node:dgram';
@@ -28,6 +29,7 @@ import { isIP } from 'node:net';
 import { IV_LENGTH, KEY_LENGTH, PacketKey, TAG_LENGTH, type CipherName } from '../../core/crypto/aead.js';
 import { cpuSeconds, epochMs, round3 } from './common.js';
 import { PatternSink, type ReceiverResult } from './pattern.js';
+import { PingEcho } from './udp-rr.js';
 
 const TYPE_DATA = 0x44;
 /** The type byte of a sealed datagram names its cipher. */
@@ -93,6 +95,8 @@ export class UdpBenchServer {
   private readonly sockets: Socket[] = [];
   private readonly tests = new Map<number, UdpTest>();
   private sweep: NodeJS.Timeout | null = null;
+  /** Answers the request/response floor's pings. */
+  private readonly echo = new PingEcho();
 
   constructor(private readonly onResult: (r: UdpReceiverResult, from: string) => void) {}
 
@@ -117,6 +121,11 @@ export class UdpBenchServer {
 
   private onMessage(s: Socket, msg: Buffer, address: string, port: number): void {
     if (msg.length < 5) return;
+    const echo = this.echo.answer(msg);
+    if (echo !== undefined) {
+      if (echo !== null) s.send(echo, port, address);
+      return;
+    }
     const id = msg.readUInt32BE(1);
     let t = this.tests.get(id);
     const cipher = SEALED_CIPHER.get(msg[0]!);
