@@ -260,10 +260,11 @@ export function pacingDeadline(conn: Connection, now: number): number | null {
   const size = conn.options.maxDatagramSize;
   const view = schedulerView(conn, now, size);
   let anyActive = false;
-  for (const v of view) if (!v.backup) anyActive = true;
+  for (let i = 0; i < view.length; i++) if (!view[i]!.backup) anyActive = true;
   let earliest: number | null = null;
   const bottlenecks = conn.coupledGroup.bottlenecks;
-  for (const v of view) {
+  for (let i = 0; i < view.length; i++) {
+    const v = view[i]!;
     if (v.windowRoom < size) continue;
     const p = conn.pathsById.get(v.id)!;
     let t: number;

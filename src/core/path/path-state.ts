@@ -368,13 +368,10 @@ export class PathState {
    */
   suspectDeadline(): number | null {
     if (this.state !== 'active' || this.sent.ackElicitingInFlight === 0) return null;
-    for (const p of this.sent.packets()) {
-      if (p.ackEliciting && p.inFlight) {
-        const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
-        return p.timeSent + this.rtt.smoothed + variation + MAX_ACK_DELAY;
-      }
-    }
-    return null;
+    const sentAt = this.sent.oldestAckElicitingSentAt();
+    if (sentAt < 0) return null;
+    const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
+    return sentAt + this.rtt.smoothed + variation + MAX_ACK_DELAY;
   }
 
   /** The one place the path's lifecycle changes; a closed path stays closed. */
