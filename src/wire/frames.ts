@@ -272,24 +272,8 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     case 'ping':
       buf[pos] = FrameType.Ping;
       return pos + 1;
-    case 'ack': {
-      const ranges = frame.ranges;
-      const first = ranges[0]!;
-      buf[pos] = FrameType.Ack;
-      let p = putVarint(buf, pos + 1, frame.pathId);
-      p = putVarint(buf, p, first.largest);
-      p = putVarint(buf, p, frame.ackDelay);
-      p = putVarint(buf, p, ranges.length - 1);
-      p = putVarint(buf, p, first.largest - first.smallest);
-      let prevSmallest = first.smallest;
-      for (let i = 1; i < ranges.length; i++) {
-        const r = ranges[i]!;
-        p = putVarint(buf, p, prevSmallest - r.largest - 2);
-        p = putVarint(buf, p, r.largest - r.smallest);
-        prevSmallest = r.smallest;
-      }
-      return p;
-    }
+    case 'ack':
+      return writeAckFrame(buf, pos, frame.pathId, frame.ackDelay, frame.ranges);
     case 'data_ack':
       buf[pos] = FrameType.DataAck;
       return putVarint(buf, putVarint(buf, pos + 1, frame.cumulative), frame.maxData);
@@ -362,6 +346,29 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
       buf[pos] = FrameType.Retry;
       return put(buf, putVarint(buf, pos + 1, frame.cookie.length), frame.cookie);
   }
+}
+
+/**
+ * Writes an ACK frame from its fields, already validated by ackFrameLength,
+ * into room already checked; returns the position after it. The ranges are
+ * read, not kept: the receiver's own list can be written without a copy.
+ */
+export function writeAckFrame(buf: Uint8Array, pos: number, pathId: number, ackDelay: number, ranges: readonly AckRange[]): number {
+  const first = ranges[0]!;
+  buf[pos] = FrameType.Ack;
+  let p = putVarint(buf, pos + 1, pathId);
+  p = putVarint(buf, p, first.largest);
+  p = putVarint(buf, p, ackDelay);
+  p = putVarint(buf, p, ranges.length - 1);
+  p = putVarint(buf, p, first.largest - first.smallest);
+  let prevSmallest = first.smallest;
+  for (let i = 1; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    p = putVarint(buf, p, prevSmallest - r.largest - 2);
+    p = putVarint(buf, p, r.largest - r.smallest);
+    prevSmallest = r.smallest;
+  }
+  return p;
 }
 
 /** Writes `frame` at `offset` in `buf`; returns the offset after it (offset + frameLength(frame)). */
