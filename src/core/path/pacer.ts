@@ -129,15 +129,7 @@ export class Pacer {
    * What `delay` would return, changing nothing: a deadline may be asked
    * for (pollTimeout) without moving the bucket.
    */
-  peekDelay(
-    now: number,
-    bytes: number,
-    window: number,
-    smoothedRtt: number,
-    slowStart = false,
-    controllerRate: number | null = null,
-    bytesInFlight = 1,
-  ): number {
+  peekDelay(now: number, bytes: number, window: number, smoothedRtt: number, slowStart = false, controllerRate: number | null = null, bytesInFlight = 1): number {
     const mds = this.maxDatagramSize;
     let rate: number;
     let cap: number;
