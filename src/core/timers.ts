@@ -42,8 +42,10 @@ export function pollTimeout(conn: Connection): number | null {
     if (path.state === 'closed') continue;
     t = earlier(t, path.sent.lossTime);
     t = earlier(t, path.ptoDeadline());
-    t = earlier(t, suspectDue(conn, path));
-    t = earlier(t, overdueDue(path));
+    // Both ask for the same deadline: computed once.
+    const suspect = path.suspectDeadline();
+    t = earlier(t, suspectDue(conn, path, suspect));
+    t = earlier(t, overdueDue(path, suspect));
     if (!path.canSend) continue;
     if (path.state === 'failed') t = earlier(t, probeDue(conn, path));
     if (livenessPingDue(path)) t = earlier(t, now);
