@@ -10,7 +10,7 @@
  * says so, and the caller decodes the whole packet with `decodeFrame`,
  * which then reports any error in the same order as before.
  */
-import { FrameType, readAckInto, readDataInto, type AckFrame, type DataFrame } from './frames.js';
+import { FrameType, readAckInto, readDataHeader, readDataInto, type AckFrame, type DataFrame } from './frames.js';
 import type { Frame } from './types.js';
 import type { Reader } from './varint.js';
 
@@ -38,14 +38,21 @@ const PING: Frame = { type: 'ping' };
 export function scanFrames(r: Reader): number {
   let found = 0;
   while (r.remaining > 0) {
+    const type = r.buf[r.pos];
+    if (type === FrameType.Data || type === FrameType.DataFin) {
+      // Checked and skipped: no view of the bytes (the second pass makes it).
+      r.pos++;
+      r.skip(readDataHeader(r, dataScratch));
+      found |= Scan.Data | Scan.AckEliciting;
+      continue;
+    }
     const start = r.pos;
     const frame = readFrameInPlace(r);
     if (frame === null) {
       r.pos = start;
       return found | Scan.Other;
     }
-    if (frame.type === 'data') found |= Scan.Data | Scan.AckEliciting;
-    else if (frame.type === 'ping') found |= Scan.AckEliciting;
+    if (frame.type === 'ping') found |= Scan.AckEliciting;
   }
   return found;
 }

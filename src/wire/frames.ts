@@ -421,7 +421,7 @@ export function readAckInto(r: Reader, out: AckFrame): AckFrame {
     smallest = lg - len;
     setRange(ranges, i + 1, smallest, lg);
   }
-  ranges.length = count + 1;
+  if (ranges.length !== count + 1) ranges.length = count + 1;
   out.pathId = pathId;
   out.ackDelay = ackDelay;
   return out;
@@ -443,13 +443,21 @@ function readAck(r: Reader): Frame {
 
 /** A DATA frame's fields read into `out` (its bytes a view into the packet). */
 export function readDataInto(r: Reader, fin: boolean, out: DataFrame): DataFrame {
+  out.data = r.bytes(readDataHeader(r, out));
+  out.fin = fin;
+  return out;
+}
+
+/**
+ * A DATA frame's offset (into `out`) and length (returned), checked, after
+ * its type byte; its bytes follow. frame-reader.ts's scan then skips them.
+ */
+export function readDataHeader(r: Reader, out: DataFrame): number {
   const offset = r.varint();
   const length = r.varint();
   if (offset + length > Number.MAX_SAFE_INTEGER) badFrame('data offset + length exceeds MAX_SAFE_INTEGER');
-  out.data = r.bytes(length);
   out.offset = offset;
-  out.fin = fin;
-  return out;
+  return length;
 }
 
 function readData(r: Reader, fin: boolean): Frame {
