@@ -137,9 +137,8 @@ export function ackRevives(path: PathState, largest: number): boolean {
  * other paths are to be probed, or null (nothing outstanding, or this
  * deadline was handled already).
  */
-export function overdueDue(path: PathState): number | null {
+export function overdueDue(path: PathState, deadline: number | null = path.suspectDeadline()): number | null {
   if (path.state !== 'active' || !path.validated) return null;
-  const deadline = path.suspectDeadline();
   if (deadline === null || deadline <= path.overdueHandled) return null;
   return deadline;
 }

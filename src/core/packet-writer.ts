@@ -5,7 +5,7 @@
  * counted, tracked for loss detection and paced.
  */
 import { aeadLimitReached } from './aead-limit.js';
-import { encodeFrame, frameLength, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
+import { ackFrameLength, encodeFrame, frameLength, dataFrameHeaderLength, writeAckFrame, writeDataFrameHeader } from '../wire/frames.js';
 import { encodeHeader, headerLength, writeShortHeader } from '../wire/header.js';
 import { takePacketBuffer, trimPacketBuffer } from './packet-slab.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
@@ -80,14 +80,25 @@ export function addAcks(conn: Connection, w: PacketWriter, now: number, force: b
     const ping = p === w.path && livenessPingDue(p) && p.received.largest !== null;
     if (!routed && !ping) continue;
     if (!ping && !force && p !== w.path && !p.received.ackNeeded(now)) continue;
-    const ranges = p.received.ranges();
-    const frame: Frame = { type: 'ack', pathId: p.id, ackDelay: p.received.ackDelayMicros(now), ranges };
-    if (w.add(frame, false) && routed) {
+    if (writeAck(w, p, now) && routed) {
       p.received.onAckSent(now);
       p.ackImmediately = false;
-      (w.meta.acks ??= []).push(p.id, ranges[0]!.largest);
+      (w.meta.acks ??= []).push(p.id, p.received.liveRanges[0]!.largest);
     }
   }
+}
+
+/**
+ * The ACK frame of path `p`, written from its received ranges straight into
+ * the packet (no frame object, no copy of the ranges) if it fits; the same
+ * bytes and checks as `w.add` of an ACK frame.
+ */
+function writeAck(w: PacketWriter, p: PathState, now: number): boolean {
+  const ranges = p.received.liveRanges;
+  const ackDelay = p.received.ackDelayMicros(now);
+  if (ackFrameLength(p.id, ackDelay, ranges) > w.room) return false;
+  w.pos = writeAckFrame(w.buf, w.pos, p.id, ackDelay, ranges);
+  return true;
 }
 
 /**

@@ -6,6 +6,7 @@ import { aeadLimitReached } from './aead-limit.js';
 import { Reader } from '../wire/varint.js';
 import { decodeHeader } from '../wire/header.js';
 import { decodeFrame } from '../wire/frames.js';
+import { Scan, readFrameInPlace, scanFrames } from '../wire/frame-reader.js';
 import { WireError } from '../wire/errors.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import { MAX_PATH_ID } from './crypto/aead.js';
@@ -81,9 +82,20 @@ export function handleDatagram(
     answerWhileClosing(conn, header.pathId);
     return;
   }
-  const frames: Frame[] = [];
+  // Two passes (wire/frame-reader.ts): a scan validates the frames and says
+  // what kinds the packet holds; a packet of the bulk path's frames alone,
+  // on a path in its usual state, is then handled frame by frame in place.
+  const r = new Reader(plain);
+  let frames: Frame[];
   try {
-    const r = new Reader(plain);
+    const kinds = scanFrames(r);
+    if (plain.length === 0) {
+      conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
+      return;
+    }
+    if ((kinds & Scan.Other) === 0 && handleShortInPlace(conn, header, r, kinds, local, remote, data.length, now)) return;
+    frames = [];
+    r.pos = 0;
     while (r.remaining > 0) frames.push(decodeFrame(r));
   } catch (err) {
     if (!(err instanceof WireError)) throw err;
@@ -92,11 +104,60 @@ export function handleDatagram(
     conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, `bad frame: ${err.code}`);
     return;
   }
-  if (frames.length === 0) {
-    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
-    return;
-  }
   handleShort(conn, header, frames, local, remote, data.length, now);
+}
+
+/**
+ * The bulk path's packets (PADDING, PING, ACK, DATA_ACK, DATA only, already
+ * validated by the scan) on an existing, validated path from its own
+ * addresses, once the handshake is confirmed: what handleShort does for
+ * them, without a frames array. False, having changed nothing, for any
+ * other packet: handleShort takes it.
+ */
+function handleShortInPlace(
+  conn: Connection,
+  header: PacketHeader,
+  r: Reader,
+  kinds: number,
+  local: SocketAddress,
+  remote: SocketAddress,
+  size: number,
+  now: number,
+): boolean {
+  if (conn.role === 'server' && !conn.handshakeConfirmed) return false;
+  const path = conn.pathsById.get(header.pathId);
+  if (path === undefined || path.state === 'closed' || !path.validated) return false;
+  if (!sameAddress(path.local, local) || !sameAddress(path.remote, remote)) return false;
+  const ackEliciting = (kinds & Scan.AckEliciting) !== 0;
+  if (!onPacketAccepted(conn, path, header.packetNumber, ackEliciting, size, now)) return true;
+  r.pos = 0;
+  while (r.remaining > 0) {
+    // A frame that closed the connection ends the packet: nothing after it counts.
+    if (conn.state !== 'established') return true;
+    handleFrame(conn, path, readFrameInPlace(r)!, now);
+  }
+  onPacketOnPath(path, now);
+  return true;
+}
+
+/**
+ * A packet's number and size, once its path is known and it is to be read:
+ * false (counted) for a duplicate, which is then not read.
+ */
+function onPacketAccepted(conn: Connection, path: PathState, packetNumber: number, ackEliciting: boolean, size: number, now: number): boolean {
+  if (!path.received.onReceived(packetNumber, ackEliciting, now)) {
+    countDrop(conn.drops, 'duplicate');
+    return false;
+  }
+  path.counters.packetsReceived++;
+  path.counters.bytesReceived += size;
+  if (ackEliciting) path.noteArrival(now);
+  conn.counters.packetsReceived++;
+  conn.counters.bytesReceived += size;
+  path.lastReceivedAt = now;
+  conn.onPeerAlive(now);
+  if (!path.validated) path.unvalidatedBytesReceived += size;
+  return true;
 }
 
 /**
@@ -215,19 +276,7 @@ function handleShort(
     }
     frames = frames.filter((f) => f.type !== 'path_response');
   }
-  const ackEliciting = isAckEliciting(frames);
-  if (!path.received.onReceived(header.packetNumber, ackEliciting, now)) {
-    countDrop(conn.drops, 'duplicate');
-    return;
-  }
-  path.counters.packetsReceived++;
-  path.counters.bytesReceived += size;
-  if (ackEliciting) path.noteArrival(now);
-  conn.counters.packetsReceived++;
-  conn.counters.bytesReceived += size;
-  path.lastReceivedAt = now;
-  conn.onPeerAlive(now);
-  if (!path.validated) path.unvalidatedBytesReceived += size;
+  if (!onPacketAccepted(conn, path, header.packetNumber, isAckEliciting(frames), size, now)) return;
 
   if (conn.role === 'server' && !conn.handshakeConfirmed) confirmHandshake(conn, path, now);
 

@@ -155,8 +155,7 @@ function takeover(conn: Connection, path: PathState, now: number): void {
  * When onSuspect would act on `path`, or null: the same condition for the
  * timer and the action, so a deadline that passes always changes something.
  */
-export function suspectDue(conn: Connection, path: PathState): number | null {
-  const deadline = path.suspectDeadline();
+export function suspectDue(conn: Connection, path: PathState, deadline: number | null = path.suspectDeadline()): number | null {
   if (deadline === null) return null;
   // The silence must be this path's own: another active path has been
   // acknowledged since the deadline. A process that stalled (a long GC, a

@@ -13,8 +13,10 @@ import type { Transmit } from './types.js';
 /**
  * The paths that may carry data now, as the scheduler sees them: the
  * connection's one view, refreshed in place (no objects per packet).
+ * `peek` (pollTimeout) asks without changing anything: no pacer refilled,
+ * no path marked window-limited.
  */
-function schedulerView(conn: Connection, now: number, size: number): SchedulerPath[] {
+function schedulerView(conn: Connection, now: number, size: number, peek = false): SchedulerPath[] {
   const view = conn.schedulerView;
   let n = 0;
   let anyActive = false;
@@ -31,7 +33,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
     // Suspect paths carry data only when nothing better is left.
     if (p.state === 'suspect' && anyActive) continue;
     if (!p.rtt.hasSample && anySampled) continue;
-    if (p.windowRoom < size) p.windowLimited = true;
+    if (p.windowRoom < size && !peek) p.windowLimited = true;
     let v = view[n];
     if (v === undefined) {
       v = { id: 0, smoothedRtt: 0, rttVar: 0, congestionWindow: 0, sendRate: 0, bytesInFlight: 0, windowRoom: 0, backup: false, ready: false };
@@ -50,7 +52,7 @@ function schedulerView(conn: Connection, now: number, size: number): SchedulerPa
     v.windowRoom = p.windowRoom;
     // A path standing by behind another on a shared bottleneck is used as a backup is.
     v.backup = p.backup || bottlenecks.standby(p.id);
-    v.ready = p.pacingDelay(now, size) === 0 && !bottlenecks.paused(p.id, now);
+    v.ready = p.pacingDelay(now, size, peek) === 0 && !bottlenecks.paused(p.id, now);
   }
   view.length = n;
   return view;
@@ -258,12 +260,13 @@ function opportunisticReinjection(conn: Connection, fast: PathState, now: number
 export function pacingDeadline(conn: Connection, now: number): number | null {
   if (conn.state !== 'established' || !hasDataToSend(conn)) return null;
   const size = conn.options.maxDatagramSize;
-  const view = schedulerView(conn, now, size);
+  const view = schedulerView(conn, now, size, true);
   let anyActive = false;
-  for (const v of view) if (!v.backup) anyActive = true;
+  for (let i = 0; i < view.length; i++) if (!view[i]!.backup) anyActive = true;
   let earliest: number | null = null;
   const bottlenecks = conn.coupledGroup.bottlenecks;
-  for (const v of view) {
+  for (let i = 0; i < view.length; i++) {
+    const v = view[i]!;
     if (v.windowRoom < size) continue;
     const p = conn.pathsById.get(v.id)!;
     let t: number;
@@ -271,12 +274,12 @@ export function pacingDeadline(conn: Connection, now: number): number | null {
       // A standby path wakes the connection for its trickle only.
       const trickle = bottlenecks.trickleAt(v.id);
       if (trickle === null) continue;
-      t = Math.max(trickle, p.pacingDelay(now, size), now);
+      t = Math.max(trickle, p.pacingDelay(now, size, true), now);
     } else if (bottlenecks.paused(v.id, now)) {
       t = bottlenecks.pauseEnd() ?? now;
     } else {
       if (v.ready) continue;
-      t = p.pacingDelay(now, size);
+      t = p.pacingDelay(now, size, true);
     }
     if (earliest === null || t < earliest) earliest = t;
   }

@@ -12,50 +12,57 @@ import { pacingDeadline } from './send-data.js';
 import { VALIDATION_ATTEMPTS } from './path/path-state.js';
 import { livenessPingDue, noWorkingPathDeadline, onOverdue, overdueDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 
+/** The earlier of `t` and `v` (null: no deadline). A function, not a closure per call. */
+function earlier(t: number, v: number | null): number {
+  return v !== null && v < t ? v : t;
+}
+
 export function pollTimeout(conn: Connection): number | null {
   let t = Infinity;
-  const min = (v: number | null): void => {
-    if (v !== null && v < t) t = v;
-  };
+  const now = conn.now;
   if (conn.state === 'closing' || conn.state === 'draining') {
-    min(conn.drainUntil);
-    if (conn.state === 'closing' && conn.closeQueue.length > 0) min(conn.now);
+    t = earlier(t, conn.drainUntil);
+    if (conn.state === 'closing' && conn.closeQueue.length > 0) t = earlier(t, now);
     return Number.isFinite(t) ? t : null;
   }
   if (conn.state !== 'handshake' && conn.options.idleTimeout > 0) {
-    min(conn.lastActivity + conn.options.idleTimeout);
-    min(noWorkingPathDeadline(conn));
+    t = earlier(t, conn.lastActivity + conn.options.idleTimeout);
+    t = earlier(t, noWorkingPathDeadline(conn));
   }
   if (conn.state === 'handshake') {
-    min(conn.handshakeDeadline);
-    if (conn.role === 'client') min(conn.initialQueue.length > 0 ? conn.now : conn.initialNextAt);
-    else if (conn.handshakeResponsePending) min(conn.now);
+    t = earlier(t, conn.handshakeDeadline);
+    if (conn.role === 'client') t = earlier(t, conn.initialQueue.length > 0 ? now : conn.initialNextAt);
+    else if (conn.handshakeResponsePending) t = earlier(t, now);
     return Number.isFinite(t) ? t : null;
   }
-  if (conn.handshakeResponsePending) min(conn.now);
-  for (const path of conn.pathList) {
+  if (conn.handshakeResponsePending) t = earlier(t, now);
+  const paths = conn.pathList;
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i]!;
     if (path.state === 'closed') continue;
-    min(path.sent.lossTime);
-    min(path.ptoDeadline());
-    min(suspectDue(conn, path));
-    min(overdueDue(path));
+    t = earlier(t, path.sent.lossTime);
+    t = earlier(t, path.ptoDeadline());
+    // Both ask for the same deadline: computed once.
+    const suspect = path.suspectDeadline();
+    t = earlier(t, suspectDue(conn, path, suspect));
+    t = earlier(t, overdueDue(path, suspect));
     if (!path.canSend) continue;
-    if (path.state === 'failed') min(probeDue(conn, path));
-    if (livenessPingDue(path)) min(conn.now);
+    if (path.state === 'failed') t = earlier(t, probeDue(conn, path));
+    if (livenessPingDue(path)) t = earlier(t, now);
     const migrating = migrationDue(path);
-    if (migrating !== null) min(Math.max(migrating, conn.now));
-    if (path.challenge !== null && path.state !== 'failed') min(validationDue(conn, path, challengeDue(path)));
-    if (path.pendingResponses.length > 0 || path.probesPending > 0) min(conn.now);
-    min(responseRetryDue(path));
+    if (migrating !== null) t = earlier(t, Math.max(migrating, now));
+    if (path.challenge !== null && path.state !== 'failed') t = earlier(t, validationDue(conn, path, challengeDue(path)));
+    if (path.pendingResponses.length > 0 || path.probesPending > 0) t = earlier(t, now);
+    t = earlier(t, responseRetryDue(path));
     const route = path.received.hasUnacked ? ackRoute(conn, path) : null;
     if (route !== null && route.canSend) {
-      min(path.ackImmediately ? conn.now : path.received.ackDeadline);
+      t = earlier(t, path.ackImmediately ? now : path.received.ackDeadline);
     }
     if (path.validated && (path.state === 'active' || path.state === 'suspect')) {
-      min(path.lastAckElicitingSentAt + conn.options.keepAliveInterval);
+      t = earlier(t, path.lastAckElicitingSentAt + conn.options.keepAliveInterval);
     }
   }
-  min(pacingDeadline(conn, conn.now));
+  t = earlier(t, pacingDeadline(conn, now));
   return Number.isFinite(t) ? t : null;
 }
 

@@ -272,24 +272,8 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     case 'ping':
       buf[pos] = FrameType.Ping;
       return pos + 1;
-    case 'ack': {
-      const ranges = frame.ranges;
-      const first = ranges[0]!;
-      buf[pos] = FrameType.Ack;
-      let p = putVarint(buf, pos + 1, frame.pathId);
-      p = putVarint(buf, p, first.largest);
-      p = putVarint(buf, p, frame.ackDelay);
-      p = putVarint(buf, p, ranges.length - 1);
-      p = putVarint(buf, p, first.largest - first.smallest);
-      let prevSmallest = first.smallest;
-      for (let i = 1; i < ranges.length; i++) {
-        const r = ranges[i]!;
-        p = putVarint(buf, p, prevSmallest - r.largest - 2);
-        p = putVarint(buf, p, r.largest - r.smallest);
-        prevSmallest = r.smallest;
-      }
-      return p;
-    }
+    case 'ack':
+      return writeAckFrame(buf, pos, frame.pathId, frame.ackDelay, frame.ranges);
     case 'data_ack':
       buf[pos] = FrameType.DataAck;
       return putVarint(buf, putVarint(buf, pos + 1, frame.cumulative), frame.maxData);
@@ -364,6 +348,29 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
   }
 }
 
+/**
+ * Writes an ACK frame from its fields, already validated by ackFrameLength,
+ * into room already checked; returns the position after it. The ranges are
+ * read, not kept: the receiver's own list can be written without a copy.
+ */
+export function writeAckFrame(buf: Uint8Array, pos: number, pathId: number, ackDelay: number, ranges: readonly AckRange[]): number {
+  const first = ranges[0]!;
+  buf[pos] = FrameType.Ack;
+  let p = putVarint(buf, pos + 1, pathId);
+  p = putVarint(buf, p, first.largest);
+  p = putVarint(buf, p, ackDelay);
+  p = putVarint(buf, p, ranges.length - 1);
+  p = putVarint(buf, p, first.largest - first.smallest);
+  let prevSmallest = first.smallest;
+  for (let i = 1; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    p = putVarint(buf, p, prevSmallest - r.largest - 2);
+    p = putVarint(buf, p, r.largest - r.smallest);
+    prevSmallest = r.smallest;
+  }
+  return p;
+}
+
 /** Writes `frame` at `offset` in `buf`; returns the offset after it (offset + frameLength(frame)). */
 export function encodeFrame(frame: Frame, buf: Uint8Array, offset: number): number {
   const len = frameLength(frame);
@@ -381,8 +388,18 @@ function readCookie(r: Reader, min: number): Uint8Array {
   return r.bytes(n);
 }
 
-/** RFC 9000 §19.3.1 ACK ranges, refusing any that would go below packet number 0. */
-function readAck(r: Reader): Frame {
+/** An ACK frame as decoded: the decoder's result, or a reader's scratch refilled per frame (frame-reader.ts). */
+export type AckFrame = Extract<Frame, { type: 'ack' }>;
+/** A DATA frame as decoded; `data` is a view into the packet. */
+export type DataFrame = Extract<Frame, { type: 'data' }>;
+
+/**
+ * RFC 9000 §19.3.1 ACK ranges, refusing any that would go below packet
+ * number 0, read into `out`: its `ranges` array is cut to the frame's count
+ * and the range objects already in it are overwritten, so a scratch frame
+ * refilled per packet allocates nothing once it has held the most ranges.
+ */
+export function readAckInto(r: Reader, out: AckFrame): AckFrame {
   const pathId = r.varint();
   const largest = r.varint();
   const ackDelay = r.varint();
@@ -393,7 +410,8 @@ function readAck(r: Reader): Frame {
   // subtracting the First ACK Range value from the Largest Acknowledged field."
   if (firstRange > largest) badFrame('first ack range goes below 0');
   let smallest = largest - firstRange;
-  const ranges: AckRange[] = [{ smallest, largest }];
+  const ranges = out.ranges;
+  setRange(ranges, 0, smallest, largest);
   for (let i = 0; i < count; i++) {
     const gap = r.varint();
     const len = r.varint();
@@ -401,17 +419,52 @@ function readAck(r: Reader): Frame {
     const lg = smallest - gap - 2;
     if (lg < 0 || len > lg) badFrame('ack range goes below 0');
     smallest = lg - len;
-    ranges.push({ smallest, largest: lg });
+    setRange(ranges, i + 1, smallest, lg);
   }
-  return { type: 'ack', pathId, ackDelay, ranges };
+  if (ranges.length !== count + 1) ranges.length = count + 1;
+  out.pathId = pathId;
+  out.ackDelay = ackDelay;
+  return out;
 }
 
-function readData(r: Reader, fin: boolean): Frame {
+/** Sets ranges[i], reusing the object there. */
+function setRange(ranges: AckRange[], i: number, smallest: number, largest: number): void {
+  const range = ranges[i];
+  if (range === undefined) ranges.push({ smallest, largest });
+  else {
+    range.smallest = smallest;
+    range.largest = largest;
+  }
+}
+
+function readAck(r: Reader): Frame {
+  return readAckInto(r, { type: 'ack', pathId: 0, ackDelay: 0, ranges: [] });
+}
+
+/** A DATA frame's fields read into `out` (its bytes a view into the packet). */
+export function readDataInto(r: Reader, fin: boolean, out: DataFrame): DataFrame {
+  out.data = r.bytes(readDataHeader(r, out));
+  out.fin = fin;
+  return out;
+}
+
+/**
+ * A DATA frame's offset (into `out`) and length (returned), checked, after
+ * its type byte; its bytes follow. frame-reader.ts's scan then skips them.
+ */
+export function readDataHeader(r: Reader, out: DataFrame): number {
   const offset = r.varint();
   const length = r.varint();
   if (offset + length > Number.MAX_SAFE_INTEGER) badFrame('data offset + length exceeds MAX_SAFE_INTEGER');
-  return { type: 'data', offset, fin, data: r.bytes(length) };
+  out.offset = offset;
+  return length;
 }
+
+function readData(r: Reader, fin: boolean): Frame {
+  return readDataInto(r, fin, { type: 'data', offset: 0, fin, data: EMPTY });
+}
+
+const EMPTY = new Uint8Array(0);
 
 function readAddAddress(r: Reader): Frame {
   const addressId = r.varint();

@@ -147,11 +147,16 @@ export class Reader {
 
   /** The next `n` bytes as a view into the buffer (no copy). */
   bytes(n: number): Uint8Array {
+    const start = this.pos;
+    this.skip(n);
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /** Moves past the next `n` bytes with the checks of `bytes`, making no view (a view costs 100-200 ns). */
+  skip(n: number): void {
     if (!Number.isSafeInteger(n) || n < 0) throw new WireError('WIRE_BAD_VALUE', `bad byte count ${String(n)}`);
     this.need(n, 'bytes');
-    const view = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
-    return view;
   }
 
   /** One QUIC varint; WIRE_VARINT_RANGE above Number.MAX_SAFE_INTEGER. */

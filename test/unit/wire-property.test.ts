@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../lab/random.js';
 import { decodeFrame, encodeFrame, frameLength } from '../../src/wire/frames.js';
+import { Scan, readFrameInPlace, scanFrames } from '../../src/wire/frame-reader.js';
 import { formatIpv4, formatIpv6 } from '../../src/wire/ip.js';
 import { decodePacket, encodePacket } from '../../src/wire/packet.js';
 import { Reader } from '../../src/wire/varint.js';
@@ -261,6 +262,63 @@ function checkStable(p: ReturnType<typeof decodePacket>, context: string): void 
   if (!isDeepStrictEqual(again, p)) throw new Error(`${context}: re-encoded packet decodes differently`);
 }
 
+
+/** The bulk path's frame kinds, which wire/frame-reader.ts reads in place. */
+const HOT: FrameKind[] = ['padding', 'ping', 'ack', 'data_ack', 'data'];
+
+/** A frame as it stands now (the in-place reader's scratch is overwritten by the next frame). */
+function copyFrame(f: Frame): Frame {
+  return f.type === 'ack' ? { ...f, ranges: f.ranges.map((r) => ({ ...r })) } : { ...f };
+}
+
+/** decodeFrame to the end: the frames, or the first error (code and message). */
+function decodeAll(bytes: Uint8Array): { frames: Frame[]; error: string | null } {
+  const r = new Reader(bytes);
+  const frames: Frame[] = [];
+  try {
+    while (r.remaining > 0) frames.push(decodeFrame(r));
+  } catch (e) {
+    if (!(e instanceof WireError)) throw e;
+    return { frames, error: `${e.code} ${e.message}` };
+  }
+  return { frames, error: null };
+}
+
+/**
+ * The two passes of receive.ts over `bytes`, checked against decodeFrame:
+ * the scan throws exactly what decodeFrame throws first; without another
+ * kind of frame it finds the same frames, and says which elicit an ACK;
+ * with one, it stops at that frame, after the same frames.
+ */
+function checkInPlace(bytes: Uint8Array, context: string): void {
+  const generic = decodeAll(bytes);
+  const r = new Reader(bytes);
+  let kinds: number;
+  try {
+    kinds = scanFrames(r);
+  } catch (e) {
+    if (!(e instanceof WireError)) throw e;
+    expect(`${e.code} ${e.message}`, context).toBe(generic.error);
+    return;
+  }
+  const stop = r.pos;
+  r.pos = 0;
+  const frames: Frame[] = [];
+  while (r.pos < stop) frames.push(copyFrame(readFrameInPlace(r)!));
+  expect(r.pos, context).toBe(stop);
+  if ((kinds & Scan.Other) === 0) {
+    expect(generic.error, context).toBeNull();
+    if (!isDeepStrictEqual(frames, generic.frames)) expect(frames, context).toEqual(generic.frames);
+  } else {
+    expect(readFrameInPlace(r), context).toBeNull();
+    if (!isDeepStrictEqual(frames, generic.frames.slice(0, frames.length))) expect(frames, context).toEqual(generic.frames.slice(0, frames.length));
+    if (generic.frames.length > frames.length) expect(HOT, context).not.toContain(generic.frames[frames.length]!.type);
+  }
+  const eliciting = frames.some((f) => f.type === 'ping' || f.type === 'data');
+  expect((kinds & Scan.AckEliciting) !== 0, context).toBe(eliciting);
+  expect((kinds & Scan.Data) !== 0, context).toBe(frames.some((f) => f.type === 'data'));
+}
+
 describe(`wire properties (seed ${SEED})`, () => {
   it.each(KINDS.map((k, i) => [k, i] as const))('5000 random %s frames round-trip with exact lengths', (kind, i) => {
     const seed = SEED + i;
@@ -359,4 +417,23 @@ describe(`wire properties (seed ${SEED})`, () => {
       tryDecodeFrames(bytes.subarray(Math.min(bytes.length, 11)), context);
     }
   });
+  it('the in-place reader agrees with decodeFrame on 5000 frame runs, valid and mutated', () => {
+    const seed = SEED + 400;
+    const rng = new Rng(seed);
+    for (let n = 0; n < 5000; n++) {
+      const frames: Frame[] = [];
+      for (let i = rng.int(1, 6); i > 0; i--) frames.push(rFrame(rng, rng.chance(0.9) ? rng.pick(HOT) : rng.pick(KINDS)));
+      const valid = new Uint8Array(frames.reduce((a, f) => a + frameLength(f), 0));
+      frames.reduce((pos, f) => encodeFrame(f, valid, pos), 0);
+      let bytes = valid;
+      const how = rng.int(0, 3);
+      if (how === 1) bytes = valid.subarray(0, rng.int(0, valid.length - 1));
+      else if (how === 2) {
+        bytes = valid.slice();
+        for (let k = rng.int(1, 3); k > 0; k--) bytes[rng.int(0, bytes.length - 1)]! ^= 1 << rng.int(0, 7);
+      }
+      checkInPlace(bytes, `seed ${seed}, run #${n} (mutation ${how})`);
+    }
+  });
+
 });

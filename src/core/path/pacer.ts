@@ -52,6 +52,9 @@ export const PACING_GAIN = 1.25;
 /** Pacing gain in slow start. */
 export const SLOW_START_PACING_GAIN = 2;
 
+/** What the last peekDelay computed, for delay to keep (one object for every pacer: no allocation per call). */
+const plan = { valid: false, rate: 0, capacity: 0, maxLateness: 0 };
+
 export class Pacer {
   /** Maximum datagram size, bytes. */
   readonly maxDatagramSize: number;
@@ -95,7 +98,9 @@ export class Pacer {
 
   /**
    * When may a packet of `bytes` go? Returns 0 if now, else the absolute time
-   * (ms) at which enough tokens will have accumulated.
+   * (ms) at which enough tokens will have accumulated. Takes the rate and
+   * capacity given and refills the bucket up to `now` (what `peekDelay`
+   * computes, kept).
    */
   delay(
     now: number,
@@ -108,28 +113,49 @@ export class Pacer {
     /** Bytes in flight on the path: with none, a late call is idleness, not lateness (absent: lateness). */
     bytesInFlight = 1,
   ): number {
+    const due = this.peekDelay(now, bytes, window, smoothedRtt, slowStart, controllerRate, bytesInFlight);
+    if (!plan.valid) return due;
+    this.rate = plan.rate;
+    this.capacity = plan.capacity;
+    this.maxLateness = plan.maxLateness;
+    this.refill(now);
+    // (The same clamp peekDelay applied to its copy of the tokens.)
+    if (this.tokens > plan.capacity && now > this.creditExpires) this.tokens = plan.capacity;
+    if (due !== 0) this.dueAt = due;
+    return due;
+  }
+
+  /**
+   * What `delay` would return, changing nothing: a deadline may be asked
+   * for (pollTimeout) without moving the bucket.
+   */
+  peekDelay(now: number, bytes: number, window: number, smoothedRtt: number, slowStart = false, controllerRate: number | null = null, bytesInFlight = 1): number {
     const mds = this.maxDatagramSize;
+    let rate: number;
     let cap: number;
+    plan.valid = false;
     if (controllerRate !== null && controllerRate > 0) {
       // The bucket holds BURST_INTERVAL_MS of the controller's rate.
-      this.rate = controllerRate;
+      rate = controllerRate;
       cap = controllerRate * BURST_INTERVAL_MS;
     } else {
       if (smoothedRtt <= 0 || window <= 0) return 0;
-      this.rate = ((slowStart ? SLOW_START_PACING_GAIN : PACING_GAIN) * window) / smoothedRtt;
+      rate = ((slowStart ? SLOW_START_PACING_GAIN : PACING_GAIN) * window) / smoothedRtt;
       cap = (window * BURST_INTERVAL_MS) / smoothedRtt;
     }
     cap = Math.min(Math.max(cap, MIN_BURST_DATAGRAMS * mds), MAX_BURST_DATAGRAMS * mds);
-    this.capacity = cap;
-    this.maxLateness = bytesInFlight > 0 ? Math.max(smoothedRtt, MAX_LATENESS_MS) : 0;
-    this.refill(now);
-    if (this.tokens > cap && now > this.creditExpires) this.tokens = cap;
+    const maxLateness = bytesInFlight > 0 ? Math.max(smoothedRtt, MAX_LATENESS_MS) : 0;
+    plan.valid = true;
+    plan.rate = rate;
+    plan.capacity = cap;
+    plan.maxLateness = maxLateness;
+    let tokens = this.refilled(now, rate, cap, maxLateness);
+    const creditExpires = this.lastTime !== null && now > this.lastTime && this.dueAt !== null && now >= this.dueAt ? now + BURST_INTERVAL_MS : this.creditExpires;
+    if (tokens > cap && now > creditExpires) tokens = cap;
     // A packet larger than the bucket waits only for a full bucket.
     const need = bytes < cap ? bytes : cap;
-    if (this.tokens >= need - 1e-6) return 0; // tolerate float rounding at the wake-up time
-    const due = now + (need - this.tokens) / this.rate;
-    this.dueAt = due;
-    return due;
+    if (tokens >= need - 1e-6) return 0; // tolerate float rounding at the wake-up time
+    return now + (need - tokens) / rate;
   }
 
   /** A paced packet of `bytes` left at `now`: consume its tokens (never below 0). */
@@ -149,23 +175,31 @@ export class Pacer {
    */
   private refill(now: number): void {
     if (this.lastTime !== null && now > this.lastTime) {
-      let limit = this.capacity;
+      this.tokens = this.refilled(now, this.rate, this.capacity, this.maxLateness);
       if (this.dueAt !== null && now >= this.dueAt) {
-        // Woken at or after the time named: make up for the lateness. With
-        // nothing in flight, or later than maxLateness, the sender was idle
-        // (no data), not late.
-        const late = now - this.dueAt;
-        // At most MAX_BURST_DATAGRAMS in all: a late burst must not overrun
-        // the receiver's socket buffer either.
-        if (late <= this.maxLateness) limit = Math.max(limit, Math.min(limit + late * this.rate, MAX_BURST_DATAGRAMS * this.maxDatagramSize));
         this.dueAt = null;
         this.creditExpires = now + BURST_INTERVAL_MS;
-      } else if (now <= this.creditExpires && this.tokens > limit) {
-        limit = this.tokens; // a late burst in progress keeps its credit
       }
-      const t = this.tokens + (now - this.lastTime) * this.rate;
-      this.tokens = t < limit ? t : limit;
     }
     if (this.lastTime === null || now > this.lastTime) this.lastTime = now;
+  }
+
+  /** The tokens a refill at `now` leaves with this rate, capacity and lateness (changes nothing). */
+  private refilled(now: number, rate: number, capacity: number, maxLateness: number): number {
+    if (this.lastTime === null || now <= this.lastTime) return this.tokens;
+    let limit = capacity;
+    if (this.dueAt !== null && now >= this.dueAt) {
+      // Woken at or after the time named: make up for the lateness. With
+      // nothing in flight, or later than maxLateness, the sender was idle
+      // (no data), not late.
+      const late = now - this.dueAt;
+      // At most MAX_BURST_DATAGRAMS in all: a late burst must not overrun
+      // the receiver's socket buffer either.
+      if (late <= maxLateness) limit = Math.max(limit, Math.min(limit + late * rate, MAX_BURST_DATAGRAMS * this.maxDatagramSize));
+    } else if (now <= this.creditExpires && this.tokens > limit) {
+      limit = this.tokens; // a late burst in progress keeps its credit
+    }
+    const t = this.tokens + (now - this.lastTime) * rate;
+    return t < limit ? t : limit;
   }
 }

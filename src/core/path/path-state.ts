@@ -299,9 +299,12 @@ export class PathState {
    * When the pacer lets a packet of `size` go: 0 for now, else the time.
    * The controller's own pacing rate drives it when it offers one.
    */
-  pacingDelay(now: number, size: number): number {
+  pacingDelay(now: number, size: number, peek = false): number {
     const cc = this.cc;
-    return this.pacer.delay(now, size, cc.window, this.rtt.smoothed, cc.window < cc.slowStartThreshold, cc.pacingRate ?? null, this.sent.bytesInFlight);
+    const slowStart = cc.window < cc.slowStartThreshold;
+    // peek: the same answer, the bucket left as it was (pollTimeout asks).
+    if (peek) return this.pacer.peekDelay(now, size, cc.window, this.rtt.smoothed, slowStart, cc.pacingRate ?? null, this.sent.bytesInFlight);
+    return this.pacer.delay(now, size, cc.window, this.rtt.smoothed, slowStart, cc.pacingRate ?? null, this.sent.bytesInFlight);
   }
 
   /** Bytes this path may still send before validation (Infinity once validated or not limited). */
@@ -368,13 +371,10 @@ export class PathState {
    */
   suspectDeadline(): number | null {
     if (this.state !== 'active' || this.sent.ackElicitingInFlight === 0) return null;
-    for (const p of this.sent.packets()) {
-      if (p.ackEliciting && p.inFlight) {
-        const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
-        return p.timeSent + this.rtt.smoothed + variation + MAX_ACK_DELAY;
-      }
-    }
-    return null;
+    const sentAt = this.sent.oldestAckElicitingSentAt();
+    if (sentAt < 0) return null;
+    const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
+    return sentAt + this.rtt.smoothed + variation + MAX_ACK_DELAY;
   }
 
   /** The one place the path's lifecycle changes; a closed path stays closed. */

@@ -94,6 +94,11 @@ export class ReceivedPackets {
     return this.ackDeadline !== null && now >= this.ackDeadline;
   }
 
+  /** The ranges to report as they stand (descending, at most `maxRanges`): read them, keep nothing; the next packet changes them. */
+  get liveRanges(): readonly AckRange[] {
+    return this.r;
+  }
+
   /** Ranges to report, descending (newest first), at most `maxRanges`; fresh copies. */
   ranges(): AckRange[] {
     const out: AckRange[] = new Array(this.r.length);

@@ -292,6 +292,21 @@ export class SentPackets<M> {
   }
 
   /** Tracked packets in ascending packet number order. */
+  /**
+   * Send time of the oldest tracked packet that is ack-eliciting and in
+   * flight, or -1 when there is none: a plain loop, so asking it (every
+   * pollTimeout, per path) allocates no iterator.
+   */
+  oldestAckElicitingSentAt(): number {
+    if (this.ackElicitingInFlight === 0) return -1;
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < this.len; i++) {
+      const p = this.slots[(this.head + i) & mask];
+      if (p !== undefined && p.ackEliciting && p.inFlight) return p.timeSent;
+    }
+    return -1;
+  }
+
   *packets(): IterableIterator<SentPacket<M>> {
     const mask = this.slots.length - 1;
     for (let i = 0; i < this.len; i++) {
