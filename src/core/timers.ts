@@ -51,7 +51,8 @@ export function pollTimeout(conn: Connection): number | null {
     if (livenessPingDue(path)) t = earlier(t, now);
     const migrating = migrationDue(path);
     if (migrating !== null) t = earlier(t, Math.max(migrating, now));
-    if (path.challenge !== null && path.state !== 'failed') t = earlier(t, validationDue(conn, path, challengeDue(path)));
+    // validationDue says -Infinity for "at once" (a new or urged challenge): at once is now, not "no timer".
+    if (path.challenge !== null && path.state !== 'failed') t = earlier(t, Math.max(validationDue(conn, path, challengeDue(path)), now));
     if (path.pendingResponses.length > 0 || path.probesPending > 0) t = earlier(t, now);
     t = earlier(t, responseRetryDue(path));
     const route = path.received.hasUnacked ? ackRoute(conn, path) : null;

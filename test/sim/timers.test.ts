@@ -56,4 +56,19 @@ describe('pollTimeout', () => {
     // The deadlines asked for included pacing ones (a future time while data waited).
     expect(paced).toBeGreaterThan(10);
   });
+
+  it('says "now", not "no timer", while a path challenge is due at once (new or urged)', () => {
+    const pair = new Pair({ seed: 42, links: [{ delayMs: 10, rateBps: 20e6 }] });
+    const conn = pair.connect();
+    pair.world.runUntil(() => conn.state === 'established', 10_000);
+    const path = conn.pathList[0]!;
+    // A challenge not sent yet (challengeDue: -Infinity), then one urged by the peer's packets.
+    path.challenge = new Uint8Array(8);
+    path.challengeAttempts = 0;
+    expect(conn.pollTimeout()).toBe(conn.now);
+    path.challengeAttempts = 1;
+    path.challengeSentAt = conn.now;
+    path.challengeUrgent = true;
+    expect(conn.pollTimeout()).toBe(conn.now);
+  });
 });
