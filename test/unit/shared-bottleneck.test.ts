@@ -77,6 +77,12 @@ describe('shared-bottleneck detection', () => {
     expect(d.standby(1)).toBe(true);
     expect(d.standby(0)).toBe(false);
     expect(d.stats.tricklePackets).toBeGreaterThan(0);
+    // Standby time runs from the grouping to the latest sample (6 s in all; grouping needs MIN_FILLED_BINS, 1 s, of samples first).
+    expect(d.stats.standbyMs).toBeGreaterThan(0);
+    expect(d.stats.standbyMs).toBeLessThan(5000);
+    const before = d.stats.standbyMs;
+    drive(d, 6000, 7000, (_id, t) => sawtooth(t));
+    expect(d.stats.standbyMs - before).toBeCloseTo(1000, -1);
   });
 
   it('leaves alone two paths whose queues move together but do not answer each other’s pause (two bottlenecks)', () => {
@@ -102,6 +108,8 @@ describe('shared-bottleneck detection', () => {
     drive(d, 0, 8000, (_id, t) => (t % 400 < 60 ? 10 : 0.2));
     expect(d.stats.candidates).toBe(0);
     expect(d.stats.pauses).toBe(0);
+    // Each check that got that far says why it stopped.
+    expect(d.stats.noStandingQueue).toBeGreaterThan(0);
   });
 
   it('splits a group when the standby path stops seeing its lead’s queue', () => {
@@ -113,6 +121,8 @@ describe('shared-bottleneck detection', () => {
     drive(d, 6000, 6000 + (MISSES_TO_SPLIT + 2) * TRICKLE_MS, (id, t) => (id === 1 ? 0.1 : sawtooth(t)));
     expect(d.standby(1)).toBe(false);
     expect(d.stats.split).toBe(1);
+    expect(d.stats.splitMisses).toBe(1);
+    expect(d.stats.splitPathGone + d.stats.splitNoQueue).toBe(0);
   });
 
   it('splits a group when its lead stops working, and counts nothing while disabled', () => {
@@ -123,6 +133,7 @@ describe('shared-bottleneck detection', () => {
     paths[0]!.state = 'suspect';
     drive(d, 6000, 6000 + 2 * BIN_MS, (_id, t) => sawtooth(t));
     expect(d.standby(1)).toBe(false);
+    expect(d.stats.splitPathGone).toBe(1);
 
     const off = new SharedBottleneckDetector(true, null);
     expect(off.enabled).toBe(false);

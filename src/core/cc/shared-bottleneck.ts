@@ -115,9 +115,17 @@ export interface SharedBottleneckStats {
   pausesShared: number;
   pausesIndependent: number;
   pausesInconclusive: number;
-  /** Paths put on standby behind a lead, and groups split again. */
+  /** Pair checks with enough bins that found no standing queue on one path, or delays that did not move together. */
+  noStandingQueue: number;
+  uncorrelated: number;
+  /** Paths put on standby behind a lead, and groups split again (`split`), by reason: the lead or the subject stopped working, no queue for NO_QUEUE_SPLIT_MS, the subject's re-checks missed the lead's queue. */
   grouped: number;
   split: number;
+  splitPathGone: number;
+  splitNoQueue: number;
+  splitMisses: number;
+  /** Milliseconds paths spent on standby (a group's time counts up to the latest RTT sample). */
+  standbyMs: number;
   /** Trickle packets sent on standby paths. */
   tricklePackets: number;
 }
@@ -173,8 +181,14 @@ export class SharedBottleneckDetector {
     pausesShared: 0,
     pausesIndependent: 0,
     pausesInconclusive: 0,
+    noStandingQueue: 0,
+    uncorrelated: 0,
     grouped: 0,
     split: 0,
+    splitPathGone: 0,
+    splitNoQueue: 0,
+    splitMisses: 0,
+    standbyMs: 0,
     tricklePackets: 0,
   };
   /** Off: nothing is ever grouped (coupled controllers, or the option). */
@@ -186,6 +200,8 @@ export class SharedBottleneckDetector {
   private pause: Pause | null = null;
   /** Last bin evaluated. */
   private lastBin = -1;
+  /** Time of the latest RTT sample (standbyMs counts up to it). */
+  private lastSampleAt = -Infinity;
 
   /**
    * `paths`: the connection's paths, read when the detector evaluates (every
@@ -254,13 +270,15 @@ export class SharedBottleneckDetector {
   forget(pathId: number): void {
     this.delays.delete(pathId);
     this.standbys.delete(pathId);
-    for (const [id, s] of this.standbys) if (s.lead === pathId) this.unstandby(id);
+    for (const [id, s] of this.standbys) if (s.lead === pathId) this.unstandby(id, 'splitPathGone');
     if (this.pause !== null && (this.pause.lead === pathId || this.pause.subject === pathId)) this.pause = null;
   }
 
   /** An RTT sample of `rttMs` on `pathId`, whose minimum RTT is `minRttMs`, at `now`. */
   onRttSample(pathId: number, rttMs: number, minRttMs: number, now: number): void {
     if (!this.enabled || rttMs < 0 || minRttMs <= 0) return;
+    if (this.standbys.size > 0 && now > this.lastSampleAt) this.stats.standbyMs += (now - this.lastSampleAt) * this.standbys.size;
+    if (now > this.lastSampleAt) this.lastSampleAt = now;
     let d = this.delays.get(pathId);
     if (d === undefined) this.delays.set(pathId, (d = new PathDelays()));
     const q = Math.max(0, rttMs - minRttMs);
@@ -297,9 +315,9 @@ export class SharedBottleneckDetector {
       const lead = byId.get(s.lead);
       const leadDelays = this.delays.get(s.lead);
       if (lead === undefined || !lead.working || byId.get(id)?.alive !== true) {
-        this.unstandby(id);
+        this.unstandby(id, 'splitPathGone');
       } else if (leadDelays !== undefined && now - Math.max(leadDelays.lastQueueAt, this.groupedAt.get(id) ?? -Infinity) > NO_QUEUE_SPLIT_MS) {
-        this.unstandby(id); // nobody queues: nobody to be fair to
+        this.unstandby(id, 'splitNoQueue'); // nobody queues: nobody to be fair to
       }
     }
     if (this.pause !== null) return;
@@ -339,10 +357,15 @@ export class SharedBottleneckDetector {
       if (db.binStanding(k)) standingB++;
     }
     if (xs.length < MIN_FILLED_BINS) return false;
-    if (standingA < STANDING_BINS * xs.length || standingB < STANDING_BINS * xs.length) return false;
+    if (standingA < STANDING_BINS * xs.length || standingB < STANDING_BINS * xs.length) {
+      this.stats.noStandingQueue++;
+      return false;
+    }
     const mx = xs.reduce((s, v) => s + v, 0) / xs.length;
     const my = ys.reduce((s, v) => s + v, 0) / ys.length;
-    return pearson(xs, ys, mx, my) >= CORRELATION_MIN;
+    if (pearson(xs, ys, mx, my) >= CORRELATION_MIN) return true;
+    this.stats.uncorrelated++;
+    return false;
   }
 
   /**
@@ -424,10 +447,11 @@ export class SharedBottleneckDetector {
     this.stats.grouped++;
   }
 
-  private unstandby(pathId: number): void {
+  private unstandby(pathId: number, reason: 'splitPathGone' | 'splitNoQueue' | 'splitMisses'): void {
     if (!this.standbys.delete(pathId)) return;
     this.groupedAt.delete(pathId);
     this.stats.split++;
+    this.stats[reason]++;
   }
 
   /** A sample on a standby path: does it still see its lead's queue? */
@@ -439,7 +463,7 @@ export class SharedBottleneckDetector {
     if (q <= 0.3 * ql) {
       s.misses++;
       if (s.misses >= MISSES_TO_SPLIT) {
-        this.unstandby(pathId);
+        this.unstandby(pathId, 'splitMisses');
         const pair = this.pair(pathId, s.lead);
         pair.quietUntil = now + pair.cooldown;
         pair.cooldown = Math.min(2 * pair.cooldown, COOLDOWN_MAX_MS);
