@@ -8,6 +8,7 @@ import {
   BIN_MS,
   COOLDOWN_MS,
   MISSES_TO_SPLIT,
+  RESUME_MS,
   SharedBottleneckDetector,
   TRICKLE_MS,
   pearson,
@@ -134,6 +135,24 @@ describe('shared-bottleneck detection', () => {
     drive(d, 6000, 6000 + 2 * BIN_MS, (_id, t) => sawtooth(t));
     expect(d.standby(1)).toBe(false);
     expect(d.stats.splitPathGone).toBe(1);
+    // The lead works again at once: the group resumes without new pauses.
+    paths[0]!.state = 'active';
+    const pauses = d.stats.pauses;
+    drive(d, 6000 + 2 * BIN_MS, 6000 + 4 * BIN_MS, (_id, t) => sawtooth(t));
+    expect(d.standby(1)).toBe(true);
+    expect(d.stats.resumed).toBe(1);
+    expect(d.stats.pauses).toBe(pauses);
+    // Suspect for longer than RESUME_MS: the group stays apart (a new grouping needs new pauses).
+    paths[0]!.state = 'suspect';
+    drive(d, 6200, 6200 + 2 * BIN_MS, (_id, t) => sawtooth(t));
+    expect(d.standby(1)).toBe(false);
+    drive(d, 6300, 6300 + RESUME_MS + BIN_MS, (id, t) => (id === 0 ? sawtooth(t) : 0.1));
+    paths[0]!.state = 'active';
+    const pauses2 = d.stats.pauses;
+    drive(d, 6400 + RESUME_MS, 6400 + RESUME_MS + 2 * BIN_MS, (_id, t) => sawtooth(t));
+    expect(d.standby(1)).toBe(false);
+    expect(d.stats.resumed).toBe(1);
+    expect(d.stats.pauses).toBe(pauses2);
 
     const off = new SharedBottleneckDetector(true, null);
     expect(off.enabled).toBe(false);

@@ -38,7 +38,9 @@
  *     samples must keep showing the lead's queue. When the lead sees a
  *     queue the subject does not (MISSES_TO_SPLIT times), or nobody sees a
  *     queue for NO_QUEUE_SPLIT_MS, or the lead stops working, the group
- *     splits and the subject carries data again.
+ *     splits and the subject carries data again. A group split by a lead
+ *     that turned suspect resumes, without new pauses, if both paths work
+ *     again within RESUME_MS.
  *
  * This class decides; the connection acts (send-data.ts asks standby(),
  * paused() and trickleDue()). Every decision is counted in `stats`. No
@@ -61,6 +63,7 @@ import {
   PAUSE_SPACING_MS,
   QUEUE_MIN_FRACTION,
   QUEUE_MIN_MS,
+  RESUME_MS,
   STANDING_BINS,
   TRICKLE_MS,
   WINDOW_BINS,
@@ -126,6 +129,8 @@ export interface SharedBottleneckStats {
   splitMisses: number;
   /** Milliseconds paths spent on standby (a group's time counts up to the latest RTT sample). */
   standbyMs: number;
+  /** Groups put back together without new pauses when a lead that had turned suspect worked again within RESUME_MS. */
+  resumed: number;
   /** Trickle packets sent on standby paths. */
   tricklePackets: number;
 }
@@ -189,6 +194,7 @@ export class SharedBottleneckDetector {
     splitNoQueue: 0,
     splitMisses: 0,
     standbyMs: 0,
+    resumed: 0,
     tricklePackets: 0,
   };
   /** Off: nothing is ever grouped (coupled controllers, or the option). */
@@ -202,6 +208,8 @@ export class SharedBottleneckDetector {
   private lastBin = -1;
   /** Time of the latest RTT sample (standbyMs counts up to it). */
   private lastSampleAt = -Infinity;
+  /** Groups split because their lead turned suspect: standby path → its lead, and until when the group may resume. */
+  private readonly suspended = new Map<number, { lead: number; until: number }>();
 
   /**
    * `paths`: the connection's paths, read when the detector evaluates (every
@@ -271,6 +279,7 @@ export class SharedBottleneckDetector {
     this.delays.delete(pathId);
     this.standbys.delete(pathId);
     for (const [id, s] of this.standbys) if (s.lead === pathId) this.unstandby(id, 'splitPathGone');
+    for (const [id, x] of this.suspended) if (id === pathId || x.lead === pathId) this.suspended.delete(id);
     if (this.pause !== null && (this.pause.lead === pathId || this.pause.subject === pathId)) this.pause = null;
   }
 
@@ -316,10 +325,14 @@ export class SharedBottleneckDetector {
       const leadDelays = this.delays.get(s.lead);
       if (lead === undefined || !lead.working || byId.get(id)?.alive !== true) {
         this.unstandby(id, 'splitPathGone');
+        // A suspect lead often works again at once (on a loaded host its ACKs
+        // come late): the group may resume without new pauses.
+        if (lead?.alive === true && byId.get(id)?.alive === true) this.suspended.set(id, { lead: s.lead, until: now + RESUME_MS });
       } else if (leadDelays !== undefined && now - Math.max(leadDelays.lastQueueAt, this.groupedAt.get(id) ?? -Infinity) > NO_QUEUE_SPLIT_MS) {
         this.unstandby(id, 'splitNoQueue'); // nobody queues: nobody to be fair to
       }
     }
+    this.resume(byId, now);
     if (this.pause !== null) return;
     const active = paths.filter((p) => p.working && !this.standbys.has(p.id));
     for (let i = 0; i < active.length; i++) {
@@ -433,6 +446,27 @@ export class SharedBottleneckDetector {
       return;
     }
     this.stats.pausesInconclusive++;
+  }
+
+  /**
+   * Groups split by a suspect lead come back together once both paths work
+   * again within RESUME_MS: the bottleneck they share has not moved. In the
+   * namespace lab a loaded host made the lead suspect for a moment, and each
+   * regrouping took seconds of new correlation and pauses (splitPathGone 2
+   * in both rounds of a 20 s run).
+   */
+  private resume(byId: Map<number, BottleneckPath>, now: number): void {
+    for (const [id, x] of this.suspended) {
+      if (now > x.until || this.standbys.has(id)) {
+        this.suspended.delete(id);
+        continue;
+      }
+      if (byId.get(x.lead)?.working !== true || byId.get(id)?.working !== true) continue;
+      if (this.pause !== null && (this.pause.subject === id || this.pause.lead === id)) continue;
+      this.suspended.delete(id);
+      this.group(id, x.lead, now);
+      this.stats.resumed++;
+    }
   }
 
   /** When each standby path was grouped (the no-queue split counts from there). */
