@@ -153,3 +153,10 @@ export function busyFraction(a: { busy: number; total: number }, b: { busy: numb
   const t = b.total - a.total;
   return t > 0 ? (b.busy - a.busy) / t : NaN;
 }
+
+/** Bytes and packets a tunnel's tbf has sent (what it counts against its rate: the inner Ethernet frame, 14 bytes of header + the IP packet). */
+export function qdiscSent(ns: string, dev: string): { bytes: number; packets: number } {
+  const q = JSON.parse(run('tc', ['-n', ns, '-s', '-j', 'qdisc', 'show', 'dev', dev])) as Array<{ kind: string; bytes?: number; packets?: number }>;
+  const tbf = q.find((x) => x.kind === 'tbf');
+  return { bytes: tbf?.bytes ?? NaN, packets: tbf?.packets ?? NaN };
+}

@@ -15,7 +15,12 @@
  *
  * CPU: every run records the client's and the server's CPU seconds, the
  * relays', and how busy the whole machine was (both cores), to tell a
- * CPU-bound result from a network-bound one.
+ * CPU-bound result from a network-bound one. The heterogeneous runs record
+ * what the senders' tbf counted (bytes, packets) beside the goodput, and the
+ * notes give the ceiling of goodput ÷ (A + B) those bytes allow
+ * (docs/bench.md, "Issue 12: lab ceilings"). Downloads record the mpudp
+ * sender's shared-bottleneck detection counters (the bench server's
+ * `sender` report), and the shared runs mpudp's share in every second.
  */
 import { loadavg } from 'node:os';
 import type { CongestionControlName } from '../../src/core/options.js';
@@ -32,6 +37,7 @@ import {
   DELAY_PORT,
   ensureEthtool,
   machineCpu,
+  qdiscSent,
   Relays,
   setupMptcpTunnels,
   startDelayServers,
@@ -53,6 +59,12 @@ export interface LabDelayConfig {
   /** mpudp's congestion controller and scheduler on both ends (default bbr and ecf: the configuration issue #12's targets are for). */
   cc?: CongestionControlName;
   scheduler?: SchedulerName;
+  /** Which measurements to run (default all); a section whose runs were left out reports none. */
+  only?: Array<'hetero' | 'lossy' | 'shared'>;
+  /** Run kernel MP-TCP beside mpudp (default true when mptcpize is there). */
+  kernel?: boolean;
+  /** mpudp's paths through the shared bottleneck (default 2; 1: what one path of the controller takes). */
+  sharedPaths?: 1 | 2;
 }
 
 /** One-way delays (ms) of the heterogeneous paths, and of the shared bottleneck. */
@@ -81,6 +93,12 @@ interface Run {
   competitorMbps?: number;
   share?: number;
   shareFrom1s?: number;
+  /** mpudp's share in each whole second of the common window (raw data only). */
+  sharePerSecond?: number[];
+  /** What the senders' tunnel qdiscs (tbf, both ISPs) sent during the run: bytes as tbf counts them, and packets; and the goodput bytes (heterogeneous runs). */
+  wire?: { bytes: number; packets: number; goodputBytes: number };
+  /** The mpudp sender's shared-bottleneck detection counters (stats().sharedBottleneck; raw data and the note). */
+  detection?: Record<string, number> | null;
   /** CPU seconds: client process, server process, relays (client side + server side); machine busy fraction (both cores). */
   clientCpu: number;
   serverCpu: number;
@@ -144,7 +162,8 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
   const why = missing.length > 0 ? `the lab needs ${missing.join(', ')}` : ensureEthtool();
   if (why !== null) return [skipped('lab-hetero', titles.hetero, why), skipped('lab-lossy', titles.lossy, why), skipped('lab-shared', titles.shared, why)];
   const noMptcp = ensureMptcpize();
-  const transports: LabTransport[] = noMptcp === null ? ['mpudp', 'mptcp'] : ['mpudp'];
+  const transports: LabTransport[] = noMptcp === null && cfg.kernel !== false ? ['mpudp', 'mptcp'] : ['mpudp'];
+  const runs_ = (x: 'hetero' | 'lossy' | 'shared'): boolean => cfg.only === undefined || cfg.only.includes(x);
   const runs: Run[] = [];
   const rtts: Record<string, number> = {};
   const load0 = loadavg();
@@ -172,10 +191,22 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
     }
     const one = async (scenario: Run['scenario'], t: LabTransport, dir: 'down' | 'up', round: number): Promise<void> => {
       const server = servers[t]!;
+      const from0 = server.reports.length;
+      // The sender's side of the tunnels: tbf there is what the rate limits.
+      const senderNs = dir === 'down' ? lab!.srv : lab!.cli;
+      const wire0 = ['dly-a', 'dly-b'].map((d) => qdiscSent(senderNs, d));
       const m = await measured(server, relays!, async () => [
         await runClientRole(clientArgs(t, dir, cfg.seconds, [TUN.clientA, TUN.clientB], [TUN.serverA, TUN.serverB], mpudpArgs(cfg)), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.seconds * 1000 + 60_000, name: `${NAME[t]} client` }),
       ]);
       const r = m.reports[0]!;
+      const wire1 = ['dly-a', 'dly-b'].map((d) => qdiscSent(senderNs, d));
+      const wire = {
+        bytes: wire1[0]!.bytes - wire0[0]!.bytes + (wire1[1]!.bytes - wire0[1]!.bytes),
+        packets: wire1[0]!.packets - wire0[0]!.packets + (wire1[1]!.packets - wire0[1]!.packets),
+        goodputBytes: Number(r.bytes),
+      };
+      // A download's sender is the server: its detection counters (paths wrongly grouped would show here).
+      const sent = t === 'mpudp' && dir === 'down' ? await server.waitFor((x) => x.type === 'sender' && x.transport === 'mpudp', 10_000, 'the mpudp sender result', from0).catch(() => null) : null;
       runs.push({
         scenario,
         transport: t,
@@ -187,66 +218,83 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
         serverCpu: dir === 'up' ? Number(r.receiverCpuSeconds ?? m.serverCpu) : m.serverCpu,
         relayCpu: m.relayCpu,
         machineBusy: m.machineBusy,
+        detection: (sent?.sharedBottleneck as Record<string, number> | undefined) ?? null,
+        wire,
       });
     };
-    for (let round = 0; round < cfg.rounds; round++) for (const dir of ['down', 'up'] as const) for (const t of transports) await one('hetero', t, dir, round);
-    // The control: the same paths at half the rates, half the CPU.
-    await lab.sh('delay', 'shape', 'A', `${RATE.a / 2e6}mbit`, '25ms');
-    await lab.sh('delay', 'shape', 'B', `${RATE.b / 2e6}mbit`, '25ms');
-    for (const t of transports) await one('hetero-half', t, 'down', 0);
-    await lab.sh('delay', 'shape', 'A', `${RATE.a / 1e6}mbit`, '25ms');
-    await lab.sh('delay', 'shape', 'B', `${RATE.b / 1e6}mbit`, '25ms');
-    await lab.sh('loss', 'B', '0.01');
-    for (let round = 0; round < cfg.rounds; round++) for (const t of transports) await one('lossy', t, 'down', round);
-    await lab.sh('loss', 'B', '0');
+    if (runs_('hetero')) {
+      for (let round = 0; round < cfg.rounds; round++) for (const dir of ['down', 'up'] as const) for (const t of transports) await one('hetero', t, dir, round);
+      // The control: the same paths at half the rates, half the CPU.
+      await lab.sh('delay', 'shape', 'A', `${RATE.a / 2e6}mbit`, '25ms');
+      await lab.sh('delay', 'shape', 'B', `${RATE.b / 2e6}mbit`, '25ms');
+      for (const t of transports) await one('hetero-half', t, 'down', 0);
+      await lab.sh('delay', 'shape', 'A', `${RATE.a / 1e6}mbit`, '25ms');
+      await lab.sh('delay', 'shape', 'B', `${RATE.b / 1e6}mbit`, '25ms');
+    }
+    if (runs_('lossy')) {
+      await lab.sh('loss', 'B', '0.01');
+      for (let round = 0; round < cfg.rounds; round++) for (const t of transports) await one('lossy', t, 'down', round);
+      await lab.sh('loss', 'B', '0');
+    }
 
     // The shared bottleneck: tunnel A at 100 Mbit/s with a one-BDP queue at 20 ms RTT.
-    await relays.stop();
-    relays = await Relays.start(lab, ONE_WAY.shared, ONE_WAY.b);
-    const rtt = 2 * ONE_WAY.shared;
-    const bdpBytes = (RATE.a / 8) * (rtt / 1000);
-    // tbf's queue holds rate × latency + burst (64 KB): latency is what makes the total one BDP.
-    const latencyMs = Math.max(1, rtt - (64 * 1024 * 8 * 1000) / RATE.a);
-    await lab.sh('delay', 'shape', 'A', '100mbit', `${latencyMs.toFixed(1)}ms`);
-    await lab.sh('delay', 'addr', 'A', '1');
-    if (noMptcp === null) setupMptcpTunnels(lab, true);
-    for (let round = 0; round < cfg.rounds; round++) {
-      for (const t of transports) {
-        const server = servers[t]!;
+    if (runs_('shared')) {
+      await relays.stop();
+      relays = await Relays.start(lab, ONE_WAY.shared, ONE_WAY.b);
+      const rtt = 2 * ONE_WAY.shared;
+      const bdpBytes = (RATE.a / 8) * (rtt / 1000);
+      // tbf's queue holds rate × latency + burst (64 KB): latency is what makes the total one BDP.
+      const latencyMs = Math.max(1, rtt - (64 * 1024 * 8 * 1000) / RATE.a);
+      await lab.sh('delay', 'shape', 'A', '100mbit', `${latencyMs.toFixed(1)}ms`);
+      await lab.sh('delay', 'addr', 'A', '1');
+      if (noMptcp === null) setupMptcpTunnels(lab, true);
+      for (let round = 0; round < cfg.rounds; round++) {
+        for (const t of transports) {
+          const server = servers[t]!;
+          const from0 = server.reports.length;
         const m = await measured(server, relays!, () =>
-          Promise.all([
-            runClientRole(clientArgs(t, 'down', cfg.sharedSeconds, [TUN.clientA, TUN.clientA2], [TUN.serverA], mpudpArgs(cfg)), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: `${NAME[t]} client (shared)` }),
-            runClientRole(clientArgs('mptcp', 'down', cfg.sharedSeconds, [], [TUN.serverA]), { ns: lab!.cli, mptcp: false, timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: 'TCP Cubic competitor' }),
-          ]),
-        );
-        const [mine, tcp] = m.reports as [Report, Report];
-        // The window both were running in, once detection had time.
-        const start = Math.max(Number(mine.firstMs), Number(tcp.firstMs));
-        const from = start + SHARED_FROM_MS;
-        const to = Math.min(Number(mine.lastMs), Number(tcp.lastMs));
-        const a = deliveredBetween(mine, from, to);
-        const b = deliveredBetween(tcp, from, to);
-        const a1 = deliveredBetween(mine, start + STEADY_FROM_MS, to);
-        const b1 = deliveredBetween(tcp, start + STEADY_FROM_MS, to);
-        runs.push({
-          scenario: 'shared',
-          transport: t,
-          dir: 'down',
-          round,
-          mbps: (a * 8) / ((to - from) / 1000) / 1e6,
-          steadyMbps: steadyMbps(mine),
-          competitorMbps: (b * 8) / ((to - from) / 1000) / 1e6,
-          share: a / (a + b || 1),
-          shareFrom1s: a1 / (a1 + b1 || 1),
-          clientCpu: Number(mine.cpuSeconds),
-          serverCpu: m.serverCpu,
-          relayCpu: m.relayCpu,
-          machineBusy: m.machineBusy,
-        });
+            Promise.all([
+              runClientRole(clientArgs(t, 'down', cfg.sharedSeconds, (cfg.sharedPaths === 1 ? [TUN.clientA] : [TUN.clientA, TUN.clientA2]), [TUN.serverA], mpudpArgs(cfg)), { ns: lab!.cli, mptcp: t === 'mptcp', timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: `${NAME[t]} client (shared)` }),
+              runClientRole(clientArgs('mptcp', 'down', cfg.sharedSeconds, [], [TUN.serverA]), { ns: lab!.cli, mptcp: false, timeoutMs: cfg.sharedSeconds * 1000 + 60_000, name: 'TCP Cubic competitor' }),
+            ]),
+          );
+          const [mine, tcp] = m.reports as [Report, Report];
+        // The server's account of the download it sent (its detection counters).
+        const sent = t === 'mpudp' ? await server.waitFor((r) => r.type === 'sender' && r.transport === 'mpudp', 10_000, 'the mpudp sender result', from0).catch(() => null) : null;
+          // The window both were running in, once detection had time.
+          const start = Math.max(Number(mine.firstMs), Number(tcp.firstMs));
+          const from = start + SHARED_FROM_MS;
+          const to = Math.min(Number(mine.lastMs), Number(tcp.lastMs));
+          const a = deliveredBetween(mine, from, to);
+          const b = deliveredBetween(tcp, from, to);
+          const a1 = deliveredBetween(mine, start + STEADY_FROM_MS, to);
+          const b1 = deliveredBetween(tcp, start + STEADY_FROM_MS, to);
+          runs.push({
+            scenario: 'shared',
+            transport: t,
+            dir: 'down',
+            round,
+            mbps: (a * 8) / ((to - from) / 1000) / 1e6,
+            steadyMbps: steadyMbps(mine),
+            competitorMbps: (b * 8) / ((to - from) / 1000) / 1e6,
+            share: a / (a + b || 1),
+            shareFrom1s: a1 / (a1 + b1 || 1),
+          detection: (sent?.sharedBottleneck as Record<string, number> | undefined) ?? null,
+          sharePerSecond: Array.from({ length: Math.max(0, Math.floor((to - start) / 1000)) }, (_, i) => {
+            const x = deliveredBetween(mine, start + i * 1000, start + (i + 1) * 1000);
+            const y = deliveredBetween(tcp, start + i * 1000, start + (i + 1) * 1000);
+            return Math.round((1000 * x) / (x + y || 1)) / 1000;
+          }),
+            clientCpu: Number(mine.cpuSeconds),
+            serverCpu: m.serverCpu,
+            relayCpu: m.relayCpu,
+            machineBusy: m.machineBusy,
+          });
+        }
       }
+      rtts.shared = rtt;
+      rtts.sharedBdpBytes = bdpBytes;
     }
-    rtts.shared = rtt;
-    rtts.sharedBdpBytes = bdpBytes;
   } finally {
     for (const s of Object.values(servers)) await stopServer(s);
     await relays?.stop().catch(() => {});
@@ -270,8 +318,25 @@ interface Ctx {
 const med = (runs: Run[], f: (r: Run) => number): number => median(runs.map(f).filter(Number.isFinite));
 const SUM = (RATE.a + RATE.b) / 1e6;
 
+/**
+ * The physical ceiling of goodput ÷ (A + B) (docs/bench.md, "Issue 12: lab
+ * ceilings"): tbf on a tunnel counts each packet's inner Ethernet frame
+ * (14 bytes of header + the IP packet). mpudp's 1472-byte datagram is a
+ * 1514-byte frame carrying 1435 bytes of stream data (header 1 + CID 8 +
+ * path ID 1 + packet number 4, DATA frame 1 + offset 4 + length 2, AEAD tag
+ * 16); kernel MP-TCP's 1500-byte segment carries at most 1424 (TCP 20 +
+ * timestamps 12 + DSS with a 32-bit data ACK and a 64-bit mapping, 22
+ * padded to 24; the lab's downloads carried 1420, with a 64-bit data ACK).
+ */
+const TBF_FRAME = TUN_DATAGRAM + 20 + 8 + 14;
+export const CEILING = {
+  mpudp: (TUN_DATAGRAM - (1 + 8 + 1 + 4) - (1 + 4 + 2) - 16) / TBF_FRAME,
+  mptcp: (TUN_DATAGRAM + 28 - 20 - 20 - 12 - 24) / TBF_FRAME,
+};
+const ceilingNote = `ceiling ${fmt(CEILING.mpudp)} (kernel MP-TCP ${fmt(CEILING.mptcp)}): the stream bytes per byte tbf counts`;
+
 function detail(runs: Run[], shared = false): string {
-  const headers = ['scenario', 'transport', 'dir', 'round', 'goodput Mbit/s', shared ? '÷ 100' : '÷ (A + B)', 'after 1st s Mbit/s', ...(shared ? ['TCP Cubic Mbit/s', 'share (from 5 s)', 'share (from 1 s)'] : []), 'client CPU s', 'server CPU s', 'relays CPU s', 'machine busy'];
+  const headers = ['scenario', 'transport', 'dir', 'round', 'goodput Mbit/s', shared ? '÷ 100' : '÷ (A + B)', 'after 1st s Mbit/s', ...(shared ? ['TCP Cubic Mbit/s', 'share (from 5 s)', 'share (from 1 s)'] : ['goodput ÷ tbf bytes', 'tbf bytes per packet']), 'client CPU s', 'server CPU s', 'relays CPU s', 'machine busy'];
   return table(
     headers,
     runs.map((r) => [
@@ -282,7 +347,9 @@ function detail(runs: Run[], shared = false): string {
       fmt(r.mbps),
       fmt(r.mbps / (shared ? 100 : r.scenario === 'hetero-half' ? SUM / 2 : SUM)),
       fmt(r.steadyMbps),
-      ...(shared ? [fmt(r.competitorMbps), `${fmt(100 * (r.share ?? NaN))} %`, `${fmt(100 * (r.shareFrom1s ?? NaN))} %`] : []),
+      ...(shared
+        ? [fmt(r.competitorMbps), `${fmt(100 * (r.share ?? NaN))} %`, `${fmt(100 * (r.shareFrom1s ?? NaN))} %`]
+        : [fmt((r.wire?.goodputBytes ?? NaN) / (r.wire?.bytes ?? NaN)), fmt((r.wire?.bytes ?? NaN) / (r.wire?.packets ?? NaN))]),
       fmt(r.clientCpu),
       fmt(r.serverCpu),
       fmt(r.relayCpu),
@@ -309,7 +376,7 @@ function heteroSection(c: Ctx, title: string, ms: number): Section {
       unit: '',
       baseline: { name: 'kernel MP-TCP', value: kernel.length > 0 ? med(kernel, (r) => r.mbps) / SUM : null },
       target: { text: '≥ 0.95', on: 'value', pass: Number.isFinite(v) ? v >= 0.95 : null },
-      note: `${fmt(med(mine, (r) => r.mbps))} Mbit/s; ${cpuNote(mine)}`,
+      note: `${fmt(med(mine, (r) => r.mbps))} Mbit/s; ${ceilingNote}; ${dir === 'down' ? `${detectionNote(mine, c.cfg.seconds)} (separate bottlenecks: grouping is wrong here); ` : ''}${cpuNote(mine)}`,
     });
   }
   const half = (t: LabTransport): Run[] => c.runs.filter((r) => r.scenario === 'hetero-half' && r.transport === t);
@@ -356,12 +423,22 @@ function lossySection(c: Ctx, title: string): Section {
         unit: '',
         baseline: { name: 'kernel MP-TCP', value: kernel.length > 0 ? med(kernel, (r) => r.mbps) / SUM : null },
         target: { text: '≥ 0.85', on: 'value', pass: Number.isFinite(v) ? v >= 0.85 : null },
-        note: `${fmt(med(mine, (r) => r.mbps))} Mbit/s; ${cpuNote(mine)}`,
+        note: `${fmt(med(mine, (r) => r.mbps))} Mbit/s; ${ceilingNote}; ${cpuNote(mine)}`,
       },
     ],
     extra: [detail(c.runs.filter((r) => r.scenario === 'lossy'))],
     raw: { runs: c.runs.filter((r) => r.scenario === 'lossy') },
   };
+}
+
+/** What the mpudp sender's shared-bottleneck detection did in the runs. */
+function detectionNote(runs: Run[], seconds: number): string {
+  const d = runs.map((r) => r.detection).filter((x): x is Record<string, number> => x !== null && x !== undefined);
+  if (d.length === 0) return 'detection counters not reported';
+  const grouped = d.filter((x) => (x.grouped ?? 0) > 0).length;
+  const standby = median(d.map((x) => (x.standbyMs ?? 0) / 1000));
+  const splits = d.reduce((n, x) => n + (x.split ?? 0), 0);
+  return `detection grouped the paths in ${grouped} of ${d.length} runs (standby ${fmt(standby)} s of ${seconds} s, median; ${splits} split(s))`;
 }
 
 function sharedSection(c: Ctx, title: string): Section {
@@ -383,7 +460,7 @@ function sharedSection(c: Ctx, title: string): Section {
         unit: '',
         baseline: { name: 'kernel MP-TCP (2 subflows)', value: kernel.length > 0 ? med(kernel, (r) => r.share ?? NaN) : null },
         target: { text: '≤ 0.60', on: 'value', pass: Number.isFinite(v) ? v <= 0.6 : null },
-        note: `mpudp ${fmt(med(mine, (r) => r.mbps))} Mbit/s, TCP ${fmt(med(mine, (r) => r.competitorMbps ?? NaN))} Mbit/s; from the first second ${fmt(med(mine, (r) => r.shareFrom1s ?? NaN))}; ${cpuNote(mine)}`,
+        note: `mpudp ${fmt(med(mine, (r) => r.mbps))} Mbit/s, TCP ${fmt(med(mine, (r) => r.competitorMbps ?? NaN))} Mbit/s; from the first second ${fmt(med(mine, (r) => r.shareFrom1s ?? NaN))}; ${detectionNote(mine, c.cfg.sharedSeconds)}; ${cpuNote(mine)}`,
       },
     ],
     extra: [detail(c.runs.filter((r) => r.scenario === 'shared'), true)],

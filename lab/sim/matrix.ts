@@ -199,10 +199,31 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 export function scenario(name: string): Scenario {
-  const s = SCENARIOS.find((x) => x.name === name);
+  const s = [...SCENARIOS, LAB_SHARED].find((x) => x.name === name);
   if (s === undefined) throw new Error(`no scenario ${name}`);
   return s;
 }
+
+/**
+ * The namespace lab's shared bottleneck (bench/scenarios/lab-delay.ts,
+ * lab-shared; issue #12): the same rate, delay, one-BDP queue and Cubic
+ * competitor, and the server sending. Not a row of the matrix (its 100
+ * Mbit/s runs are slow): test/sim/matrix-shared.test.ts runs it.
+ */
+export const LAB_SHARED: Scenario = {
+  name: 'shared-lab',
+  description: 'the namespace lab\'s shared bottleneck: 2 paths + 1 single-path flow through one 100 Mbit/s bottleneck (1 BDP queue, 250 kB), 20 ms RTT, download',
+  paths: [
+    { rateBps: 1000 * MBIT, delayMs: 10, jitterMs: 1 },
+    { rateBps: 1000 * MBIT, delayMs: 10, jitterMs: 1 },
+  ],
+  direction: 'download',
+  sharedBottleneck: { rateBps: 100 * MBIT, queueBytes: 250_000 },
+  competitor: { delayMs: 10, jitterMs: 1 },
+  warmupMs: 5000,
+  measureMs: 15_000,
+  target: { kind: 'max-share', fraction: 0.6 },
+};
 
 /** Sum of the path rates, or the shared bottleneck's rate. */
 export function capacityBps(s: Scenario): number {

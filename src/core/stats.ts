@@ -38,6 +38,8 @@ export interface PathStats {
   smoothedRtt: number;
   minRtt: number;
   congestionWindow: number;
+  /** Bytes the pacer let go beyond its burst capacity, making up for a late wake-up (pacer.ts, late credit). */
+  pacerLateCreditBytes: number;
 }
 
 /** Connection-wide counters. */

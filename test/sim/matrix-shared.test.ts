@@ -53,6 +53,32 @@ describe('shared bottleneck with one single-path flow', () => {
     });
   }
 
+  // The namespace lab's shared bottleneck (issue #12: bench section 10 measured 0.769 there):
+  // 100 Mbit/s, 20 ms RTT, a one-BDP queue, the server sending against one Cubic flow, the
+  // share taken from 5 s on as the lab does. Detection must group the paths well before the
+  // end, and the connection then takes no more than one flow's share.
+  it('bbr against cubic at the lab\'s shared bottleneck (100 Mbit/s, one-BDP queue, download): ≤ 60 %, grouped', { timeout: 3 * TIMEOUT }, () => {
+    const xs: number[] = [];
+    for (const seed of SHARE_SEEDS) {
+      let sb = { grouped: 0, standbyMs: 0, split: 0 };
+      const { cfg, r } = run('shared-lab', 'bbr', DEFAULT_SCHEDULER, seed, {
+        onEnd: (conn) => {
+          sb = conn.stats().sharedBottleneck;
+        },
+      });
+      const msg = `${describeRun(cfg, r)}; competitor cubic ${mbps(r.competitorBps)}; share ${(r.share * 100).toFixed(1)} %; detection ${JSON.stringify(sb)}`;
+      console.log(msg);
+      expect(r.goodputBps + r.competitorBps, msg).toBeGreaterThan(0.9 * 100e6);
+      expect(sb.grouped, msg).toBe(1);
+      expect(sb.split, msg).toBe(0);
+      // On standby for at least half of the 20 s run.
+      expect(sb.standbyMs, msg).toBeGreaterThan(10_000);
+      expect(r.share, msg).toBeLessThanOrEqual(0.6);
+      xs.push(r.share);
+    }
+    console.log(`lab shared bottleneck, bbr: shares ${xs.map((x) => (x * 100).toFixed(1)).join(', ')} %`);
+  });
+
   it('without detection, uncoupled cubic takes two flows’ share (what detection prevents)', { timeout: TIMEOUT }, () => {
     const xs = shares('cubic', { sharedBottleneckDetection: false });
     const msg = `cubic without detection: shares ${xs.map((x) => (x * 100).toFixed(1)).join(', ')} %`;

@@ -8,6 +8,7 @@ import {
   BIN_MS,
   COOLDOWN_MS,
   MISSES_TO_SPLIT,
+  RESUME_MS,
   SharedBottleneckDetector,
   TRICKLE_MS,
   pearson,
@@ -83,6 +84,12 @@ describe('shared-bottleneck detection', () => {
     for (const other of [idle, new SharedBottleneckDetector(true, () => fakePaths())]) {
       expect(other.standby(1) || other.isLead(0) || other.trickleAt(1) !== null).toBe(false);
     }
+    // Standby time runs from the grouping to the latest sample (6 s in all; grouping needs MIN_FILLED_BINS, 1 s, of samples first).
+    expect(d.stats.standbyMs).toBeGreaterThan(0);
+    expect(d.stats.standbyMs).toBeLessThan(5000);
+    const before = d.stats.standbyMs;
+    drive(d, 6000, 7000, (_id, t) => sawtooth(t));
+    expect(d.stats.standbyMs - before).toBeCloseTo(1000, -1);
   });
 
   it('leaves alone two paths whose queues move together but do not answer each other’s pause (two bottlenecks)', () => {
@@ -108,6 +115,8 @@ describe('shared-bottleneck detection', () => {
     drive(d, 0, 8000, (_id, t) => (t % 400 < 60 ? 10 : 0.2));
     expect(d.stats.candidates).toBe(0);
     expect(d.stats.pauses).toBe(0);
+    // Each check that got that far says why it stopped.
+    expect(d.stats.noStandingQueue).toBeGreaterThan(0);
   });
 
   it('splits a group when the standby path stops seeing its lead’s queue', () => {
@@ -119,6 +128,8 @@ describe('shared-bottleneck detection', () => {
     drive(d, 6000, 6000 + (MISSES_TO_SPLIT + 2) * TRICKLE_MS, (id, t) => (id === 1 ? 0.1 : sawtooth(t)));
     expect(d.standby(1)).toBe(false);
     expect(d.stats.split).toBe(1);
+    expect(d.stats.splitMisses).toBe(1);
+    expect(d.stats.splitPathGone + d.stats.splitNoQueue).toBe(0);
   });
 
   it('splits a group when its lead stops working, and counts nothing while disabled', () => {
@@ -129,6 +140,25 @@ describe('shared-bottleneck detection', () => {
     paths[0]!.state = 'suspect';
     drive(d, 6000, 6000 + 2 * BIN_MS, (_id, t) => sawtooth(t));
     expect(d.standby(1)).toBe(false);
+    expect(d.stats.splitPathGone).toBe(1);
+    // The lead works again at once: the group resumes without new pauses.
+    paths[0]!.state = 'active';
+    const pauses = d.stats.pauses;
+    drive(d, 6000 + 2 * BIN_MS, 6000 + 4 * BIN_MS, (_id, t) => sawtooth(t));
+    expect(d.standby(1)).toBe(true);
+    expect(d.stats.resumed).toBe(1);
+    expect(d.stats.pauses).toBe(pauses);
+    // Suspect for longer than RESUME_MS: the group stays apart (a new grouping needs new pauses).
+    paths[0]!.state = 'suspect';
+    drive(d, 6200, 6200 + 2 * BIN_MS, (_id, t) => sawtooth(t));
+    expect(d.standby(1)).toBe(false);
+    drive(d, 6300, 6300 + RESUME_MS + BIN_MS, (id, t) => (id === 0 ? sawtooth(t) : 0.1));
+    paths[0]!.state = 'active';
+    const pauses2 = d.stats.pauses;
+    drive(d, 6400 + RESUME_MS, 6400 + RESUME_MS + 2 * BIN_MS, (_id, t) => sawtooth(t));
+    expect(d.standby(1)).toBe(false);
+    expect(d.stats.resumed).toBe(1);
+    expect(d.stats.pauses).toBe(pauses2);
 
     const off = new SharedBottleneckDetector(true, null);
     expect(off.enabled).toBe(false);

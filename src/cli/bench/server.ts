@@ -140,7 +140,7 @@ export function serveStream(sock: Duplex, transport: Transport, remote: string, 
     pump(sock, source, { deadline }).then(
       () => {
         if (sock.destroyed) return;
-        finish({ type: 'sender', bytes: source.sent, ms: round3(epochMs() - t0), cpuSeconds: round3(cpuSeconds() - cpu0), paths: paths() });
+        finish({ type: 'sender', bytes: source.sent, ms: round3(epochMs() - t0), cpuSeconds: round3(cpuSeconds() - cpu0), paths: paths(), sharedBottleneck: mp?.stats()?.sharedBottleneck ?? null });
       },
       () => {}, // the stream's 'error' handler reports it
     );

@@ -31,6 +31,8 @@ export const COOLDOWN_MAX_MS = 120_000;
 export const TRICKLE_MS = 200;
 /** Re-checks in a row in which the lead saw a queue and the subject none, after which the group splits. */
 export const MISSES_TO_SPLIT = 3;
+/** A group split because its lead turned suspect resumes if both paths work again within this long, ms. */
+export const RESUME_MS = 5_000;
 /** A group splits after this long with no queue at the lead (nobody to be fair to), ms. */
 export const NO_QUEUE_SPLIT_MS = 5_000;
 

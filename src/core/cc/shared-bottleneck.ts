@@ -38,7 +38,9 @@
  *     samples must keep showing the lead's queue. When the lead sees a
  *     queue the subject does not (MISSES_TO_SPLIT times), or nobody sees a
  *     queue for NO_QUEUE_SPLIT_MS, or the lead stops working, the group
- *     splits and the subject carries data again.
+ *     splits and the subject carries data again. A group split by a lead
+ *     that turned suspect resumes, without new pauses, if both paths work
+ *     again within RESUME_MS.
  *
  * This class decides; the connection acts (send-data.ts asks standby(),
  * paused() and trickleDue()). Every decision is counted in `stats`. No
@@ -61,6 +63,7 @@ import {
   PAUSE_SPACING_MS,
   QUEUE_MIN_FRACTION,
   QUEUE_MIN_MS,
+  RESUME_MS,
   STANDING_BINS,
   TRICKLE_MS,
   WINDOW_BINS,
@@ -115,9 +118,19 @@ export interface SharedBottleneckStats {
   pausesShared: number;
   pausesIndependent: number;
   pausesInconclusive: number;
-  /** Paths put on standby behind a lead, and groups split again. */
+  /** Pair checks with enough bins that found no standing queue on one path, or delays that did not move together. */
+  noStandingQueue: number;
+  uncorrelated: number;
+  /** Paths put on standby behind a lead, and groups split again (`split`), by reason: the lead or the subject stopped working, no queue for NO_QUEUE_SPLIT_MS, the subject's re-checks missed the lead's queue. */
   grouped: number;
   split: number;
+  splitPathGone: number;
+  splitNoQueue: number;
+  splitMisses: number;
+  /** Milliseconds paths spent on standby (a group's time counts up to the latest RTT sample). */
+  standbyMs: number;
+  /** Groups put back together without new pauses when a lead that had turned suspect worked again within RESUME_MS. */
+  resumed: number;
   /** Trickle packets sent on standby paths. */
   tricklePackets: number;
 }
@@ -176,8 +189,15 @@ export class SharedBottleneckDetector {
     pausesShared: 0,
     pausesIndependent: 0,
     pausesInconclusive: 0,
+    noStandingQueue: 0,
+    uncorrelated: 0,
     grouped: 0,
     split: 0,
+    splitPathGone: 0,
+    splitNoQueue: 0,
+    splitMisses: 0,
+    standbyMs: 0,
+    resumed: 0,
     tricklePackets: 0,
   };
   /** Off: nothing is ever grouped (coupled controllers, or the option). */
@@ -192,6 +212,10 @@ export class SharedBottleneckDetector {
   private pause: Pause | null = null;
   /** Last bin evaluated. */
   private lastBin = -1;
+  /** Time of the latest RTT sample (standbyMs counts up to it). */
+  private lastSampleAt = -Infinity;
+  /** Groups split because their lead turned suspect: standby path → its lead, and until when the group may resume. */
+  private readonly suspended = new Map<number, { lead: number; until: number }>();
 
   /**
    * `paths`: the connection's paths, read when the detector evaluates (every
@@ -260,13 +284,16 @@ export class SharedBottleneckDetector {
   forget(pathId: number): void {
     this.delays.delete(pathId);
     this.standbys.delete(pathId);
-    for (const [id, s] of this.standbys) if (s.lead === pathId) this.unstandby(id);
+    for (const [id, s] of this.standbys) if (s.lead === pathId) this.unstandby(id, 'splitPathGone');
+    for (const [id, x] of this.suspended) if (id === pathId || x.lead === pathId) this.suspended.delete(id);
     if (this.pause !== null && (this.pause.lead === pathId || this.pause.subject === pathId)) this.pause = null;
   }
 
   /** An RTT sample of `rttMs` on `pathId`, whose minimum RTT is `minRttMs`, at `now`. */
   onRttSample(pathId: number, rttMs: number, minRttMs: number, now: number): void {
     if (!this.enabled || rttMs < 0 || minRttMs <= 0) return;
+    if (this.standbys.size > 0 && now > this.lastSampleAt) this.stats.standbyMs += (now - this.lastSampleAt) * this.standbys.size;
+    if (now > this.lastSampleAt) this.lastSampleAt = now;
     let d = this.delays.get(pathId);
     if (d === undefined) this.delays.set(pathId, (d = new PathDelays()));
     const q = Math.max(0, rttMs - minRttMs);
@@ -303,11 +330,15 @@ export class SharedBottleneckDetector {
       const lead = byId.get(s.lead);
       const leadDelays = this.delays.get(s.lead);
       if (lead === undefined || !lead.working || byId.get(id)?.alive !== true) {
-        this.unstandby(id);
+        this.unstandby(id, 'splitPathGone');
+        // A suspect lead often works again at once (on a loaded host its ACKs
+        // come late): the group may resume without new pauses.
+        if (lead?.alive === true && byId.get(id)?.alive === true) this.suspended.set(id, { lead: s.lead, until: now + RESUME_MS });
       } else if (leadDelays !== undefined && now - Math.max(leadDelays.lastQueueAt, this.groupedAt.get(id) ?? -Infinity) > NO_QUEUE_SPLIT_MS) {
-        this.unstandby(id); // nobody queues: nobody to be fair to
+        this.unstandby(id, 'splitNoQueue'); // nobody queues: nobody to be fair to
       }
     }
+    this.resume(byId, now);
     if (this.pause !== null) return;
     const active = paths.filter((p) => p.working && !this.standbys.has(p.id));
     for (let i = 0; i < active.length; i++) {
@@ -345,10 +376,15 @@ export class SharedBottleneckDetector {
       if (db.binStanding(k)) standingB++;
     }
     if (xs.length < MIN_FILLED_BINS) return false;
-    if (standingA < STANDING_BINS * xs.length || standingB < STANDING_BINS * xs.length) return false;
+    if (standingA < STANDING_BINS * xs.length || standingB < STANDING_BINS * xs.length) {
+      this.stats.noStandingQueue++;
+      return false;
+    }
     const mx = xs.reduce((s, v) => s + v, 0) / xs.length;
     const my = ys.reduce((s, v) => s + v, 0) / ys.length;
-    return pearson(xs, ys, mx, my) >= CORRELATION_MIN;
+    if (pearson(xs, ys, mx, my) >= CORRELATION_MIN) return true;
+    this.stats.uncorrelated++;
+    return false;
   }
 
   /**
@@ -418,6 +454,27 @@ export class SharedBottleneckDetector {
     this.stats.pausesInconclusive++;
   }
 
+  /**
+   * Groups split by a suspect lead come back together once both paths work
+   * again within RESUME_MS: the bottleneck they share has not moved. In the
+   * namespace lab a loaded host made the lead suspect for a moment, and each
+   * regrouping took seconds of new correlation and pauses (splitPathGone 2
+   * in both rounds of a 20 s run).
+   */
+  private resume(byId: Map<number, BottleneckPath>, now: number): void {
+    for (const [id, x] of this.suspended) {
+      if (now > x.until || this.standbys.has(id)) {
+        this.suspended.delete(id);
+        continue;
+      }
+      if (byId.get(x.lead)?.working !== true || byId.get(id)?.working !== true) continue;
+      if (this.pause !== null && (this.pause.subject === id || this.pause.lead === id)) continue;
+      this.suspended.delete(id);
+      this.group(id, x.lead, now);
+      this.stats.resumed++;
+    }
+  }
+
   /** When each standby path was grouped (the no-queue split counts from there). */
   private groupedAt = NONE as Map<number, number>;
 
@@ -432,10 +489,11 @@ export class SharedBottleneckDetector {
     this.stats.grouped++;
   }
 
-  private unstandby(pathId: number): void {
+  private unstandby(pathId: number, reason: 'splitPathGone' | 'splitNoQueue' | 'splitMisses'): void {
     if (!this.standbys.delete(pathId)) return;
     this.groupedAt.delete(pathId);
     this.stats.split++;
+    this.stats[reason]++;
   }
 
   /** A sample on a standby path: does it still see its lead's queue? */
@@ -447,7 +505,7 @@ export class SharedBottleneckDetector {
     if (q <= 0.3 * ql) {
       s.misses++;
       if (s.misses >= MISSES_TO_SPLIT) {
-        this.unstandby(pathId);
+        this.unstandby(pathId, 'splitMisses');
         const pair = this.pair(pathId, s.lead);
         pair.quietUntil = now + pair.cooldown;
         pair.cooldown = Math.min(2 * pair.cooldown, COOLDOWN_MAX_MS);

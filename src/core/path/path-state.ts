@@ -413,6 +413,7 @@ export class PathState {
       smoothedRtt: this.rtt.smoothed,
       minRtt: this.rtt.min,
       congestionWindow: this.cc.window,
+      pacerLateCreditBytes: this.pacer.lateCreditBytes,
     };
   }
 }
