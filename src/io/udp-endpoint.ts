@@ -792,7 +792,7 @@ export class UdpEndpoint implements ClusterHost {
       b.socket.ref();
       b.peers?.ref();
     }
-    if (this.timer && this.call(() => this.core.connectionCount) > 0) this.timer.ref();
+    if (this.timer && this.call(this.connectionCountCall) > 0) this.timer.ref();
   }
 
   /** Flushes run so far: a socket's read budget starts afresh in each (socket-read.ts). */

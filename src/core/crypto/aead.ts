@@ -15,7 +15,7 @@
  * buffer and writes the ciphertext back over them, then the tag after
  * them: no concatenation, one copy. node:crypto has no in-place or
  * re-keyed AEAD call; one createCipheriv per packet is the cheapest it
- * offers (bench/aead-micro.ts, docs/protocol.md "Costs"). The key is kept
+ * offers (bench/security-micro.ts, docs/protocol.md "Costs"). The key is kept
  * as raw bytes, not a KeyObject: a packet costs the same either way
  * (docs/bench.md, "Issue 11, second slice"), and a KeyObject costs a
  * handshake about 3 µs per key and an idle connection about 300 bytes.

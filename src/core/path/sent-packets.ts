@@ -291,7 +291,6 @@ export class SentPackets<M> {
     return this.len === 0 ? undefined : this.slots[this.head];
   }
 
-  /** Tracked packets in ascending packet number order. */
   /**
    * Send time of the oldest tracked packet that is ack-eliciting and in
    * flight, or -1 when there is none: a plain loop, so asking it (every
@@ -307,6 +306,7 @@ export class SentPackets<M> {
     return -1;
   }
 
+  /** Tracked packets in ascending packet number order. */
   *packets(): IterableIterator<SentPacket<M>> {
     const mask = this.slots.length - 1;
     for (let i = 0; i < this.len; i++) {
