@@ -9,7 +9,8 @@
  *   npm run bench -- --only loopback,latency
  *   npm run bench -- --out /tmp/bench  another output directory
  *
- * Sections: loopback (1, 2), lab (3, 4; root only, else skipped with the
+ * Sections: loopback (1, 2), veth (1b: one unshaped veth path with MTU
+ * 1500; root only), lab (3, 4; root only, else skipped with the
  * reason), latency (5), scale (6), scaleout (issue #13: 2 cluster workers
  * against 1 process), flapping (7; root only), lab-delay (8, 9, 10: the lab
  * with a delay stage, root only), profile (node --cpu-prof of the hot path).
@@ -29,15 +30,17 @@ import { labScenarios, type LabConfig } from './scenarios/lab.js';
 import { labDelayScenarios, type LabDelayConfig } from './scenarios/lab-delay.js';
 import { latency, type LatencyConfig } from './scenarios/latency.js';
 import { loopback, type LoopbackConfig } from './scenarios/loopback.js';
+import { veth, type VethConfig } from './scenarios/veth.js';
 import { profile, type ProfileConfig } from './scenarios/profile.js';
 import { scale, type ScaleConfig } from './scenarios/scale.js';
 import { scaleOut, type ScaleOutConfig } from './scenarios/scale-out.js';
 
-export const SECTIONS = ['loopback', 'lab', 'latency', 'scale', 'scaleout', 'flapping', 'lab-delay', 'profile'] as const;
+export const SECTIONS = ['loopback', 'veth', 'lab', 'latency', 'scale', 'scaleout', 'flapping', 'lab-delay', 'profile'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface SuiteConfig {
   loopback: LoopbackConfig;
+  veth: VethConfig;
   lab: LabConfig;
   labDelay: LabDelayConfig;
   latency: LatencyConfig;
@@ -49,6 +52,7 @@ export interface SuiteConfig {
 
 export const FULL: SuiteConfig = {
   loopback: { rounds: 3, seconds: 4 },
+  veth: { rounds: 3, seconds: 4 },
   lab: { rounds: 2, seconds: 5, outagesMs: [3000, 10_000], failoverRounds: 2, preMs: 3000, postMs: 5000 },
   labDelay: { rounds: 2, seconds: 8, sharedSeconds: 20 },
   latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
@@ -60,6 +64,7 @@ export const FULL: SuiteConfig = {
 
 export const QUICK: SuiteConfig = {
   loopback: { rounds: 1, seconds: 2 },
+  veth: { rounds: 1, seconds: 2 },
   lab: { rounds: 1, seconds: 3, outagesMs: [3000, 10_000], failoverRounds: 1, preMs: 2000, postMs: 4000 },
   labDelay: { rounds: 1, seconds: 4, sharedSeconds: 10 },
   latency: { rounds: 1, seconds: 1.5, warmup: 1000, lossSeconds: 3, delayA: 2, delayB: 4, loss: 0.01 },
@@ -130,6 +135,7 @@ async function main(): Promise<number> {
     say(`${name}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
   };
   await runSection('loopback', () => loopback(cfg.loopback));
+  await runSection('veth', () => veth(cfg.veth));
   await runSection('lab', () => labScenarios(cfg.lab));
   await runSection('latency', () => latency(cfg.latency));
   await runSection('scale', () => scale(cfg.scale));

@@ -20,9 +20,9 @@ export interface LoopbackConfig {
   seconds: number;
 }
 
-type Kind = 'udp' | 'udpSealed' | 'tcp' | 'mpudp1' | 'mpudp2';
+export type Kind = 'udp' | 'udpSealed' | 'tcp' | 'mpudp1' | 'mpudp2';
 const KINDS: Kind[] = ['udp', 'udpSealed', 'tcp', 'mpudp1', 'mpudp2'];
-const LABEL: Record<Kind, string> = { udp: 'raw dgram', udpSealed: 'sealed raw dgram', tcp: 'Node TCP', mpudp1: 'mpudp 1 path', mpudp2: 'mpudp 2 paths' };
+export const LABEL: Record<Kind, string> = { udp: 'raw dgram', udpSealed: 'sealed raw dgram', tcp: 'Node TCP', mpudp1: 'mpudp 1 path', mpudp2: 'mpudp 2 paths' };
 
 /** One transfer, reduced. */
 export interface BulkRun {
@@ -40,17 +40,18 @@ export interface BulkRun {
   lossRate?: number;
 }
 
-function args(kind: Kind, port: number, seconds: number): string[] {
+/** A client's arguments; one-path kinds go from `local` to `host` (the loopback by default, a veth's ends in veth.ts). */
+export function args(kind: Kind, port: number, seconds: number, host = '127.0.0.1', local = host): string[] {
   const common = ['--port', String(port), '--time', String(seconds), '--interval', '1'];
   switch (kind) {
     case 'udp':
-      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1472', ...common];
+      return [host, '--transport', 'udp', '--local', local, '--datagram', '1472', ...common];
     case 'udpSealed':
-      return ['127.0.0.1', '--transport', 'udp', '--local', '127.0.0.1', '--datagram', '1472', '--seal', 'aes-128-gcm', ...common];
+      return [host, '--transport', 'udp', '--local', local, '--datagram', '1472', '--seal', 'aes-128-gcm', ...common];
     case 'tcp':
-      return ['127.0.0.1', '--transport', 'tcp', ...common];
+      return [host, '--transport', 'tcp', ...common];
     case 'mpudp1':
-      return ['127.0.0.1', '--local', '127.0.0.1', ...common];
+      return [host, '--local', local, ...common];
     case 'mpudp2':
       return ['127.0.0.1,127.0.0.2', '--local', '127.0.0.1,127.0.0.2', '--paired', ...common];
   }

@@ -11,6 +11,7 @@ import { describeNeeding } from '../lab/requirements.js';
 import type { AggregationRun, FailoverRun } from '../../bench/scenarios/lab.js';
 import { labScenarios } from '../../bench/scenarios/lab.js';
 import { flapping, type FlappingRun } from '../../bench/scenarios/flapping.js';
+import { veth, type VethRun } from '../../bench/scenarios/veth.js';
 
 describeNeeding('root, ip, tc, nft', missingForLab(), 'bench lab scenarios, short', () => {
   it('aggregates both ISPs and survives a blackhole of ISP A, with MP-TCP beside', async () => {
@@ -30,6 +31,17 @@ describeNeeding('root, ip, tc, nft', missingForLab(), 'bench lab scenarios, shor
     expect(Number.isFinite(mp.lostMs)).toBe(true);
     expect(mp.healAt).toBeGreaterThan(mp.failAt);
     expect(Object.keys(fo!.svgs ?? {}).length).toBe(foRuns.length);
+  });
+
+  it('veth: one unshaped MTU-1500 path, mpudp discovers 1472-byte datagrams, beside both blasts and TCP', async () => {
+    const section = await veth({ rounds: 1, seconds: 1, prefix: `mpudp-bv${process.pid}` });
+    expect(section.skipped).toBeUndefined();
+    const runs = (section.raw as { runs: VethRun[] }).runs;
+    expect(runs.map((r) => r.kind)).toEqual(['udp', 'udpSealed', 'tcp', 'mpudp1']);
+    for (const r of runs) expect(r.mbps, r.kind).toBeGreaterThan(0);
+    // Started at 1200, reached the MTU's payload by discovery.
+    expect(runs.find((r) => r.kind === 'mpudp1')!.mtu).toBe(1472);
+    expect(Number.isFinite(section.figures[0]!.ratio)).toBe(true);
   });
 
   it('flapping: the blackhole moves between the ISPs, the longest stall is reported for each transport', async () => {
