@@ -287,8 +287,12 @@ export class EndpointCore {
         // Round robin: the next datagram comes from the next busy connection,
         // so one with much to send cannot hold the io layer's per-flush
         // budget while others (an ACK, a retransmission) wait behind it.
-        this.busy.delete(entry);
-        this.busy.add(entry);
+        // Alone in the set it stays put: a delete and re-add per datagram
+        // fills the set's table with holes and rebuilds it every few packets.
+        if (this.busy.size > 1) {
+          this.busy.delete(entry);
+          this.busy.add(entry);
+        }
         return t;
       }
       this.drainEvents(entry);
