@@ -6,7 +6,8 @@
  * clearTimeout calls, Timeout.refresh() calls, dgram sends, the endpoints'
  * flushes and timer firings, the sockets' 'data' events. Counts do not
  * depend on the machine's load. Last, whether the slowest round trips are
- * those during which an endpoint timer fired.
+ * those during which an endpoint timer fired, and those a garbage
+ * collection ran in (and how much of the round trip it took).
  *
  *   npx tsx bench/rr-work.ts --build BUILD_DIR [--count 5000]
  */
@@ -14,6 +15,7 @@ import { Socket as DgramSocket } from 'node:dgram';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 const { values } = parseArgs({ options: { build: { type: 'string' }, count: { type: 'string' } } });
 if (values.build === undefined) throw new Error('usage: rr-work.ts --build BUILD_DIR [--count 5000]');
@@ -59,8 +61,13 @@ const request = Buffer.alloc(1024, 0x72);
 const warmup = 500;
 let base: Record<string, number> = {};
 let ends: { client: Api; server: Api } | null = null;
-/** Round-trip times (µs), and whether an endpoint timer fired during each. */
-const rtts: { us: number; timer: boolean }[] = [];
+/** Round-trip times (µs), when each began (performance.now(), ms), and whether an endpoint timer fired during each. */
+const rtts: { us: number; at: number; timer: boolean }[] = [];
+/** Garbage collections: start (ms, performance.now()'s clock) and duration (ms). */
+const gcs: { start: number; ms: number; minor: boolean }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcs.push({ start: e.startTime, ms: e.duration, minor: (e as unknown as { detail?: { kind?: number } }).detail?.kind === 1 });
+}).observe({ entryTypes: ['gc'] });
 const timerFirings = (): number => sock._endpoint().stats().timeouts + server._endpoint().stats().timeouts;
 await new Promise<void>((done) => {
   let got = 0;
@@ -74,7 +81,7 @@ await new Promise<void>((done) => {
     got -= 1024;
     n++;
     const now = timerFirings();
-    if (n > warmup) rtts.push({ us: (performance.now() - sentAt) * 1000, timer: now !== firings });
+    if (n > warmup) rtts.push({ us: (performance.now() - sentAt) * 1000, at: sentAt, timer: now !== firings });
     if (n === warmup) {
       base = { ...counts };
       ends = { client: sock._endpoint().stats(), server: server._endpoint().stats() };
@@ -114,6 +121,18 @@ const pathStats = (x: Api): string => {
 console.log(`client path: ${pathStats(sock)}`);
 console.log(`server path: ${pathStats(serverSocket)}`);
 console.log(`round trips: p50 ${pct(all, 50)} µs, p99 ${pct(all, 99)} µs; ${fired.length} had a timer firing (p50 ${pct(fired, 50)} µs); of the slowest 1 %, ${slow.filter((r) => r.timer).length} of ${slow.length} had one`);
+// The collections that began inside a round trip.
+const gcIn = (r: { us: number; at: number }): { start: number; ms: number; minor: boolean }[] => gcs.filter((g) => g.start >= r.at && g.start < r.at + r.us / 1000);
+const withGc = rtts.filter((r) => gcIn(r).length > 0);
+const slowGc = slow.filter((r) => gcIn(r).length > 0);
+const gcShare = slowGc.map((r) => (gcIn(r).reduce((a, g) => a + g.ms, 0) * 1000) / r.us);
+const first = rtts[0]?.at ?? 0;
+const last = rtts.length > 0 ? rtts[rtts.length - 1]!.at : 0;
+const inRun = gcs.filter((g) => g.start >= first && g.start <= last);
+console.log(
+  `garbage collections during the measured round trips: ${inRun.length} (${inRun.filter((g) => g.minor).length} scavenges; p50 ${pct(inRun.map((g) => g.ms * 1000), 50)} µs each), one per ${(rtts.length / Math.max(1, inRun.length)).toFixed(0)} round trips; ` +
+    `${withGc.length} round trips had one began in them (p50 ${pct(withGc.map((r) => r.us), 50)} µs); of the slowest 1 %, ${slowGc.length} of ${slow.length} had one, taking ${pct(gcShare.map((x) => 100 * x), 50)} % of that round trip (median)`,
+);
 sock.destroy();
 await new Promise<void>((r) => server.close(() => r()));
 process.exit(0);
