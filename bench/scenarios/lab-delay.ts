@@ -65,6 +65,15 @@ export interface LabDelayConfig {
   kernel?: boolean;
   /** mpudp's paths through the shared bottleneck (default 2; 1: what one path of the controller takes). */
   sharedPaths?: 1 | 2;
+  /**
+   * Where the shared bottleneck's queue is (default 'receiver'): 'receiver',
+   * tbf on the client's ingress of tunnel A, past the relay, as a router's
+   * queue would be; 'sender', tbf on the server's end of the tunnel, in the
+   * senders' own qdisc, where Linux holds the TCP flow to its small-queue
+   * budget (TSQ, about two 11 kB buffers) and mpudp's UDP to its socket
+   * buffer only (the measurement before the sharelab branch).
+   */
+  sharedQueueAt?: 'receiver' | 'sender';
 }
 
 /** One-way delays (ms) of the heterogeneous paths, and of the shared bottleneck. */
@@ -246,6 +255,7 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
       // tbf's queue holds rate × latency + burst (64 KB): latency is what makes the total one BDP.
       const latencyMs = Math.max(1, rtt - (64 * 1024 * 8 * 1000) / RATE.a);
       await lab.sh('delay', 'shape', 'A', '100mbit', `${latencyMs.toFixed(1)}ms`);
+      if ((cfg.sharedQueueAt ?? 'receiver') === 'receiver') await lab.sh('delay', 'ingress', 'A', '100mbit', `${latencyMs.toFixed(1)}ms`);
       await lab.sh('delay', 'addr', 'A', '1');
       if (noMptcp === null) setupMptcpTunnels(lab, true);
       for (let round = 0; round < cfg.rounds; round++) {
