@@ -305,6 +305,7 @@ tunnel_down() { # A|B
     ip -n "$ns" link del "$TUN" 2>/dev/null || true
     ip -n "$ns" link set "$IFACE" mtu 1500
   done
+  ip -n "$CLI" link del "ifb-$LETTER" 2>/dev/null || true
   shape "$CLI" "$IFACE" "$RATE"
   shape "$SRV" "$IFACE" "$RATE"
 }
