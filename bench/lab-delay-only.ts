@@ -8,7 +8,8 @@
  *
  * `kernel` runs kernel MP-TCP beside mpudp. Environment: PATHS=1 gives
  * mpudp one path through the shared bottleneck (one flow of the controller
- * against the Cubic flow), CC a controller other than bbr, OUT the file the
+ * against the Cubic flow), CC a controller other than bbr, SHARED_AT=sender the shared
+ * bottleneck's queue in the server's own qdisc (the old placement), OUT the file the
  * sections go to as JSON (default /tmp/lab-delay-only.json).
  */
 import { writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ const sections = await labDelayScenarios({
   only,
   kernel,
   sharedPaths: process.env.PATHS === '1' ? 1 : 2,
+  ...(process.env.SHARED_AT === 'sender' ? { sharedQueueAt: 'sender' as const } : {}),
   ...(process.env.CC ? { cc: process.env.CC as CongestionControlName } : {}),
 });
 writeFileSync(process.env.OUT ?? '/tmp/lab-delay-only.json', JSON.stringify(sections, null, 1));

@@ -7,7 +7,8 @@
  *    60 ms RTT, download and upload: goodput ÷ (A + B), target ≥ 0.95.
  *  - lab-lossy: the same with 1 % random loss on B (nftables numgen, both
  *    directions), download: target ≥ 0.85 of the sum.
- *  - lab-shared: one 100 Mbit/s bottleneck (tbf on tunnel A) with a buffer
+ *  - lab-shared: one 100 Mbit/s bottleneck (tbf on tunnel A, at the
+ *    client's ingress past the relay: `sharedQueueAt`) with a buffer
  *    of one BDP at 20 ms RTT; mpudp with two paths through it (two client
  *    addresses) against one kernel TCP Cubic flow, both downloading at
  *    once: mpudp's share of what both delivered, target ≤ 60 %. Kernel
@@ -65,6 +66,15 @@ export interface LabDelayConfig {
   kernel?: boolean;
   /** mpudp's paths through the shared bottleneck (default 2; 1: what one path of the controller takes). */
   sharedPaths?: 1 | 2;
+  /**
+   * Where the shared bottleneck's queue is (default 'receiver'): 'receiver',
+   * tbf on the client's ingress of tunnel A, past the relay, as a router's
+   * queue would be; 'sender', tbf on the server's end of the tunnel, in the
+   * senders' own qdisc, where Linux holds the TCP flow to its small-queue
+   * budget (TSQ, about two 11 kB buffers) and mpudp's UDP to its socket
+   * buffer only (the measurement before the sharelab branch).
+   */
+  sharedQueueAt?: 'receiver' | 'sender';
 }
 
 /** One-way delays (ms) of the heterogeneous paths, and of the shared bottleneck. */
@@ -246,6 +256,7 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
       // tbf's queue holds rate × latency + burst (64 KB): latency is what makes the total one BDP.
       const latencyMs = Math.max(1, rtt - (64 * 1024 * 8 * 1000) / RATE.a);
       await lab.sh('delay', 'shape', 'A', '100mbit', `${latencyMs.toFixed(1)}ms`);
+      if ((cfg.sharedQueueAt ?? 'receiver') === 'receiver') await lab.sh('delay', 'ingress', 'A', '100mbit', `${latencyMs.toFixed(1)}ms`);
       await lab.sh('delay', 'addr', 'A', '1');
       if (noMptcp === null) setupMptcpTunnels(lab, true);
       for (let round = 0; round < cfg.rounds; round++) {
@@ -450,6 +461,9 @@ function sharedSection(c: Ctx, title: string): Section {
     title,
     method:
       `Tunnel A alone, 100 Mbit/s (tbf) with a queue of one BDP (${fmt((c.rtts.sharedBdpBytes ?? NaN) / 1000)} kB at ${c.rtts.shared} ms RTT, relays ${ONE_WAY.shared} ms each way); ` +
+      ((c.cfg.sharedQueueAt ?? 'receiver') === 'receiver'
+        ? "the queue is at the client's end of the tunnel, past the relay (lab.sh `delay ingress`: tbf on an ifb), as a router's would be, not in the sending host's qdisc, where Linux would hold the TCP flow to its small-queue budget and not mpudp's UDP; "
+        : "the queue is in the sending host's qdisc (SHARED_AT=sender), where Linux holds the TCP flow to its small-queue budget and not mpudp's UDP; ") +
       'the client has two addresses on it, so mpudp opens two paths through the one queue. One kernel TCP flow (Cubic, Node\'s net without mptcpize) downloads at the same time; ' +
       `both run ${c.cfg.sharedSeconds} s, and the share is mpudp's bytes ÷ both flows' bytes over the window both ran in, from ${SHARED_FROM_MS / 1000} s on (mpudp's detection has then had time to find the shared queue; the share from the first second on is in the table). ` +
       'Kernel MP-TCP in the same place opens two subflows through the queue (a `subflow` endpoint on the second address); upstream Linux MP-TCP has no coupled congestion control.',

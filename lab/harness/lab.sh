@@ -33,6 +33,11 @@
 #   delay down        back to plain veths (shaped as by `up`)
 #   delay shape A|B RATE LATENCY   tbf on a tunnel, both ends (LATENCY bounds its queue)
 #   delay addr A|B N  add client address 10.78.N.M (M = 3, 4, ...: N more on that tunnel)
+#   delay ingress A|B RATE LATENCY   the tunnel's bottleneck for downloads moves off the
+#                     sender: tbf on an ifb device that takes the client's ingress of the
+#                     tunnel (after the relay), and the server's end of the tunnel loses its
+#                     tbf. A queue in the sender's own qdisc holds TCP to its small-queue
+#                     budget (TSQ) but not a UDP sender; a queue past the relay holds neither.
 #
 # Environment: LAB_PREFIX (default mpudp; names the namespaces, so parallel
 # runs with different prefixes do not collide), LAB_RATE_A (100mbit),
@@ -300,6 +305,7 @@ tunnel_down() { # A|B
     ip -n "$ns" link del "$TUN" 2>/dev/null || true
     ip -n "$ns" link set "$IFACE" mtu 1500
   done
+  ip -n "$CLI" link del "ifb-$LETTER" 2>/dev/null || true
   shape "$CLI" "$IFACE" "$RATE"
   shape "$SRV" "$IFACE" "$RATE"
 }
@@ -325,7 +331,19 @@ cmd_delay() {
       [[ "$n" =~ ^[0-9]+$ ]] || die "delay addr needs A|B N"
       for ((i = 3; i < 3 + n; i++)); do ip -n "$CLI" addr replace "$ONET.$i/24" dev "$TUN"; done
       echo "$TUN: $n more client address(es) from $ONET.3" ;;
-    *) die "delay needs up, down, shape or addr" ;;
+    ingress)
+      delay_vars "${1-}"
+      local rate=${2-} lat=${3-} ifb="ifb-$LETTER"
+      [ -n "$rate" ] && [ -n "$lat" ] || die "delay ingress needs A|B RATE LATENCY"
+      ip -n "$CLI" link del "$ifb" 2>/dev/null || true
+      ip -n "$CLI" link add "$ifb" type ifb || die "delay ingress needs ifb devices (kernel module ifb)"
+      ip -n "$CLI" link set "$ifb" up
+      tc -n "$CLI" qdisc replace dev "$ifb" root tbf rate "$rate" burst "$BURST" latency "$lat"
+      tc -n "$CLI" qdisc replace dev "$TUN" handle ffff: ingress
+      tc -n "$CLI" filter replace dev "$TUN" parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev "$ifb"
+      tc -n "$SRV" qdisc del dev "$TUN" root 2>/dev/null || true
+      echo "$TUN: downloads shaped at the client's ingress ($ifb: tbf $rate latency $lat); server end unshaped" ;;
+    *) die "delay needs up, down, shape, addr or ingress" ;;
   esac
 }
 

@@ -9,7 +9,8 @@
  * MPUDP_LAB=required.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Relays, TUN, DELAY_PORT } from '../../bench/scenarios/lab-delay-setup.js';
+import { spawnSync } from 'node:child_process';
+import { Relays, TUN, DELAY_PORT, qdiscSent } from '../../bench/scenarios/lab-delay-setup.js';
 import { runClientRole, spawnBench, startServer, stopServer } from '../../lab/harness/bench-roles.js';
 import { ifaceBytes, labDown, labUp, type Lab } from '../../lab/harness/netns.js';
 import type { RoleProcess } from '../../lab/harness/process.js';
@@ -91,11 +92,33 @@ describeNeeding('root, ip, tc, nft, bridge, ethtool', missing(), 'two-ISP lab wi
     expect(b, `dly-a rx ${a}, dly-b rx ${b}`).toBeGreaterThan(0.1 * size);
   }, 120_000);
 
+  it('delay ingress moves tunnel A’s queue past the relay: the server’s end loses its tbf, every byte of a TCP download crosses the client’s ifb', async () => {
+    const l = ready();
+    // In the sender's own qdisc, Linux holds a TCP flow to its small-queue budget (TSQ)
+    // and a UDP sender to nothing but its socket buffer: the shared-bottleneck bench
+    // (docs/bench.md, "Issue 12: the share against one kernel Cubic flow") needs the queue elsewhere.
+    await l.sh('delay', 'ingress', 'A', '100mbit', '15ms');
+    const kinds = (ns: string, dev: string): string[] =>
+      (JSON.parse(spawnSync('tc', ['-n', ns, '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8' }).stdout) as Array<{ kind: string }>).map((q) => q.kind);
+    expect(kinds(l.srv, 'dly-a')).not.toContain('tbf');
+    expect(kinds(l.cli, 'dly-a')).toContain('ingress');
+    expect(kinds(l.cli, 'ifb-a')).toContain('tbf');
+    const size = 8 * MiB;
+    const before = qdiscSent(l.cli, 'ifb-a');
+    const r = await runClientRole([TUN.serverA, '--transport', 'tcp', '--port', String(DELAY_PORT), '--bytes', String(size), '--reverse'], { ns: l.cli, timeoutMs: 60_000 });
+    const after = qdiscSent(l.cli, 'ifb-a');
+    expect(Number(r.bytes), JSON.stringify(r)).toBe(size);
+    expect(after.bytes - before.bytes, JSON.stringify({ before, after })).toBeGreaterThan(size);
+    // Back to the placement the other tests expect.
+    await l.sh('delay', 'shape', 'A', '100mbit', '25ms');
+  }, 120_000);
+
   it('delay down gives the plain veths back', async () => {
     const l = ready();
     await l.sh('delay', 'down');
     const status = await l.sh('status');
     expect(status).not.toContain('dly-a');
+    expect(status).not.toContain('ifb-a');
     expect(status).toContain('tbf');
   }, 60_000);
 });
