@@ -260,7 +260,7 @@ describe('BBR (draft-ietf-ccwg-bbr)', () => {
     expect(p.bbr.entered['probe-rtt']).toBe(0);
   });
 
-  it('leading a shared-bottleneck group, it competes: gain 1.25 without the aggregation allowance, every lossy round counts', () => {
+  it('leading a shared-bottleneck group, it competes: one BDP without the aggregation allowance, every lossy round counts', () => {
     // A buffer-filling competitor's standing queue; the connection says the path leads a group.
     const p = new Pipe({ mbps: 50, rttMs: 20, standingQueue: 60_000, buffer: 1e6, loss: 0.005 });
     p.run(2000);
@@ -273,7 +273,7 @@ describe('BBR (draft-ietf-ccwg-bbr)', () => {
       if (p.bbr.state !== 'probe-bw-up') maxOutsideUp = Math.max(maxOutsideUp, p.bbr.window - STANDING_QUEUE_CWND_GAIN * p.bbr.bw * p.bbr.minRtt);
       if (p.bbr.bwShortterm < Infinity) shortTermEngaged = true;
     });
-    // Above 1.25 BDP only by the quantization budget (a send quantum) and the step of one ACK.
+    // Above one BDP (STANDING_QUEUE_CWND_GAIN) only by the quantization budget (a send quantum) and the step of one ACK.
     expect(maxOutsideUp).toBeLessThanOrEqual(16 * MSS);
     // 0.5 % random loss: below the threshold, yet counted while competing.
     expect(shortTermEngaged).toBe(true);

@@ -36,8 +36,15 @@ export const PROBE_RTT_DURATION = 200;
 export const PROBE_RTT_INTERVAL = 5_000;
 /** A sample this close to min_rtt (fraction of it) refreshes the ProbeRTT schedule (see updateMinRtt). */
 export const MIN_RTT_MARGIN = 0.05;
-/** cwnd_gain while the path competes at a shared bottleneck with a standing queue (see `competing`). */
-export const STANDING_QUEUE_CWND_GAIN = 1.25;
+/**
+ * cwnd_gain while the path competes at a shared bottleneck with a standing
+ * queue (see `competing`): one BDP, no more. At 1.25 the grouped connection
+ * took 53.6 % against one Cubic flow in the simulator's `shared` cell and
+ * 0.652 (median of 5) in the namespace lab; at 1.0, 44.6 % and 0.568, with
+ * every other bbr cell of the matrix unchanged (docs/bench.md, "Issue 12:
+ * the share against one kernel Cubic flow").
+ */
+export const STANDING_QUEUE_CWND_GAIN = 1.0;
 /** Standard deviations above the threshold's expected loss count before inflight counts as too high (see isInflightTooHigh). */
 export const LOSS_NOISE_SIGMAS = 2;
 /** Startup loss exit: "at least BBRStartupFullLossCnt=6 discontiguous sequence ranges lost in that round trip". */

@@ -20,7 +20,7 @@
  *    BBR.LossThresh (2 %) by more than chance (`lossAboveThreshold`).
  *    `lossTolerant: false` restores the draft's response to any lossy round.
  *  - Competing at a shared bottleneck (`competing`, told by the connection's
- *    shared-bottleneck detection): window gain 1.25 without the ACK
+ *    shared-bottleneck detection): window gain 1 (one BDP) without the ACK
  *    aggregation allowance, and every lossy round counts.
  *  - ProbeRTT only when needed: a sample within MIN_RTT_MARGIN of min_rtt
  *    refreshes its schedule (as picoquic does).
@@ -425,7 +425,7 @@ export class Bbr implements CongestionController {
    * only holds a BDP of BBR's data in that queue, out of the competitor's
    * reach (BBRv3 took 60–66 % against one Cubic flow at a one-BDP buffer in
    * the simulator). So while competing, the window's gain is capped at
-   * STANDING_QUEUE_CWND_GAIN without the allowance for ACK aggregation (the
+   * STANDING_QUEUE_CWND_GAIN (one BDP) without the allowance for ACK aggregation (the
    * queue keeps the link busy through ACK gaps), and every lossy round
    * counts as congestion (the draft's own response; the loss-rate bound is
    * for noise on an empty path).
