@@ -76,6 +76,9 @@ const NO_COOKIE = new Uint8Array(0);
 /** First retransmission interval of the client's Initial (ms); doubles each time. */
 export const INITIAL_RETRANSMIT = 600;
 
+/** The empty event queue every connection shares while it has no event waiting (never written: emit() replaces it first). */
+const NO_EVENTS: ConnectionEvent[] = [];
+
 export class Connection {
   /** Client or server. */
   readonly role: Role;
@@ -194,7 +197,7 @@ export class Connection {
   lastDataAckSent = -1;
 
   /** Events waiting for pollEvent. */
-  events: ConnectionEvent[] = [];
+  events: ConnectionEvent[] = NO_EVENTS;
   /** 'readable' was emitted and read() has not returned null since. */
   readableSignalled = false;
   /** write() accepted less than asked: emit 'writable' when room appears. */
@@ -341,9 +344,11 @@ export class Connection {
   }
 
   pollEvent(): ConnectionEvent | null {
-    const e = this.events.shift() ?? null;
+    const events = this.events;
+    if (events.length === 0) return null;
+    const e = events.shift()!;
     // A drained queue lets its grown backing store go (about 120 bytes an idle connection would keep).
-    if (e === null && this.events.length === 0) this.events = [];
+    if (events.length === 0) this.events = NO_EVENTS;
     return e;
   }
 
@@ -543,7 +548,8 @@ export class Connection {
   }
 
   emit(event: ConnectionEvent): void {
-    this.events.push(event);
+    if (this.events === NO_EVENTS) this.events = [event];
+    else this.events.push(event);
   }
 
   /** A new PathState with this connection's options (not yet added). */
