@@ -566,8 +566,12 @@ export class Connection {
     if (this.backupLocal.has(path.local.address)) path.localBackup = true;
     this.pathIds.use(path.id);
     this.pathsById.set(path.id, path);
-    this.pathList.push(path);
-    this.pathList.sort((a, b) => a.id - b.id);
+    // The first path as a one-slot array: a push onto an empty array reserves 17 slots (136 bytes more per idle connection).
+    if (this.pathList.length === 0) this.pathList = [path];
+    else {
+      this.pathList.push(path);
+      this.pathList.sort((a, b) => a.id - b.id);
+    }
     this.counters.pathsOpened++;
   }
 
