@@ -116,13 +116,20 @@ async function portsFree(port: number, addresses: string[]): Promise<boolean> {
   return true;
 }
 
-/** A port P with UDP P, UDP P+1 and TCP P free on the given loopback addresses. */
+/**
+ * A port P with UDP P, UDP P+1 and TCP P free on the given loopback
+ * addresses, between 20000 and 30000, or in the range BENCH_PORTS=LO-HI
+ * (a shared machine where each user has a range of its own).
+ */
 export async function freePort(addresses: string[] = ['127.0.0.1']): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.BENCH_PORTS ?? '');
+  const lo = range ? Number(range[1]) : 20_000;
+  const hi = range ? Number(range[2]) : 30_000;
   for (let i = 0; i < 50; i++) {
-    const p = 20_000 + 2 * Math.floor(Math.random() * 5000);
+    const p = lo + 2 * Math.floor(Math.random() * Math.floor((hi - lo - 1) / 2));
     if (await portsFree(p, addresses)) return p;
   }
-  throw new Error('no free port pair found between 20000 and 30000');
+  throw new Error(`no free port pair found between ${lo} and ${hi}`);
 }
 
 /** True when a command is on PATH. */

@@ -124,14 +124,17 @@ export class WritePump {
   }
 
   /** Destroyed: the waiting write's and FIN's callbacks get `failure` (on the next tick). */
-  fail(failure: Error): void {
+  fail(failure: Error | (() => Error)): void {
     const pending = this.pendingWrite;
+    const final = this.pendingFinal;
+    // Made only when a callback waits: an Error's stack costs a destroyed socket more than the rest of its teardown.
+    if (pending === null && final === null) return;
+    const error = typeof failure === 'function' ? failure() : failure;
     if (pending !== null) {
       this.pendingWrite = null;
-      process.nextTick(pending.callback, failure);
+      process.nextTick(pending.callback, error);
     }
-    const final = this.pendingFinal;
     this.pendingFinal = null;
-    if (final !== null) process.nextTick(final, failure);
+    if (final !== null) process.nextTick(final, error);
   }
 }

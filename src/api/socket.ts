@@ -206,7 +206,7 @@ export class MultipathSocket extends Duplex implements EndpointHandler {
     // dropped now): ending gracefully would let the peer take a truncated
     // stream for a whole one.
     const unsent = this.writableLength > 0 || this.writer.hasPending;
-    this.writer.fail(err ?? link.closeError ?? streamDestroyed());
+    this.writer.fail(err ?? link.closeError ?? streamDestroyed);
     if (link.connection !== null && link.closeEvent === null) {
       if (destroysGracefully(err, { unsent, resetRequested: this.resetRequested, established: link.established })) {
         // close(2) on a TCP socket: our FIN follows every byte written, and

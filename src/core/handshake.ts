@@ -17,7 +17,7 @@ import { encodeFrame, frameLength } from '../wire/frames.js';
 import type { Frame, TransportParams } from '../wire/types.js';
 import { CipherId, type CipherName } from './crypto/aead.js';
 import { finishedMac, handshakeSecrets, type HandshakeSecrets } from './crypto/key-schedule.js';
-import { x25519, x25519KeyPair, x25519PublicKey, x25519With, type X25519KeyPair } from './crypto/keys.js';
+import { x25519, x25519KeyPair, x25519LongTermKey, x25519PublicKey, x25519With, type X25519KeyPair } from './crypto/keys.js';
 import { macEqual } from './crypto/macs.js';
 import type { ConnectionOptions } from './options.js';
 import type { RandomSource } from './types.js';
@@ -101,7 +101,8 @@ export function clientSecrets(
 ): HandshakeSecrets | null {
   const dhEphemeral = x25519(side.key.privateKey, serverHello.publicKey);
   if (dhEphemeral === null) return null;
-  const dhStatic = x25519(side.key.privateKey, identity.staticKey);
+  const staticKey = x25519LongTermKey(identity.staticKey);
+  const dhStatic = staticKey === null ? null : x25519With(side.key.privateKey, staticKey);
   if (dhStatic === null) return null;
   const secrets = handshakeSecrets(dhEphemeral, dhStatic, transcript(side.hello, serverHello, identity));
   return macEqual(finishedMac(secrets), finished) ? secrets : null;

@@ -13,6 +13,7 @@
  * liveness decides (an off-path attacker forging ICMP must not be able to
  * tear down a connection, RFC 5927).
  */
+import { ownSet } from './empty.js';
 import { encodeFrame, frameLength } from '../wire/frames.js';
 import { encodeHeader, headerLength } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
@@ -38,7 +39,7 @@ export function refusePair(conn: Connection, local: SocketAddress, remote: Socke
   if (conn.role !== 'client' || conn.state !== 'handshake') return;
   const index = conn.firstContact.findIndex((t) => sameAddress(t.local, local) && sameAddress(t.remote, remote));
   if (index < 0 || conn.refusedPairs.has(index)) return;
-  conn.refusedPairs.add(index);
+  (conn.refusedPairs = ownSet(conn.refusedPairs)).add(index);
   conn.counters.refusals++;
   if (conn.refusedPairs.size < conn.firstContact.length) return;
   conn.finishClose({

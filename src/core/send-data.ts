@@ -2,6 +2,7 @@
  * Stream data: the scheduler's view of the paths, the data packet, redundant
  * copies, opportunistic reinjection and pacing deadlines.
  */
+import { ownMap } from './empty.js';
 import { dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
 import type { Connection } from './connection.js';
 import { PacketWriter, addAcks, addData, addDataAck, addPendingControl, finish, packetLimit } from './packet-writer.js';
@@ -150,7 +151,7 @@ function queueRedundantCopies(conn: Connection, path: PathState, offset: number,
   for (const other of conn.pathList) {
     if (other === path || !other.carriesData || other.state !== 'active') continue;
     let q = conn.redundantQueue.get(other.id);
-    if (q === undefined) conn.redundantQueue.set(other.id, (q = []));
+    if (q === undefined) (conn.redundantQueue = ownMap(conn.redundantQueue)).set(other.id, (q = []));
     q.push({ offset, length, fin });
     if (q.length > MAX_REDUNDANT_QUEUE) q.shift();
   }

@@ -18,7 +18,7 @@
  * `setImmediate`, which also batches the core's acknowledgements. A flush
  * never runs inside another one.
  */
-import { randomBytes } from 'node:crypto';
+import { RandomPool } from './random-pool.js';
 import type { Socket as DgramSocket } from 'node:dgram';
 import type { Connection } from '../core/connection.js';
 import { EndpointCore, type EndpointStats } from '../core/endpoint.js';
@@ -157,7 +157,7 @@ export class UdpEndpoint implements ClusterHost {
       configure: (socket) => this.sizeBuffers(socket),
     };
     this.core = new EndpointCore({
-      random: (n) => randomBytes(n),
+      random: new RandomPool().take,
       keyPairs: () => this.keyPool.take(),
       server: options.server,
       ...(options.connectionDefaults ? { connectionDefaults: options.connectionDefaults } : {}),

@@ -92,6 +92,24 @@ describe('shared-bottleneck detection', () => {
     expect(d.stats.standbyMs - before).toBeCloseTo(1000, -1);
   });
 
+  it('keeps no history and judges nothing while the connection has one path, and starts when a second comes', () => {
+    const paths = fakePaths();
+    const one = [paths[0]!];
+    let list: FakePath[] = one;
+    const d = new SharedBottleneckDetector(true, () => list);
+    for (let t = 0; t < 3000; t++) d.onRttSample(0, MIN_RTT + sawtooth(t), MIN_RTT, t);
+    expect(d.pathsTracked).toBe(0);
+    expect(d.stats.candidates + d.stats.noStandingQueue + d.stats.uncorrelated).toBe(0);
+    // A second path: both keep history from now on, and the pair is judged (one bottleneck, as in the first test).
+    list = paths;
+    drive(d, 3000, 9000, (_id, t, pausedSince) => {
+      const q = sawtooth(t);
+      return pausedSince !== null && t > pausedSince + 30 ? q * 0.4 : q;
+    });
+    expect(d.pathsTracked).toBe(2);
+    expect(d.stats.grouped).toBe(1);
+  });
+
   it('leaves alone two paths whose queues move together but do not answer each other’s pause (two bottlenecks)', () => {
     const paths = fakePaths();
     const d = new SharedBottleneckDetector(true, () => paths);

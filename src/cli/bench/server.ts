@@ -74,7 +74,8 @@ interface StreamReport {
  */
 export function serveStream(sock: Duplex, transport: Transport, remote: string, mp: MultipathSocket | null, done: (r: StreamReport) => void): void {
   const paths = (): unknown => (mp ? pathSummary(mp) : null);
-  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  // Made when a test starts: a connect or hold test's idle connection keeps no promise and listener for it.
+  let closed: Promise<void> | undefined;
   const splitter = new LineSplitter();
   let header: TestHeader | null = null;
   let handle: (d: Buffer) => void = () => {};
@@ -111,6 +112,7 @@ export function serveStream(sock: Duplex, transport: Transport, remote: string, 
   });
 
   const start = (h: TestHeader): void => {
+    closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
     if (h.mode === 'rr') {
       handle = (d) => void sock.write(d);
       sock.on('end', () => {

@@ -202,10 +202,11 @@ export class SharedBottleneckDetector {
   };
   /** Off: nothing is ever grouped (coupled controllers, or the option). */
   enabled: boolean;
-  // Pairs, standbys and groupings exist only with two paths or more: until
-  // its first entry each of these maps is the shared empty NONE (an idle
-  // one-path connection then keeps about 550 bytes less).
-  private readonly delays = new Map<number, PathDelays>();
+  // Delay histories, pairs, standbys, groupings and suspended groups exist
+  // only with two paths or more: until its first entry each of these maps
+  // is the shared empty NONE (an idle one-path connection then keeps about
+  // 900 bytes less).
+  private delays = NONE as Map<number, PathDelays>;
   private pairs = NONE as Map<string, PairState>;
   private standbys = NONE as Map<number, Standby>;
   /** The pause under way, if any (one at a time per connection). */
@@ -215,7 +216,7 @@ export class SharedBottleneckDetector {
   /** Time of the latest RTT sample (standbyMs counts up to it). */
   private lastSampleAt = -Infinity;
   /** Groups split because their lead turned suspect: standby path → its lead, and until when the group may resume. */
-  private readonly suspended = new Map<number, { lead: number; until: number }>();
+  private suspended = NONE as Map<number, { lead: number; until: number }>;
 
   /**
    * `paths`: the connection's paths, read when the detector evaluates (every
@@ -280,6 +281,11 @@ export class SharedBottleneckDetector {
     if (this.pause !== null && this.pause.lead === pathId) this.pause.spoiled = true;
   }
 
+  /** Paths with a queueing-delay history (for tests: none while the connection has one path). */
+  get pathsTracked(): number {
+    return this.delays.size;
+  }
+
   /** The path is gone: forget it (its group splits if it led one). */
   forget(pathId: number): void {
     this.delays.delete(pathId);
@@ -292,10 +298,18 @@ export class SharedBottleneckDetector {
   /** An RTT sample of `rttMs` on `pathId`, whose minimum RTT is `minRttMs`, at `now`. */
   onRttSample(pathId: number, rttMs: number, minRttMs: number, now: number): void {
     if (!this.enabled || rttMs < 0 || minRttMs <= 0) return;
+    // One path has nobody to share a bottleneck with, and its samples from
+    // that time could never count: a pair is judged only on the bins where
+    // both paths have samples. So a one-path connection (most of them)
+    // keeps no history (about 600 bytes) and evaluates nothing.
+    if (this.paths!().length < 2 && this.standbys.size === 0 && this.pause === null) return;
     if (this.standbys.size > 0 && now > this.lastSampleAt) this.stats.standbyMs += (now - this.lastSampleAt) * this.standbys.size;
     if (now > this.lastSampleAt) this.lastSampleAt = now;
     let d = this.delays.get(pathId);
-    if (d === undefined) this.delays.set(pathId, (d = new PathDelays()));
+    if (d === undefined) {
+      if ((this.delays as Map<unknown, unknown>) === NONE) this.delays = new Map();
+      this.delays.set(pathId, (d = new PathDelays()));
+    }
     const q = Math.max(0, rttMs - minRttMs);
     d.threshold = queueMin(minRttMs);
     d.add(q, now);
@@ -333,7 +347,10 @@ export class SharedBottleneckDetector {
         this.unstandby(id, 'splitPathGone');
         // A suspect lead often works again at once (on a loaded host its ACKs
         // come late): the group may resume without new pauses.
-        if (lead?.alive === true && byId.get(id)?.alive === true) this.suspended.set(id, { lead: s.lead, until: now + RESUME_MS });
+        if (lead?.alive === true && byId.get(id)?.alive === true) {
+          if ((this.suspended as Map<unknown, unknown>) === NONE) this.suspended = new Map();
+          this.suspended.set(id, { lead: s.lead, until: now + RESUME_MS });
+        }
       } else if (leadDelays !== undefined && now - Math.max(leadDelays.lastQueueAt, this.groupedAt.get(id) ?? -Infinity) > NO_QUEUE_SPLIT_MS) {
         this.unstandby(id, 'splitNoQueue'); // nobody queues: nobody to be fair to
       }

@@ -67,6 +67,23 @@ export function x25519With(own: KeyObject, peer: KeyObject): Uint8Array | null {
   return any === 0 ? null : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
 }
 
+/** The long-term key imported last (a client connects to the same server again and again). */
+let lastLongTerm: { raw: Uint8Array; key: KeyObject } | null = null;
+
+/**
+ * x25519PublicKey for a server's long-term key, remembering the last one
+ * imported: a client's handshakes with one server import it once, not once
+ * each (about 13 µs a handshake). KeyObjects are immutable, so sharing one
+ * is safe.
+ */
+export function x25519LongTermKey(raw: Uint8Array): KeyObject | null {
+  const last = lastLongTerm;
+  if (last !== null && last.raw.length === raw.length && Buffer.compare(last.raw, raw) === 0) return last.key;
+  const key = x25519PublicKey(raw);
+  if (key !== null) lastLongTerm = { raw: raw.slice(), key };
+  return key;
+}
+
 /**
  * X25519(own, peer): the shared secret with the peer's raw public key, or
  * null if that key is malformed or of low order.

@@ -4,9 +4,12 @@
  * keeps two of these (crypto/key-phases.ts); an empty Map costs about 180
  * bytes, this about 40 plus 16 per path.
  */
+/** Never written: set() replaces it first. */
+const NONE: number[] = [];
+
 export class PathNumbers {
-  /** [id0, n0, id1, n1, ...] */
-  private readonly pairs: number[] = [];
+  /** [id0, n0, id1, n1, ...]; the shared empty NONE until the first set (an empty array grows to 17 slots on its first push). */
+  private pairs: number[] = NONE;
 
   get size(): number {
     return this.pairs.length >> 1;
@@ -30,7 +33,8 @@ export class PathNumbers {
         return;
       }
     }
-    p.push(pathId, n);
+    if (p === NONE) this.pairs = [pathId, n];
+    else p.push(pathId, n);
   }
 
   delete(pathId: number): void {
@@ -44,6 +48,6 @@ export class PathNumbers {
   }
 
   clear(): void {
-    this.pairs.length = 0;
+    this.pairs = NONE;
   }
 }

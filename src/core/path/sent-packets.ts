@@ -26,8 +26,12 @@ export const K_PERSISTENT_CONGESTION_THRESHOLD = 3;
 
 /** Largest span (largest sent - oldest tracked) accepted; guards against absurd packet number jumps. */
 const MAX_SPAN = 1 << 22;
-/** Initial ring capacity (power of two). */
-const INITIAL_CAPACITY = 64;
+/**
+ * Initial ring capacity (power of two). Small: an idle connection has one
+ * keep-alive in flight, and a busy one doubles the ring in a few steps
+ * (64 slots cost every idle connection 528 bytes).
+ */
+const INITIAL_CAPACITY = 8;
 
 /**
  * A tracked packet. The delivery-state fields (PacketDeliveryState: the path's

@@ -7,6 +7,7 @@
  * Only the client opens paths (a server may sit behind nothing, a client
  * often sits behind NAT); the server advertises every address it serves on.
  */
+import { ownMap } from '../empty.js';
 import type { Connection } from '../connection.js';
 import { addressFamily } from '../connection.js';
 import { MAX_PATH_ID } from '../crypto/aead.js';
@@ -119,7 +120,7 @@ export function advertiseAddress(conn: Connection, addr: SocketAddress): void {
   const key = `${addr.address}|${addr.port}`;
   if (conn.advertisedByUs.has(key)) return;
   const addressId = conn.nextAddressId++;
-  conn.advertisedByUs.set(key, addressId);
+  (conn.advertisedByUs = ownMap(conn.advertisedByUs)).set(key, addressId);
   conn.pendingControl.push({ type: 'add_address', addressId, seq: ++conn.advertSeq, address: addr.address, port: addr.port, backup: false });
 }
 

@@ -10,6 +10,7 @@
  * neither bring a withdrawn address back nor withdraw a newer one. Every
  * refusal is counted.
  */
+import { ownMap } from '../empty.js';
 import type { Frame } from '../../wire/types.js';
 import type { Connection } from '../connection.js';
 import { sameAddress } from '../connection.js';
@@ -47,7 +48,7 @@ export function onAddAddress(conn: Connection, frame: Extract<Frame, { type: 'ad
     countDrop(conn.drops, 'too-many-addresses');
     return;
   }
-  conn.advertisedByPeer.set(frame.addressId, { address: addr, seq: frame.seq });
+  (conn.advertisedByPeer = ownMap(conn.advertisedByPeer)).set(frame.addressId, { address: addr, seq: frame.seq });
   if (known) return;
   conn.remoteAddresses.push(addr);
   if (conn.role === 'client') openMeshPaths(conn, now, { remote: addr });
@@ -57,7 +58,7 @@ export function onRemoveAddress(conn: Connection, frame: Extract<Frame, { type: 
   const entry = newerAdvert(conn, frame);
   if (entry === false) return;
   // A tombstone: an older ADD_ADDRESS for this ID arriving later is refused.
-  conn.advertisedByPeer.set(frame.addressId, { address: null, seq: frame.seq });
+  (conn.advertisedByPeer = ownMap(conn.advertisedByPeer)).set(frame.addressId, { address: null, seq: frame.seq });
   if (entry?.address != null) forget(conn, entry.address, frame.addressId, now);
 }
 
