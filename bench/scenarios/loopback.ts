@@ -99,12 +99,31 @@ export async function loopback(cfg: LoopbackConfig): Promise<Section> {
   return summarize(cfg, runs, Date.now() - t0);
 }
 
+/** Per round, `a`'s goodput ÷ `b`'s. */
+export function perRoundRatios(runs: BulkRun[], a: Kind, b: Kind): number[] {
+  return [...new Set(runs.map((r) => r.round))].map((round) => ratio(runs.find((r) => r.kind === a && r.round === round)?.mbps, runs.find((r) => r.kind === b && r.round === round)?.mbps));
+}
+
+/** "range x–y over n rounds" (or "1 round") for per-round ratios. */
+export function roundsRange(xs: number[]): string {
+  return xs.length > 1 ? `range ${fmt(min(xs))}–${fmt(max(xs))} over ${xs.length} rounds` : '1 round';
+}
+
+/** The table of median CPU seconds per transport (both processes). */
+export function cpuTable(runs: BulkRun[], kinds: Kind[]): string {
+  const med = (k: Kind, f: (r: BulkRun) => number): number => median(runs.filter((r) => r.kind === k).map(f));
+  return table(
+    ['transport', 'sender CPU s', 'receiver CPU s', 'GB delivered', 'CPU s per GB'],
+    kinds.map((k) => [LABEL[k], fmt(med(k, (r) => r.senderCpu)), fmt(med(k, (r) => r.receiverCpu)), fmt(med(k, (r) => r.bytes / 1e9)), fmt(med(k, (r) => r.cpuPerGB))]),
+    ['l', 'r', 'r', 'r', 'r'],
+  );
+}
+
 export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Section {
   const of = (k: Kind): BulkRun[] => runs.filter((r) => r.kind === k);
   const med = (k: Kind, f: (r: BulkRun) => number): number => median(of(k).map(f));
-  const perRound = (a: Kind, b: Kind): number[] =>
-    [...new Set(runs.map((r) => r.round))].map((round) => ratio(runs.find((r) => r.kind === a && r.round === round)?.mbps, runs.find((r) => r.kind === b && r.round === round)?.mbps));
-  const range = (xs: number[]): string => (xs.length > 1 ? `range ${fmt(min(xs))}–${fmt(max(xs))} over ${xs.length} rounds` : '1 round');
+  const perRound = (a: Kind, b: Kind): number[] => perRoundRatios(runs, a, b);
+  const range = roundsRange;
   const rUdp1 = perRound('mpudp1', 'udp');
   const rTcp1 = perRound('mpudp1', 'tcp');
   const rSealed1 = perRound('mpudp1', 'udpSealed');
@@ -175,11 +194,7 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
     }),
     ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
-  const cpu = table(
-    ['transport', 'sender CPU s', 'receiver CPU s', 'GB delivered', 'CPU s per GB'],
-    KINDS.map((k) => [LABEL[k], fmt(med(k, (r) => r.senderCpu)), fmt(med(k, (r) => r.receiverCpu)), fmt(med(k, (r) => r.bytes / 1e9)), fmt(med(k, (r) => r.cpuPerGB))]),
-    ['l', 'r', 'r', 'r', 'r'],
-  );
+  const cpu = cpuTable(runs, KINDS);
   const svg = barChart({
     title: `Loopback bulk goodput (median of ${cfg.rounds} round${cfg.rounds > 1 ? 's' : ''}, ${cfg.seconds} s each)`,
     yLabel: 'Mbit/s',

@@ -17,9 +17,9 @@ import { missingForLab } from '../../lab/harness/requirements.js';
 import { run, runClientRole, startServer, stopServer } from '../../lab/harness/bench-roles.js';
 import type { RoleProcess } from '../../lab/harness/process.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
-import { max, median, min, ratio } from '../lib/stats.js';
+import { median, ratio } from '../lib/stats.js';
 import { CLIENT, PORT, SERVER } from './lab-setup.js';
-import { LABEL, args, reduce, type BulkRun, type Kind } from './loopback.js';
+import { LABEL, args, cpuTable, perRoundRatios, reduce, roundsRange, type BulkRun, type Kind } from './loopback.js';
 
 export interface VethConfig {
   /** Rounds of (raw dgram, sealed dgram, TCP, mpudp 1 path). */
@@ -70,10 +70,9 @@ export function summarizeVeth(cfg: VethConfig, runs: VethRun[], ms: number): Sec
   const med = (k: Kind, f: (r: VethRun) => number): number => median(of(k).map(f));
   const rounds = [...new Set(runs.map((r) => r.round))];
   const get = (k: Kind, round: number): VethRun | undefined => runs.find((r) => r.kind === k && r.round === round);
-  const perRound = (a: Kind, b: Kind): number[] => rounds.map((round) => ratio(get(a, round)?.mbps, get(b, round)?.mbps));
-  const range = (xs: number[]): string => (xs.length > 1 ? `range ${fmt(min(xs))}–${fmt(max(xs))} over ${xs.length} rounds` : '1 round');
-  const rSealed = perRound('mpudp1', 'udpSealed');
-  const rUdp = perRound('mpudp1', 'udp');
+  const range = roundsRange;
+  const rSealed = perRoundRatios(runs, 'mpudp1', 'udpSealed');
+  const rUdp = perRoundRatios(runs, 'mpudp1', 'udp');
   const sealed = median(rSealed);
   const mtus = of('mpudp1').map((r) => r.mtu ?? NaN);
   const figures: Figure[] = [
@@ -114,11 +113,7 @@ export function summarizeVeth(cfg: VethConfig, runs: VethRun[], ms: number): Sec
     ]),
     ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
-  const cpu = table(
-    ['transport', 'sender CPU s', 'receiver CPU s', 'GB delivered', 'CPU s per GB'],
-    KINDS.map((k) => [LABEL[k], fmt(med(k, (r) => r.senderCpu)), fmt(med(k, (r) => r.receiverCpu)), fmt(med(k, (r) => r.bytes / 1e9)), fmt(med(k, (r) => r.cpuPerGB))]),
-    ['l', 'r', 'r', 'r', 'r'],
-  );
+  const cpu = cpuTable(runs, KINDS);
   return {
     id: 'veth',
     title: TITLE,
