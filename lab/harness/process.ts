@@ -70,6 +70,10 @@ export class RoleProcess {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** Stderr, for error messages. */
   private stderr = '';
+  /** The process id: the program itself where a wrapper execs it in place, as `ip netns exec` does. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
   /** Callbacks waiting for a new report or the exit. */
   private readonly waiters = new Set<() => void>();
 
