@@ -197,6 +197,8 @@ export function addData(conn: Connection, w: PacketWriter, isNewDataAllowed: boo
   w.ackEliciting = true;
   if (isRetransmit) w.path.counters.dataBytesRetransmitted += length;
   else w.path.counters.dataBytesSent += length;
+  // The packet's size, not the data, ended the frame: discovery may start (pmtud.ts onSizeLimited).
+  if (length === room && !fin) w.path.mtu.onSizeLimited();
 }
 
 /** Seals the packet: protects it, counts it, tracks it for loss detection, paces it. */

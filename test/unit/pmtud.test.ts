@@ -3,7 +3,7 @@
  * acknowledged when they fit a path MTU, lost when they do not.
  */
 import { describe, expect, it } from 'vitest';
-import { BASE_PLPMTU, BLACK_HOLE_LOSSES, MAX_PROBES, PMTU_RAISE_TIMER, PathMtu, pmtuCeiling } from '../../src/core/path/pmtud.js';
+import { BASE_PLPMTU, BLACK_HOLE_LOSSES, FIRST_SEARCH_DELAY, MAX_PROBES, PMTU_RAISE_TIMER, PathMtu, pmtuCeiling } from '../../src/core/path/pmtud.js';
 
 /** Runs the search against a path carrying `limit`-byte datagrams; returns the probe sizes tried. */
 function search(m: PathMtu, limit: number, now = 0): number[] {
@@ -30,6 +30,21 @@ describe('PathMtu', () => {
     expect(m.plpmtu).toBe(1472);
     expect(m.phase).toBe('complete');
     expect(m.counters).toMatchObject({ mtuProbesSent: 1, mtuProbesAcked: 1, mtuProbesLost: 0 });
+  });
+
+  it('a new path waits FIRST_SEARCH_DELAY before its first probe, unless data fills a packet first', () => {
+    const idle = new PathMtu(1472, 5000);
+    expect(idle.probeDue(5000)).toBe(0);
+    expect(idle.probeDue(5000 + FIRST_SEARCH_DELAY - 1)).toBe(0);
+    expect(idle.probeDue(5000 + FIRST_SEARCH_DELAY)).toBe(1472);
+    const bulk = new PathMtu(1472, 5000);
+    bulk.onSizeLimited();
+    expect(bulk.probeDue(5000)).toBe(1472);
+    // Only the first search waits: once probing began, a size-limited packet changes nothing.
+    const later = new PathMtu(1472, 0);
+    expect(search(later, 1300, FIRST_SEARCH_DELAY).length).toBeGreaterThan(1);
+    later.onSizeLimited();
+    expect(later.probeDue(FIRST_SEARCH_DELAY + 10_000)).toBe(0);
   });
 
   it('gives a size up after MAX_PROBES losses and converges below the path MTU by binary search', () => {

@@ -222,7 +222,7 @@ export class PathState {
     this.cc = createCongestionController(congestionControl, maxDatagramSize, coupledGroup, coupledGroup?.random);
     this.congestionGroup = coupledGroup;
     this.pacer = new Pacer(maxDatagramSize);
-    this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize, local.mtu));
+    this.mtu = new PathMtu(pmtuCeiling(remote.address, maxDatagramSize, local.mtu), now);
     this.lastReceivedAt = now;
     this.lastAckElicitingSentAt = now;
     this.stateChangedAt = now;

@@ -44,6 +44,15 @@ export const PMTU_RAISE_TIMER = 600_000;
  * allows for QUIC.
  */
 export const PROBE_TIMER = 15_000;
+/**
+ * A new path's first search waits this long, unless its sender fills a
+ * packet with data first (then a larger size would carry more, and the
+ * search starts at once). A connection that lives for one request, or a
+ * handshake and a close, never pays a probe and its acknowledgement on
+ * each side (two of the dozen datagrams of such a connection, each probe
+ * sealed and opened at full size).
+ */
+export const FIRST_SEARCH_DELAY = 1000;
 /** The search stops when the largest confirmed size is this close to the ceiling. */
 export const SEARCH_GRANULARITY = 16;
 /** Full-size packets lost, with none acknowledged since, that make a black hole. */
@@ -114,10 +123,26 @@ export class PathMtu {
   /** Largest size ever probed (pmtuCeiling); a move to another local interface may change it. */
   ceiling: number;
 
-  constructor(ceiling: number) {
+  /**
+   * `createdAt`: when the path was made; its first search waits until
+   * FIRST_SEARCH_DELAY after it or the first packet that data filled
+   * (onSizeLimited), whichever comes first. Without it the search may
+   * start at once.
+   */
+  constructor(ceiling: number, createdAt = -Infinity) {
     this.ceiling = ceiling;
     this.high = ceiling;
     this.phase = ceiling > BASE_PLPMTU ? 'searching' : 'disabled';
+    this.nextProbeAt = createdAt + FIRST_SEARCH_DELAY;
+  }
+
+  /**
+   * A data packet was cut at the path's current size with more data
+   * waiting: a larger size would carry more, so a search still waiting to
+   * start (FIRST_SEARCH_DELAY) starts now.
+   */
+  onSizeLimited(): void {
+    if (this.phase === 'searching' && this.counters.mtuProbesSent === 0) this.nextProbeAt = -Infinity;
   }
 
   /** The size of the probe to send now, or 0 if none is due. */
