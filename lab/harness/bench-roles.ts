@@ -45,7 +45,9 @@ function hookSignals(): void {
 /** Starts `mpudp bench ARGS --json`. */
 export function spawnBench(args: string[], o: SpawnOptions = {}): RoleProcess {
   hookSignals();
-  let cmd = [process.execPath, ...(o.nodeFlags ?? []), '--import', 'tsx', BENCH_CLI, 'bench', ...args, '--json'];
+  // LAB_NODE_FLAGS: flags for every role's node, for a look inside a lab run (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
+  const extra = (process.env.LAB_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  let cmd = [process.execPath, ...(o.nodeFlags ?? []), ...extra, '--import', 'tsx', BENCH_CLI, 'bench', ...args, '--json'];
   if (o.mptcp) cmd = ['mptcpize', 'run', ...cmd];
   if (o.ns) cmd = ['ip', 'netns', 'exec', o.ns, ...cmd];
   const name = o.name ?? `${args[0]}${o.ns ? `@${o.ns}` : ''}${o.mptcp ? ' (mptcpize)' : ''}`;
