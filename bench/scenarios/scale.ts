@@ -219,7 +219,10 @@ export function summarize(cfg: ScaleConfig, connects: ConnectRun[], idle: IdleRu
   for (const { n } of cfg.idle) {
     const m = idle.find((x) => x.transport === 'mpudp' && x.n === n);
     const b = idle.find((x) => x.transport === 'tcp' && x.n === n);
-    const worst = m ? Math.max(m.heapPerConn, m.rssPerConn) : NaN;
+    // Issue 11's target: heap at every N, RSS at N = 10,000 (at 1,000 the RSS
+    // step is mostly V8's own pages, reserved whatever the connection count).
+    const judgesRss = n >= 10_000;
+    const worst = m ? (judgesRss ? Math.max(m.heapPerConn, m.rssPerConn) : m.heapPerConn) : NaN;
     const opened = m && m.serverConnections < n ? `only ${m.serverConnections} of ${n} opened within ${cfg.openSeconds} s; ` : '';
     figures.push({
       name: `server memory per idle connection, N = ${n.toLocaleString('en-US')}${m?.keepAliveS ? ` (keep-alive every ${m.keepAliveS} s)` : ''}`,
@@ -227,7 +230,7 @@ export function summarize(cfg: ScaleConfig, connects: ConnectRun[], idle: IdleRu
       unit: 'KiB heap',
       baseline: { name: 'Node TCP heap', value: b ? b.heapPerConn / 1024 : null, unit: 'KiB' },
       ratio: m && b ? ratio(m.heapPerConn, b.heapPerConn) : null,
-      target: { text: '≤ 16 KiB (heap and RSS)', on: 'value', pass: m ? worst <= 16 * 1024 : null },
+      target: { text: judgesRss ? '≤ 16 KiB (heap and RSS)' : '≤ 16 KiB heap', on: 'value', pass: m ? worst <= 16 * 1024 : null },
       note: m
         ? `${opened}RSS ${fmt(m.rssPerConn / 1024)} KiB, ArrayBuffers ${fmt(m.arrayBuffersPerConn / 1024)} KiB (TCP RSS ${b ? fmt(b.rssPerConn / 1024) : '–'} KiB; its kernel socket memory is not in RSS); idle server CPU ${fmt(100 * m.serverIdleCpu)} % of a core`
         : '',
