@@ -51,7 +51,8 @@ export class CpuDenied {
     intervalMs = 10,
   ) {
     this.sample();
-    this.timer = setInterval(() => this.sample(), intervalMs);
+    // Unref'd: a test that fails before stop() does not keep its worker alive.
+    this.timer = setInterval(() => this.sample(), intervalMs).unref();
   }
 
   stop(): void {
