@@ -24,6 +24,7 @@ const BYTES = 2 * 1024 * 1024;
 it('a sender paced by a 20 Mbit/s relay runs its timer at most once per eight datagrams sent, and delivers every byte', async () => {
   let received = 0;
   let server: MultipathServer | undefined;
+  let client: MultipathSocket | undefined;
   const done = new Promise<void>((resolve) => {
     server = createServer({ advertiseAddresses: false }, (s: MultipathSocket) => {
       s.on('data', (d: Buffer) => {
@@ -47,7 +48,6 @@ it('a sender paced by a 20 Mbit/s relay runs its timer at most once per eight da
       })();
     });
   });
-  let client: MultipathSocket | undefined;
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${received} of ${BYTES} bytes`)), 20_000).unref());
   await Promise.race([done, timeout]);
   const st = client!._endpoint()!.stats();
