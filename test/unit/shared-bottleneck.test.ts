@@ -150,6 +150,40 @@ describe('shared-bottleneck detection', () => {
     expect(d.stats.splitPathGone + d.stats.splitNoQueue).toBe(0);
   });
 
+  it('keeps a group whose lead’s samples carry host delay: the lead’s level is the floor of its recent samples', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
+    expect(d.standby(1)).toBe(true);
+    // One queue, but the lead's samples come from a host that runs late 40 ms
+    // in every 100 and add 150 ms to them (as in the loaded lab, where the
+    // lead's mean was 85 ms and its queue 20 ms at most); the trickles meet
+    // the queue alone. A mean-based level (about 70 ms) counted every trickle a miss.
+    drive(d, 6000, 6000 + 10 * TRICKLE_MS, (id, t) => sawtooth(t) + (id === 0 && t % 100 < 40 ? 150 : 0));
+    expect(d.standby(1)).toBe(true);
+    expect(d.stats.split).toBe(0);
+  });
+
+  it('counts one miss per trickle: three samples that miss within one trickle do not split', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
+    expect(d.standby(1)).toBe(true);
+    // The lead queues 10 ms; the standby path's samples at 6000–6004 ms see none.
+    for (let t = 6000; t < 6050; t++) {
+      d.onRttSample(0, MIN_RTT + 10, MIN_RTT, t);
+      if (t < 6000 + MISSES_TO_SPLIT + 2) d.onRttSample(1, MIN_RTT + 0.1, MIN_RTT, t);
+    }
+    expect(d.standby(1)).toBe(true);
+    // The same evidence from MISSES_TO_SPLIT trickles apart splits the group.
+    for (let k = 1; k < MISSES_TO_SPLIT; k++) {
+      for (let t = 6000 + k * TRICKLE_MS - 50; t <= 6000 + k * TRICKLE_MS; t++) d.onRttSample(0, MIN_RTT + 10, MIN_RTT, t);
+      d.onRttSample(1, MIN_RTT + 0.1, MIN_RTT, 6000 + k * TRICKLE_MS);
+    }
+    expect(d.standby(1)).toBe(false);
+    expect(d.stats.splitMisses).toBe(1);
+  });
+
   it('splits a group when its lead stops working, and counts nothing while disabled', () => {
     const paths = fakePaths();
     const d = new SharedBottleneckDetector(true, () => paths);

@@ -2,7 +2,7 @@
  * A path's queueing delay over time, as shared-bottleneck detection keeps it
  * (shared-bottleneck.ts): the mean and the minimum of the samples in each
  * bin of BIN_MS over the last WINDOW_BINS bins, one slot per bin reused as
- * time moves on, and a short-term level for the standby path's re-checks.
+ * time moves on, and a short-term floor for the standby path's re-checks.
  * No allocation after construction.
  */
 import { BIN_MS, QUEUE_MIN_MS, TRICKLE_MS, WINDOW_BINS } from './shared-bottleneck-params.js';
@@ -19,10 +19,18 @@ export class PathDelays {
   /** Latest sample and its time. */
   latest = 0;
   latestAt = -Infinity;
-  /** Short-term level: mean of the samples in the last TRICKLE_MS / 4. */
-  recentSum = 0;
-  recentCount = 0;
-  recentFrom = 0;
+  /**
+   * Short-term floor: the least sample of the current window of TRICKLE_MS / 4,
+   * and of the window before it if that one ended just before this began.
+   * A floor, not a mean: a host that runs the sender or the receiver late
+   * adds delay to some samples and never takes any away, and in the loaded
+   * namespace lab a lead's 12 ms mean held samples of 180 ms where the
+   * bottleneck could queue 20 ms at most (docs/bench.md, "A standby split by
+   * host delay").
+   */
+  recentMin = Infinity;
+  previousMin = Infinity;
+  recentFrom = -Infinity;
   /** Last time the path saw a queue (mean of a bin ≥ its threshold). */
   lastQueueAt = -Infinity;
 
@@ -41,12 +49,12 @@ export class PathDelays {
     this.latest = q;
     this.latestAt = now;
     if (now - this.recentFrom > TRICKLE_MS / 4) {
+      // The window just closed counts only if it ended less than a window ago.
+      this.previousMin = now - this.recentFrom <= TRICKLE_MS / 2 ? this.recentMin : Infinity;
       this.recentFrom = now;
-      this.recentSum = 0;
-      this.recentCount = 0;
+      this.recentMin = Infinity;
     }
-    this.recentSum += q;
-    this.recentCount++;
+    if (q < this.recentMin) this.recentMin = q;
   }
 
   /** Mean of the bin `b`, or NaN without samples. */
@@ -75,10 +83,10 @@ export class PathDelays {
     return n > 0 ? s / n : NaN;
   }
 
-  /** The short-term level (recent samples), NaN if none in the last TRICKLE_MS. */
-  recent(now: number): number {
-    if (now - this.latestAt > TRICKLE_MS || this.recentCount === 0) return NaN;
-    return this.recentSum / this.recentCount;
+  /** The short-term floor of the queueing delay (see recentMin), NaN if no sample in the last TRICKLE_MS. */
+  recentFloor(now: number): number {
+    if (now - this.latestAt > TRICKLE_MS || this.recentMin === Infinity) return NaN;
+    return Math.min(this.recentMin, this.previousMin);
   }
 }
 

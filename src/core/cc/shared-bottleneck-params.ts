@@ -29,7 +29,7 @@ export const COOLDOWN_MS = 10_000;
 export const COOLDOWN_MAX_MS = 120_000;
 /** A standby path sends two data packets this often (their RTT samples re-check the grouping), ms. */
 export const TRICKLE_MS = 200;
-/** Re-checks in a row in which the lead saw a queue and the subject none, after which the group splits. */
+/** Trickles in a row whose samples saw the lead queued and the subject not (one miss per trickle), after which the group splits. */
 export const MISSES_TO_SPLIT = 3;
 /** A group split because its lead turned suspect resumes if both paths work again within this long, ms. */
 export const RESUME_MS = 5_000;

@@ -174,8 +174,9 @@ interface Standby {
   /** Next trickle time, and packets of the current trickle still to send. */
   nextTrickle: number;
   trickleLeft: number;
-  /** Re-checks in a row that found the lead queued and this path not. */
+  /** Re-checks in a row that found the lead queued and this path not (one per trickle), and when the latest was counted. */
   misses: number;
+  lastMissAt: number;
 }
 
 /** The empty map every detector shares until it stores something (never written: each writer replaces it first). */
@@ -499,7 +500,7 @@ export class SharedBottleneckDetector {
     // A lead that itself stands by hands its followers to its own lead.
     const top = this.standbys.get(lead)?.lead ?? lead;
     if ((this.standbys as Map<unknown, unknown>) === NONE) this.standbys = new Map();
-    this.standbys.set(subject, { lead: top, nextTrickle: now + TRICKLE_MS, trickleLeft: 0, misses: 0 });
+    this.standbys.set(subject, { lead: top, nextTrickle: now + TRICKLE_MS, trickleLeft: 0, misses: 0, lastMissAt: -Infinity });
     for (const s of this.standbys.values()) if (s.lead === subject) s.lead = top;
     if ((this.groupedAt as Map<unknown, unknown>) === NONE) this.groupedAt = new Map();
     this.groupedAt.set(subject, now);
@@ -513,13 +514,22 @@ export class SharedBottleneckDetector {
     this.stats[reason]++;
   }
 
-  /** A sample on a standby path: does it still see its lead's queue? */
+  /**
+   * A sample on a standby path: does it still see its lead's queue? The
+   * lead's level is the floor of its recent samples (PathDelays.recentMin:
+   * host delay only ever adds), and a trickle's two packets meet the same
+   * queue, so one trickle counts as one miss at most: a split needs
+   * MISSES_TO_SPLIT trickles apart, not three samples in 5 ms after one
+   * late burst of the lead's (what split the lab's groups).
+   */
   private recheck(pathId: number, s: Standby, q: number, minRttMs: number, now: number): void {
     const lead = this.delays.get(s.lead);
     if (lead === undefined) return;
-    const ql = lead.recent(now);
+    const ql = lead.recentFloor(now);
     if (Number.isNaN(ql) || ql < queueMin(minRttMs)) return; // nothing to compare with
     if (q <= 0.3 * ql) {
+      if (now - s.lastMissAt < TRICKLE_MS / 2) return; // this trickle already missed
+      s.lastMissAt = now;
       s.misses++;
       if (s.misses >= MISSES_TO_SPLIT) {
         this.unstandby(pathId, 'splitMisses');
