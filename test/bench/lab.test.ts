@@ -15,11 +15,14 @@ import { veth, type VethRun } from '../../bench/scenarios/veth.js';
 
 describeNeeding('root, ip, tc, nft', missingForLab(), 'bench lab scenarios, short', () => {
   it('aggregates both ISPs and survives a blackhole of ISP A, with MP-TCP beside', async () => {
-    const [agg, fo] = await labScenarios({ rounds: 1, seconds: 1.5, outagesMs: [1000], failoverRounds: 1, preMs: 1500, postMs: 2000, prefix: `mpudp-bt${process.pid}`, install: false });
+    const [agg, fo] = await labScenarios({ rounds: 1, seconds: 3, outagesMs: [1000], failoverRounds: 1, preMs: 1500, postMs: 2000, prefix: `mpudp-bt${process.pid}`, install: false });
     expect(agg!.skipped).toBeUndefined();
     const aggRuns = (agg!.raw as { runs: AggregationRun[]; mptcpSkipped: string | null }).runs;
     const mptcpSkipped = (agg!.raw as { mptcpSkipped: string | null }).mptcpSkipped;
     expect(aggRuns.map((r) => r.transport)).toEqual(mptcpSkipped === null ? ['mpudp', 'mptcp'] : ['mpudp']);
+    // 3 s, not 1.5: mpudp's first second is its noisiest (on a quiet machine
+    // 0.45-0.91 of capacity over 1.5 s, 0.87-0.94 over 3 s; one CI run on a
+    // slow host got 0.29 over 1.5 s).
     for (const r of aggRuns) {
       // Both ISPs carried bytes: one path / subflow per ISP.
       expect(r.shareB, r.transport).toBeGreaterThan(0.1);
