@@ -9,7 +9,8 @@
  *   npx tsx bench/core-handshakes.ts [--n 2000] [--inflight 64] [--rounds 3] [--dist DIR] [--count]
  * --dist DIR times a build's core (DIR/core/endpoint.js) instead of src.
  * --count also counts node:crypto calls per handshake (both sides), a
- * figure the machine's load does not move.
+ * figure the machine's load does not move. --alloc prints the allocation
+ * sites of the last round per handshake (both sides; bench/lib/alloc-sampler.ts).
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { EndpointCore as Core } from '../src/core/endpoint.js';
 import type { Connection } from '../src/core/connection.js';
+import { allocationSites, printSites } from './lib/alloc-sampler.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +29,7 @@ const INFLIGHT = Number(arg('inflight', '64'));
 const ROUNDS = Number(arg('rounds', '3'));
 const DIST = arg('dist', '');
 const COUNT = process.argv.includes('--count');
+const ALLOC = process.argv.includes('--alloc');
 
 const calls: Record<string, number> = {};
 if (COUNT) {
@@ -111,7 +114,9 @@ function round(): { client: number; server: number; retries: number; done: numbe
 
 for (let r = 0; r < ROUNDS; r++) {
   for (const k of Object.keys(calls)) delete calls[k];
-  const x = round();
+  let x = { client: 0, server: 0, retries: 0, done: 0 };
+  if (ALLOC && r === ROUNDS - 1) printSites(await allocationSites(() => (x = round())), N, 'handshake (both sides)', 30);
+  else x = round();
   if (COUNT) console.log('node:crypto calls per handshake (both sides):', Object.entries(calls).map(([k, v]) => `${k} ${(v / x.done).toFixed(2)}`).join(', '));
   console.log(`round ${r + 1}: ${x.done} handshakes, client ${x.client.toFixed(0)} µs, server ${x.server.toFixed(0)} µs CPU per handshake; ${x.retries} retries sent; load ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
 }
