@@ -92,6 +92,22 @@ describe('shared-bottleneck detection', () => {
     expect(d.stats.standbyMs - before).toBeCloseTo(1000, -1);
   });
 
+  it('groups one bottleneck when a late host adds delay to the lead’s samples during the pauses: dips are judged by medians', () => {
+    const paths = fakePaths();
+    const d = new SharedBottleneckDetector(true, () => paths);
+    // As the first test, but while the pause shows (from 30 ms after it starts)
+    // every third sample of the lead comes 40 ms late. The mean of those samples
+    // sat above the level around the pause (no dip: independent, twice).
+    drive(d, 0, 6000, (id, t, pausedSince) => {
+      const q = sawtooth(t);
+      if (pausedSince === null || t <= pausedSince + 30) return q;
+      return q * 0.4 + (id === 0 && t % 3 === 0 ? 40 : 0);
+    });
+    expect(d.stats.pausesIndependent).toBe(0);
+    expect(d.stats.grouped).toBe(1);
+    expect(d.standby(1)).toBe(true);
+  });
+
   it('keeps no history and judges nothing while the connection has one path, and starts when a second comes', () => {
     const paths = fakePaths();
     const one = [paths[0]!];

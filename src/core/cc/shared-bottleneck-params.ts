@@ -18,6 +18,8 @@ export const CONFIRMATIONS = 2;
 /** A pause lasts this many round trips of the pair (see startPause), and at least PAUSE_MIN_MS. */
 export const PAUSE_RTTS = 2;
 export const PAUSE_MIN_MS = 20;
+/** Bins whose means give the lead's level before a pause (their median). */
+export const PAUSE_BEFORE_BINS = 5;
 /** Least time between two pauses of the same pair, ms. */
 export const PAUSE_SPACING_MS = 500;
 /** The lead's queueing delay must dip by this fraction of its level around the pause (and 1 ms) to count as a dip. */

@@ -27,7 +27,9 @@
  *     subject's share and the other path's (the lead's) queueing delay
  *     dips; behind separate bottlenecks it follows its own course. The dip
  *     is measured against the lead's delay just before and just after the
- *     pause (their mean: a queue rising or falling on its own shows no dip).
+ *     pause (their mean: a queue rising or falling on its own shows no dip);
+ *     each of the three is a median, since a late host adds delay to a run
+ *     of samples and a mean would count it as queue.
  *     CONFIRMATIONS pauses that see a dip, before as many see none, group
  *     the pair; the other way round marks it independent for a cool-down
  *     (doubling, capped).
@@ -46,7 +48,7 @@
  * paused() and trickleDue()). Every decision is counted in `stats`. No
  * clock, no timer: time comes in with the samples and the queries.
  */
-import { PathDelays } from './queue-delays.js';
+import { MedianWindow, PathDelays } from './queue-delays.js';
 import {
   BIN_MS,
   CONFIRMATIONS,
@@ -58,6 +60,7 @@ import {
   MISSES_TO_SPLIT,
   NO_DIP_FRACTION,
   NO_QUEUE_SPLIT_MS,
+  PAUSE_BEFORE_BINS,
   PAUSE_MIN_MS,
   PAUSE_RTTS,
   PAUSE_SPACING_MS,
@@ -146,13 +149,11 @@ interface Pause {
   evalFrom: number;
   evalTo: number;
   afterTo: number;
-  /** The lead's mean queueing delay before the pause. */
+  /** The lead's queueing delay before the pause: the median of its last bins' means. */
   before: number;
-  /** Sum and count of the lead's samples during the effect, and after it. */
-  sum: number;
-  count: number;
-  afterSum: number;
-  afterCount: number;
+  /** The lead's samples during the effect, and after it (medians judge them: host delay only adds). */
+  during: MedianWindow;
+  after: MedianWindow;
   /** The lead had a congestion event meanwhile (its queue dropped for its own reason). */
   spoiled: boolean;
 }
@@ -212,6 +213,8 @@ export class SharedBottleneckDetector {
   private standbys = NONE as Map<number, Standby>;
   /** The pause under way, if any (one at a time per connection). */
   private pause: Pause | null = null;
+  /** The sample windows of the pause, made at the first pause (most connections never pause). */
+  private pauseWindows: [MedianWindow, MedianWindow] | null = null;
   /** Last bin evaluated. */
   private lastBin = -1;
   /** Time of the latest RTT sample (standbyMs counts up to it). */
@@ -317,13 +320,8 @@ export class SharedBottleneckDetector {
     if (q >= d.threshold) d.lastQueueAt = now;
     const pause = this.pause;
     if (pause !== null && pause.lead === pathId && now >= pause.evalFrom) {
-      if (now <= pause.evalTo) {
-        pause.sum += q;
-        pause.count++;
-      } else if (now <= pause.afterTo) {
-        pause.afterSum += q;
-        pause.afterCount++;
-      }
+      if (now <= pause.evalTo) pause.during.add(q);
+      else if (now <= pause.afterTo) pause.after.add(q);
     }
     const sb = this.standbys.get(pathId);
     if (sb !== undefined) this.recheck(pathId, sb, q, minRttMs, now);
@@ -419,7 +417,12 @@ export class SharedBottleneckDetector {
     const rtt = Math.min(Math.max(lead.smoothedRtt, subject.smoothedRtt), 2 * minRtt);
     const length = Math.max(PAUSE_RTTS * Math.max(rtt, minRtt), PAUSE_MIN_MS);
     const wait = Math.max(lead.smoothedRtt, 1);
-    const before = this.delays.get(lead.id)?.mean(bin - 2, bin) ?? NaN;
+    const before = this.delays.get(lead.id)?.binMedian(bin - PAUSE_BEFORE_BINS + 1, bin) ?? NaN;
+    // One pause at a time: its two windows are the detector's, reused.
+    const during = (this.pauseWindows ??= [new MedianWindow(), new MedianWindow()])[0];
+    const after = this.pauseWindows[1];
+    during.clear();
+    after.clear();
     this.pause = {
       lead: lead.id,
       subject: subject.id,
@@ -429,10 +432,8 @@ export class SharedBottleneckDetector {
       evalTo: now + wait + length,
       afterTo: now + wait + 2 * length,
       before,
-      sum: 0,
-      count: 0,
-      afterSum: 0,
-      afterCount: 0,
+      during,
+      after,
       spoiled: false,
     };
     this.stats.pauses++;
@@ -444,8 +445,8 @@ export class SharedBottleneckDetector {
     const pair = this.pair(p.lead, p.subject);
     pair.quietUntil = now + PAUSE_SPACING_MS;
     const lead = byId.get(p.lead);
-    const during = p.count > 0 ? p.sum / p.count : NaN;
-    const after = p.afterCount > 0 ? p.afterSum / p.afterCount : NaN;
+    const during = p.during.median();
+    const after = p.after.median();
     const level = (p.before + after) / 2;
     if (p.spoiled || Number.isNaN(during) || Number.isNaN(level) || level < QUEUE_MIN_MS || lead === undefined) {
       this.stats.pausesInconclusive++;
