@@ -24,10 +24,10 @@ export class PathDelays {
    * Short-term floor: the least sample of the current window of TRICKLE_MS / 4,
    * and of the window before it if that one ended just before this began.
    * A floor, not a mean: a host that runs the sender or the receiver late
-   * adds delay to some samples and never takes any away, and in the loaded
-   * namespace lab a lead's 12 ms mean held samples of 180 ms where the
-   * bottleneck could queue 20 ms at most (docs/bench.md, "A standby split by
-   * host delay").
+   * adds delay to some samples and never takes any away: in the loaded
+   * namespace lab a lead's mean over 50 ms read 85.7 ms where the
+   * bottleneck could queue 20 ms at most (docs/bench.md, "Issue 12: a
+   * standby split by host delay").
    */
   recentMin = Infinity;
   previousMin = Infinity;
@@ -78,20 +78,6 @@ export class PathDelays {
       if (!Number.isNaN(m)) means.push(m);
     }
     return median(means);
-  }
-
-  /** Mean queueing delay over bins [from, to], NaN without samples. */
-  mean(from: number, to: number): number {
-    let s = 0;
-    let n = 0;
-    for (let b = from; b <= to; b++) {
-      const i = b % WINDOW_BINS;
-      if (this.bin[i] === b && this.count[i]! > 0) {
-        s += this.sum[i]!;
-        n += this.count[i]!;
-      }
-    }
-    return n > 0 ? s / n : NaN;
   }
 
   /** The short-term floor of the queueing delay (see recentMin), NaN if no sample in the last TRICKLE_MS. */
