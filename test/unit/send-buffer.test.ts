@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Assembler } from '../../src/core/data/assembler.js';
 import { ReceiveWindow, SendWindow } from '../../src/core/data/flow-control.js';
-import { BLOCK_SIZE, SendBuffer, type SendSegment } from '../../src/core/data/send-buffer.js';
+import { BLOCK_SIZE, SPARE_BLOCKS_MAX, SendBuffer, spareBlockCount, type SendSegment } from '../../src/core/data/send-buffer.js';
 import { Rng } from '../../lab/random.js';
 
 /** Run fn with a seeded Rng; any failure names the seed so it can be replayed. */
@@ -38,6 +38,33 @@ describe('SendBuffer', () => {
     expect(b.allAcked).toBe(false);
     expect(b.nextSegment(1000, 1e9)).toBeNull();
     expect(b.allocatedBytes).toBe(0);
+  });
+
+  it('reuses freed blocks (at most SPARE_BLOCKS_MAX kept), and a reused block yields only what was written into it', () => {
+    // Drain what earlier tests left, then free three blocks of 0xaa.
+    const drain = new SendBuffer();
+    while (spareBlockCount() > 0) drain.write(new Uint8Array(BLOCK_SIZE));
+    const a = new SendBuffer();
+    a.write(new Uint8Array(3 * BLOCK_SIZE).fill(0xaa));
+    expect(a.nextSegment(3 * BLOCK_SIZE, 1e12)!.length).toBe(3 * BLOCK_SIZE);
+    a.onAcked(0, 3 * BLOCK_SIZE, false);
+    expect(spareBlockCount()).toBe(3);
+    // Another stream takes one: 100 bytes of its own, the rest of the block stale.
+    const b = new SendBuffer();
+    b.write(filled(100, 7));
+    expect(spareBlockCount()).toBe(2);
+    const dst = new Uint8Array(100);
+    b.copyTo(0, 100, dst, 0);
+    expect(dst).toEqual(filled(100, 7));
+    // The stale bytes past the write cannot be read.
+    expect(() => b.copyTo(0, 101, new Uint8Array(101), 0)).toThrow(RangeError);
+    // Freeing more than the cap keeps SPARE_BLOCKS_MAX.
+    const c = new SendBuffer();
+    const n = SPARE_BLOCKS_MAX + 5;
+    c.write(new Uint8Array(n * BLOCK_SIZE));
+    c.nextSegment(n * BLOCK_SIZE, 1e12);
+    c.onAcked(0, n * BLOCK_SIZE, false);
+    expect(spareBlockCount()).toBe(SPARE_BLOCKS_MAX);
   });
 
   it('copies written bytes (the caller may reuse its buffer)', () => {

@@ -14,6 +14,23 @@ import { RangeSet } from './range-set.js';
 /** Size of one storage block, in bytes. */
 export const BLOCK_SIZE = 64 * 1024;
 
+/**
+ * Freed blocks kept for the next write, process-wide, at most
+ * SPARE_BLOCKS_MAX (2 MiB). A new Uint8Array of 64 KiB is memory outside
+ * V8's heap that only a full collection gives back, and a bulk sender
+ * freed one every 64 KiB: with node:crypto's per-packet buffers it made
+ * V8 run a mark-compact every 100-150 ms. A reused block holds another
+ * stream's old bytes, which nothing reads: copyTo reads only what write
+ * put there.
+ */
+const spareBlocks: Uint8Array[] = [];
+export const SPARE_BLOCKS_MAX = 32;
+
+/** Blocks waiting to be reused (for tests). */
+export function spareBlockCount(): number {
+  return spareBlocks.length;
+}
+
 /** A segment to transmit: [offset, offset + length) of the stream, plus FIN. */
 export interface SendSegment {
   /** First data sequence offset of the segment. */
@@ -118,7 +135,7 @@ export class SendBuffer {
     let done = 0;
     while (done < total) {
       const pos = this.written % BLOCK_SIZE;
-      if (pos === 0) this.blocks.push(new Uint8Array(BLOCK_SIZE));
+      if (pos === 0) this.blocks.push(spareBlocks.pop() ?? new Uint8Array(BLOCK_SIZE));
       const block = this.blocks[this.blocks.length - 1]!;
       const n = Math.min(BLOCK_SIZE - pos, total - done);
       block.set(done === 0 && n === total ? data : data.subarray(done, done + n), pos);
@@ -235,7 +252,7 @@ export class SendBuffer {
     let k = 0;
     while (k < this.blocks.length && (this.firstBlock + k + 1) * BLOCK_SIZE <= below) k++;
     if (k > 0) {
-      this.blocks.splice(0, k);
+      for (const b of this.blocks.splice(0, k)) if (spareBlocks.length < SPARE_BLOCKS_MAX) spareBlocks.push(b);
       this.firstBlock += k;
     }
   }
