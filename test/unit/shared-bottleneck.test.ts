@@ -62,6 +62,15 @@ function drive(
   }
 }
 
+/** Two paths behind one queue, driven for 6 s until path 1 stands by behind path 0 (as the first test shows). */
+function groupedPair(): { paths: FakePath[]; d: SharedBottleneckDetector } {
+  const paths = fakePaths();
+  const d = new SharedBottleneckDetector(true, () => paths);
+  drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
+  expect(d.standby(1)).toBe(true);
+  return { paths, d };
+}
+
 describe('shared-bottleneck detection', () => {
   it('groups two paths whose queue dips for one when the other pauses (one bottleneck)', () => {
     const idle = new SharedBottleneckDetector(true, () => fakePaths());
@@ -154,10 +163,7 @@ describe('shared-bottleneck detection', () => {
   });
 
   it('splits a group when the standby path stops seeing its lead’s queue', () => {
-    const paths = fakePaths();
-    const d = new SharedBottleneckDetector(true, () => paths);
-    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
-    expect(d.standby(1)).toBe(true);
+    const { d } = groupedPair();
     // The routes part: the standby path's probes now find no queue at all.
     drive(d, 6000, 6000 + (MISSES_TO_SPLIT + 2) * TRICKLE_MS, (id, t) => (id === 1 ? 0.1 : sawtooth(t)));
     expect(d.standby(1)).toBe(false);
@@ -167,10 +173,7 @@ describe('shared-bottleneck detection', () => {
   });
 
   it('keeps a group whose lead’s samples carry host delay: the lead’s level is the floor of its recent samples', () => {
-    const paths = fakePaths();
-    const d = new SharedBottleneckDetector(true, () => paths);
-    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
-    expect(d.standby(1)).toBe(true);
+    const { d } = groupedPair();
     // One queue, but the lead's samples come from a host that runs late 40 ms
     // in every 100 and add 150 ms to them (as in the loaded lab, where the
     // lead's mean was 85 ms and its queue 20 ms at most); the trickles meet
@@ -181,10 +184,7 @@ describe('shared-bottleneck detection', () => {
   });
 
   it('counts one miss per trickle: three samples that miss within one trickle do not split', () => {
-    const paths = fakePaths();
-    const d = new SharedBottleneckDetector(true, () => paths);
-    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
-    expect(d.standby(1)).toBe(true);
+    const { d } = groupedPair();
     // The lead queues 10 ms; the standby path's samples at 6000–6004 ms see none.
     for (let t = 6000; t < 6050; t++) {
       d.onRttSample(0, MIN_RTT + 10, MIN_RTT, t);
@@ -201,10 +201,7 @@ describe('shared-bottleneck detection', () => {
   });
 
   it('splits a group when its lead stops working, and counts nothing while disabled', () => {
-    const paths = fakePaths();
-    const d = new SharedBottleneckDetector(true, () => paths);
-    drive(d, 0, 6000, (_id, t, pausedSince) => (pausedSince !== null && t > pausedSince + 30 ? sawtooth(t) * 0.4 : sawtooth(t)));
-    expect(d.standby(1)).toBe(true);
+    const { paths, d } = groupedPair();
     paths[0]!.state = 'suspect';
     drive(d, 6000, 6000 + 2 * BIN_MS, (_id, t) => sawtooth(t));
     expect(d.standby(1)).toBe(false);
