@@ -112,7 +112,8 @@ const pct = (xs: number[], p: number): string => {
 };
 const all = rtts.map((r) => r.us);
 const fired = rtts.filter((r) => r.timer).map((r) => r.us);
-const slow = rtts.filter((r) => r.us >= Number(pct(all, 99)));
+const p99 = Number(pct(all, 99));
+const slow = rtts.filter((r) => r.us >= p99);
 const pathStats = (x: Api): string => {
   const st = x.stats();
   const p = st.paths[0];
