@@ -266,6 +266,8 @@ export class Connection {
     refusals: 0,
     /** Client: paths abandoned because the server did not advertise their address (another host, or a cluster's shared port it moved from). */
     firstContactPathsRetired: 0,
+    /** Server: handshakes confirmed by the client's JOIN of another path, which overtook its first packet on path 0. */
+    confirmedByJoin: 0,
   };
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};

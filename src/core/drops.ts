@@ -31,7 +31,7 @@ export const DROP_REASONS = {
   'bad-finished': 'a FINISHED whose MAC does not verify',
   'handshake-frame-in-short': 'a handshake-only frame inside a protected packet',
   'before-handshake': 'a protected packet before the handshake completed',
-  'before-confirmation': 'a path-opening frame before the handshake is confirmed on path 0',
+  'before-confirmation': 'a packet on another path before the handshake is confirmed, with no path 0 to confirm it on',
   'unexpected-retry': 'a RETRY where none is expected',
   'bad-retry-tag': 'a RETRY whose integrity tag does not verify',
   'bad-cookie': 'an Initial with a retry token that does not verify or has expired',

@@ -234,11 +234,20 @@ function handleShort(
   now: number,
 ): void {
   if (conn.role === 'server' && !conn.handshakeConfirmed && header.pathId !== 0) {
-    // Paths open only once the handshake is confirmed on path 0; the
-    // client repeats its JOIN.
-    countDrop(conn.drops, 'before-confirmation');
-    conn.protection?.forgetPath(header.pathId);
-    return;
+    // The client's JOIN of another path overtook its first packet on path 0
+    // (a faster path, or reordering). It authenticated under keys derived
+    // from our HELLO, which went only to path 0's address: it proves what
+    // that first packet would, so it confirms the handshake on path 0 (path
+    // 0's RTT sample waits for that packet). Dropping it cost the path a
+    // JOIN retry: a second or more, as a new path's RTT is unknown.
+    const path0 = conn.pathsById.get(0);
+    if (path0 === undefined) {
+      countDrop(conn.drops, 'before-confirmation');
+      conn.protection?.forgetPath(header.pathId);
+      return;
+    }
+    conn.counters.confirmedByJoin++;
+    confirmHandshake(conn, path0, now);
   }
   let path = conn.pathsById.get(header.pathId);
   if (path === undefined) {
@@ -276,8 +285,16 @@ function handleShort(
     }
     frames = frames.filter((f) => f.type !== 'path_response');
   }
+  const firstOnPath0 = conn.role === 'server' && path.id === 0 && path.received.largest === null;
   if (!onPacketAccepted(conn, path, header.packetNumber, isAckEliciting(frames), size, now)) return;
 
+  if (firstOnPath0 && conn.handshakeSentAt >= 0 && !path.rtt.hasSample) {
+    // Handshake sent → the client's first packet on path 0: path 0's first
+    // RTT sample (also when a JOIN on another path confirmed the handshake
+    // first: without it a server that only ACKs an upload held path 0 at the
+    // 333 ms initial RTT, and took over 5 s to find it dead).
+    path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
+  }
   if (conn.role === 'server' && !conn.handshakeConfirmed) confirmHandshake(conn, path, now);
 
   let advertised = false;
@@ -306,8 +323,6 @@ function confirmHandshake(conn: Connection, path: PathState, now: number): void 
   conn.handshakeConfirmed = true;
   conn.handshakeResponsePending = false;
   path.markValidated();
-  // Handshake sent → first Short packet back: path 0's first RTT sample.
-  if (conn.handshakeSentAt >= 0 && !path.rtt.hasSample) path.rtt.update(Math.max(now - conn.handshakeSentAt, 0.01), 0, 0);
   conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });
   conn.establish(now);
   conn.emit({ type: 'path-up', path: path.info() });

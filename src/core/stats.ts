@@ -93,6 +93,8 @@ export interface ConnectionStats {
   refusals: number;
   /** Client: paths abandoned because the server did not advertise their address (another host, or a cluster's shared port it moved from). */
   firstContactPathsRetired: number;
+  /** Server: handshakes confirmed by the client's JOIN of another path, which overtook its first packet on path 0. */
+  confirmedByJoin: number;
   /** Shared-bottleneck detection: candidates, pauses and their verdicts, groupings, splits, trickle packets. */
   sharedBottleneck: SharedBottleneckStats;
   paths: PathStats[];

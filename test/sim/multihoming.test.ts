@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodePacket } from '../../src/wire/packet.js';
 import { PacketType, type Frame, type PacketHeader } from '../../src/wire/types.js';
+import { peekPacketType } from '../../src/wire/header.js';
 import { CLIENT_PORT, Pair, SERVER_PORT, payload, sha256, transfer } from './scenario.js';
 
 const MiB = 1024 * 1024;
@@ -31,6 +32,46 @@ describe('address advertisement and first contact', () => {
     const remotes = new Set(conn.pathList.map((p) => p.remote.address));
     expect([...remotes].sort()).toEqual(['10.0.0.1', '10.0.0.2']);
     expect(conn.pathList.filter((p) => p.validated).length).toBe(4);
+  });
+
+  it("a JOIN that overtakes the client's first packet on path 0 confirms the handshake, and its path opens at once", () => {
+    // Path 0 is the slow pair (100 ms round trip): the fast one's Initial is
+    // dropped, so the slow pair's HELLO wins. The client's confirmation then
+    // travels 50 ms on path 0 while its JOIN of the fast pair takes 2.5.
+    const fast = '10.0.2.2';
+    const pair = new Pair({
+      seed: 93,
+      clientAddresses: ['10.0.1.2', fast],
+      links: [{ delayMs: 50, rateBps: 50e6 }, { delayMs: 2.5, rateBps: 50e6 }],
+      tap: (to, data, _local, remote, _now, deliver) => {
+        if (to === 'server' && remote.address === fast && peekPacketType(data) === PacketType.Initial) return;
+        deliver(data);
+      },
+    });
+    const start = pair.world.now;
+    pair.connect();
+    // Path 0's RTT sample on the server waits for the client's first packet
+    // on path 0 (the JOIN came another way), and is then path 0's.
+    const path0 = () => pair.server.connection?.pathsById.get(0);
+    expect(pair.world.runUntil(() => (path0()?.received.largest ?? null) !== null, 1_000)).toBe(true);
+    expect(pair.server.connection!.stats().confirmedByJoin).toBe(1);
+    expect(path0()!.rtt.hasSample).toBe(true);
+    expect(path0()!.rtt.smoothed).toBeGreaterThanOrEqual(100);
+    expect(path0()!.rtt.smoothed).toBeLessThan(110);
+    const data = payload(1 * MiB, 93);
+    expect(transfer(pair, data, 30_000)).toBe(true);
+    expect(sha256(pair.server.received)).toBe(sha256(data));
+    const server = pair.server.connection!;
+    expect(server.stats().confirmedByJoin).toBe(1);
+    expect(server.stats().drops['before-confirmation'] ?? 0).toBe(0);
+    const conn = pair.client.connection!;
+    expect(conn.pathsById.get(0)!.local.address).toBe('10.0.1.2');
+    // Up within a few of its round trips. Before, the server dropped the
+    // JOIN and the client repeated it only after 3 × a new path's 333 ms
+    // initial RTT: the fast path never came up during this transfer.
+    const up = pair.client.events.find((e) => e.event.type === 'path-up' && e.event.path.localAddress === fast);
+    expect(up).toBeDefined();
+    expect(up!.time - start).toBeLessThan(200);
   });
 
   it('connect() succeeds while any one server address answers', () => {
