@@ -138,7 +138,6 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   path0.setState('active', now);
   // The handshake's round trip is path 0's first RTT sample.
   path0.rtt.update(Math.max(now - conn.initialSentAt, 0.01), 0, 0);
-  path0.ackImmediately = true;
   conn.addPath(path0);
   conn.onPathValidated(path0);
   conn.initialQueue = [];

@@ -8,7 +8,7 @@
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
-import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addValidation, challengeDue, countSent, finish, packetLimit, sealedPacket } from './packet-writer.js';
+import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addPendingControl, addValidation, challengeDue, countSent, finish, packetLimit, sealedPacket } from './packet-writer.js';
 import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
@@ -156,6 +156,13 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   // still keep the sender's view of its window fresh.
   if (path.validated && !w.isEmpty) addDataAck(conn, w);
   addValidation(conn, w, now);
+  // Control frames waiting for a data packet (a reset token, address
+  // adverts, path status) ride on this one instead of a packet of their
+  // own: the client's confirmation of the handshake carries its reset
+  // token, the server's ACK of it carries the server's token and adverts.
+  // Only on a packet that counts in flight on a working path, so they are
+  // declared lost and sent again as they would be from a data packet.
+  if (inFlight && path.carriesData && path.state === 'active') addPendingControl(conn, w);
   if (reason === 'liveness-ping') {
     path.pingDue = false;
     path.lastPingAt = now;
