@@ -2,8 +2,7 @@
  * What a handshake sends after the HELLOs, through the sans-IO core: the
  * client's confirmation and the server's answer to it are one datagram
  * each, carrying the control frames that used to wait for packets of
- * their own (the reset tokens, the server's address adverts), and the
- * client does not answer the server's first packet with an ACK alone.
+ * their own (the reset tokens, the server's address adverts).
  * Every datagram of a handshake costs both ends a seal, a send and an open
  * (bench/handshake-trace.ts; docs/bench.md, "Issue 11: datagrams per
  * handshake").
@@ -70,21 +69,5 @@ describe('datagrams of a handshake', () => {
     expect(conn.peerResetToken).not.toBeNull();
     // Nothing of the client's is in flight any more: the ACK was in it.
     expect(conn.pathList[0]!.sent.bytesInFlight).toBe(0);
-  });
-
-  it("the client's ACK of the server's first packet waits for something to ride on", () => {
-    const { server, client, conn } = afterHellos();
-    for (const t of drain(client, 1001)) server.handleDatagram(t.data, S, C, 1002);
-    const serverConn = accepted(server)!;
-    for (const t of drain(server, 1002)) client.handleDatagram(t.data, C, S, 1003);
-    // Before: an ACK alone, at once.
-    expect(drain(client, 1003)).toHaveLength(0);
-    // The application's first write carries it.
-    conn.write(new Uint8Array(100));
-    client.touch(conn);
-    const sent = drain(client, 1004);
-    expect(sent).toHaveLength(1);
-    for (const t of sent) server.handleDatagram(t.data, S, C, 1005);
-    expect(serverConn.pathList[0]!.sent.bytesInFlight).toBe(0);
   });
 });
