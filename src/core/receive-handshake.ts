@@ -140,7 +140,7 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   path0.rtt.update(Math.max(now - conn.initialSentAt, 0.01), 0, 0);
   // The server's first packet is acknowledged at once. Letting that ACK wait
   // for the upload's first data saved 0.9 datagrams per short connection, but
-  // cost BBR 2 Mbit/s of 150 in the simulator's hetero-up cell on every seed
+  // cost BBR 1.7-3.2 Mbit/s of 150 in the simulator's hetero-up cell on seeds 1-4
   // (docs/bench.md, "Issue 11: datagrams per handshake").
   path0.ackImmediately = true;
   conn.addPath(path0);
