@@ -162,7 +162,7 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   // token, the server's ACK of it carries the server's token and adverts.
   // Only on a packet that counts in flight on a working path, so they are
   // declared lost and sent again as they would be from a data packet.
-  if (inFlight && path.carriesData && path.state === 'active') addPendingControl(conn, w);
+  if (inFlight && path.validated && path.state === 'active') addPendingControl(conn, w);
   if (reason === 'liveness-ping') {
     path.pingDue = false;
     path.lastPingAt = now;
