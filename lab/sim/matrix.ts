@@ -269,6 +269,8 @@ export interface PathReport {
   packetsLost: number;
   /** Packets declared lost and acknowledged later (reordering taken for loss). */
   packetsSpuriouslyLost: number;
+  /** Congestion events undone because every loss they reacted to proved spurious. */
+  lossEventsUndone: number;
   smoothedRtt: number;
   congestionWindow: number;
 }
@@ -622,6 +624,7 @@ export function runBulk(cfg: RunConfig): RunResult {
       lossEvents: p.counters.congestionEvents,
       packetsLost: p.counters.packetsLost,
       packetsSpuriouslyLost: p.counters.packetsSpuriouslyLost,
+      lossEventsUndone: p.counters.congestionEventsUndone,
       smoothedRtt: p.rtt.smoothed,
       congestionWindow: p.cc.window,
     })),

@@ -6,7 +6,7 @@
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { FAILED_PROBE_MIN, PTOS_TO_FAIL, MAX_ACK_DELAY, type PacketMeta, type PathState } from './path/path-state.js';
-import { onPacketsAcked, onPacketsLost } from './cc/feedback.js';
+import { onPacketsAcked, onPacketsLost, onSpuriousLosses } from './cc/feedback.js';
 import type { SentPacket } from './path/sent-packets.js';
 import { TransportError } from './errors.js';
 import { ackRevives, acksPacket } from './liveness.js';
@@ -42,6 +42,10 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
   // The controller judges app-limitedness by the flight before this ACK.
   const flightBefore = path.sent.bytesInFlight;
   const result = path.sent.onAck(frame.ranges, now, path.rtt, frame.ackDelay / 1000, MAX_ACK_DELAY);
+  if (result.spurious.length > 0) {
+    path.counters.packetsSpuriouslyLost += result.spurious.length;
+    if (onSpuriousLosses(path, result.spurious)) path.counters.congestionEventsUndone++;
+  }
   if (result.acked.length === 0 && result.lost.length === 0 && !revives) return;
   for (const p of result.acked) {
     const meta = p.meta;
@@ -197,6 +201,7 @@ export function failPath(conn: Connection, path: PathState, now: number, reason:
   const wasUp = path.state === 'active' || path.state === 'suspect';
   for (const p of path.sent.drainAll()) requeue(conn, p.meta);
   path.cc.reset();
+  path.undo.reset();
   path.ptoCount = 0;
   path.probesPending = 0;
   path.pingDue = false;

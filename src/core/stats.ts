@@ -25,6 +25,8 @@ export interface PathStats {
   packetsSpuriouslyLost: number;
   ptoCount: number;
   congestionEvents: number;
+  /** Congestion events undone: every packet they declared lost was acknowledged after all (cc/congestion-undo.ts). */
+  congestionEventsUndone: number;
   /** Largest datagram (UDP payload bytes) this path sends now (path MTU discovery, pmtud.ts). */
   mtu: number;
   /** 'searching' while probing for a larger size, 'complete' once found, 'disabled' when maxDatagramSize is 1200. */
@@ -40,6 +42,10 @@ export interface PathStats {
   congestionWindow: number;
   /** Bytes the pacer let go beyond its burst capacity, making up for a late wake-up (pacer.ts, late credit). */
   pacerLateCreditBytes: number;
+  /** Loss detection's packet reordering threshold (3, grown by spurious losses; sent-packets.ts). */
+  lossPacketThreshold: number;
+  /** Loss detection's time reordering threshold, in RTTs (9/8, grown by spurious losses). */
+  lossTimeThreshold: number;
 }
 
 /** Connection-wide counters. */

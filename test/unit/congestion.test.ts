@@ -122,6 +122,64 @@ describe.each(['cubic', 'newreno', 'lia', 'olia'] as const)('%s: common behaviou
     for (let i = 0; i < 20; i++) cc.onCongestionEvent(i * 10 + 5, i * 10 + 6);
     expect(cc.window).toBe(2 * MDS);
   });
+
+  it('undoes a spurious reduction: the window, threshold and growth it had before, once', () => {
+    const rtt = rttOf(50);
+    const cc = createCongestionController(name, MDS);
+    const twin = createCongestionController(name, MDS);
+    let now = 0;
+    for (let i = 0; i < 3; i++) {
+      round(twin, now, rtt);
+      now = round(cc, now, rtt);
+    }
+    // Into congestion avoidance through a first, real event (both), then grow a little.
+    for (const c of [cc, twin]) c.onCongestionEvent(now - 1, now);
+    for (let i = 0; i < 3; i++) {
+      round(twin, now + 1, rtt);
+      now = round(cc, now + 1, rtt);
+    }
+    const before = { window: cc.window, ssthresh: cc.slowStartThreshold };
+    expect(twin.window).toBe(before.window);
+    cc.onCongestionEvent(now - 1, now);
+    expect(cc.window).toBeLessThan(before.window);
+    expect(cc.inRecovery).toBe(true);
+    cc.undoCongestionEvent!();
+    expect(cc.window).toBe(before.window);
+    expect(cc.slowStartThreshold).toBe(before.ssthresh);
+    expect(cc.inRecovery).toBe(false);
+    // It grows from there as the twin that never saw the loss does.
+    for (let i = 0; i < 4; i++) {
+      round(twin, now + 1, rtt);
+      now = round(cc, now + 1, rtt);
+    }
+    expect(cc.window).toBe(twin.window);
+    // Nothing left to undo.
+    cc.undoCongestionEvent!();
+    expect(cc.window).toBe(twin.window);
+  });
+
+  it('keeps a window that grew past the one before the reduction; undoes nothing after persistent congestion or a reset', () => {
+    const rtt = rttOf(50);
+    const cc = createCongestionController(name, MDS);
+    let now = round(cc, 0, rtt);
+    cc.onCongestionEvent(now - 1, now);
+    const reduced = cc.window;
+    // Slow start below the new threshold is over; grow the window past the old one.
+    for (let i = 0; i < 40; i++) now = round(cc, now + 1, rtt);
+    const grown = cc.window;
+    expect(grown).toBeGreaterThan(2 * reduced);
+    cc.undoCongestionEvent!();
+    expect(cc.window).toBe(grown);
+    cc.onCongestionEvent(now - 1, now);
+    cc.onPersistentCongestion();
+    cc.undoCongestionEvent!();
+    expect(cc.window).toBe(2 * MDS);
+    now = round(cc, now + 1, rtt);
+    cc.onCongestionEvent(now - 1, now);
+    cc.reset();
+    cc.undoCongestionEvent!();
+    expect(cc.window).toBe(initialWindow(MDS));
+  });
 });
 
 describe('NewReno (RFC 9002 §7.3)', () => {

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { AckRange } from '../../src/wire/types.js';
 import { RttEstimator } from '../../src/core/path/rtt.js';
 import {
+  K_PACKET_THRESHOLD,
+  K_TIME_THRESHOLD,
+  LOST_KEPT,
+  LOST_MEMORY_RTTS,
+  MAX_PACKET_THRESHOLD,
+  MAX_TIME_THRESHOLD,
   SentPackets,
   lossDelay,
   persistentCongestion,
@@ -19,7 +25,7 @@ function withSeed(seed: number, fn: (rng: Rng) => void): void {
   }
 }
 
-function pns<M>(list: SentPacket<M>[]): number[] {
+function pns(list: readonly { packetNumber: number }[]): number[] {
   return list.map((p) => p.packetNumber);
 }
 
@@ -214,6 +220,12 @@ describe('SentPackets', () => {
       let next = 0;
       let now = 0;
       let largestAcked = -1;
+      // The adaptive thresholds, modelled: the newest LOST_KEPT losses, and
+      // what an ACK that covers one of them makes of the thresholds.
+      let lostList: { pn: number; timeSent: number; lostAt: number }[] = [];
+      let packetThreshold = K_PACKET_THRESHOLD;
+      let timeThreshold = K_TIME_THRESHOLD;
+      let spuriousSeen = 0;
       for (let round = 0; round < 400; round++) {
         const burst = rng.int(1, 60);
         for (let i = 0; i < burst; i++) {
@@ -243,7 +255,20 @@ describe('SentPackets', () => {
           ranges.push({ smallest: lo, largest: hi });
           hi = lo - rng.int(2, 6);
         }
+        const base = Math.max(rtt.smoothed, rtt.latest);
         const res = sp.onAck(ranges, now, rtt, 0, MAD);
+        const covered = (pn: number): boolean => ranges.some((r) => pn >= r.smallest && pn <= r.largest);
+        lostList = lostList.filter((l) => l.lostAt >= now - (LOST_MEMORY_RTTS * base + MAD));
+        const expectSpurious = lostList.filter((l) => covered(l.pn));
+        lostList = lostList.filter((l) => !covered(l.pn));
+        for (const l of expectSpurious) {
+          if (largestAcked >= 0) packetThreshold = Math.min(MAX_PACKET_THRESHOLD, Math.max(packetThreshold, largestAcked - l.pn + 1));
+          timeThreshold = Math.min(MAX_TIME_THRESHOLD, Math.max(timeThreshold, (now - l.timeSent) / base));
+        }
+        expect(pns(res.spurious)).toEqual(expectSpurious.map((l) => l.pn));
+        spuriousSeen += expectSpurious.length;
+        expect(sp.packetThreshold).toBe(packetThreshold);
+        expect(sp.timeThreshold).toBeCloseTo(timeThreshold, 9);
         const expectAcked: number[] = [];
         for (const r of ranges) for (let pn = r.smallest; pn <= r.largest; pn++) if (model.has(pn)) expectAcked.push(pn);
         expectAcked.sort((a, b) => a - b);
@@ -253,20 +278,24 @@ describe('SentPackets', () => {
         expect(sp.largestAcked).toBe(largestAcked);
         const expectLost: number[] = [];
         let expectLossTime: number | null = null;
+        const delay = lossDelay(rtt, timeThreshold);
         for (const [pn, p] of model) {
           if (pn >= largestAcked) continue;
-          if (largestAcked >= pn + 3 || p.timeSent + lossDelay(rtt) <= now) expectLost.push(pn);
-          else expectLossTime = Math.min(expectLossTime ?? Infinity, p.timeSent + lossDelay(rtt));
+          if (largestAcked >= pn + packetThreshold || p.timeSent + delay <= now) expectLost.push(pn);
+          else expectLossTime = Math.min(expectLossTime ?? Infinity, p.timeSent + delay);
         }
         expectLost.sort((a, b) => a - b);
         expect(pns(res.lost)).toEqual(expectLost);
         expect(sp.lossTime).toBe(expectLossTime);
-        for (const pn of expectLost) model.delete(pn);
-        const delay = lossDelay(rtt);
-        // Remaining below largestAcked: at most 2 and within the time threshold.
+        for (const pn of expectLost) {
+          lostList.push({ pn, timeSent: model.get(pn)!.timeSent, lostAt: now });
+          model.delete(pn);
+        }
+        lostList = lostList.slice(-LOST_KEPT);
+        // Remaining below largestAcked: fewer than the packet threshold, and within the time threshold.
         for (const p of sp.packets()) {
           if (p.packetNumber < largestAcked) {
-            expect(largestAcked - p.packetNumber).toBeLessThan(3);
+            expect(largestAcked - p.packetNumber).toBeLessThan(packetThreshold);
             expect(p.timeSent).toBeGreaterThan(now - delay);
           }
         }
@@ -275,6 +304,9 @@ describe('SentPackets', () => {
         expect(sp.count).toBe(model.size);
         expect(sp.bytesInFlight).toBe(bytes);
       }
+      // The random ACKs re-acknowledge packets declared lost: the adaptation ran.
+      expect(spuriousSeen).toBeGreaterThan(0);
+      expect(packetThreshold).toBeGreaterThan(K_PACKET_THRESHOLD);
     });
   });
 });

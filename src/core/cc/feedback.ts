@@ -12,7 +12,8 @@
  */
 import type { CongestionController } from '../path/congestion.js';
 import type { RttEstimator } from '../path/rtt.js';
-import { persistentCongestion, type SentPacket } from '../path/sent-packets.js';
+import { persistentCongestion, type SentPacket, type SpuriousLoss } from '../path/sent-packets.js';
+import type { CongestionUndo } from './congestion-undo.js';
 import type { DeliveryRateEstimator } from './delivery-rate.js';
 import type { SharedBottleneckDetector } from './shared-bottleneck.js';
 
@@ -25,6 +26,8 @@ export interface CongestionPath {
   readonly sent: { readonly bytesInFlight: number };
   /** The connection's congestion group: its shared-bottleneck detector hears every RTT sample and loss. */
   readonly congestionGroup?: { readonly bottlenecks: SharedBottleneckDetector } | undefined;
+  /** The reduction a spurious loss may undo (cc/congestion-undo.ts); without it nothing is undone. */
+  readonly undo?: CongestionUndo;
 }
 
 /** An in-flight packet was just sent (and is already counted in bytes in flight). */
@@ -68,17 +71,38 @@ export function onPacketsAcked(
 export function onPacketsLost(path: CongestionPath, lost: readonly SentPacket<unknown>[], now: number, maxAckDelay: number): boolean {
   const { cc, delivery } = path;
   let latestInFlight = -Infinity;
+  let inFlight = 0;
   for (const p of lost) {
     if (!p.inFlight) continue;
+    inFlight++;
     delivery.onPacketLost(p);
     cc.onPacketLost?.(p, delivery, now);
     if (p.timeSent > latestInFlight) latestInFlight = p.timeSent;
   }
   if (latestInFlight === -Infinity) return false;
   const before = cc.inRecovery;
+  const window = cc.window;
+  const threshold = cc.slowStartThreshold;
   cc.onCongestionEvent(latestInFlight, now);
-  if (persistentCongestion(lost, path.rtt, maxAckDelay)) cc.onPersistentCongestion();
+  const persistent = persistentCongestion(lost, path.rtt, maxAckDelay);
+  if (persistent) cc.onPersistentCongestion();
+  if (path.undo !== undefined && cc.undoCongestionEvent !== undefined) {
+    path.undo.onLosses(inFlight, now, cc.window !== window || cc.slowStartThreshold !== threshold, persistent);
+  }
   const started = !before && cc.inRecovery;
   if (started) path.congestionGroup?.bottlenecks.onCongestionEvent(path.id);
   return started;
+}
+
+/**
+ * Packets an ACK proved were not lost (path/sent-packets.ts). Handled
+ * before the losses the same ACK declares: a reduction they prove
+ * spurious is undone first, and a new one starts from the restored window.
+ * Returns true when a reduction was undone.
+ */
+export function onSpuriousLosses(path: CongestionPath, spurious: readonly SpuriousLoss[]): boolean {
+  const undo = path.undo;
+  if (undo === undefined || path.cc.undoCongestionEvent === undefined || !undo.onSpurious(spurious)) return false;
+  path.cc.undoCongestionEvent();
+  return true;
 }

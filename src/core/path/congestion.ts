@@ -70,6 +70,14 @@ export interface CongestionController {
   /** Persistent congestion established: window to the minimum (2 * max datagram size). */
   onPersistentCongestion(): void;
   /**
+   * The latest congestion event was spurious: every packet it declared lost
+   * was acknowledged after all (reordering, not congestion;
+   * cc/congestion-undo.ts). The window controllers restore the state they
+   * had before its reduction; absent ('bbr', which cuts no window on one
+   * loss event), nothing is undone.
+   */
+  undoCongestionEvent?(): void;
+  /**
    * Another path of the connection stopped answering (suspect or failed)
    * and its bytes were re-sent here: this path now carries its load.
    */

@@ -36,6 +36,8 @@ export abstract class CoupledReno implements CongestionController, CoupledMember
   private recovering = false;
   /** Smoothed RTT at the last ACK, ms (0 = no sample yet, or reset since). */
   private srtt = 0;
+  /** The state before the latest reduction, until it is undone or can no longer be (undoCongestionEvent). */
+  private prior: { cwnd: number; ssthresh: number } | null = null;
 
   constructor(maxDatagramSize: number, group: CoupledGroup) {
     this.maxDatagramSize = maxDatagramSize;
@@ -103,6 +105,7 @@ export abstract class CoupledReno implements CongestionController, CoupledMember
     if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return;
     this.recoveryStart = now;
     this.recovering = true;
+    this.prior = { cwnd: this.cwnd, ssthresh: this.ssthresh };
     // §7.3.2: ssthresh = half the window (Reno's multiplicative decrease).
     this.ssthresh = this.cwnd * K_LOSS_REDUCTION_FACTOR;
     this.cwnd = Math.max(this.ssthresh, minimumWindow(this.maxDatagramSize));
@@ -114,6 +117,18 @@ export abstract class CoupledReno implements CongestionController, CoupledMember
     this.cwnd = minimumWindow(this.maxDatagramSize);
     this.recoveryStart = null;
     this.recovering = false;
+    this.prior = null;
+  }
+
+  /** The reduction was spurious: the window and threshold it had before, if the window has not grown past them since. */
+  undoCongestionEvent(): void {
+    const prior = this.prior;
+    this.prior = null;
+    if (prior === null) return;
+    this.recovering = false;
+    if (this.cwnd >= prior.cwnd) return;
+    this.cwnd = prior.cwnd;
+    this.ssthresh = prior.ssthresh;
   }
 
   /** Back to the initial window and slow start; out of the coupled sums until the next ACK. */
@@ -122,6 +137,7 @@ export abstract class CoupledReno implements CongestionController, CoupledMember
     this.ssthresh = Infinity;
     this.recoveryStart = null;
     this.recovering = false;
+    this.prior = null;
     this.srtt = 0;
   }
 

@@ -35,6 +35,18 @@ export function cubicWindow(t: number, k: number, wMax: number, maxDatagramSize:
   return CUBIC_C * d * d * d * maxDatagramSize + wMax;
 }
 
+/** What §4.9 saves at a congestion event, to restore if it proves spurious. */
+interface CubicPrior {
+  cwnd: number;
+  ssthresh: number;
+  wMax: number;
+  k: number;
+  epochStart: number | null;
+  cwndEpoch: number;
+  wEst: number;
+  cwndPrior: number;
+}
+
 export class Cubic implements CongestionController {
   /** Algorithm name. */
   readonly name = 'cubic' as const;
@@ -66,6 +78,8 @@ export class Cubic implements CongestionController {
   private lastSentTime: number | null = null;
   /** Latest smoothed RTT seen, ms (idle detection threshold). */
   private rttHint = 0;
+  /** The state before the latest reduction, until it is undone or can no longer be (undoCongestionEvent). */
+  private prior: CubicPrior | null = null;
 
   constructor(maxDatagramSize: number) {
     this.maxDatagramSize = maxDatagramSize;
@@ -168,6 +182,19 @@ export class Cubic implements CongestionController {
     if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return;
     this.recoveryStart = now;
     this.recovering = true;
+    // §4.9: "When there is a congestion event, a CUBIC implementation SHOULD
+    // save the current value of the following variables before the
+    // congestion window is reduced."
+    this.prior = {
+      cwnd: this.cwnd,
+      ssthresh: this.ssthresh,
+      wMax: this.wMaxBytes,
+      k: this.kSeconds,
+      epochStart: this.epochStart,
+      cwndEpoch: this.cwndEpoch,
+      wEst: this.wEst,
+      cwndPrior: this.cwndPrior,
+    };
     // §4.7 Fast Convergence: W_max = cwnd * (1 + β_cubic) / 2 if cwnd < W_max, else cwnd.
     this.wMaxBytes = this.cwnd < this.wMaxBytes ? (this.cwnd * (1 + CUBIC_BETA)) / 2 : this.cwnd;
     this.cwndPrior = this.cwnd;
@@ -188,6 +215,31 @@ export class Cubic implements CongestionController {
     // congestion avoidance stage"; W_max = 0 makes startEpoch do exactly that.
     this.wMaxBytes = 0;
     this.epochStart = null;
+    this.prior = null;
+  }
+
+  /**
+   * §4.9: "Once a spurious congestion event is detected, CUBIC SHOULD
+   * restore the original values of above-mentioned variables [...] if the
+   * current cwnd is lower than prior_cwnd"; "when the detection happens
+   * long after a spurious loss event and the current cwnd is already higher
+   * than prior_cwnd, CUBIC SHOULD continue to use the current and the most
+   * recent values of these variables."
+   */
+  undoCongestionEvent(): void {
+    const prior = this.prior;
+    this.prior = null;
+    if (prior === null) return;
+    this.recovering = false;
+    if (this.cwnd >= prior.cwnd) return;
+    this.cwnd = prior.cwnd;
+    this.ssthresh = prior.ssthresh;
+    this.wMaxBytes = prior.wMax;
+    this.kSeconds = prior.k;
+    this.epochStart = prior.epochStart;
+    this.cwndEpoch = prior.cwndEpoch;
+    this.wEst = prior.wEst;
+    this.cwndPrior = prior.cwndPrior;
   }
 
   reset(): void {
@@ -203,6 +255,7 @@ export class Cubic implements CongestionController {
     this.cwndPrior = 0;
     this.lastAckTime = null;
     this.lastSentTime = null;
+    this.prior = null;
   }
 
   /** Nothing to release: not coupled. */

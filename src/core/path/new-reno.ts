@@ -51,6 +51,8 @@ export class NewReno implements CongestionController {
   private recovering = false;
   /** Bytes acknowledged in congestion avoidance not yet turned into window growth. */
   private bytesAckedInCa = 0;
+  /** The state before the latest reduction, until it is undone or can no longer be (undoCongestionEvent). */
+  private prior: { cwnd: number; ssthresh: number; bytesAckedInCa: number } | null = null;
 
   constructor(maxDatagramSize: number) {
     this.maxDatagramSize = maxDatagramSize;
@@ -103,6 +105,7 @@ export class NewReno implements CongestionController {
     if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return;
     this.recoveryStart = now;
     this.recovering = true;
+    this.prior = { cwnd: this.cwnd, ssthresh: this.ssthresh, bytesAckedInCa: this.bytesAckedInCa };
     // §7.3.2: "On entering a recovery period, a sender MUST set the slow start
     // threshold to half the value of the congestion window when loss is detected."
     this.ssthresh = Math.floor(this.cwnd * K_LOSS_REDUCTION_FACTOR);
@@ -118,6 +121,19 @@ export class NewReno implements CongestionController {
     this.recoveryStart = null;
     this.recovering = false;
     this.bytesAckedInCa = 0;
+    this.prior = null;
+  }
+
+  /** The reduction was spurious: the window and threshold it had before, if the window has not grown past them since. */
+  undoCongestionEvent(): void {
+    const prior = this.prior;
+    this.prior = null;
+    if (prior === null) return;
+    this.recovering = false;
+    if (this.cwnd >= prior.cwnd) return;
+    this.cwnd = prior.cwnd;
+    this.ssthresh = prior.ssthresh;
+    this.bytesAckedInCa = prior.bytesAckedInCa;
   }
 
   reset(): void {
@@ -126,6 +142,7 @@ export class NewReno implements CongestionController {
     this.recoveryStart = null;
     this.recovering = false;
     this.bytesAckedInCa = 0;
+    this.prior = null;
   }
 
   /** Nothing to release: not coupled. */

@@ -6,6 +6,7 @@
  * path are re-sent on a live one without renumbering.
  */
 import type { Frame } from '../../wire/types.js';
+import { CongestionUndo } from '../cc/congestion-undo.js';
 import { DeliveryRateEstimator } from '../cc/delivery-rate.js';
 import type { CongestionControlName } from '../options.js';
 import type { PathStats } from '../stats.js';
@@ -107,6 +108,8 @@ export class PathState {
   readonly cc: CongestionController;
   /** Delivery-rate samples of this path (what a model-based controller learns from). */
   readonly delivery = new DeliveryRateEstimator();
+  /** The congestion event a spurious loss may undo (cc/congestion-undo.ts). */
+  readonly undo = new CongestionUndo();
   /** The window held this path back since its last in-flight packet (seen by the scheduler's view). */
   windowLimited = false;
   /** The connection's congestion group (coupling, shared-bottleneck detection), if any. */
@@ -200,6 +203,7 @@ export class PathState {
     packetsSpuriouslyLost: 0,
     ptoCount: 0,
     congestionEvents: 0,
+    congestionEventsUndone: 0,
   };
 
   constructor(
@@ -268,7 +272,9 @@ export class PathState {
     this.remoteAddress = { ...remote };
     if (addressChanged) {
       this.cc.reset();
+      this.undo.reset();
       this.rtt.reset();
+      this.sent.resetReordering();
       // Another route: its MTU is found again (pmtud.ts), below the new local link's.
       this.mtu.restart(pmtuCeiling(remote.address, this.maxDatagramSize, local.mtu));
     }
@@ -414,6 +420,8 @@ export class PathState {
       minRtt: this.rtt.min,
       congestionWindow: this.cc.window,
       pacerLateCreditBytes: this.pacer.lateCreditBytes,
+      lossPacketThreshold: this.sent.packetThreshold,
+      lossTimeThreshold: this.sent.timeThreshold,
     };
   }
 }

@@ -5,10 +5,26 @@
  * Storage is a ring buffer of slots indexed by `packetNumber - basePn`.
  * Acknowledged or lost packets leave an empty slot (tombstone) and empty
  * slots at the head are trimmed. Because loss detection runs on every ACK
- * with a packet threshold of 3, at most two live packets remain below the
- * largest acknowledged one, so the scanned region of each ACK is the few
- * slots around the head plus the packets the ACK newly covers: amortised
- * O(1) per packet even with ~10k packets in flight.
+ * with a packet threshold (3, or more on a path that reorders), at most
+ * threshold − 1 live packets remain below the largest acknowledged one, so
+ * the scanned region of each ACK is the slots around the head plus the
+ * packets the ACK newly covers: amortised O(1) per packet even with ~10k
+ * packets in flight.
+ *
+ * Spurious losses. RFC 9002 §6.1: "Spuriously declaring packets as lost
+ * leads to unnecessary retransmissions and may result in degraded
+ * performance due to the actions of the congestion controller upon
+ * detecting loss. Implementations can detect spurious retransmissions and
+ * increase the packet or time reordering threshold to reduce future
+ * spurious retransmissions and loss events." A packet declared lost keeps
+ * its number in a short list (LOST_KEPT); an ACK that covers it proves it
+ * arrived after all (a receiver acknowledges only what it received; the
+ * retransmission went out under another number), and the thresholds grow
+ * to what would have let it arrive: the packet threshold to its distance
+ * below the largest acknowledged packet, the time threshold to the time it
+ * took, in RTTs. Both only grow (as Linux's tp->reordering), up to
+ * MAX_PACKET_THRESHOLD and MAX_TIME_THRESHOLD; a path that moves to other
+ * addresses starts again from RFC 9002's values.
  */
 import type { AckRange } from '../../wire/types.js';
 import type { PacketDeliveryState } from '../cc/delivery-rate.js';
@@ -21,6 +37,28 @@ import { K_GRANULARITY, type RttEstimator } from './rtt.js';
 export const K_PACKET_THRESHOLD = 3;
 /** RFC 9002 §6.1.2: "The RECOMMENDED time threshold (kTimeThreshold), expressed as an RTT multiplier, is 9/8." */
 export const K_TIME_THRESHOLD = 9 / 8;
+/**
+ * Largest packet threshold the adaptation reaches. A real loss below a hole
+ * that large waits for the time threshold instead, about an eighth of an
+ * RTT later than the count would have found it (Linux's tcp_max_reordering
+ * is 300).
+ */
+export const MAX_PACKET_THRESHOLD = 256;
+/**
+ * Largest time threshold: RFC 8985 §6.2 bounds RACK's reordering window by
+ * the smoothed RTT, so that a loss is declared at most two RTTs after its
+ * packet was sent.
+ */
+export const MAX_TIME_THRESHOLD = 2;
+/** Packets declared lost remembered for spurious-loss detection (the newest). */
+export const LOST_KEPT = 64;
+/**
+ * A loss is remembered for this many RTTs (plus the peer's maximum ACK
+ * delay): a packet later than that is not reordering the thresholds could
+ * absorb (they stop at two RTTs), and a lossy path does not check every
+ * ACK against 64 losses that will never be acknowledged.
+ */
+export const LOST_MEMORY_RTTS = 4;
 /** RFC 9002 §7.6.1: "The RECOMMENDED value for kPersistentCongestionThreshold is 3". */
 export const K_PERSISTENT_CONGESTION_THRESHOLD = 3;
 
@@ -54,6 +92,18 @@ export interface SentPacket<M> extends PacketDeliveryState {
   meta: M;
 }
 
+/** A packet declared lost that an ACK later covered: it arrived after all. */
+export interface SpuriousLoss {
+  packetNumber: number;
+  timeSent: number;
+  /** When it was declared lost, ms. */
+  lostAt: number;
+  /** It counted in bytes in flight (its loss could start a congestion event). */
+  inFlight: boolean;
+}
+
+const NO_SPURIOUS: readonly SpuriousLoss[] = Object.freeze([]);
+
 export interface AckResult<M> {
   /** Newly acknowledged packets, ascending packet number; removed from tracking. */
   acked: SentPacket<M>[];
@@ -65,13 +115,25 @@ export interface AckResult<M> {
   largestNewlyAckedTimeSent: number | null;
   /** The ACK covered packet numbers above the largest ever sent (a peer bug or attack; ignored here). */
   ackedUnsent: boolean;
+  /** Packets declared lost earlier that this ACK covers (ascending; usually none). */
+  spurious: readonly SpuriousLoss[];
 }
 
 /**
- * Loss delay. RFC 9002 §6.1.2: "max(kTimeThreshold * max(smoothed_rtt, latest_rtt), kGranularity)"
+ * Loss delay. RFC 9002 §6.1.2: "max(kTimeThreshold * max(smoothed_rtt, latest_rtt), kGranularity)",
+ * with the path's time threshold in place of kTimeThreshold.
  */
-export function lossDelay(rtt: RttEstimator): number {
-  return Math.max(K_TIME_THRESHOLD * Math.max(rtt.smoothed, rtt.latest), K_GRANULARITY);
+export function lossDelay(rtt: RttEstimator, timeThreshold = K_TIME_THRESHOLD): number {
+  return Math.max(timeThreshold * Math.max(rtt.smoothed, rtt.latest), K_GRANULARITY);
+}
+
+/** Does one of `ranges` (descending, inclusive) cover `pn`? */
+function covers(ranges: readonly AckRange[], pn: number): boolean {
+  for (const r of ranges) {
+    if (pn > r.largest) return false;
+    if (pn >= r.smallest) return true;
+  }
+  return false;
 }
 
 export class SentPackets<M> {
@@ -98,6 +160,12 @@ export class SentPackets<M> {
   timeOfLastAckEliciting: number | null = null;
   /** When the earliest time-threshold loss would fire (loss_time), or null. */
   lossTime: number | null = null;
+  /** Packet reordering threshold (kPacketThreshold, grown by spurious losses). */
+  packetThreshold = K_PACKET_THRESHOLD;
+  /** Time reordering threshold, in RTTs (kTimeThreshold, grown by spurious losses). */
+  timeThreshold = K_TIME_THRESHOLD;
+  /** The newest packets declared lost (at most LOST_KEPT), ascending packet number. */
+  private recentlyLost: SpuriousLoss[] = [];
 
   /**
    * Records a sent packet and returns it. Packet numbers must be strictly
@@ -168,11 +236,12 @@ export class SentPackets<M> {
     let largestNewly: SentPacket<M> | undefined;
     let ackEliciting = false;
     if (ranges.length === 0) {
-      return { acked, lost: [], rttUpdated: false, largestNewlyAckedTimeSent: null, ackedUnsent };
+      return { acked, lost: [], rttUpdated: false, largestNewlyAckedTimeSent: null, ackedUnsent, spurious: NO_SPURIOUS };
     }
     const largestInAck = ranges[0]!.largest;
     const largestSent = this.largestSent ?? -1;
     if (largestInAck > largestSent) ackedUnsent = true;
+    const largestAckedBefore = this.largestAcked;
 
     // RFC 9002 A.7: largest_acked_packet = max(largest_acked_packet, ack.largest_acked),
     // limited here to numbers actually sent so a bogus ACK cannot declare everything lost.
@@ -205,6 +274,7 @@ export class SentPackets<M> {
     }
     this.trimHead();
     acked.reverse();
+    const spurious = this.recentlyLost.length === 0 ? NO_SPURIOUS : this.findSpurious(ranges, largestAckedBefore, now, ackDelayMs, maxAckDelay, rtt);
 
     // RFC 9002 §5.1: "An endpoint generates an RTT sample on receiving an ACK frame
     // that meets the following two conditions: the largest acknowledged packet
@@ -222,7 +292,53 @@ export class SentPackets<M> {
       rttUpdated,
       largestNewlyAckedTimeSent: largestNewly === undefined ? null : largestNewly.timeSent,
       ackedUnsent,
+      spurious,
     };
+  }
+
+  /**
+   * The remembered losses `ranges` cover, taken off the list; each grows
+   * the thresholds to what would have spared it. `largestBefore`: the
+   * largest acknowledged before this ACK (the packet was still missing
+   * then); the packet had arrived by the ACK's arrival less its ACK delay.
+   * Losses older than LOST_MEMORY_RTTS are forgotten first.
+   */
+  private findSpurious(
+    ranges: readonly AckRange[],
+    largestBefore: number | null,
+    now: number,
+    ackDelayMs: number,
+    maxAckDelay: number,
+    rtt: RttEstimator,
+  ): readonly SpuriousLoss[] {
+    const list = this.recentlyLost;
+    const base = Math.max(rtt.smoothed, rtt.latest);
+    const horizon = now - (LOST_MEMORY_RTTS * base + maxAckDelay);
+    let expired = 0;
+    while (expired < list.length && list[expired]!.lostAt < horizon) expired++;
+    if (expired > 0) list.splice(0, expired);
+    let found: SpuriousLoss[] | null = null;
+    for (const l of list) if (covers(ranges, l.packetNumber)) (found ??= []).push(l);
+    if (found === null) return NO_SPURIOUS;
+    this.recentlyLost = list.filter((l) => !found.includes(l));
+    const receivedBy = now - Math.min(ackDelayMs, maxAckDelay);
+    for (const l of found) {
+      if (largestBefore !== null && largestBefore - l.packetNumber + 1 > this.packetThreshold) {
+        this.packetThreshold = Math.min(MAX_PACKET_THRESHOLD, largestBefore - l.packetNumber + 1);
+      }
+      if (base > 0) {
+        const needed = (receivedBy - l.timeSent) / base;
+        if (needed > this.timeThreshold) this.timeThreshold = Math.min(MAX_TIME_THRESHOLD, needed);
+      }
+    }
+    return found;
+  }
+
+  /** The path moved to other addresses: RFC 9002's thresholds again, nothing remembered. */
+  resetReordering(): void {
+    this.packetThreshold = K_PACKET_THRESHOLD;
+    this.timeThreshold = K_TIME_THRESHOLD;
+    this.recentlyLost = [];
   }
 
   /**
@@ -235,7 +351,8 @@ export class SentPackets<M> {
     const lost: SentPacket<M>[] = [];
     const largestAcked = this.largestAcked;
     if (largestAcked === null || this.len === 0) return lost;
-    const delay = lossDelay(rtt);
+    const delay = lossDelay(rtt, this.timeThreshold);
+    const threshold = this.packetThreshold;
     // "Packets sent before this time are deemed lost." Compared as
     // timeSent + delay <= now, the same sum the loss timer is set to, so a
     // timer firing exactly on time always declares the loss (no float gap).
@@ -247,10 +364,11 @@ export class SentPackets<M> {
       if (p === undefined) continue;
       // RFC 9002 §6.1: lost if sent kPacketThreshold packets before an acknowledged
       // packet, "or it was sent long enough in the past".
-      if (p.timeSent + delay <= now || largestAcked >= pn + K_PACKET_THRESHOLD) {
+      if (p.timeSent + delay <= now || largestAcked >= pn + threshold) {
         this.slots[idx] = undefined;
         this.forget(p);
         lost.push(p);
+        this.remember(p, now);
       } else {
         // §6.1.2: "If packets sent prior to the largest acknowledged packet cannot
         // yet be declared lost, then a timer SHOULD be set for the remaining time."
@@ -317,6 +435,13 @@ export class SentPackets<M> {
       const p = this.slots[(this.head + i) & mask];
       if (p !== undefined) yield p;
     }
+  }
+
+  /** A packet declared lost, remembered in case an ACK shows it arrived (the oldest forgotten past LOST_KEPT). */
+  private remember(p: SentPacket<M>, now: number): void {
+    const list = this.recentlyLost;
+    if (list.length >= LOST_KEPT) list.shift();
+    list.push({ packetNumber: p.packetNumber, timeSent: p.timeSent, lostAt: now, inFlight: p.inFlight });
   }
 
   /** Accounting when a packet leaves tracking. */
