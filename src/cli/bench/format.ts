@@ -81,7 +81,7 @@ export function tableReporter(out: (line: string) => void): Reporter {
         out(`cpu: ${cpu.join(', ')}`);
         if (r.intact !== null && r.intact !== undefined) out(`verified: ${String(r.intact)} of ${String(r.parallel)} transfers intact (every byte checked against the pattern)`);
         for (const p of (r.paths as Record<string, unknown>[] | null) ?? []) {
-          out(`path ${String(p.id)} ${String(p.local)} -> ${String(p.remote)} ${String(p.state)}: sent ${formatBytes(Number(p.bytesSent))}, received ${formatBytes(Number(p.bytesReceived))}, lost ${String(p.packetsLost)} packets, srtt ${Number(p.srttMs).toFixed(2)} ms`);
+          out(`path ${String(p.id)} ${String(p.local)} -> ${String(p.remote)} ${String(p.state)}: sent ${formatBytes(Number(p.bytesSent))}, received ${formatBytes(Number(p.bytesReceived))}, lost ${String(p.packetsLost)} packets (${String(p.packetsSpuriouslyLost ?? 0)} of them spuriously), srtt ${Number(p.srttMs).toFixed(2)} ms`);
         }
       } else if (r.mode === 'rr') {
         out(`${String(r.count)} round trips of ${String(r.size)} bytes: p50 ${fmtMs(r.p50Ms as number)}, p90 ${fmtMs(r.p90Ms as number)}, p99 ${fmtMs(r.p99Ms as number)}, max ${fmtMs(r.maxMs as number)}`);

@@ -23,6 +23,9 @@ export interface PathSummary {
   /** Stream bytes re-sent on the path. */
   retransmitted: number;
   packetsLost: number;
+  /** Of those, declared lost and acknowledged later (reordering), and the congestion events that undid. */
+  packetsSpuriouslyLost: number;
+  congestionEventsUndone: number;
   srttMs: number;
   cwnd: number;
   /** Datagram size the path sends now (path MTU discovery), and the probes it sent. */
@@ -47,6 +50,8 @@ export function pathSummary(socket: MultipathSocket): PathSummary[] {
       dataBytesSent: s?.dataBytesSent ?? 0,
       retransmitted: s?.dataBytesRetransmitted ?? 0,
       packetsLost: s?.packetsLost ?? 0,
+      packetsSpuriouslyLost: s?.packetsSpuriouslyLost ?? 0,
+      congestionEventsUndone: s?.congestionEventsUndone ?? 0,
       srttMs: round3(p.smoothedRtt),
       cwnd: p.congestionWindow,
       mtu: p.mtu,
