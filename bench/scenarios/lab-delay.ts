@@ -109,11 +109,19 @@ interface Run {
   wire?: { bytes: number; packets: number; goodputBytes: number };
   /** The mpudp sender's shared-bottleneck detection counters (stats().sharedBottleneck; raw data and the note). */
   detection?: Record<string, number> | null;
+  /** The mpudp sender's losses per path (heterogeneous runs, raw data): declared, and of those proven spurious (reordering). */
+  losses?: { id: number; lost: number; spurious: number }[] | null;
   /** CPU seconds: client process, server process, relays (client side + server side); machine busy fraction (both cores). */
   clientCpu: number;
   serverCpu: number;
   relayCpu: number;
   machineBusy: number;
+}
+
+/** Losses per path from an mpudp bench path summary (src/cli/bench/paths.ts), or null without one. */
+function senderLosses(paths: unknown): { id: number; lost: number; spurious: number }[] | null {
+  if (!Array.isArray(paths)) return null;
+  return (paths as Array<Record<string, unknown>>).map((p) => ({ id: Number(p.id), lost: Number(p.packetsLost), spurious: Number(p.packetsSpuriouslyLost ?? 0) }));
 }
 
 function skipped(id: string, title: string, why: string): Section {
@@ -229,6 +237,7 @@ export async function labDelayScenarios(cfg: LabDelayConfig): Promise<Section[]>
         relayCpu: m.relayCpu,
         machineBusy: m.machineBusy,
         detection: (sent?.sharedBottleneck as Record<string, number> | undefined) ?? null,
+        losses: t === 'mpudp' ? senderLosses(dir === 'up' ? r.paths : sent?.paths) : null,
         wire,
       });
     };
