@@ -158,6 +158,21 @@ describe.each(['cubic', 'newreno', 'lia', 'olia'] as const)('%s: common behaviou
     expect(cc.window).toBe(twin.window);
   });
 
+  it('after an undo, a real loss of a packet sent before the undone event is a congestion event of its own', () => {
+    const rtt = rttOf(50);
+    const cc = createCongestionController(name, MDS);
+    let now = round(cc, 0, rtt);
+    now = round(cc, now, rtt);
+    const w = cc.window;
+    cc.onCongestionEvent(now - 1, now);
+    cc.undoCongestionEvent!();
+    expect(cc.window).toBe(w);
+    // Without the undo this loss (sent before the recovery period began) would be ignored.
+    cc.onCongestionEvent(now - 2, now + 1);
+    expect(cc.window).toBeLessThan(w);
+    expect(cc.inRecovery).toBe(true);
+  });
+
   it('keeps a window that grew past the one before the reduction; undoes nothing after persistent congestion or a reset', () => {
     const rtt = rttOf(50);
     const cc = createCongestionController(name, MDS);

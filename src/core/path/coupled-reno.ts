@@ -125,6 +125,9 @@ export abstract class CoupledReno implements CongestionController, CoupledMember
     const prior = this.prior;
     this.prior = null;
     if (prior === null) return;
+    // No congestion, so no recovery period: a real loss of a packet sent
+    // before the spurious one is a congestion event of its own.
+    this.recoveryStart = null;
     this.recovering = false;
     if (this.cwnd >= prior.cwnd) return;
     this.cwnd = prior.cwnd;

@@ -230,6 +230,9 @@ export class Cubic implements CongestionController {
     const prior = this.prior;
     this.prior = null;
     if (prior === null) return;
+    // No congestion, so no recovery period: a real loss of a packet sent
+    // before the spurious one is a congestion event of its own.
+    this.recoveryStart = null;
     this.recovering = false;
     if (this.cwnd >= prior.cwnd) return;
     this.cwnd = prior.cwnd;
