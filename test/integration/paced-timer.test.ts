@@ -9,10 +9,8 @@
  * datagrams before and 93 after). The timer may run at most once per
  * eight datagrams.
  */
-import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
-import { IspEmulator } from '../../lab/emulator/isp.js';
-import { connect, createServer, type MultipathServer, type MultipathSocket } from '../../src/index.js';
+import { relayedUpload } from './relayed-upload.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -22,35 +20,8 @@ afterEach(async () => {
 const BYTES = 2 * 1024 * 1024;
 
 it('a sender paced by a 20 Mbit/s relay runs its timer at most once per eight datagrams sent, and delivers every byte', async () => {
-  let received = 0;
-  let server: MultipathServer | undefined;
-  let client: MultipathSocket | undefined;
-  const done = new Promise<void>((resolve) => {
-    server = createServer({ advertiseAddresses: false }, (s: MultipathSocket) => {
-      s.on('data', (d: Buffer) => {
-        received += d.length;
-        if (received >= BYTES) resolve();
-      });
-      s.on('error', () => {});
-    });
-    cleanup.push(() => new Promise<void>((r) => server!.close(() => r())));
-    server.listen(0, '127.0.0.1', () => {
-      void (async () => {
-        const port = server!.addresses()[0]!.port;
-        const isp = await IspEmulator.start({ listen: { address: '127.0.0.11', port: 0 }, target: { address: '127.0.0.1', port }, delayMs: 5, rateBps: 20e6 });
-        cleanup.push(() => isp.close());
-        const sock = connect({ host: '127.0.0.11', port: isp.address()!.port, localAddresses: ['127.0.0.1'] });
-        cleanup.push(() => sock.destroy());
-        sock.on('error', () => {});
-        await once(sock, 'connect');
-        client = sock;
-        sock.write(Buffer.alloc(BYTES, 7));
-      })();
-    });
-  });
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${received} of ${BYTES} bytes`)), 20_000).unref());
-  await Promise.race([done, timeout]);
-  const st = client!._endpoint()!.stats();
+  const { client, server, received } = await relayedUpload(Buffer.alloc(BYTES, 7), { delayMs: 5, rateBps: 20e6 }, cleanup, 20_000);
+  const st = client._endpoint()!.stats();
   console.log(`paced upload of ${BYTES} B: ${st.datagramsSent} datagrams sent, ${st.timeouts} timer runs, ${st.flushes} flushes`);
   expect(received).toBe(BYTES);
   expect(st.datagramsSent).toBeGreaterThan(BYTES / 1500);
@@ -58,6 +29,6 @@ it('a sender paced by a 20 Mbit/s relay runs its timer at most once per eight da
   // Close while the relay still carries the client's CLOSE: the server's
   // close() completes once its connection has ended (without the relay,
   // it would wait out the idle timeout).
-  client!.destroy();
-  await new Promise<void>((resolve) => server!.close(() => resolve()));
+  client.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }, 30_000);
