@@ -23,7 +23,7 @@ export interface PathSummary {
   /** Stream bytes re-sent on the path. */
   retransmitted: number;
   packetsLost: number;
-  /** Of those, declared lost and acknowledged later (reordering), and the congestion events that undid. */
+  /** Of those, the ones acknowledged later (reordering); and the congestion events undone because of them. */
   packetsSpuriouslyLost: number;
   congestionEventsUndone: number;
   srttMs: number;
