@@ -76,15 +76,15 @@ describe.each(['cubic', 'newreno', 'lia', 'olia'] as const)('%s: common behaviou
     let now = round(cc, 0, rtt); // 24000
     now = round(cc, now, rtt); // 48000
     const w = cc.window;
-    cc.onCongestionEvent(now - 10, now); // loss of a packet sent before now
+    expect(cc.onCongestionEvent(now - 10, now)).toBe(true); // loss of a packet sent before now
     const reduced = cc.window;
     const factor = name === 'cubic' ? CUBIC_BETA : 0.5;
     expect(reduced).toBe(Math.floor(w * factor));
     expect(cc.slowStartThreshold).toBeCloseTo(w * factor, 6);
     expect(cc.inRecovery).toBe(true);
     // More losses of packets sent before recovery started: no further reduction.
-    cc.onCongestionEvent(now - 5, now + 1);
-    cc.onCongestionEvent(now, now + 2);
+    expect(cc.onCongestionEvent(now - 5, now + 1)).toBe(false);
+    expect(cc.onCongestionEvent(now, now + 2)).toBe(false);
     expect(cc.window).toBe(reduced);
     // Acks of packets sent before recovery started: no growth, recovery continues.
     cc.onAck(MDS, now - 1, now + 3, rtt, reduced);

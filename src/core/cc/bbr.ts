@@ -259,10 +259,11 @@ export class Bbr implements CongestionController {
    * Recovery: SaveCwnd() SaveStateUponLoss()". The window is not cut here;
    * the model's bounds react to loss (onPacketLost, the loss rounds).
    */
-  onCongestionEvent(timeSentOfLost: number, now: number): void {
-    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return;
+  onCongestionEvent(timeSentOfLost: number, now: number): boolean {
+    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return false;
     this.saveCwnd();
     this.recoveryStart = now;
+    return true;
   }
 
   /**

@@ -81,14 +81,10 @@ export function onPacketsLost(path: CongestionPath, lost: readonly SentPacket<un
   }
   if (latestInFlight === -Infinity) return false;
   const before = cc.inRecovery;
-  const window = cc.window;
-  const threshold = cc.slowStartThreshold;
-  cc.onCongestionEvent(latestInFlight, now);
+  const reduced = cc.onCongestionEvent(latestInFlight, now);
   const persistent = persistentCongestion(lost, path.rtt, maxAckDelay);
   if (persistent) cc.onPersistentCongestion();
-  if (path.undo !== undefined && cc.undoCongestionEvent !== undefined) {
-    path.undo.onLosses(inFlight, now, cc.window !== window || cc.slowStartThreshold !== threshold, persistent);
-  }
+  if (path.undo !== undefined && cc.undoCongestionEvent !== undefined) path.undo.onLosses(inFlight, now, reduced, persistent);
   const started = !before && cc.inRecovery;
   if (started) path.congestionGroup?.bottlenecks.onCongestionEvent(path.id);
   return started;

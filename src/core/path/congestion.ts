@@ -65,8 +65,12 @@ export interface CongestionController {
    * grow while application-limited: `bytesInFlight` (before this ACK) < window/2.
    */
   onAck(bytes: number, timeSent: number, now: number, rtt: RttEstimator, bytesInFlight: number): void;
-  /** Loss (or ECN-CE) of a packet sent at `timeSentOfLost`; at most one reduction per recovery period. */
-  onCongestionEvent(timeSentOfLost: number, now: number): void;
+  /**
+   * Loss (or ECN-CE) of a packet sent at `timeSentOfLost`; at most one
+   * reduction per recovery period. Returns true when it began one (false:
+   * the packet was sent before the current recovery period began).
+   */
+  onCongestionEvent(timeSentOfLost: number, now: number): boolean;
   /** Persistent congestion established: window to the minimum (2 * max datagram size). */
   onPersistentCongestion(): void;
   /**

@@ -100,9 +100,9 @@ export abstract class CoupledReno implements CongestionController, CoupledMember
   /** A loss started a recovery period (hook for OLIA's inter-loss counters). */
   protected onLossEpoch(): void {}
 
-  onCongestionEvent(timeSentOfLost: number, now: number): void {
+  onCongestionEvent(timeSentOfLost: number, now: number): boolean {
     // Appendix B.6: "No reaction if already in a recovery period."
-    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return;
+    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return false;
     this.recoveryStart = now;
     this.recovering = true;
     this.prior = { cwnd: this.cwnd, ssthresh: this.ssthresh };
@@ -110,6 +110,7 @@ export abstract class CoupledReno implements CongestionController, CoupledMember
     this.ssthresh = this.cwnd * K_LOSS_REDUCTION_FACTOR;
     this.cwnd = Math.max(this.ssthresh, minimumWindow(this.maxDatagramSize));
     this.onLossEpoch();
+    return true;
   }
 
   onPersistentCongestion(): void {

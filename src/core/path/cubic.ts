@@ -178,8 +178,8 @@ export class Cubic implements CongestionController {
     }
   }
 
-  onCongestionEvent(timeSentOfLost: number, now: number): void {
-    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return;
+  onCongestionEvent(timeSentOfLost: number, now: number): boolean {
+    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return false;
     this.recoveryStart = now;
     this.recovering = true;
     // §4.9: "When there is a congestion event, a CUBIC implementation SHOULD
@@ -202,6 +202,7 @@ export class Cubic implements CongestionController {
     this.ssthresh = Math.max(this.cwnd * CUBIC_BETA, minimumWindow(this.maxDatagramSize));
     this.cwnd = this.ssthresh;
     this.epochStart = null; // a new congestion avoidance stage begins after recovery
+    return true;
   }
 
   onPersistentCongestion(): void {

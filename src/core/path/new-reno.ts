@@ -100,9 +100,9 @@ export class NewReno implements CongestionController {
     }
   }
 
-  onCongestionEvent(timeSentOfLost: number, now: number): void {
+  onCongestionEvent(timeSentOfLost: number, now: number): boolean {
     // Appendix B.6: "No reaction if already in a recovery period."
-    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return;
+    if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return false;
     this.recoveryStart = now;
     this.recovering = true;
     this.prior = { cwnd: this.cwnd, ssthresh: this.ssthresh, bytesAckedInCa: this.bytesAckedInCa };
@@ -112,6 +112,7 @@ export class NewReno implements CongestionController {
     // B.6: congestion_window = max(ssthresh, kMinimumWindow)
     this.cwnd = Math.max(this.ssthresh, minimumWindow(this.maxDatagramSize));
     this.bytesAckedInCa = 0;
+    return true;
   }
 
   onPersistentCongestion(): void {
