@@ -320,3 +320,79 @@ describe('BBR (draft-ietf-ccwg-bbr)', () => {
     expect(draws).toContain(1001);
   });
 });
+
+describe('BBR: a loss episode that proves spurious is undone', () => {
+  /** The bounds BBR keeps from losses, as a tuple. */
+  const bounds = (b: Bbr): number[] => [b.bwShortterm, b.inflightShortterm, b.inflightLongterm];
+
+  it('restores the short-term bounds a lossy round cut to what they were when the episode began', () => {
+    const p = new Pipe({ mbps: 50, rttMs: 20, buffer: 10e6 });
+    (p as { bbr: Bbr }).bbr = new Bbr(MSS, { lossTolerant: false });
+    p.run(3000);
+    expect(p.bbr.state.startsWith('probe-bw')).toBe(true);
+    // What the bounds were at the start of each episode (the latest one counts).
+    let atEpisode: number[] | null = null;
+    const onCongestionEvent = p.bbr.onCongestionEvent.bind(p.bbr);
+    p.bbr.onCongestionEvent = (t: number, now: number): boolean => {
+      const before = bounds(p.bbr);
+      const began = onCongestionEvent(t, now);
+      if (began) atEpisode = before;
+      return began;
+    };
+    // 10 ms of 20 % loss (half an RTT: every lost packet is sent before the first is declared, one episode).
+    p.o.loss = 0.2;
+    p.run(3010);
+    p.o.loss = 0;
+    let cut = false;
+    p.run(3200, () => {
+      if (p.bbr.bwShortterm < Infinity) cut = true;
+    });
+    expect(atEpisode).not.toBeNull();
+    expect(cut).toBe(true);
+    const before = bounds(p.bbr);
+    expect(before[0]).toBeLessThan(Infinity);
+    p.bbr.undoCongestionEvent();
+    const after = bounds(p.bbr);
+    for (let i = 0; i < 3; i++) expect(after[i]).toBe(Math.max(before[i]!, atEpisode![i]!));
+    expect(p.bbr.bw).toBe(Math.min(p.bbr.maxBw, p.bbr.bwShortterm));
+    expect(p.bbr.bwShortterm).toBe(Infinity);
+    // A second undo of the same episode does nothing.
+    p.bbr.bwShortterm = 1;
+    p.bbr.undoCongestionEvent();
+    expect(p.bbr.bwShortterm).toBe(1);
+  });
+
+  it('resumes a Startup that the episode’s losses ended, with inflight_longterm unbounded again', () => {
+    const p = new Pipe({ mbps: 50, rttMs: 20, buffer: 10e6, loss: 0.1 });
+    let exit: { longterm: number; undone: [string, number] } | null = null;
+    p.run(3000, () => {
+      if (exit !== null || p.bbr.state === 'startup') return;
+      const longterm = p.bbr.inflightLongterm;
+      p.bbr.undoCongestionEvent();
+      exit = { longterm, undone: [p.bbr.state, p.bbr.inflightLongterm] };
+      p.o.loss = 0;
+    });
+    expect(exit).not.toBeNull();
+    // Startup ended on loss (CheckStartupHighLoss bounds inflight_longterm; a plateau would not).
+    expect(exit!.longterm).toBeLessThan(Infinity);
+    expect(exit!.undone).toEqual(['startup', Infinity]);
+    expect(p.bbr.entered.startup).toBe(2);
+    // The packets lost before the loss stopped may end Startup again; either way it fills the link after.
+    expect(p.bbr.state.startsWith('probe-bw')).toBe(true);
+    const d0 = p.delivered;
+    p.run(5000);
+    expect(p.mbps(d0, 3000)).toBeGreaterThan(0.9 * 50);
+  });
+
+  it('is not undone after persistent congestion', () => {
+    const p = new Pipe({ mbps: 50, rttMs: 20, buffer: 10e6 });
+    (p as { bbr: Bbr }).bbr = new Bbr(MSS, { lossTolerant: false });
+    p.run(2000);
+    expect(p.bbr.onCongestionEvent(p.now - 1, p.now)).toBe(true);
+    p.bbr.onPersistentCongestion();
+    p.bbr.bwShortterm = 1;
+    p.bbr.undoCongestionEvent();
+    expect(p.bbr.bwShortterm).toBe(1);
+    expect(p.bbr.window).toBe(4 * MSS);
+  });
+});

@@ -173,6 +173,10 @@ export class Bbr implements CongestionController {
   // ---- recovery and cwnd-limited tracking ----
   /** Start of the current loss recovery episode (ms), or null. */
   private recoveryStart: number | null = null;
+  /** The bounds when the current loss episode began, for undoCongestionEvent (Linux's undo_bw_lo, undo_inflight_lo, undo_inflight_hi). */
+  private undoBounds: { bwShortterm: number; inflightShortterm: number; inflightLongterm: number } | null = null;
+  /** Startup ended on the current episode's losses (CheckStartupHighLoss). */
+  private startupExitOnLoss = false;
   /** C.is_cwnd_limited over the last round: this round's flag and the previous one's. */
   private cwndLimitedThisRound = false;
   private cwndLimitedLastRound = false;
@@ -262,8 +266,42 @@ export class Bbr implements CongestionController {
   onCongestionEvent(timeSentOfLost: number, now: number): boolean {
     if (this.recoveryStart !== null && timeSentOfLost <= this.recoveryStart) return false;
     this.saveCwnd();
+    this.undoBounds = { bwShortterm: this.bwShortterm, inflightShortterm: this.inflightShortterm, inflightLongterm: this.inflightLongterm };
+    this.startupExitOnLoss = false;
     this.recoveryStart = now;
     return true;
+  }
+
+  /**
+   * Every loss of the episode begun at the last congestion event proved
+   * spurious (cc/congestion-undo.ts): reordering, not congestion. BBR cuts
+   * no window on a loss event, but the losses moved its model: the
+   * short-term bounds (a lossy round), inflight_longterm (a loss while
+   * probing), and Startup's exit on high loss. As Linux's BBRv2/v3 undo
+   * does, each bound goes back to at least what it was when the episode
+   * began, the loss round's count is dropped, and full-bandwidth detection
+   * starts again (BBRv1's undo: "spurious slow-down; reset full pipe
+   * detection"). A Startup that the episode's losses ended is resumed.
+   */
+  undoCongestionEvent(): void {
+    const saved = this.undoBounds;
+    this.undoBounds = null;
+    if (saved === null) return;
+    this.bwShortterm = Math.max(this.bwShortterm, saved.bwShortterm);
+    this.inflightShortterm = Math.max(this.inflightShortterm, saved.inflightShortterm);
+    this.inflightLongterm = Math.max(this.inflightLongterm, saved.inflightLongterm);
+    this.boundBwForModel();
+    this.isLossInRound = false;
+    this.lostInRound = 0;
+    this.lossRangesInRound = 0;
+    this.resetFullBw();
+    if (this.startupExitOnLoss && this.state !== 'startup' && this.state !== 'probe-rtt') {
+      this.fullBwReached = false;
+      this.enterStartup();
+    }
+    this.startupExitOnLoss = false;
+    this.recoveryStart = null;
+    this.restoreCwnd();
   }
 
   /**
@@ -274,6 +312,7 @@ export class Bbr implements CongestionController {
   onPersistentCongestion(): void {
     this.saveCwnd();
     this.cwnd = this.minPipeCwnd;
+    this.undoBounds = null;
   }
 
   /**
@@ -535,6 +574,7 @@ export class Bbr implements CongestionController {
     if (this.state !== 'startup' || !this.isLossInRound || this.recoveryStart === null) return;
     if (this.lossRangesInRound < STARTUP_FULL_LOSS_COUNT || !this.roundLossTooHigh(rs)) return;
     this.fullBwReached = true;
+    this.startupExitOnLoss = true;
     this.inflightLongterm = Math.max(this.bdpMultiple(1), this.inflightLatest);
   }
 
