@@ -102,7 +102,9 @@ export function sendData(conn: Connection, now: number): Transmit | null {
   ctx.sendWindowSize = Math.max(0, conn.sendWindow.maxData - sendBuffer.ackedBelow);
   const id = conn.scheduler.choose(view, ctx);
   if (id === null) {
-    noteAppLimited(conn, now, size);
+    // A path held back to spare the peer's receive window is receiver-limited,
+    // as one held back by the window itself is (above), not application-limited.
+    if (conn.scheduler.heldForReceiveWindow !== true) noteAppLimited(conn, now, size);
     return null;
   }
   const path = conn.pathsById.get(id);

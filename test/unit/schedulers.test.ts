@@ -57,9 +57,15 @@ describe('schedulers', () => {
     const s = new BlestScheduler();
     expect(s.choose([fast, slow], small)).toBeNull();
     expect(s.skips).toBe(1);
+    // It held the slow path back for the receiver's sake (send-data.ts then does not mark it application-limited).
+    expect(s.heldForReceiveWindow).toBe(true);
     expect(s.choose([fast, slow], big)).toBe(1);
+    expect(s.heldForReceiveWindow).toBe(false);
     // The fast path with room is always taken.
     expect(s.choose([{ ...fast, windowRoom: 10_000 }, slow], small)).toBe(0);
+    // Nothing can take a packet: that is not a skip.
+    expect(s.choose([fast, { ...slow, ready: false }], small)).toBeNull();
+    expect(s.heldForReceiveWindow).toBe(false);
   });
 
   it('blest adapts lambda to blocking', () => {

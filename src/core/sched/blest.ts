@@ -36,8 +36,11 @@ export class BlestScheduler implements Scheduler {
   lambda = 1;
   /** Times a slow path was skipped to avoid blocking. */
   skips = 0;
+  /** The last choice skipped a slow path to avoid blocking (Scheduler.heldForReceiveWindow). */
+  heldForReceiveWindow = false;
 
   choose(paths: readonly SchedulerPath[], ctx: SchedulerContext): number | null {
+    this.heldForReceiveWindow = false;
     const usable = eligible(paths);
     if (usable.length === 0) return null;
     let fast: SchedulerPath | null = null;
@@ -60,6 +63,7 @@ export class BlestScheduler implements Scheduler {
     const room = ctx.sendWindowSize - mss * (slow.bytesInFlight / mss + 1);
     if (x * this.lambda > room) {
       this.skips++;
+      this.heldForReceiveWindow = true;
       return null;
     }
     return slow.id;

@@ -55,6 +55,13 @@ export interface Scheduler {
   choose(paths: readonly SchedulerPath[], ctx: SchedulerContext): number | null;
   /** Send every new byte on every live path (first copy wins). */
   readonly redundant?: boolean;
+  /**
+   * The last `choose` returned null to spare the peer's receive window
+   * (BLEST holding a slow path back): the paths it held back are limited by
+   * the receiver, not by the application, and are not marked
+   * application-limited (send-data.ts).
+   */
+  readonly heldForReceiveWindow?: boolean;
   /** Told (at most once per round trip) that the peer's receive window blocked new data. */
   onWindowBlocked?(): void;
   /** Told (at most once per round trip) that a round trip passed without such blocking. */
