@@ -371,7 +371,7 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
     case 'ping':
       return;
     case 'ack':
-      onAckFrame(conn, frame, now);
+      onAckFrame(conn, frame, now, path);
       return;
     case 'data':
       onData(conn, frame);

@@ -13,7 +13,7 @@ import { ackRevives, acksPacket } from './liveness.js';
 import { countDrop } from './stats.js';
 
 /** An ACK frame for path `frame.pathId`, which may have arrived on any path. */
-export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack' }>, now: number): void {
+export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack' }>, now: number, arrival: PathState): void {
   const path = conn.pathsById.get(frame.pathId);
   if (path === undefined || path.state === 'closed') {
     countDrop(conn.drops, 'ack-unknown-path');
@@ -39,6 +39,16 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
   const revives = ackRevives(path, largest);
   // Our answer to the peer's challenge arrived: no need to repeat it (rule 5).
   if (path.peerChallenge !== null && acksPacket(frame.ranges, path.responsePn)) path.peerChallenge = null;
+  // "ACK frames may travel on any path": a peer routes a path's ACKs around
+  // a direction it suspects. A change of route leaves the delivery-rate
+  // samples across it meaningless (cc/delivery-rate.ts onAckRouteChange).
+  if (path.ackRouteId !== arrival.id) {
+    if (path.ackRouteId !== null) {
+      path.counters.ackRouteChanges++;
+      path.delivery.onAckRouteChange(now);
+    }
+    path.ackRouteId = arrival.id;
+  }
   // The controller judges app-limitedness by the flight before this ACK.
   const flightBefore = path.sent.bytesInFlight;
   const result = path.sent.onAck(frame.ranges, now, path.rtt, frame.ackDelay / 1000, MAX_ACK_DELAY);

@@ -27,6 +27,8 @@ export interface PathStats {
   congestionEvents: number;
   /** Congestion events undone: every packet they declared lost was acknowledged after all (cc/congestion-undo.ts). */
   congestionEventsUndone: number;
+  /** Times this path's ACK frames began to come back on another path than before (the peer routed them around a direction it suspected, or back). */
+  ackRouteChanges: number;
   /** Largest datagram (UDP payload bytes) this path sends now (path MTU discovery, pmtud.ts). */
   mtu: number;
   /** 'searching' while probing for a larger size, 'complete' once found, 'disabled' when maxDatagramSize is 1200. */

@@ -64,6 +64,49 @@ describe('DeliveryRateEstimator (draft-cheng-iccrg-delivery-rate-estimation)', (
     expect(rs.deliveryRate).toBeCloseTo(100, 6);
   });
 
+  it('gives no rate for an ACK interval that spans a change of the ACKs\' route, and rates again after it', () => {
+    // 1000-byte packets sent every 0.5 ms into a bottleneck that delivers one
+    // a ms, 15 ms each way. At t = 85 the receiver starts sending its ACKs
+    // back on a route 14 ms shorter: the first ACK on it (t = 86) covers 15
+    // packets whose ACKs on the old route were still on their way.
+    const run = (noteChange: boolean): { atChange: ReturnType<typeof ack>; after: number[] } => {
+      const e = new DeliveryRateEstimator();
+      const ps: PacketDeliveryState[] = [];
+      // The newest packet an ACK arriving at t covers (ACK frames are cumulative):
+      // received by t − 15 on the old route, by t − 1 on the new one.
+      const covered = (t: number): number => Math.floor(t >= 86 ? t - 16 : t - 30);
+      let acked = 0;
+      const done: boolean[] = [];
+      let atChange: ReturnType<typeof ack> | null = null;
+      const after: number[] = [];
+      for (let t = 0; t <= 300; t += 0.5) {
+        // The ACK frame covers every packet received so far: the first on the
+        // new route newly acknowledges those whose old-route ACKs are still out.
+        const newly = ps.filter((_p, i) => !done[i] && i <= covered(t));
+        for (const p of newly) done[p.packetNumber] = true;
+        acked += newly.length;
+        if (newly.length > 0) {
+          if (t === 86 && noteChange) e.onAckRouteChange(t);
+          const rs = ack(e, newly, t, 20);
+          if (t === 86) atChange = rs;
+          // Packets sent after the change (from t = 86, index 172) are acknowledged from t = 188.
+          else if (t >= 188) after.push(rs.deliveryRate);
+        }
+        if (ps.length < 500) ps.push(send(e, packet(ps.length, t), (ps.length + 1 - acked) * 1000));
+      }
+      return { atChange: atChange!, after };
+    };
+    const plain = run(false);
+    // Across the change the ACK interval is 14 ms short: the rate reads high.
+    expect(plain.atChange.newlyAcked).toBe(15_000);
+    expect(plain.atChange.deliveryRate).toBeGreaterThan(1.2 * 1000);
+    const noted = run(true);
+    expect(noted.atChange.deliveryRate).toBe(0);
+    // Samples whose ACK interval starts after the change rate again, at the bottleneck's rate.
+    expect(noted.after.length).toBeGreaterThan(10);
+    for (const r of noted.after) expect(r).toBeCloseTo(1000, -1);
+  });
+
   it('gives no rate for an interval shorter than the minimum RTT', () => {
     const e = new DeliveryRateEstimator();
     const a = send(e, packet(0, 0), 1000);

@@ -26,6 +26,8 @@ export interface PathSummary {
   /** Of those, the ones acknowledged later (reordering); and the congestion events undone because of them. */
   packetsSpuriouslyLost: number;
   congestionEventsUndone: number;
+  /** Times the path's ACKs began to come back on another path (the peer suspected a direction). */
+  ackRouteChanges: number;
   srttMs: number;
   cwnd: number;
   /** Datagram size the path sends now (path MTU discovery), and the probes it sent. */
@@ -52,6 +54,7 @@ export function pathSummary(socket: MultipathSocket): PathSummary[] {
       packetsLost: s?.packetsLost ?? 0,
       packetsSpuriouslyLost: s?.packetsSpuriouslyLost ?? 0,
       congestionEventsUndone: s?.congestionEventsUndone ?? 0,
+      ackRouteChanges: s?.ackRouteChanges ?? 0,
       srttMs: round3(p.smoothedRtt),
       cwnd: p.congestionWindow,
       mtu: p.mtu,

@@ -81,6 +81,8 @@ export class DeliveryRateEstimator {
   lost = 0;
   /** Times the path was marked application-limited (for stats and tests). */
   appLimitedMarks = 0;
+  /** When the path's ACKs last began to come back on another path (onAckRouteChange), ms. */
+  ackRouteChangedAt = -Infinity;
   /** The sample of the last ACK (reused). */
   readonly sample: RateSample = {
     hasData: false,
@@ -102,6 +104,8 @@ export class DeliveryRateEstimator {
   /** Send time and packet number of the newest packet acknowledged by the ACK being processed. */
   private newestSent = -Infinity;
   private newestPn = -1;
+  /** P.delivered_time of that packet: where the sample's ACK interval starts. */
+  private newestDeliveredTime = 0;
 
   /**
    * `p` was just sent; `inflight` is the path's bytes in flight including it.
@@ -138,6 +142,20 @@ export class DeliveryRateEstimator {
     this.appLimitedMarks++;
   }
 
+  /**
+   * The path's ACKs now come back on another path than before (the peer
+   * routes them around a direction it suspects, or back). An ACK interval
+   * that spans the change measures the two routes' difference in delay, not
+   * the path's delivery: ACKs that switch to a route 25 ms shorter deliver
+   * 25 ms of acknowledgements at once, and the sample over them read 62
+   * Mbit/s on a 50 Mbit/s path (the sim matrix's hetero-up row), a max_bw
+   * that BBR then kept for two ProbeBW cycles and overran its buffer with.
+   * Samples whose ACK interval began before the change give no rate.
+   */
+  onAckRouteChange(now: number): void {
+    this.ackRouteChangedAt = now;
+  }
+
   /** Starts the sample of a new ACK ("InitRateSample"). */
   beginAck(): void {
     const rs = this.sample;
@@ -171,6 +189,7 @@ export class DeliveryRateEstimator {
       rs.rtt = now - p.timeSent;
       // RS.send_elapsed and RS.ack_elapsed, kept in the interval fields until generate().
       rs.interval = Math.max(p.timeSent - p.firstSentTime, now - p.deliveredTime);
+      this.newestDeliveredTime = p.deliveredTime;
       this.newestSent = p.timeSent;
       this.newestPn = p.packetNumber;
       this.firstSentTime = p.timeSent;
@@ -195,6 +214,8 @@ export class DeliveryRateEstimator {
     // "Normally we expect interval >= MinRTT. [...] if (RS.interval < C.min_rtt)
     // return /* no reliable rate sample */"
     if (rs.interval < minRtt || rs.interval <= 0) return rs;
+    // The ACK interval spans a change of the ACKs' route (onAckRouteChange).
+    if (this.newestDeliveredTime < this.ackRouteChangedAt) return rs;
     rs.deliveryRate = rs.delivered / rs.interval;
     return rs;
   }
@@ -207,5 +228,6 @@ export class DeliveryRateEstimator {
     this.appLimitedUntil = 0;
     this.lost = 0;
     this.lostSinceSample = 0;
+    this.ackRouteChangedAt = -Infinity;
   }
 }

@@ -108,6 +108,8 @@ export class PathState {
   readonly cc: CongestionController;
   /** Delivery-rate samples of this path (what a model-based controller learns from). */
   readonly delivery = new DeliveryRateEstimator();
+  /** The path whose packets last brought this path's ACK frames back, or null before the first (recovery.ts onAckFrame). */
+  ackRouteId: number | null = null;
   /** The congestion event a spurious loss may undo (cc/congestion-undo.ts). */
   readonly undo = new CongestionUndo();
   /** The window held this path back since its last in-flight packet (seen by the scheduler's view). */
@@ -204,6 +206,7 @@ export class PathState {
     ptoCount: 0,
     congestionEvents: 0,
     congestionEventsUndone: 0,
+    ackRouteChanges: 0,
   };
 
   constructor(
