@@ -109,8 +109,8 @@ interface Run {
   wire?: { bytes: number; packets: number; goodputBytes: number };
   /** The mpudp sender's shared-bottleneck detection counters (stats().sharedBottleneck; raw data and the note). */
   detection?: Record<string, number> | null;
-  /** The mpudp sender's losses per path (heterogeneous runs, raw data): declared, and of those proven spurious (reordering). */
-  losses?: { id: number; lost: number; spurious: number }[] | null;
+  /** The mpudp sender's losses per path (heterogeneous runs, raw data): declared, of those proven spurious (reordering), and the times its ACKs changed route (the receiver suspected a direction). */
+  losses?: { id: number; lost: number; spurious: number; ackRouteChanges: number }[] | null;
   /** CPU seconds: client process, server process, relays (client side + server side); machine busy fraction (both cores). */
   clientCpu: number;
   serverCpu: number;
@@ -119,9 +119,9 @@ interface Run {
 }
 
 /** Losses per path from an mpudp bench path summary (src/cli/bench/paths.ts), or null without one. */
-function senderLosses(paths: unknown): { id: number; lost: number; spurious: number }[] | null {
+function senderLosses(paths: unknown): { id: number; lost: number; spurious: number; ackRouteChanges: number }[] | null {
   if (!Array.isArray(paths)) return null;
-  return (paths as Array<Record<string, unknown>>).map((p) => ({ id: Number(p.id), lost: Number(p.packetsLost), spurious: Number(p.packetsSpuriouslyLost ?? 0) }));
+  return (paths as Array<Record<string, unknown>>).map((p) => ({ id: Number(p.id), lost: Number(p.packetsLost), spurious: Number(p.packetsSpuriouslyLost ?? 0), ackRouteChanges: Number(p.ackRouteChanges ?? 0) }));
 }
 
 function skipped(id: string, title: string, why: string): Section {
