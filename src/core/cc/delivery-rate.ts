@@ -82,7 +82,7 @@ export class DeliveryRateEstimator {
   /** Times the path was marked application-limited (for stats and tests). */
   appLimitedMarks = 0;
   /** When the path's ACKs last began to come back on another path (onAckRouteChange), ms. */
-  ackRouteChangedAt = -Infinity;
+  private ackRouteChangedAt = -Infinity;
   /** The sample of the last ACK (reused). */
   readonly sample: RateSample = {
     hasData: false,
