@@ -66,8 +66,8 @@ function controlReason(conn: Connection, path: PathState, now: number): string |
       return 'ack';
     }
   }
-  // A failed path is probed on its own schedule, not kept alive.
-  if (path.carriesData && now >= path.lastAckElicitingSentAt + conn.options.keepAliveInterval) {
+  // A failed path is probed on its own schedule, not kept alive (PathState.keepAliveDeadline).
+  if (now >= path.keepAliveDeadline(conn.options.keepAliveInterval)) {
     return 'keepalive';
   }
   return null;

@@ -59,9 +59,7 @@ export function pollTimeout(conn: Connection): number | null {
     if (route !== null && route.canSend) {
       t = earlier(t, path.ackImmediately ? now : path.received.ackDeadline);
     }
-    if (path.validated && (path.state === 'active' || path.state === 'suspect')) {
-      t = earlier(t, path.lastAckElicitingSentAt + conn.options.keepAliveInterval);
-    }
+    t = earlier(t, path.keepAliveDeadline(conn.options.keepAliveInterval));
   }
   t = earlier(t, pacingDeadline(conn, now));
   return Number.isFinite(t) ? t : null;

@@ -154,6 +154,24 @@ describe('a path that fails in one direction only', () => {
 });
 
 describe('every path failed', () => {
+  it('an idle connection notices its dead paths although its keep-alive interval is shorter than the backed-off PTO', () => {
+    // A keep-alive restarts the PTO (it runs from the last ack-eliciting
+    // packet sent): sent on a path still waiting for an ACK, it kept a dead
+    // path's PTO from ever firing again once the back-off outgrew 150 ms.
+    const ip = new IspPair({ seed: 1532, isps: [{ delayMs: 15, rateBps: 10e6 }, { delayMs: 15, rateBps: 10e6 }], options: { keepAliveInterval: 150 } });
+    const pair = ip.pair;
+    const client = pair.connect();
+    pair.world.runUntil(() => pair.server.connection !== null && client.pathList.filter((p) => p.state === 'active').length >= 2, 5_000);
+    const server = pair.server.connection!;
+    pair.world.runUntil(() => false, 1_000);
+    schedule(ip, pair.world.now, [
+      { at: 0, isp: 0, down: true },
+      { at: 0, isp: 1, down: true },
+    ]);
+    const allFailed = (): boolean => [client, server].every((c) => c.pathList.every((p) => p.state === 'failed' || (!p.validated && p.state !== 'active')));
+    expect(pair.world.runUntil(allFailed, 3_000), `client ${pathStates(client)}; server ${pathStates(server)}`).toBe(true);
+  });
+
   it('each pair is probed from both ends at least every 300 ms + RTT; the first pair that heals carries the waiting data', () => {
     const delayMs = 15;
     const rtt = 2 * delayMs;

@@ -386,6 +386,20 @@ export class PathState {
     return sentAt + this.rtt.smoothed + variation + MAX_ACK_DELAY;
   }
 
+  /**
+   * When this path sends a keep-alive PING, `interval` after its last
+   * ack-eliciting packet; Infinity when it carries no data (a failed path is
+   * probed on its own schedule) or waits for an ACK. A path waiting for an
+   * ACK is not idle, and a keep-alive there would restart its PTO (RFC 9002
+   * §6.2.1: the timer runs from the last ack-eliciting packet sent): once
+   * the PTO's back-off outgrew the interval, a dead path's PTO never fired
+   * again and the path stayed active for good.
+   */
+  keepAliveDeadline(interval: number): number {
+    if (!this.carriesData || this.sent.ackElicitingInFlight > 0) return Infinity;
+    return this.lastAckElicitingSentAt + interval;
+  }
+
   /** The one place the path's lifecycle changes; a closed path stays closed. */
   setState(state: PathStateName, now: number): void {
     if (this.lifecycle === state || this.lifecycle === 'closed') return;
