@@ -120,16 +120,24 @@ export function ackRoute(conn: Connection, path: PathState): PathState | null {
   return best ?? path;
 }
 
+const PING_FRAME: Frame = { type: 'ping' };
+
 /** DATA_ACK: the data-level cumulative ACK and our receive window. */
 export function addDataAck(conn: Connection, w: PacketWriter): void {
   const cumulative = conn.assembler.contiguousEnd;
   if (!conn.windowUpdatePending && cumulative === conn.lastDataAckSent) return;
   const frame: Frame = { type: 'data_ack', cumulative, maxData: conn.receiveWindow.maxData };
-  const update = conn.windowUpdatePending;
-  // A window update must arrive, so it makes the packet ack-eliciting and is re-sent if lost.
+  // With room for the PING below, or the update waits for the next packet.
+  const update = conn.windowUpdatePending && w.room >= frameLength(frame) + 1;
+  // A window update must arrive, so it makes the packet ack-eliciting and is
+  // re-sent if lost. The peer counts a DATA_ACK as not ack-eliciting (it
+  // rides on every ACK): a PING after it asks for the ACK. Without it a
+  // peer with nothing to send on this path never acknowledged the update,
+  // our PTO fired and the path turned suspect with nothing lost.
   if (w.add(frame, update)) {
     conn.lastDataAckSent = cumulative;
     if (update) {
+      w.add(PING_FRAME, true);
       conn.windowUpdatePending = false;
       conn.receiveWindow.markAdvertised();
       w.meta.windowUpdate = true;
