@@ -257,8 +257,8 @@ export interface RunConfig {
   options?: Partial<ConnectionOptions>;
   /** Experiments only: client paths (by index) that start as backups. */
   backupPaths?: number[];
-  /** Experiments only: called with the client connection (and the competitor's) when the run ends. */
-  onEnd?: (conn: Connection, competitor: Connection | null) => void;
+  /** Experiments only: called with the mpudp sender's connection, the competitor's and the mpudp receiver's when the run ends. */
+  onEnd?: (conn: Connection, competitor: Connection | null, receiver: Connection | null) => void;
 }
 
 export interface PathReport {
@@ -611,7 +611,7 @@ export function runBulk(cfg: RunConfig): RunResult {
   }
   const senderConn = sender?.conn ?? b.conn;
   const st = senderConn.stats();
-  cfg.onEnd?.(senderConn, comp?.conn ?? null);
+  cfg.onEnd?.(senderConn, comp?.conn ?? null, receiver);
   const all = delays.flat().sort((x, y) => x - y);
   const meanOf = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, c) => a + c, 0) / xs.length);
   return {

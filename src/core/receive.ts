@@ -374,6 +374,8 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
       onAckFrame(conn, frame, now, path);
       return;
     case 'data':
+      // Our ACKs of data may ask for an ACK in turn (PathState.ackElicitingAckDue).
+      path.dataSinceRttPing = true;
       onData(conn, frame);
       return;
     case 'data_ack':

@@ -170,6 +170,12 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
     // The PING makes the peer acknowledge on its side: our view of the path revives too.
     if (!w.ackEliciting) w.add({ type: 'ping' }, true);
   }
+  // An ACK-only packet asks for an ACK twice a round trip (PathState.ackElicitingAckDue).
+  if (reason === 'ack' && !w.ackEliciting && path.ackElicitingAckDue(now)) {
+    w.add({ type: 'ping' }, true);
+    path.dataSinceRttPing = false;
+    conn.counters.rttPings++;
+  }
   if (reason === 'probe' || reason === 'failed-probe' || reason === 'keepalive') {
     if (path.probesPending > 0) path.probesPending--;
     // A probe carries data only on the last path standing: a suspect path's

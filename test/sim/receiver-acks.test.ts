@@ -1,6 +1,10 @@
 /**
- * What a side that only receives gets acknowledged: its window updates ask
- * for an ACK with a PING (the peer counts a DATA_ACK as not ack-eliciting).
+ * What a side that only receives gets acknowledged. Its window updates ask
+ * for an ACK with a PING (the peer counts a DATA_ACK as not ack-eliciting),
+ * and it keeps its RTT estimate of each path fresh: its ACK-only packets
+ * carry a PING about twice a round trip while data arrives (RFC 9000
+ * §13.2.4; PathState.ackElicitingAckDue), and never once the data stops, so
+ * two idle ends do not trade ACKs and PINGs.
  */
 import { describe, expect, it } from 'vitest';
 import { Pair, payload } from './scenario.js';
@@ -29,7 +33,52 @@ function upload(pair: Pair, size: number): void {
   ).toBe(true);
 }
 
-describe('a side that only receives', () => {
+describe('PINGs on the receiver\'s ACKs', () => {
+  it('go out about twice a round trip while data arrives, and the receiver\'s RTT follows the sender\'s queue', () => {
+    // One 20 Mbit/s path, 40 ms of base RTT, a 250 KB buffer (100 ms):
+    // the upload's slow start fills it, and the receiver's RTT must follow.
+    const pair = new Pair({ seed: 3, clientAddresses: ['10.0.1.2'], links: [{ delayMs: 20, rateBps: 20e6, queueBytes: 250_000 }] });
+    const t0 = pair.world.now;
+    upload(pair, 8 * MiB);
+    const elapsed = pair.world.now - t0;
+    const server = pair.server.connection!;
+    const client = pair.client.connection!;
+    const sPath = server.pathList[0]!;
+    const cPath = client.pathList[0]!;
+    const pings = server.counters.rttPings;
+    const msg = `${pings} PINGs in ${elapsed.toFixed(0)} ms; receiver srtt ${sPath.rtt.smoothed.toFixed(1)} ms, sender srtt ${cPath.rtt.smoothed.toFixed(1)} ms`;
+    // At most one per half of the base RTT; at least one per two round trips with the queue.
+    expect(pings, msg).toBeGreaterThan(elapsed / 280);
+    expect(pings, msg).toBeLessThanOrEqual(elapsed / 20 + 1);
+    // No PTO and no suspicion on the side that only receives.
+    expect(sPath.counters.ptoCount, msg).toBe(0);
+    expect(server.counters.earlySuspicions, msg).toBe(0);
+    expect(client.counters.rttPings, msg).toBe(0);
+    // The receiver's view of the path's RTT is the sender's, queue included.
+    expect(Math.abs(sPath.rtt.smoothed - cPath.rtt.smoothed), msg).toBeLessThan(0.25 * cPath.rtt.smoothed);
+    expect(sPath.rtt.smoothed, msg).toBeGreaterThan(60);
+  });
+
+  it('stop with the data: two idle ends send no more than their keep-alives', () => {
+    const pair = new Pair({ seed: 4, links: [{ delayMs: 5, rateBps: 50e6 }, { delayMs: 10, rateBps: 50e6 }] });
+    upload(pair, 1 * MiB);
+    // Let the last ACKs settle.
+    pair.world.runUntil(() => false, 200);
+    const client = pair.client.connection!;
+    const server = pair.server.connection!;
+    const before = client.counters.packetsSent + server.counters.packetsSent;
+    const pingsBefore = client.counters.rttPings + server.counters.rttPings;
+    pair.world.runUntil(() => false, 3_000);
+    const sent = client.counters.packetsSent + server.counters.packetsSent - before;
+    const msg = `${sent} packets in 3 s of idle`;
+    // Keep-alives every second on each path from each end, and their ACKs:
+    // 2 ends × 2 paths × 3 keep-alives × 2 packets. An ACK+PING exchange would be
+    // one packet per 5 ms.
+    expect(sent, msg).toBeLessThanOrEqual(24);
+    // At most one more per path: the last DATA frame allows one, on the next ACK.
+    expect(client.counters.rttPings + server.counters.rttPings - pingsBefore, msg).toBeLessThanOrEqual(2);
+  });
+
   it('a window update is acknowledged although the peer has nothing more to send', () => {
     // The peer wrote 2 MiB and stopped: the receiver's last window updates
     // (DATA_ACK frames that count in flight) reach a peer with no packet of

@@ -37,6 +37,8 @@ export interface PacketMeta {
 
 /** Largest delay we take before acknowledging (ms); also what the peer assumes. */
 export const MAX_ACK_DELAY = 25;
+/** Shortest interval between two PINGs added to ACK-only packets of a path, ms (PathState.ackElicitingAckDue). */
+export const RTT_PING_MIN = 5;
 /** PTOs in a row after which a suspect path is declared failed. */
 export const PTOS_TO_FAIL = 3;
 /** First interval between probes of a failed path (ms). */
@@ -186,6 +188,8 @@ export class PathState {
   arrivalSampleCount = 0;
   /** Last time opportunistic reinjection cut this path's window. */
   lastPenalizedAt = -Infinity;
+  /** A DATA frame arrived on this path since the last PING added to one of its ACK-only packets (ackElicitingAckDue). */
+  dataSinceRttPing = false;
   /** An ACK frame for this path is wanted even though no threshold says so (e.g. a probe arrived). */
   ackImmediately = false;
 
@@ -384,6 +388,29 @@ export class PathState {
     if (sentAt < 0) return null;
     const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
     return sentAt + this.rtt.smoothed + variation + MAX_ACK_DELAY;
+  }
+
+  /**
+   * An ACK-only packet sent on this path is to carry a PING: nothing
+   * ack-eliciting has gone out on it for half a smoothed RTT (at least
+   * RTT_PING_MIN). RFC 9000 §13.2.4: "A receiver that sends only
+   * non-ack-eliciting packets, such as ACK frames, might not receive an
+   * acknowledgment for a long period of time. [...] In such a case, a
+   * receiver could send a PING or other small ack-eliciting frame
+   * occasionally, such as once per round trip, to elicit an ACK from the
+   * peer." Here the reason is the RTT estimate: on a path one side only
+   * receives on, it otherwise stayed where it was before the sender's queue
+   * grew; its PTO fired, the path turned suspect and its ACKs went around
+   * it, with nothing lost. Twice a round trip, with no wait for the last
+   * PING's ACK, because a slow start doubles the RTT every round trip and
+   * the estimate must keep up (docs/bench.md, "Issue 12: the receiver's
+   * RTT"). Only while the peer sends data on the path: the peer's ACK of
+   * our PING must not carry a PING of its own, or two idle ends would
+   * trade ACKs and PINGs forever.
+   */
+  ackElicitingAckDue(now: number): boolean {
+    if (!this.dataSinceRttPing || this.state !== 'active' || !this.validated) return false;
+    return now >= this.lastAckElicitingSentAt + Math.max(this.rtt.smoothed / 2, RTT_PING_MIN);
   }
 
   /**
