@@ -260,7 +260,7 @@ export class Connection {
     failedProbes: 0,
     /** Liveness pings (ACK + PING) sent at once on a suspect or failed path: a packet came in on it, or another path stalled (liveness.ts). */
     livenessPings: 0,
-    /** PINGs added to ACK-only packets of a path that sent nothing ack-eliciting for a round trip (RFC 9000 §13.2.4): they keep its RTT estimate fresh. */
+    /** PINGs added to ACK-only packets of a path the peer sends data on, when it sent nothing ack-eliciting for half a round trip (RFC 9000 §13.2.4): they keep its RTT estimate fresh. */
     rttPings: 0,
     /** Errors the io layer reported for an address pair (ICMP unreachable as ECONNREFUSED, ...). */
     pathErrors: 0,

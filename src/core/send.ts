@@ -171,8 +171,7 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
     if (!w.ackEliciting) w.add({ type: 'ping' }, true);
   }
   // An ACK-only packet asks for an ACK twice a round trip (PathState.ackElicitingAckDue).
-  if (reason === 'ack' && !w.ackEliciting && path.ackElicitingAckDue(now)) {
-    w.add({ type: 'ping' }, true);
+  if (reason === 'ack' && !w.ackEliciting && path.ackElicitingAckDue(now) && w.add({ type: 'ping' }, true)) {
     path.dataSinceRttPing = false;
     conn.counters.rttPings++;
   }

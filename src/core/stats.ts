@@ -95,7 +95,7 @@ export interface ConnectionStats {
   failedProbes: number;
   /** Liveness pings (ACK + PING) sent at once on a suspect or failed path: a packet came in on it, or another path stalled (liveness.ts). */
   livenessPings: number;
-  /** PINGs added to ACK-only packets of a path that sent nothing ack-eliciting for a round trip (RFC 9000 §13.2.4): they keep its RTT estimate fresh. */
+  /** PINGs added to ACK-only packets of a path the peer sends data on, when it sent nothing ack-eliciting for half a round trip (RFC 9000 §13.2.4): they keep its RTT estimate fresh. */
   rttPings: number;
   /** Errors the io layer reported for an address pair (an ICMP port unreachable, ...); believed only during the handshake. */
   pathErrors: number;

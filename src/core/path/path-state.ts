@@ -403,8 +403,8 @@ export class PathState {
    * grew; its PTO fired, the path turned suspect and its ACKs went around
    * it, with nothing lost. Twice a round trip, with no wait for the last
    * PING's ACK, because a slow start doubles the RTT every round trip and
-   * the estimate must keep up (docs/bench.md, "Issue 12: the receiver's
-   * RTT"). Only while the peer sends data on the path: the peer's ACK of
+   * the estimate must keep up (docs/bench.md, "Issue 12: what the receiver
+   * gets acknowledged"). Only while the peer sends data on the path: the peer's ACK of
    * our PING must not carry a PING of its own, or two idle ends would
    * trade ACKs and PINGs forever.
    */
