@@ -35,7 +35,7 @@ import { failPath } from './recovery.js';
 import { createScheduler } from './sched/index.js';
 import type { Scheduler, SchedulerContext, SchedulerPath } from './sched/scheduler.js';
 import { pollTransmit } from './send.js';
-import { countDrop, type ConnectionStats } from './stats.js';
+import { countDrop, newConnectionCounters, type ConnectionCounters, type ConnectionStats } from './stats.js';
 import { handleTimeout, pollTimeout } from './timers.js';
 import type { ConnectionEvent, PathInfo, RandomSource, SocketAddress, Transmit } from './types.js';
 import type { Frame } from '../wire/types.js';
@@ -228,49 +228,8 @@ export class Connection {
    */
   unansweredSince: number | null = null;
 
-  /** Connection-wide counters. */
-  readonly counters = {
-    packetsSent: 0,
-    packetsReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    dataBytesDelivered: 0,
-    dataBytesDuplicate: 0,
-    pathsOpened: 0,
-    pathsFailed: 0,
-    /** Receive-window stalls: new data waited for the peer's window. */
-    windowBlocked: 0,
-    /** Blocking bytes re-sent on a faster path (opportunistic reinjection). */
-    opportunisticReinjections: 0,
-    /** Slow paths whose window was cut for blocking the receiver. */
-    penalizations: 0,
-    /** Redundant copies sent. */
-    redundantCopies: 0,
-    /** Paths the policy wanted that maxPaths refused. */
-    pathsRefusedByLimit: 0,
-    /** Paths moved to new addresses after a validated challenge (NAT rebinding, migration). */
-    migrations: 0,
-    /** Paths made suspect because their oldest packet was overdue, before any PTO. */
-    earlySuspicions: 0,
-    /** Closed paths freed (their state and controller released). */
-    pathsFreed: 0,
-    /** Suspect or failed paths that an acknowledgement made active again. */
-    pathsRecovered: 0,
-    /** Probes sent on failed paths (their own schedule, not answers). */
-    failedProbes: 0,
-    /** Liveness pings (ACK + PING) sent at once on a suspect or failed path: a packet came in on it, or another path stalled (liveness.ts). */
-    livenessPings: 0,
-    /** PINGs added to ACK-only packets of a path the peer sends data on, when it sent nothing ack-eliciting for half a round trip (RFC 9000 §13.2.4): they keep its RTT estimate fresh. */
-    rttPings: 0,
-    /** Errors the io layer reported for an address pair (ICMP unreachable as ECONNREFUSED, ...). */
-    pathErrors: 0,
-    /** Client: first-contact pairs refused during the handshake. */
-    refusals: 0,
-    /** Client: paths abandoned because the server did not advertise their address (another host, or a cluster's shared port it moved from). */
-    firstContactPathsRetired: 0,
-    /** Server: handshakes confirmed by the client's JOIN of another path, which overtook its first packet on path 0. */
-    confirmedByJoin: 0,
-  };
+  /** Connection-wide counters (described in stats.ts, ConnectionStats). */
+  readonly counters: ConnectionCounters = newConnectionCounters();
   /** Drops by reason. */
   readonly drops: Record<string, number> = {};
 

@@ -110,6 +110,42 @@ export interface ConnectionStats {
   paths: PathStats[];
 }
 
+/** The counters a connection keeps itself; the rest of ConnectionStats is read from its parts when asked. */
+export type ConnectionCounters = Omit<
+  ConnectionStats,
+  'role' | 'state' | 'drops' | 'keyUpdatesInitiated' | 'keyUpdatesFollowed' | 'keyGeneration' | 'serverFingerprint' | 'sharedBottleneck' | 'paths'
+>;
+
+/** A new connection's counters, every one zero. */
+export function newConnectionCounters(): ConnectionCounters {
+  return {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    dataBytesDelivered: 0,
+    dataBytesDuplicate: 0,
+    pathsOpened: 0,
+    pathsFailed: 0,
+    windowBlocked: 0,
+    opportunisticReinjections: 0,
+    penalizations: 0,
+    redundantCopies: 0,
+    pathsRefusedByLimit: 0,
+    migrations: 0,
+    earlySuspicions: 0,
+    pathsFreed: 0,
+    pathsRecovered: 0,
+    failedProbes: 0,
+    livenessPings: 0,
+    rttPings: 0,
+    pathErrors: 0,
+    refusals: 0,
+    firstContactPathsRetired: 0,
+    confirmedByJoin: 0,
+  };
+}
+
 /** Adds one to a drop counter; the reasons are the names of DROP_REASONS (drops.ts). */
 export function countDrop(drops: Record<string, number>, reason: DropReason): void {
   drops[reason] = (drops[reason] ?? 0) + 1;
