@@ -33,8 +33,8 @@ function upload(pair: Pair, size: number): void {
   ).toBe(true);
 }
 
-describe('PINGs on the receiver\'s ACKs', () => {
-  it('go out about twice a round trip while data arrives, and the receiver\'s RTT follows the sender\'s queue', () => {
+describe('what a side that only receives gets acknowledged', () => {
+  it('PINGs on its ACK-only packets go out about twice a round trip while data arrives, and its RTT follows the sender\'s queue', () => {
     // One 20 Mbit/s path, 40 ms of base RTT, a 250 KB buffer (100 ms):
     // the upload's slow start fills it, and the receiver's RTT must follow.
     const pair = new Pair({ seed: 3, clientAddresses: ['10.0.1.2'], links: [{ delayMs: 20, rateBps: 20e6, queueBytes: 250_000 }] });
@@ -59,7 +59,7 @@ describe('PINGs on the receiver\'s ACKs', () => {
     expect(sPath.rtt.smoothed, msg).toBeGreaterThan(60);
   });
 
-  it('stop with the data: two idle ends send no more than their keep-alives', () => {
+  it('the PINGs stop with the data: two idle ends send no more than their keep-alives', () => {
     const pair = new Pair({ seed: 4, links: [{ delayMs: 5, rateBps: 50e6 }, { delayMs: 10, rateBps: 50e6 }] });
     upload(pair, 1 * MiB);
     // Let the last ACKs settle.
