@@ -5,7 +5,7 @@
  * counted, tracked for loss detection and paced.
  */
 import { aeadLimitReached } from './aead-limit.js';
-import { ackFrameLength, encodeFrame, frameLength, dataFrameHeaderLength, writeAckFrame, writeDataFrameHeader } from '../wire/frames.js';
+import { PING_FRAME, ackFrameLength, encodeFrame, frameLength, isAckElicitingFrame, dataFrameHeaderLength, writeAckFrame, writeDataFrameHeader } from '../wire/frames.js';
 import { encodeHeader, headerLength, writeShortHeader } from '../wire/header.js';
 import { takePacketBuffer, trimPacketBuffer } from './packet-slab.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
@@ -49,12 +49,12 @@ export class PacketWriter {
     return this.frameLimit - this.pos;
   }
 
-  /** Writes `frame` if it fits; returns whether it did. */
-  add(frame: Frame, ackEliciting: boolean): boolean {
+  /** Writes `frame` if it fits; returns whether it did. The packet is ack-eliciting by the rule the peer reads it with. */
+  add(frame: Frame): boolean {
     const len = frameLength(frame);
     if (len > this.room) return false;
     this.pos = encodeFrame(frame, this.buf, this.pos);
-    if (ackEliciting) this.ackEliciting = true;
+    if (isAckElicitingFrame(frame.type)) this.ackEliciting = true;
     return true;
   }
 
@@ -120,24 +120,22 @@ export function ackRoute(conn: Connection, path: PathState): PathState | null {
   return best ?? path;
 }
 
-const PING_FRAME: Frame = { type: 'ping' };
-
 /** DATA_ACK: the data-level cumulative ACK and our receive window. */
 export function addDataAck(conn: Connection, w: PacketWriter): void {
   const cumulative = conn.assembler.contiguousEnd;
   if (!conn.windowUpdatePending && cumulative === conn.lastDataAckSent) return;
   const frame: Frame = { type: 'data_ack', cumulative, maxData: conn.receiveWindow.maxData };
   // With room for the PING below, or the update waits for the next packet.
-  const update = conn.windowUpdatePending && w.room >= frameLength(frame) + 1;
-  // A window update must arrive, so it makes the packet ack-eliciting and is
-  // re-sent if lost. The peer counts a DATA_ACK as not ack-eliciting (it
-  // rides on every ACK): a PING after it asks for the ACK. Without it a
-  // peer with nothing to send on this path never acknowledged the update,
-  // our PTO fired and the path turned suspect with nothing lost.
-  if (w.add(frame, update)) {
+  const update = conn.windowUpdatePending && w.room >= frameLength(frame) + frameLength(PING_FRAME);
+  // A window update must arrive, so its packet is ack-eliciting and it is
+  // re-sent if lost. A DATA_ACK is not ack-eliciting (isAckElicitingFrame):
+  // the PING after it asks for the ACK. Without it a peer with nothing to
+  // send on this path never acknowledged the update, our PTO fired and the
+  // path turned suspect with nothing lost.
+  if (w.add(frame)) {
     conn.lastDataAckSent = cumulative;
     if (update) {
-      w.add(PING_FRAME, true);
+      w.add(PING_FRAME);
       conn.windowUpdatePending = false;
       conn.receiveWindow.markAdvertised();
       w.meta.windowUpdate = true;
@@ -153,14 +151,14 @@ export function addValidation(conn: Connection, w: PacketWriter, now: number): v
   while (path.pendingResponses.length > 0) {
     const data = path.pendingResponses[0]!;
     const frame: Frame = { type: 'path_response', pathId: path.id, data };
-    if (!w.add(frame, true)) return;
+    if (!w.add(frame)) return;
     path.pendingResponses.shift();
     path.responsePn = path.nextPacketNumber;
     path.responseSentAt = now;
   }
   if (path.challenge !== null && now >= validationDue(conn, path, challengeDue(path))) {
-    if (path.joinPending && !w.add({ type: 'path_join', pathId: path.id }, true)) return;
-    if (w.add({ type: 'path_challenge', pathId: path.id, data: path.challenge }, true)) {
+    if (path.joinPending && !w.add({ type: 'path_join', pathId: path.id })) return;
+    if (w.add({ type: 'path_challenge', pathId: path.id, data: path.challenge })) {
       path.challengeSentAt = now;
       path.challengeAttempts++;
       path.challengeUrgent = false;
@@ -179,7 +177,7 @@ export function challengeDue(path: PathState): number {
 export function addPendingControl(conn: Connection, w: PacketWriter): void {
   while (conn.pendingControl.length > 0) {
     const frame = conn.pendingControl[0]!;
-    if (!w.add(frame, true)) return;
+    if (!w.add(frame)) return;
     conn.pendingControl.shift();
     (w.meta.control ??= []).push(frame);
   }

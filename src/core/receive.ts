@@ -5,7 +5,7 @@
 import { aeadLimitReached } from './aead-limit.js';
 import { Reader } from '../wire/varint.js';
 import { decodeHeader } from '../wire/header.js';
-import { decodeFrame } from '../wire/frames.js';
+import { decodeFrame, isAckElicitingFrame } from '../wire/frames.js';
 import { Scan, readFrameInPlace, scanFrames } from '../wire/frame-reader.js';
 import { WireError } from '../wire/errors.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
@@ -217,9 +217,7 @@ function handleHandshakePacket(
 
 
 function isAckEliciting(frames: Frame[]): boolean {
-  for (const f of frames) {
-    if (f.type !== 'ack' && f.type !== 'padding' && f.type !== 'data_ack' && f.type !== 'close') return true;
-  }
+  for (const f of frames) if (isAckElicitingFrame(f.type)) return true;
   return false;
 }
 

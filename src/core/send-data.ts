@@ -3,7 +3,7 @@
  * copies, opportunistic reinjection and pacing deadlines.
  */
 import { ownMap } from './empty.js';
-import { dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
+import { PING_FRAME, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
 import type { Connection } from './connection.js';
 import { PacketWriter, addAcks, addData, addDataAck, addPendingControl, finish, packetLimit } from './packet-writer.js';
 import type { PathState } from './path/path-state.js';
@@ -138,7 +138,7 @@ function sendTrickle(conn: Connection, now: number, size: number): Transmit | nu
     addDataAck(conn, w);
     addData(conn, w, true);
     // Nothing to send: a PING measures the RTT as well.
-    if (!w.ackEliciting) w.add({ type: 'ping' }, true);
+    if (!w.ackEliciting) w.add(PING_FRAME);
     bottlenecks.onTrickleSent(path.id, now);
     return finish(conn, w, now, true);
   }

@@ -7,6 +7,7 @@
  * congestion control reaction": a probe is not counted in flight.
  */
 import type { Connection } from './connection.js';
+import { PING_FRAME } from '../wire/frames.js';
 import { PacketWriter, finish } from './packet-writer.js';
 import type { PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
@@ -16,9 +17,9 @@ export function sendMtuProbe(conn: Connection, path: PathState, now: number): Tr
   const size = path.mtu.probeDue(now);
   if (size === 0 || size > path.amplificationRoom) return null;
   const w = new PacketWriter(conn, path, size);
-  if (!w.add({ type: 'ping' }, true)) return null;
+  if (!w.add(PING_FRAME)) return null;
   const room = w.room;
-  if (room > 0) w.add({ type: 'padding', length: room }, false);
+  if (room > 0) w.add({ type: 'padding', length: room });
   path.mtu.onProbeSent(path.nextPacketNumber, size, now);
   return finish(conn, w, now, false);
 }

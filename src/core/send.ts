@@ -5,6 +5,7 @@
  * stream data on the path the scheduler chooses, with pending ACKs and
  * control frames piggybacked. Packets are built in packet-writer.ts.
  */
+import { PING_FRAME } from '../wire/frames.js';
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
@@ -168,10 +169,10 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
     path.lastPingAt = now;
     conn.counters.livenessPings++;
     // The PING makes the peer acknowledge on its side: our view of the path revives too.
-    if (!w.ackEliciting) w.add({ type: 'ping' }, true);
+    if (!w.ackEliciting) w.add(PING_FRAME);
   }
   // An ACK-only packet asks for an ACK twice a round trip (PathState.ackElicitingAckDue).
-  if (reason === 'ack' && !w.ackEliciting && path.ackElicitingAckDue(now) && w.add({ type: 'ping' }, true)) {
+  if (reason === 'ack' && !w.ackEliciting && path.ackElicitingAckDue(now) && w.add(PING_FRAME)) {
     path.dataSinceRttPing = false;
     conn.counters.rttPings++;
   }
@@ -184,7 +185,7 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
       addDataAck(conn, w);
       addData(conn, w, false);
     }
-    if (!w.ackEliciting) w.add({ type: 'ping' }, true);
+    if (!w.ackEliciting) w.add(PING_FRAME);
   }
   if (w.isEmpty) return null;
   return finish(conn, w, now, inFlight);

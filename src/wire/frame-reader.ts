@@ -10,7 +10,7 @@
  * says so, and the caller decodes the whole packet with `decodeFrame`,
  * which then reports any error in the same order as before.
  */
-import { FrameType, readAckInto, readDataHeader, readDataInto, type AckFrame, type DataFrame } from './frames.js';
+import { FrameType, PING_FRAME, readAckInto, readDataHeader, readDataInto, type AckFrame, type DataFrame } from './frames.js';
 import type { Frame } from './types.js';
 import type { Reader } from './varint.js';
 
@@ -28,7 +28,6 @@ const ackScratch: AckFrame = { type: 'ack', pathId: 0, ackDelay: 0, ranges: [] }
 const dataScratch: DataFrame = { type: 'data', offset: 0, fin: false, data: new Uint8Array(0) };
 const dataAckScratch: Extract<Frame, { type: 'data_ack' }> = { type: 'data_ack', cumulative: 0, maxData: 0 };
 const paddingScratch: Extract<Frame, { type: 'padding' }> = { type: 'padding', length: 0 };
-const PING: Frame = { type: 'ping' };
 
 /**
  * Walks the frames from `r.pos` to `r.end`, validating each and leaving
@@ -76,7 +75,7 @@ export function readFrameInPlace(r: Reader): Frame | null {
     }
     case FrameType.Ping:
       r.pos++;
-      return PING;
+      return PING_FRAME;
     case FrameType.Ack:
       r.pos++;
       return readAckInto(r, ackScratch);

@@ -174,6 +174,22 @@ export function writeDataFrameHeader(buf: Uint8Array, pos: number, offset: numbe
   return putVarint(buf, putVarint(buf, pos + 1, offset), length);
 }
 
+/** The PING frame: it has no fields, so one object serves every packet (never written). */
+export const PING_FRAME: Frame = Object.freeze({ type: 'ping' as const });
+
+/**
+ * Does a frame of this type make its packet ack-eliciting? "Ack-eliciting
+ * packet: A packet that contains frames other than ACK, PADDING, and
+ * CONNECTION_CLOSE" (RFC 9000 §2); here DATA_ACK is not either, since it
+ * rides on every ACK. The one rule for both ends: the sender tracks a
+ * packet as ack-eliciting exactly when the receiver will acknowledge it as
+ * such (a window update marked ack-eliciting by its sender alone went
+ * unacknowledged).
+ */
+export function isAckElicitingFrame(type: Frame['type']): boolean {
+  return type !== 'ack' && type !== 'padding' && type !== 'data_ack' && type !== 'close';
+}
+
 /** Validates `frame` and returns exactly the number of bytes encodeFrame writes. */
 export function frameLength(frame: Frame): number {
   if (frame === null || typeof frame !== 'object') badValue('frame is not an object');
