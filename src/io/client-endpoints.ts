@@ -24,7 +24,8 @@ import type { ClientConfig } from '../core/options.js';
 import type { ConnectionEvent, SocketAddress } from '../core/types.js';
 import type { EndpointHandler } from './endpoint-types.js';
 import type { AddressSource } from './interface-watch.js';
-import { UdpEndpoint, type PeerPair } from './udp-endpoint.js';
+import { UdpEndpoint } from './udp-endpoint.js';
+import type { PeerPair } from './local-sockets.js';
 
 /** What one connection asks of its endpoint. */
 export interface LeaseRequest {

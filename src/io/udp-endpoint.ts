@@ -1,7 +1,9 @@
 /**
  * UdpEndpoint: the io loop around one EndpointCore. It owns one `node:dgram`
- * socket per local address, the real clock and one timer, and does nothing
- * but move datagrams and time between the sockets and the core:
+ * socket per local address (local-sockets.ts, bound by socket-binder.ts),
+ * the real clock and one timer (core-timer.ts), and, in a cluster worker,
+ * the shared port's sockets (shared-port.ts). It does nothing but move
+ * datagrams and time between the sockets and the core:
  *
  *   'message'  → core.handleDatagram(bytes, local, remote, now), then flush
  *   flush      → pollEvent* (dispatch), pollTransmit* (socket.send), pollEvent*,
@@ -19,47 +21,31 @@
  * never runs inside another one.
  */
 import { RandomPool } from './random-pool.js';
-import type { Socket as DgramSocket } from 'node:dgram';
 import type { Connection } from '../core/connection.js';
 import { EndpointCore, type EndpointStats } from '../core/endpoint.js';
 import type { ClientConfig } from '../core/options.js';
 import { countDrop, tally } from '../core/stats.js';
 import type { SocketAddress, Transmit } from '../core/types.js';
 import { systemClock, type Clock } from './clock.js';
-import { bindSocket, freePort } from './bind-socket.js';
-import { linkMtu, type LinkMtuSource } from './link-mtu.js';
+import { linkMtu } from './link-mtu.js';
+import { SocketBinder, type BoundSocket } from './socket-binder.js';
+import { LocalSockets, type PeerPair } from './local-sockets.js';
 import type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
-import type { ClusterHost, ClusterRouter } from './cluster-router.js';
+import type { ClusterRouter } from './cluster-router.js';
+import { SharedPort } from './shared-port.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
-import { PeerSockets, type PeerHooks } from './peer-sockets.js';
+import type { PeerHooks } from './peer-sockets.js';
 import { FAULT, asError, type Fault } from './fault-capture.js';
 import { KeyPairPool } from './key-pool.js';
+import { CoreTimer } from './core-timer.js';
 
 export type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
 
-/** A connected socket one connection counts on (connectPeers). */
-export interface PeerPair {
-  peers: PeerSockets;
-  remote: SocketAddress;
-}
-
-/** One bound socket. */
-interface BoundSocket {
-  /** The dgram socket. */
-  socket: DgramSocket;
-  /** Its address and real port (shared object handed to the core on every datagram). */
-  local: SocketAddress;
-  /** Client: the sockets connected to each remote, sharing this address and port; null for a server. */
-  peers: PeerSockets | null;
-}
-
 /** Most datagrams sent in one flush before yielding to the event loop. */
 const TRANSMIT_BUDGET = 256;
-/** Most attempts to find a port free on every address when the server's port is 0. */
-const BIND_ATTEMPTS = 8;
 const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
 
-export class UdpEndpoint implements ClusterHost {
+export class UdpEndpoint {
   /** The sans-IO endpoint this loop drives. */
   readonly core: EndpointCore;
   /** Handshake key pairs made ahead of time (src/io/key-pool.ts). */
@@ -68,28 +54,14 @@ export class UdpEndpoint implements ClusterHost {
   private readonly handler: EndpointHandler;
   /** Time source. */
   readonly clock: Clock;
-  /** Requested kernel buffer size. */
-  private readonly socketBufferSize: number;
-  /** Reads a local address's interface MTU (link-mtu.ts). */
-  private readonly linkMtu: LinkMtuSource;
-  /** Bound sockets by local IP text. */
-  private readonly sockets = new Map<string, BoundSocket>();
-  /** Client: binds in progress by local IP text (ensureBound()). */
-  private readonly binding = new Map<string, Promise<void>>();
-  /**
-   * Cluster worker: the shared port's sockets by local IP text (the
-   * primary's handles, shared by every worker; bindShared()). Their
-   * datagrams go through the router; they are never advertised.
-   */
-  private readonly shared = new Map<string, BoundSocket>();
-  /** Cluster worker: routes what reaches the shared port (attachRouter()). */
-  private router: ClusterRouter | null = null;
-  /** The one timer (setTimeout or setImmediate), if armed. */
-  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
-  /** The timer is a setImmediate (deadline already due), not a setTimeout. */
-  private timerIsImmediate = false;
-  /** The deadline the timer is armed for. */
-  private timerDeadline: number | null = null;
+  /** Binds and sizes the sockets (socket-binder.ts). */
+  private readonly binder: SocketBinder;
+  /** Bound sockets by local IP text (local-sockets.ts). */
+  private readonly sockets = new LocalSockets();
+  /** Cluster worker: the shared port's sockets and their router (shared-port.ts). */
+  private readonly sharedPort: SharedPort;
+  /** The one timer, at the core's next deadline (core-timer.ts). */
+  private readonly timer: CoreTimer;
   /** A flush is scheduled with setImmediate. */
   private flushScheduled = false;
   /** A flush is running (re-entrancy guard). */
@@ -104,10 +76,6 @@ export class UdpEndpoint implements ClusterHost {
   private refed = true;
   /** Follows the host's addresses, once watchAddresses() was called. */
   private watch: InterfaceWatch | null = null;
-  /** Open connected sockets per remote beside each local socket (client). */
-  private readonly connectedSockets: boolean;
-  /** What connected sockets report to this endpoint. */
-  private readonly peerHooks: PeerHooks;
   /** The `now` of the running drainTransmits (read by pollTransmitCall). */
   private transmitNow = 0;
   /** The connection touch() hands to the core (read by touchCall). */
@@ -141,10 +109,8 @@ export class UdpEndpoint implements ClusterHost {
   constructor(options: UdpEndpointOptions) {
     this.handler = options.handler;
     this.clock = options.clock ?? systemClock;
-    this.socketBufferSize = options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
-    this.linkMtu = options.linkMtu ?? linkMtu;
-    this.connectedSockets = options.connectedSockets ?? !options.server;
-    this.peerHooks = {
+    this.timer = new CoreTimer(this.clock, this.onTimer);
+    const peerHooks: PeerHooks = {
       message: (msg, local, remote) => this.onDatagram(msg, local, remote),
       pathError: (local, remote, code) => {
         tally(this.counters.pathErrors, code);
@@ -154,8 +120,24 @@ export class UdpEndpoint implements ClusterHost {
       },
       sendFailed: (err) => this.onSent(err),
       refed: () => this.refed,
-      configure: (socket) => this.sizeBuffers(socket),
+      configure: (socket) => this.binder.sizeBuffers(socket),
     };
+    this.binder = new SocketBinder({
+      socketBufferSize: options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER,
+      linkMtu: options.linkMtu ?? linkMtu,
+      connectedSockets: options.connectedSockets ?? !options.server,
+      peerHooks,
+      counters: this.counters,
+    });
+    this.sharedPort = new SharedPort({
+      deliver: (msg, local, remote) => this.onDatagram(msg, local, remote),
+      onSent: this.onSent,
+      localOf: (address, port) => this.binder.localOf(address, port),
+      sizeBuffers: (socket) => this.binder.sizeBuffers(socket),
+      refed: () => this.refed,
+      closed: () => this.closed,
+      counters: this.counters,
+    });
     this.core = new EndpointCore({
       random: new RandomPool().take,
       keyPairs: () => this.keyPool.take(),
@@ -169,233 +151,53 @@ export class UdpEndpoint implements ClusterHost {
   }
 
   /**
-   * Binds one socket per address, all on `port`; with port 0 the first bind
-   * picks an ephemeral port and the others share it (`sharePort`), or each
-   * gets its own (client). Unless `tolerant`, one failed bind fails them all
-   * (every socket bound so far is closed); if `tolerant`, addresses that do
-   * not bind are skipped and only a total failure throws.
+   * Binds one socket per address, all on `port`, and starts reading them
+   * (socket-binder.ts says how: `sharePort`, `tolerant`).
    */
   async bind(addresses: readonly string[], port: number, sharePort: boolean, tolerant = false): Promise<SocketAddress[]> {
-    for (let attempt = 1; ; attempt++) {
-      const bound: BoundSocket[] = [];
-      let firstError: unknown = null;
-      try {
-        let nextPort = port;
-        for (const address of addresses) {
-          let b: BoundSocket;
-          try {
-            b = await this.bindOne(address, nextPort);
-          } catch (err) {
-            firstError ??= err;
-            if (tolerant) continue;
-            throw err;
-          }
-          bound.push(b);
-          if (sharePort) nextPort = b.local.port;
-        }
-        if (bound.length === 0) throw firstError ?? new Error('no address to bind');
-      } catch (err) {
-        for (const b of bound) b.socket.close();
-        const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
-        if (port === 0 && sharePort && inUse && bound.length > 0 && attempt < BIND_ATTEMPTS) continue;
-        throw err;
-      }
-      if (this.closed) {
-        for (const b of bound) b.socket.close();
-        return [];
-      }
-      for (const b of bound) this.adopt(b);
-      return bound.map((b) => ({ ...b.local }));
+    const bound = await this.binder.bindAll(addresses, port, sharePort, tolerant);
+    if (this.closed) {
+      for (const b of bound) b.socket.close();
+      return [];
     }
+    for (const b of bound) this.adopt(b);
+    return bound.map((b) => ({ ...b.local }));
   }
 
-  /**
-   * Binds one socket; resolves once it listens. A client's sockets share
-   * their port with connected ones (SO_REUSEADDR), and the kernel may hand
-   * an ephemeral port that another SO_REUSEADDR socket already holds to a
-   * new one: so the port is first taken without SO_REUSEADDR, which the
-   * kernel only gives when nobody holds it, then rebound with it.
-   */
-  private async bindOne(address: string, port: number): Promise<BoundSocket> {
-    const reuse = this.connectedSockets;
-    for (let attempt = 1; ; attempt++) {
-      const wanted = reuse && port === 0 ? await freePort(address) : port;
-      try {
-        const socket = await bindSocket(address, wanted, reuse, true);
-        const local = this.localOf(address, socket.address().port);
-        return { socket, local, peers: reuse ? new PeerSockets(local, this.peerHooks) : null };
-      } catch (err) {
-        // Someone took the free port in between: try another.
-        if (!(reuse && port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < BIND_ATTEMPTS)) throw err;
-      }
-    }
-  }
-
-  /**
-   * Cluster worker: binds the shared port on each address (non-exclusive:
-   * the primary's handle, which every worker shares; with port 0 the
-   * primary picks one port for all). Its datagrams go to the router; the
-   * core never advertises these addresses. Tolerant: addresses that do
-   * not bind are skipped; only a total failure throws.
-   */
-  async bindShared(addresses: readonly string[], port: number): Promise<SocketAddress[]> {
-    const bound: SocketAddress[] = [];
-    let nextPort = port;
-    let firstError: unknown = null;
-    for (const address of addresses) {
-      let socket: DgramSocket;
-      try {
-        socket = await bindSocket(address, nextPort, false, false);
-      } catch (err) {
-        firstError ??= err;
-        continue;
-      }
-      if (this.closed) {
-        socket.close();
-        return [];
-      }
-      const local = this.localOf(address, socket.address().port);
-      nextPort = local.port;
-      this.adoptShared({ socket, local, peers: null });
-      bound.push({ ...local });
-    }
-    if (bound.length === 0) throw firstError ?? new Error('no address to bind');
-    return bound;
-  }
-
-  /** A bound socket's address as the core sees it: with its interface's MTU where it is known. */
-  private localOf(address: string, port: number): SocketAddress {
-    const mtu = this.linkMtu(address);
-    return mtu === undefined ? { address, port } : { address, port, mtu };
+  /** Cluster worker: binds the shared port on each address (shared-port.ts). */
+  bindShared(addresses: readonly string[], port: number): Promise<SocketAddress[]> {
+    return this.sharedPort.bind(addresses, port);
   }
 
   /** Cluster worker: what reaches the shared port goes through `router` from now on. */
   attachRouter(router: ClusterRouter): void {
-    this.router = router;
-    for (const b of this.shared.values()) router.addAddress(b.local.address);
-    router.start(this);
+    this.sharedPort.attach(router);
   }
 
-  /** The shared port's sockets (cluster worker). */
-  sharedAddresses(): SocketAddress[] {
-    return [...this.shared.values()].map((b) => ({ ...b.local }));
-  }
-
-  private adoptShared(bound: BoundSocket): void {
-    const { socket, local } = bound;
-    this.shared.set(local.address, bound);
-    this.sizeBuffers(socket);
-    if (!this.refed) socket.unref();
-    this.router?.addAddress(local.address);
-    socket.on('message', (msg, rinfo) => {
-      const remote = { address: rinfo.address, port: rinfo.port };
-      // Before the worker has its slot and CID format, nothing is taken (the client repeats its Initial).
-      if (this.router !== null) this.router.fromShared(msg, local, remote);
-      else countDrop(this.counters.drops, 'cluster-not-ready');
-    });
-    socket.on('error', () => {
-      this.counters.socketErrors++;
-      this.closeShared(local.address);
-    });
-    socket.on('close', () => {
-      if (this.shared.get(local.address) === bound) this.closeShared(local.address);
-    });
-  }
-
-  private closeShared(address: string): void {
-    const bound = this.shared.get(address);
-    if (bound === undefined) return;
-    this.shared.delete(address);
-    this.router?.removeAddress(address);
-    try {
-      bound.socket.close();
-    } catch {
-      // Already closed.
-    }
-  }
-
-  /** ClusterHost: a datagram for this worker's core (the router kept it, or it came in an envelope). */
-  deliver(msg: Uint8Array, local: SocketAddress, remote: SocketAddress): void {
-    this.onDatagram(msg, local, remote);
-  }
-
-  /** ClusterHost: sends from the shared port's socket on `from`. */
-  sendShared(data: Uint8Array, from: string, to: SocketAddress): boolean {
-    const bound = this.shared.get(from);
-    if (bound === undefined || this.closed) return false;
-    try {
-      bound.socket.send(data, to.port, to.address, this.onSent);
-    } catch (err) {
-      this.onSent(err as Error);
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * Client: binds each of `addresses` that has no socket yet (on an
-   * ephemeral port; concurrent calls for one address share one bind) and
-   * returns those of `addresses` that are bound, with their ports. Unless
-   * `tolerant`, one failed bind throws; if `tolerant`, only a total failure does.
-   */
+  /** Client: binds each of `addresses` that has no socket yet (local-sockets.ts). */
   async ensureBound(addresses: readonly string[], tolerant: boolean): Promise<SocketAddress[]> {
-    let firstError: unknown = null;
-    await Promise.all(
-      addresses.map(async (address) => {
-        if (this.sockets.has(address)) return;
-        let binding = this.binding.get(address);
-        if (binding === undefined) {
-          binding = this.bindOne(address, 0).then((bound) => {
-            if (this.closed) bound.socket.close();
-            else this.adopt(bound);
-          });
-          binding.then(
-            () => this.binding.delete(address),
-            () => this.binding.delete(address),
-          );
-          this.binding.set(address, binding);
-        }
-        try {
-          await binding;
-        } catch (err) {
-          firstError ??= err;
-        }
-      }),
-    );
-    if (this.closed) return [];
-    const bound = addresses.flatMap((a) => {
-      const b = this.sockets.get(a);
-      return b === undefined ? [] : [{ ...b.local }];
-    });
-    if (firstError !== null && (!tolerant || bound.length === 0)) throw firstError;
-    if (bound.length === 0) throw new Error('no address to bind');
-    return bound;
-  }
-
-  /**
-   * Client: opens a socket connected to each of `remotes` from each of
-   * `locals` (every bound address by default) of its family, so that ICMP
-   * errors of first contact are heard, and counts one more user of each
-   * (releasePeers() undoes it). Resolves when they are ready (failures
-   * leave the unconnected socket in charge) with the pairs it counted.
-   */
-  async connectPeers(remotes: readonly SocketAddress[], locals?: readonly SocketAddress[]): Promise<PeerPair[]> {
-    const opening: Promise<void>[] = [];
-    const pairs: PeerPair[] = [];
-    for (const bound of this.sockets.values()) {
-      if (bound.peers === null || (locals !== undefined && !locals.some((l) => l.address === bound.local.address && l.port === bound.local.port))) continue;
-      for (const remote of remotes) {
-        opening.push(bound.peers.retain(remote));
-        pairs.push({ peers: bound.peers, remote: { address: remote.address, port: remote.port } });
-      }
+    try {
+      const bound = await this.sockets.ensureBound(addresses, tolerant, (address) =>
+        this.binder.bindOne(address, 0).then((b) => {
+          if (this.closed) b.socket.close();
+          else this.adopt(b);
+        }),
+      );
+      return this.closed ? [] : bound;
+    } catch (err) {
+      if (this.closed) return [];
+      throw err;
     }
-    await Promise.all(opening);
-    return pairs;
   }
 
-  /** A connection that counted on these pairs ended: a connected socket nobody counts on closes. */
+  /** Client: connected sockets for a connection's first contact (local-sockets.ts). */
+  connectPeers(remotes: readonly SocketAddress[], locals?: readonly SocketAddress[]): Promise<PeerPair[]> {
+    return this.sockets.connectPeers(remotes, locals);
+  }
+
+  /** A connection that counted on these pairs ended. */
   releasePeers(pairs: readonly PeerPair[]): void {
-    for (const { peers, remote } of pairs) peers.release(remote);
+    this.sockets.releasePeers(pairs);
   }
 
   /** A datagram from any of our sockets: to the core, then a flush. */
@@ -414,30 +216,17 @@ export class UdpEndpoint implements ClusterHost {
     this.requestFlush();
   }
 
-  /** Asks the kernel for socketBufferSize in each direction; counts a refusal or a cap. */
-  private sizeBuffers(socket: DgramSocket): void {
-    try {
-      socket.setRecvBufferSize(this.socketBufferSize);
-      socket.setSendBufferSize(this.socketBufferSize);
-      // Linux reports twice the size it granted.
-      if (socket.getRecvBufferSize() < this.socketBufferSize || socket.getSendBufferSize() < this.socketBufferSize) {
-        this.counters.bufferSizeCapped++;
-      }
-    } catch {
-      this.counters.bufferSizeCapped++;
-    }
-  }
-
   /** Starts reading a bound socket and sizes its kernel buffers. */
   private adopt(bound: BoundSocket): void {
     const { socket, local } = bound;
-    this.sockets.set(local.address, bound);
-    this.sizeBuffers(socket);
+    this.sockets.set(bound);
+    this.binder.sizeBuffers(socket);
     if (!this.refed) socket.unref();
     socket.on('message', (msg, rinfo) => {
       const remote = { address: rinfo.address, port: rinfo.port };
       // Another worker of the cluster: an envelope from the shared port.
-      if (this.router !== null && rinfo.port === this.router.sharedPort && this.router.fromHost(msg, remote)) return;
+      const router = this.sharedPort.router;
+      if (router !== null && rinfo.port === router.sharedPort && router.fromHost(msg, remote)) return;
       this.onDatagram(msg, local, remote);
     });
     socket.on('error', () => {
@@ -478,8 +267,8 @@ export class UdpEndpoint implements ClusterHost {
         }
         for (const address of added) {
           if (!options.wanted(address) || this.sockets.has(address) || this.closed) continue;
-          this.bindOne(address, options.port)
-            .catch(() => this.bindOne(address, 0))
+          this.binder.bindOne(address, options.port)
+            .catch(() => this.binder.bindOne(address, 0))
             .then((bound) => {
               if (this.closed) {
                 bound.socket.close();
@@ -509,7 +298,7 @@ export class UdpEndpoint implements ClusterHost {
 
   /** The bound local addresses with their real ports (and interface MTUs, where known). */
   localAddresses(): SocketAddress[] {
-    return [...this.sockets.values()].map((b) => ({ ...b.local }));
+    return this.sockets.addresses();
   }
 
   /**
@@ -644,18 +433,17 @@ export class UdpEndpoint implements ClusterHost {
    * counted, never thrown.
    */
   private send(transmit: Transmit): void {
-    const bound =
-      (this.router !== null && transmit.local.port === this.router.sharedPort ? this.shared.get(transmit.local.address) : undefined) ??
-      this.sockets.get(transmit.local.address);
-    if (!bound) {
+    const shared = this.sharedPort.socketFor(transmit.local);
+    const bound = shared === undefined ? this.sockets.get(transmit.local.address) : undefined;
+    if (shared === undefined && bound === undefined) {
       countDrop(this.counters.drops, 'no-socket');
       return;
     }
     try {
       // The endpoint's own datagrams (a stateless reset to a connection we forgot) open no socket.
-      const peer = bound.peers?.lookup(transmit.remote, !this.core.lastTransmitStateless) ?? null;
+      const peer = bound?.peers?.lookup(transmit.remote, !this.core.lastTransmitStateless) ?? null;
       if (peer !== null) peer.socket.send(transmit.data, peer.onSent);
-      else bound.socket.send(transmit.data, transmit.remote.port, transmit.remote.address, this.onSent);
+      else (shared ?? bound!.socket).send(transmit.data, transmit.remote.port, transmit.remote.address, this.onSent);
       this.counters.datagramsSent++;
       this.counters.bytesSent += transmit.data.length;
     } catch (err) {
@@ -668,73 +456,16 @@ export class UdpEndpoint implements ClusterHost {
     if (err) tally(this.counters.sendErrors, (err as NodeJS.ErrnoException).code ?? err.name);
   };
 
-  /**
-   * Arms the one timer at the core's next deadline (or clears it). A
-   * deadline already due runs on the next turn of the event loop; any
-   * later one, however close, waits for a setTimeout of at least 1 ms
-   * (Node's granularity). Running a deadline less than 1 ms away on the
-   * next turn instead spins the event loop until it comes: a sender
-   * waiting for its pacer (next packet due in a few hundred µs) ran its
-   * timer 138,412 times for 21,297 datagrams in a 4 s upload through a
-   * 50 Mbit/s relay, and 1,386 times with the wait (docs/bench.md). The
-   * pacer makes up for the wait: its bucket holds 2 ms of the rate, and a
-   * late call sends what the rate earned since the packet was due
-   * (path/pacer.ts).
-   */
+  /** Arms the one timer at the core's next deadline, or clears it. */
   private armTimer(): void {
     if (this.closed) return;
-    const deadline = this.call(this.pollTimeoutCall);
-    if (deadline === null || deadline === undefined) {
-      this.clearTimer();
-      return;
-    }
-    // A timer armed for an earlier deadline is kept: firing early is
-    // harmless (handleTimeout acts only on what is due, and the flush after
-    // it re-arms), and cheaper than clearing and setting a timer on every
-    // flush while the deadline moves later with each acknowledgement.
-    if (this.timer === null || this.timerDeadline === null || deadline < this.timerDeadline) {
-      this.clearTimer();
-      const delay = deadline - this.clock.now();
-      this.timerIsImmediate = delay <= 0;
-      this.timer = delay <= 0 ? setImmediate(this.onTimer) : setTimeout(this.onTimerExpired, Math.max(1, Math.ceil(delay)));
-      this.timerDeadline = deadline;
-    }
+    const deadline = this.call(this.pollTimeoutCall) ?? null;
     // Keep the process alive while a connection needs the timer.
-    if (this.refed && this.call(this.connectionCountCall) > 0) this.timer.ref();
-    else this.timer.unref();
+    this.timer.arm(deadline, deadline !== null && this.refed && this.call(this.connectionCountCall) > 0);
   }
 
-  private clearTimer(): void {
-    if (this.timer === null) return;
-    if (this.timerIsImmediate) clearImmediate(this.timer as NodeJS.Immediate);
-    else clearTimeout(this.timer as NodeJS.Timeout);
-    this.timer = null;
-    this.timerDeadline = null;
-  }
-
-  /**
-   * A setTimeout expired. It runs in the timers phase, before this turn's
-   * poll phase reads the sockets: after a stall (the process descheduled on
-   * a loaded machine, a long GC, an application blocking the loop), an ACK
-   * that arrived in time waits there unread, and handling the timeout first
-   * fires a spurious PTO (a retransmission, and path MTU discovery falling
-   * back to 1200 and probing again). So the timeout is handled in the check
-   * phase of the same turn, after the poll phase has handed every waiting
-   * datagram to the core.
-   */
-  private readonly onTimerExpired = (): void => {
-    this.timer = null;
-    if (this.closed) {
-      this.timerDeadline = null;
-      return;
-    }
-    this.timer = setImmediate(this.onTimer);
-    this.timerIsImmediate = true;
-  };
-
+  /** The core's deadline came (core-timer.ts: after the sockets were read in that turn). */
   private readonly onTimer = (): void => {
-    this.timer = null;
-    this.timerDeadline = null;
     if (this.closed) return;
     this.counters.timeouts++;
     this.call(() => this.core.handleTimeout(this.clock.now()));
@@ -784,23 +515,17 @@ export class UdpEndpoint implements ClusterHost {
   /** Lets the process exit while only this endpoint is open (like net's unref). */
   unref(): void {
     this.refed = false;
-    for (const b of this.shared.values()) b.socket.unref();
-    for (const b of this.sockets.values()) {
-      b.socket.unref();
-      b.peers?.unref();
-    }
-    this.timer?.unref();
+    this.sharedPort.setRef(false);
+    this.sockets.setRef(false);
+    this.timer.setRef(false);
   }
 
   /** Undoes unref(). */
   ref(): void {
     this.refed = true;
-    for (const b of this.shared.values()) b.socket.ref();
-    for (const b of this.sockets.values()) {
-      b.socket.ref();
-      b.peers?.ref();
-    }
-    if (this.timer && this.call(this.connectionCountCall) > 0) this.timer.ref();
+    this.sharedPort.setRef(true);
+    this.sockets.setRef(true);
+    this.timer.setRef(this.call(this.connectionCountCall) > 0);
   }
 
   /** Flushes run so far: a socket's read budget starts afresh in each (socket-read.ts). */
@@ -821,11 +546,8 @@ export class UdpEndpoint implements ClusterHost {
     this.closed = true;
     this.keyPool.close();
     this.watch?.stop();
-    this.clearTimer();
-    this.router?.stop();
-    const sockets = [...this.sockets.values(), ...this.shared.values()];
-    this.sockets.clear();
-    this.shared.clear();
+    this.timer.stop();
+    const sockets = [...this.sockets.takeAll(), ...this.sharedPort.close().map((socket) => ({ socket, peers: null }))];
     return Promise.all(
       sockets.map((b) => new Promise<void>((resolve) => {
         void b.peers?.close();
@@ -851,16 +573,14 @@ export class UdpEndpoint implements ClusterHost {
   /** Counters of this loop and of the core. */
   stats(): UdpEndpointStats {
     const c = this.counters;
-    let connectedSockets = 0;
-    for (const b of this.sockets.values()) connectedSockets += b.peers?.size ?? 0;
     return {
       ...c,
       sendErrors: { ...c.sendErrors },
       pathErrors: { ...c.pathErrors },
-      connectedSockets,
+      connectedSockets: this.sockets.connectedCount(),
       drops: { ...c.drops },
       core: this.coreStats() ?? { connections: 0, accepted: 0, halfOpen: 0, retriesSent: 0, statelessResetsSent: 0, refusalsSent: 0, internalErrors: 0, cidCollisions: 0, drops: {} },
-      ...(this.router !== null ? { cluster: this.router.stats() } : {}),
+      ...(this.sharedPort.router !== null ? { cluster: this.sharedPort.router.stats() } : {}),
     };
   }
 }
