@@ -15,23 +15,25 @@
  *
  * The endpoint also answers packets for connections it does not know with a
  * stateless reset, and recognizes the peers' resets by their tokens.
+ *
+ * In sibling modules: what becomes of an Initial (admission.ts), the
+ * resets sent (stateless-reset.ts), the Map key of a CID (bytes-key.ts).
  */
-import { decodeFrame, encodeFrame, frameLength, FrameType } from '../wire/frames.js';
-import { decodeHeader, encodeHeader, headerLength, peekDcid, peekPacketType } from '../wire/header.js';
-import { Reader } from '../wire/varint.js';
-import { CID_LENGTH, MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';
-import { WireError } from '../wire/errors.js';
+import { peekDcid, peekPacketType } from '../wire/header.js';
+import { PacketType } from '../wire/types.js';
 import { CidFormat } from './cid/format.js';
 import { DeadlineHeap, type HeapItem } from './deadline-heap.js';
 import { Connection } from './connection.js';
-import { cipherById } from './crypto/aead.js';
 import { fingerprint, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
-import { EndpointTokens, TAG16, retryIntegrityTag } from './crypto/tokens.js';
-import { PROTOCOL_VERSION, type HelloFrame } from './handshake.js';
+import { EndpointTokens, TAG16 } from './crypto/tokens.js';
+import type { HelloFrame } from './handshake.js';
 import { encodeRefusal } from './refusal.js';
 import { DEFAULT_OPTIONS, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
 import { countDrop } from './stats.js';
-import type { DropReason } from './drops.js';
+import { bytesKey } from './bytes-key.js';
+import type { EndpointStats } from './endpoint-stats.js';
+import { Admission } from './admission.js';
+import { MIN_RESET_SIZE, StatelessResets } from './stateless-reset.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from './types.js';
 
 export type EndpointEvent =
@@ -40,37 +42,9 @@ export type EndpointEvent =
   /** Something happened on one connection. */
   | { type: 'connection'; connection: Connection; event: ConnectionEvent };
 
-export interface EndpointStats {
-  /** Connections held (half-open ones and those still draining included). */
-  connections: number;
-  /** Server: connections announced to the application. */
-  accepted: number;
-  /** Server: connections created and not confirmed yet. */
-  halfOpen: number;
-  retriesSent: number;
-  statelessResetsSent: number;
-  /** Initials refused at once because the server was closing or full. */
-  refusalsSent: number;
-  /** Fresh CIDs drawn again because a live connection had the same one. */
-  cidCollisions: number;
-  /** Connections ended by a fault in their own code (ERR_MPUDP_INTERNAL); the others went on. */
-  internalErrors: number;
-  /** Drops and refusals by reason. */
-  drops: Record<string, number>;
-}
-
+export type { EndpointStats } from './endpoint-stats.js';
 /** Default cap on connections. */
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
-/** Default number of half-open connections (plus junk Initials in the last second or two) above which 'auto' retry starts. */
-export const DEFAULT_RETRY_THRESHOLD = 256;
-/** Default cap on half-open connections from one source address without a retry cookie. */
-export const DEFAULT_HALF_OPEN_PER_SOURCE = 8;
-/** Smallest stateless reset we send, and the datagram must be longer than it (RFC 9000 §10.3.3: smaller than what triggered it). */
-const MIN_RESET_SIZE = 1 + CID_LENGTH + 4 + TAG16;
-/** Largest stateless reset we send. */
-const MAX_RESET_SIZE = 40;
-/** Most stateless resets sent per second. */
-const RESETS_PER_SECOND = 1000;
 
 /** One connection as the endpoint tracks it. */
 interface Entry extends HeapItem {
@@ -89,19 +63,6 @@ interface Entry extends HeapItem {
   announced: boolean;
   /** The peer's stateless reset token under which it is indexed, if any. */
   resetKey: string | null;
-}
-
-/**
- * A Map key for a byte string (a connection ID, a reset token): its length,
- * then two bytes per UTF-16 unit, so no two byte strings share a key. An
- * 8-byte CID, the one looked up per datagram, is one call building one
- * 5-unit string (a string built byte by byte took 1.5-1.8x as long).
- */
-export function bytesKey(b: Uint8Array): string {
-  if (b.length === 8) return String.fromCharCode(8, b[0]! | (b[1]! << 8), b[2]! | (b[3]! << 8), b[4]! | (b[5]! << 8), b[6]! | (b[7]! << 8));
-  let s = String.fromCharCode(b.length);
-  for (let i = 0; i < b.length; i += 2) s += String.fromCharCode(b[i]! | ((b[i + 1] ?? 0) << 8));
-  return s;
 }
 
 /** The per-datagram calls into a connection, for guard(): module functions, not a closure per call. */
@@ -151,16 +112,10 @@ export class EndpointCore {
   private cidFormat: CidFormat;
   /** Server: the long-term key every handshake proves. */
   private readonly staticKey: X25519KeyPair | null;
-  /** Server: half-open connections, in all and per source address. */
-  private halfOpen = 0;
-  private readonly halfOpenBySource = new Map<string, number>();
-  /** Junk Initials in the current and the previous second (they count toward the retry threshold). */
-  private junkSecond = 0;
-  private junkThis = 0;
-  private junkPrevious = 0;
-  /** Stateless resets sent in the current second. */
-  private resetSecond = 0;
-  private resetsThis = 0;
+  /** Server: what becomes of an Initial for no known connection, and the half-open counts (admission.ts). */
+  private readonly admission: Admission;
+  /** Answers to packets for connections we do not know (stateless-reset.ts). */
+  private readonly resets: StatelessResets;
 
   constructor(readonly config: EndpointConfig) {
     this.accepting = config.server;
@@ -171,6 +126,8 @@ export class EndpointCore {
     this.tokens = new EndpointTokens(cookieKey, secret);
     this.serverOptions = { ...DEFAULT_OPTIONS, ...config.connectionDefaults };
     this.localAddresses = (config.localAddresses ?? []).map((a) => ({ ...a }));
+    this.admission = new Admission(config, this.tokens, this.drops);
+    this.resets = new StatelessResets(this.tokens, config.random, (cid) => this.issuedHere(cid), this.drops);
   }
 
   /** Server: the fingerprint of its long-term key (what clients pin), else null. */
@@ -374,7 +331,7 @@ export class EndpointCore {
     return {
       connections: this.entries.size,
       accepted: this.counters.accepted,
-      halfOpen: this.halfOpen,
+      halfOpen: this.admission.halfOpen,
       retriesSent: this.counters.retriesSent,
       statelessResetsSent: this.counters.statelessResetsSent,
       refusalsSent: this.counters.refusalsSent,
@@ -383,8 +340,6 @@ export class EndpointCore {
       drops: { ...this.drops },
     };
   }
-
-  // ---- internal ----
 
   /**
    * Runs one call into one connection. An exception there is a fault of
@@ -463,10 +418,7 @@ export class EndpointCore {
     this.entries.set(connection, entry);
     this.busy.add(entry);
     this.recount(entry);
-    if (halfOpenFrom !== null) {
-      this.halfOpen++;
-      this.halfOpenBySource.set(halfOpenFrom, (this.halfOpenBySource.get(halfOpenFrom) ?? 0) + 1);
-    }
+    if (halfOpenFrom !== null) this.admission.enter(halfOpenFrom);
     return entry;
   }
 
@@ -483,12 +435,8 @@ export class EndpointCore {
   }
 
   private leaveHalfOpen(entry: Entry): void {
-    const from = entry.halfOpenFrom!;
+    this.admission.leave(entry.halfOpenFrom!);
     entry.halfOpenFrom = null;
-    this.halfOpen--;
-    const n = (this.halfOpenBySource.get(from) ?? 1) - 1;
-    if (n > 0) this.halfOpenBySource.set(from, n);
-    else this.halfOpenBySource.delete(from);
   }
 
   private touchEntry(entry: Entry): void {
@@ -542,18 +490,8 @@ export class EndpointCore {
       countDrop(this.drops, 'not-accepting');
       return;
     }
-    // Anti-amplification: "A server MUST discard an Initial packet that is
-    // carried in a UDP datagram with a payload that is smaller than the
-    // smallest allowed maximum datagram size of 1200 bytes." (RFC 9000 §14.1)
-    if (data.length < MIN_INITIAL_SIZE) {
-      this.junk('initial-too-small', now);
-      return;
-    }
-    const hello = this.checkInitial(data);
-    if (hello === null) {
-      this.junk('bad-initial', now);
-      return;
-    }
+    const hello = this.admission.check(data, now);
+    if (hello === null) return;
     if (!this.accepting) {
       countDrop(this.drops, 'not-accepting');
       this.refuse(hello, local, remote, 'the server is closing');
@@ -565,24 +503,12 @@ export class EndpointCore {
       this.refuse(hello, local, remote, 'the server is full');
       return;
     }
-    const fromSource = this.halfOpenBySource.get(remote.address) ?? 0;
-    const perSourceCap = this.config.maxHalfOpenPerSource ?? DEFAULT_HALF_OPEN_PER_SOURCE;
-    const mode = this.config.retry ?? 'auto';
-    const loaded = this.halfOpen + this.recentJunk(now) >= (this.config.retryThreshold ?? DEFAULT_RETRY_THRESHOLD);
-    const demand = mode === 'always' || (mode === 'auto' && (loaded || fromSource >= perSourceCap));
-    if (hello.cookie.length > 0 && mode !== 'never') {
-      // A cookie is checked whenever one comes (it proves the address).
-      if (!this.tokens.cookieValid(hello.cookie, dcid, remote, now)) {
-        this.junk('bad-cookie', now);
-        return;
-      }
-    } else if (demand) {
-      this.sendRetry(dcid, hello.cid, local, remote, now);
-      return;
-    } else if (fromSource >= perSourceCap) {
-      countDrop(this.drops, 'half-open-per-source');
-      return;
+    const admit = this.admission.decide(hello, dcid, remote, now);
+    if (admit === 'retry') {
+      this.counters.retriesSent++;
+      this.outbox.push({ data: this.admission.retry(dcid, hello.cid, remote, now), local, remote });
     }
+    if (admit !== 'accept') return;
     const localCid = this.issueCid();
     let connection: Connection;
     try {
@@ -598,7 +524,7 @@ export class EndpointCore {
     this.guard(entry, now, () => connection.handleDatagram(data, local, remote, now));
     if (!connection.helloReceived) {
       // Checked above, so only a key the Diffie-Hellman refuses (low order) gets here.
-      this.junk('bad-key', now);
+      this.admission.junk('bad-key', now);
       this.forget(entry);
       return;
     }
@@ -622,13 +548,6 @@ export class EndpointCore {
     });
   }
 
-  /** A refused Initial: counted by reason and toward the retry threshold. */
-  private junk(reason: DropReason, now: number): void {
-    countDrop(this.drops, reason);
-    this.recentJunk(now);
-    this.junkThis++;
-  }
-
   /** Refuses a checked Initial at once, statelessly (src/core/refusal.ts). */
   private refuse(hello: HelloFrame, local: SocketAddress, remote: SocketAddress, reason: string): void {
     this.counters.refusalsSent++;
@@ -647,90 +566,12 @@ export class EndpointCore {
     }
   }
 
-  /** Junk Initials of this second and the previous one (older ones are forgotten). */
-  private recentJunk(now: number): number {
-    const second = Math.floor(now / 1000);
-    if (second !== this.junkSecond) {
-      this.junkPrevious = second === this.junkSecond + 1 ? this.junkThis : 0;
-      this.junkThis = 0;
-      this.junkSecond = second;
-    }
-    return this.junkThis + this.junkPrevious;
-  }
-
-  /**
-   * The Initial's HELLO if the datagram is one we would answer: right after
-   * the header comes one HELLO, then nothing but PADDING (zero bytes); our
-   * version, a cipher we know, parameters we can work with. Junk is
-   * refused by byte checks, mostly without decoding anything.
-   */
-  private checkInitial(data: Uint8Array): HelloFrame | null {
-    const reader = new Reader(data);
-    let hello: Frame;
-    try {
-      decodeHeader(reader);
-      if (data[reader.pos] !== FrameType.Hello) return null;
-      hello = decodeFrame(reader);
-    } catch (err) {
-      if (err instanceof WireError) return null;
-      throw err;
-    }
-    for (let i = reader.pos; i < data.length; i++) if (data[i] !== 0) return null;
-    if (hello.type !== 'hello' || hello.version !== PROTOCOL_VERSION || cipherById(hello.cipher) === null) return null;
-    const p = hello.params;
-    if (p.maxPaths < 1 || p.maxDatagramSize < MIN_INITIAL_SIZE) return null;
-    return hello;
-  }
-
-  /** Retry: header, RETRY(cookie), and the integrity tag over the client's Initial DCID. */
-  private sendRetry(dcid: Uint8Array, clientCid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
-    const frame: Frame = { type: 'retry', cookie: this.tokens.cookie(Math.floor(now / 1000), dcid, remote) };
-    const header: PacketHeader = { type: PacketType.Retry, dcid: clientCid, pathId: 0, packetNumber: 0, keyPhase: false };
-    const size = headerLength(header) + frameLength(frame);
-    const buf = new Uint8Array(size + TAG16);
-    encodeFrame(frame, buf, encodeHeader(header, buf, 0));
-    buf.set(retryIntegrityTag(dcid, buf.subarray(0, size)), size);
-    this.counters.retriesSent++;
-    this.outbox.push({ data: buf, local, remote });
-  }
-
-  /**
-   * A Short packet for no connection we know: answer with a stateless reset
-   * (RFC 9000 §10.3), which ends the peer's connection if it still has one
-   * with us. It looks like any short packet: our first byte, random bytes,
-   * and the token of the CID the packet was sent to. It is always shorter
-   * than the packet that triggered it, so two endpoints that both lost
-   * their state cannot keep resetting each other.
-   */
+  /** A Short packet for no connection we know: a stateless reset, maybe (stateless-reset.ts). */
   private sendStatelessReset(data: Uint8Array, dcid: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
-    if (data.length <= MIN_RESET_SIZE) return;
-    // "servers MUST NOT generate a stateless reset if a connection with the
-    // corresponding connection ID could be active on any endpoint using the
-    // same static key." (RFC 9000 §21.11) Every worker of a cluster, and
-    // every host of a fleet, holds the service's key: a CID this endpoint
-    // could not have issued (another worker's slot, another host's server
-    // ID) may be live there, and a reset for it would end it.
-    if (!this.issuedHere(dcid)) {
-      countDrop(this.drops, 'reset-not-ours');
-      return;
-    }
-    const second = Math.floor(now / 1000);
-    if (second !== this.resetSecond) {
-      this.resetSecond = second;
-      this.resetsThis = 0;
-    }
-    if (this.resetsThis >= RESETS_PER_SECOND) {
-      countDrop(this.drops, 'reset-rate-limit');
-      return;
-    }
-    this.resetsThis++;
-    const size = Math.min(data.length - 1, MAX_RESET_SIZE);
-    const buf = new Uint8Array(size);
-    buf.set(this.config.random(size - TAG16), 0);
-    buf[0] = 0x40 | PacketType.Short | (buf[1]! & 0x04);
-    buf.set(this.tokens.resetToken(dcid), size - TAG16);
+    const reset = this.resets.answer(data, dcid, now);
+    if (reset === null) return;
     this.counters.statelessResetsSent++;
-    this.outbox.push({ data: buf, local, remote });
+    this.outbox.push({ data: reset, local, remote });
   }
 
   /** Whether `cid` is one this endpoint's CID format issues (its server ID, its worker slot). */

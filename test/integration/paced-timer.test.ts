@@ -1,6 +1,6 @@
 /**
  * A paced sender sleeps between bursts instead of spinning the event loop
- * (src/io/udp-endpoint.ts, armTimer). Through a 20 Mbit/s relay (the ISP
+ * (src/io/core-timer.ts, CoreTimer.arm). Through a 20 Mbit/s relay (the ISP
  * emulator, in this process) the pacer's next packet is due every 0.6 ms
  * or so; a deadline less than 1 ms away once ran on the next turn of the
  * event loop, so the endpoint's timer ran ~6 times per datagram sent (a

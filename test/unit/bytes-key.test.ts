@@ -1,6 +1,6 @@
 /** The endpoint's Map key for CIDs and reset tokens: one key per byte string, whatever its length. */
 import { describe, expect, it } from 'vitest';
-import { bytesKey } from '../../src/core/endpoint.js';
+import { bytesKey } from '../../src/core/bytes-key.js';
 
 describe('bytesKey', () => {
   it('differs for every pair of distinct byte strings of lengths 0-17 (random and edge bytes)', () => {
