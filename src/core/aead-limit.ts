@@ -7,11 +7,12 @@
 import type { Connection } from './connection.js';
 import { CloseCode, TransportError } from './errors.js';
 import { countDrop } from './stats.js';
+import { startClosing } from './close.js';
 
 /** The keys must not be used any longer: counted, and the connection closes. */
 export function aeadLimitReached(conn: Connection): void {
   countDrop(conn.drops, 'aead-limit');
-  conn.startClosing(TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
+  startClosing(conn, TransportError.AEAD_LIMIT_REACHED, 'AEAD limit reached', {
     type: 'closed',
     code: CloseCode.AEAD_LIMIT_REACHED,
     errorCode: TransportError.AEAD_LIMIT_REACHED,

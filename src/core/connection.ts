@@ -11,27 +11,31 @@
  * (address changes of a known path), `send.ts` (what goes next, per-path
  * control), `send-handshake.ts`, `send-data.ts` (data, redundancy,
  * reinjection, pacing), `packet-writer.ts` (building packets),
- * `recovery.ts` (ACKs, loss, PTO, path failure), `timers.ts` (deadlines),
+ * `recovery.ts` (ACKs, loss, PTO, path failure), `close.ts` (closing,
+ * draining, closed), `timers.ts` (deadlines),
  * `pm/path-manager.ts` (which paths, which addresses) and `sched/` (which
  * path carries data).
  */
-import { emptyMap, emptySet, ownSet } from './empty.js';
+import { emptyMap, emptySet } from './empty.js';
 import { Assembler } from './data/assembler.js';
 import { ReceiveWindow, SendWindow, tuningRoundTrip } from './data/flow-control.js';
 import { SendBuffer } from './data/send-buffer.js';
 import type { KeyPhases } from './crypto/key-phases.js';
 import type { X25519KeyPair } from './crypto/keys.js';
 import { CloseCode, TransportError, APPLICATION_BASE } from './errors.js';
+import { checkGracefulClose, emitClosed, finishClose, startClosing } from './close.js';
 import { HandshakeSide } from './handshake.js';
 import type { ConnectionOptions } from './options.js';
 import { detectsSharedBottlenecks } from './cc/policy.js';
 import { CoupledGroup } from './path/coupled-group.js';
 import { PathIdWindow } from './path/path-ids.js';
 import { PathState } from './path/path-state.js';
-import { advertiseAddress, openMeshPaths, pathPolicy, withdrawAddress, type PathPolicy } from './pm/path-manager.js';
+import { pathPolicy, type PathPolicy } from './pm/path-manager.js';
+import { addLocalAddress, removeLocalAddress, setLocalBackup } from './pm/local-addresses.js';
+import { firstContactTargets } from './pm/first-contact.js';
+import { unroutableCid } from './cid/quic-lb.js';
 import { handleDatagram } from './receive.js';
 import { handlePathError } from './refusal.js';
-import { failPath } from './recovery.js';
 import { createScheduler } from './sched/index.js';
 import type { Scheduler, SchedulerContext, SchedulerPath } from './sched/scheduler.js';
 import { pollTransmit } from './send.js';
@@ -92,7 +96,7 @@ export class Connection {
   remoteCid: Uint8Array;
   /** Destination CID of the client's first Initial (the server uses it to match retransmissions). */
   readonly initialDcid: Uint8Array;
-  /** Lifecycle; changed only by setState (through establish, startClosing, startDraining, finishClose). */
+  /** Lifecycle; changed only by setState (through establish, and close.ts: startClosing, startDraining, finishClose). */
   private lifecycle: ConnectionState = 'handshake';
   /** Latest time we were given. */
   now: number;
@@ -338,7 +342,7 @@ export class Connection {
     if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
     const code = errorCode === 0 ? CloseCode.NO_ERROR : CloseCode.ABORTED;
     const wireCode = errorCode === 0 ? TransportError.NO_ERROR : APPLICATION_BASE + errorCode;
-    this.startClosing(wireCode, reason, { type: 'closed', code, errorCode, reason, remote: false });
+    startClosing(this, wireCode, reason, { type: 'closed', code, errorCode, reason, remote: false });
   }
 
   /** Next in-order bytes, or null. Reading opens the receive window. */
@@ -363,70 +367,19 @@ export class Connection {
     this.options = { ...this.options, keepAliveInterval: ms };
   }
 
-  /** A local address appeared: a client opens paths from it, a server advertises it. */
+  /** A local address appeared: a client opens paths from it, a server advertises it (pm/local-addresses.ts). */
   addLocalAddress(addr: SocketAddress, now: number): void {
-    this.advance(now);
-    if (this.localAddresses.some((a) => sameAddress(a, addr))) return;
-    this.localAddresses.push({ ...addr });
-    if (this.state !== 'established') return;
-    if (this.role === 'client') openMeshPaths(this, now);
-    else advertiseAddress(this, addr);
+    addLocalAddress(this, addr, now);
   }
 
-  /**
-   * Marks the paths on a local address as backups (or active again) and
-   * tells the peer with PATH_STATUS.
-   */
+  /** Marks the paths on a local address as backups, or active again, and tells the peer. */
   setLocalBackup(address: string, backup: boolean): void {
-    if (backup) (this.backupLocal = ownSet(this.backupLocal)).add(address);
-    else this.backupLocal.delete(address);
-    for (const path of this.pathList) {
-      if (path.local.address !== address || path.state === 'closed' || path.localBackup === backup) continue;
-      path.localBackup = backup;
-      this.queuePathStatus(path);
-    }
+    setLocalBackup(this, address, backup);
   }
 
-  /** A path was validated: the peer learns if we want it as a backup. */
-  onPathValidated(path: PathState): void {
-    if (path.localBackup) this.queuePathStatus(path);
-  }
-
-  /** Queues a PATH_STATUS telling the peer our preference for `path`. */
-  queuePathStatus(path: PathState): void {
-    for (let i = this.pendingControl.length - 1; i >= 0; i--) {
-      const f = this.pendingControl[i]!;
-      if (f.type === 'path_status' && f.pathId === path.id) this.pendingControl.splice(i, 1);
-    }
-    this.pendingControl.push({ type: 'path_status', pathId: path.id, seq: ++this.statusSeq, backup: path.localBackup });
-  }
-
-  /**
-   * A local address vanished. A client closes its paths (their bytes go to
-   * other paths) and opens what the mesh still allows. A server withdraws
-   * the address and moves its paths to another local address of the same
-   * family, from which the client revalidates them (migration); with no
-   * such address they close.
-   */
+  /** A local address vanished: its paths fail, or a server's move to another address. */
   removeLocalAddress(addr: SocketAddress, now: number): void {
-    this.advance(now);
-    const i = this.localAddresses.findIndex((a) => sameAddress(a, addr));
-    if (i >= 0) this.localAddresses.splice(i, 1);
-    if (this.role === 'server') withdrawAddress(this, addr);
-    for (const path of this.pathList) {
-      if (path.state === 'closed' || !sameAddress(path.local, addr)) continue;
-      const other = this.role === 'server' ? this.localAddresses.find((a) => addressFamily(a.address) === addressFamily(addr.address)) : undefined;
-      if (other !== undefined) {
-        // The client sees the path arrive from the new pair and revalidates it (migration.ts).
-        path.moveTo(other, path.remote);
-        path.probesPending = 1;
-        this.counters.migrations++;
-      } else {
-        failPath(this, path, now, 'local-address-gone', true);
-      }
-    }
-    this.freeClosedPaths();
-    if (this.role === 'client' && this.state === 'established') openMeshPaths(this, now);
+    removeLocalAddress(this, addr, now);
   }
 
   /** Lifecycle: handshake → established → closing/draining → closed. */
@@ -435,11 +388,12 @@ export class Connection {
   }
 
   /**
-   * The one place the lifecycle changes. Only forward moves are legal
-   * (LEGAL_TRANSITIONS); anything else is a bug in the core and throws,
-   * which the endpoint turns into ERR_MPUDP_INTERNAL for this connection.
+   * The one place the lifecycle changes (called by establish() and by
+   * close.ts). Only forward moves are legal (LEGAL_TRANSITIONS); anything
+   * else is a bug in the core and throws, which the endpoint turns into
+   * ERR_MPUDP_INTERNAL for this connection.
    */
-  private setState(next: ConnectionState): void {
+  setState(next: ConnectionState): void {
     if (next === this.lifecycle) return;
     if (!LEGAL_TRANSITIONS[this.lifecycle].includes(next)) {
       throw new Error(`connection state ${this.lifecycle} → ${next} is not a legal transition`);
@@ -570,25 +524,13 @@ export class Connection {
     }
   }
 
-  /** The peer broke the protocol: counted, and the connection closes with `wireCode`. */
-  protocolViolation(wireCode: number, reason: string): void {
-    countDrop(this.drops, 'protocol-violation');
-    this.startClosing(wireCode, reason, {
-      type: 'closed',
-      code: CloseCode.PROTOCOL_VIOLATION,
-      errorCode: wireCode,
-      reason,
-      remote: false,
-    });
-  }
-
   /** Emits 'end' once the peer's FIN is reached and every byte was read. */
   checkEnd(): void {
     if (!this.endEmitted && this.assembler.isFinished) {
       this.endEmitted = true;
       this.emit({ type: 'end' });
-      if (this.closedAfterEnd !== null) this.emitClosed(this.closedAfterEnd);
-      else this.checkGracefulClose();
+      if (this.closedAfterEnd !== null) emitClosed(this, this.closedAfterEnd);
+      else checkGracefulClose(this);
     }
   }
 
@@ -601,83 +543,8 @@ export class Connection {
     if (!this.finishedEmitted && this.sendBuffer.allAcked && this.sendBuffer.finOffset !== null) {
       this.finishedEmitted = true;
       this.emit({ type: 'finished' });
-      this.checkGracefulClose();
+      checkGracefulClose(this);
     }
-  }
-
-  /**
-   * Both directions are done (our FIN acknowledged, the peer's FIN read):
-   * send CLOSE(NO_ERROR), which tells the peer we hold all its bytes, and
-   * linger briefly for retransmissions.
-   */
-  checkGracefulClose(): void {
-    if (this.endEmitted && this.finishedEmitted && this.state === 'established') {
-      this.startClosing(TransportError.NO_ERROR, '', {
-        type: 'closed',
-        code: CloseCode.NO_ERROR,
-        errorCode: 0,
-        reason: '',
-        remote: false,
-      });
-    }
-  }
-
-  /**
-   * Enters the closing state: CLOSE goes out on every live path. The
-   * application hears 'closed' now; the connection lingers three PTOs to
-   * absorb stray packets, then ends.
-   */
-  startClosing(wireCode: number, reason: string, event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    if (this.state === 'handshake' && this.protection === null && this.role === 'client') {
-      // Nothing was agreed: nobody to tell.
-      this.finishClose(event);
-      return;
-    }
-    this.setState('closing');
-    this.closeFrame = { errorCode: wireCode, reason };
-    // Failed paths too (not those that never validated): under flapping the
-    // pair that works now may be one we hold failed, and a CLOSE the peer
-    // never gets leaves it waiting out its idle timeout.
-    this.closeQueue = this.pathList.filter((p) => p.state !== 'closed' && (p.state !== 'failed' || p.validated));
-    this.drainUntil = this.now + 3 * this.bestPto();
-    this.emitClosed(event);
-  }
-
-  /**
-   * The peer closed: stop sending, wait out stray packets, end. The
-   * application hears 'closed' at once (RFC 9000 §10.2.2: an endpoint that
-   * receives a CONNECTION_CLOSE may enter the draining state at once).
-   */
-  startDraining(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    this.setState('draining');
-    this.closeFrame = null;
-    this.closeQueue = [];
-    this.drainUntil = this.now + 3 * this.bestPto();
-    // A graceful CLOSE arrives once the peer holds all our bytes, but the
-    // application may not have read all of the peer's yet: 'closed' waits
-    // for 'end', as a TCP socket's 'close' follows its 'end'.
-    if (event.code === CloseCode.NO_ERROR && !this.endEmitted && this.assembler.finOffset !== null) {
-      this.closedAfterEnd = event;
-      return;
-    }
-    this.emitClosed(event);
-  }
-
-  /** Ends the connection now. */
-  finishClose(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    if (this.state === 'closed') return;
-    this.setState('closed');
-    for (const path of this.pathList) path.setState('closed', this.now);
-    // Bytes still unread after a graceful close: 'closed' follows 'end' when the application reads them.
-    if (this.closedAfterEnd !== null && !this.endEmitted) return;
-    this.emitClosed(this.closedAfterEnd ?? event);
-  }
-
-  /** Emits 'closed' once; nothing follows it. */
-  emitClosed(event: Extract<ConnectionEvent, { type: 'closed' }>): void {
-    if (this.closedEmitted) return;
-    this.closedEmitted = true;
-    this.emit(event);
   }
 
   /**
@@ -690,7 +557,7 @@ export class Connection {
   onStatelessReset(now: number): void {
     this.advance(now);
     if (this.state === 'closed') return;
-    this.finishClose({ type: 'closed', code: CloseCode.STATELESS_RESET, errorCode: 0, reason: 'the peer lost the connection (stateless reset)', remote: true });
+    finishClose(this, { type: 'closed', code: CloseCode.STATELESS_RESET, errorCode: 0, reason: 'the peer lost the connection (stateless reset)', remote: true });
   }
 
   /**
@@ -709,17 +576,9 @@ export class Connection {
     this.closeQueue = [];
     countDrop(this.drops, 'internal-error');
     const reason = `internal error: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
-    this.emitClosed({ type: 'closed', code: CloseCode.INTERNAL_ERROR, errorCode: TransportError.INTERNAL_ERROR, reason, remote: false });
+    emitClosed(this, { type: 'closed', code: CloseCode.INTERNAL_ERROR, errorCode: TransportError.INTERNAL_ERROR, reason, remote: false });
   }
 
-  /** The smallest PTO among live paths (for closing and draining periods). */
-  bestPto(): number {
-    let best = Infinity;
-    for (const p of this.pathList) {
-      if (p.state === 'active' || p.state === 'suspect') best = Math.min(best, p.rtt.pto(0));
-    }
-    return Number.isFinite(best) ? best : 1000;
-  }
 }
 
 /** Where each lifecycle state may go (setState refuses the rest). */
@@ -730,56 +589,3 @@ const LEGAL_TRANSITIONS: Record<ConnectionState, readonly ConnectionState[]> = {
   draining: ['closed'],
   closed: [],
 };
-
-/** The other end's role. */
-export function peerRole(conn: Connection): Role {
-  return conn.role === 'client' ? 'server' : 'client';
-}
-
-/** Two socket addresses are the same address and port. */
-export function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
-  return a.port === b.port && a.address === b.address;
-}
-
-/** IPv4 or IPv6, from the textual form. */
-export function addressFamily(address: string): 4 | 6 {
-  return address.includes(':') ? 6 : 4;
-}
-
-/**
- * A client's first destination CID: random, but for the first octet's top
- * three bits, 0b111, which "signify the connection ID is unroutable"
- * (draft-ietf-quic-load-balancers §2.2): a QUIC-LB balancer reads every
- * packet of ours as a short header, and routes this one, which names no
- * server yet, by its 4-tuple instead of decoding a server ID from chance
- * bytes. The low five bits self-describe the length, as the draft requires
- * of 0b111 CIDs.
- */
-function unroutableCid(bytes: Uint8Array): Uint8Array {
-  bytes[0] = 0xe0 | ((bytes.length - 1) & 0x1f);
-  return bytes;
-}
-
-/** Most first-contact targets (each costs one 1200-byte Initial per round). */
-const MAX_FIRST_CONTACT = 16;
-
-/**
- * First contact: the Initial goes out at once over every pair of a local
- * and a server address of the same family, and the first pair to answer
- * becomes path 0. Trying every local address matters: a local address may
- * reach no server address at all (its ISP is down, or drops sources that
- * belong to another ISP), and waiting for a timeout per address is what
- * makes a dual-homed client slow when its first uplink is dead.
- */
-function firstContactTargets(
-  locals: SocketAddress[],
-  remotes: SocketAddress[],
-): Array<{ local: SocketAddress; remote: SocketAddress }> {
-  const out: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
-  for (const remote of remotes) {
-    for (const local of locals) {
-      if (addressFamily(local.address) === addressFamily(remote.address)) out.push({ local, remote });
-    }
-  }
-  return out.slice(0, MAX_FIRST_CONTACT);
-}

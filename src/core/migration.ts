@@ -5,7 +5,7 @@
  */
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { sameAddress } from './connection.js';
+import { sameAddress } from './address.js';
 import { macEqual } from './crypto/macs.js';
 import type { PathState } from './path/path-state.js';
 import { recoverPath } from './recovery.js';

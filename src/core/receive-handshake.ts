@@ -5,7 +5,7 @@
  */
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { sameAddress } from './connection.js';
+import { sameAddress } from './address.js';
 import { cipherById } from './crypto/aead.js';
 import { KeyPhases } from './crypto/key-phases.js';
 import { fingerprint, keyFingerprint } from './crypto/keys.js';
@@ -17,6 +17,8 @@ import { openMeshPaths } from './pm/path-manager.js';
 import { handleRefusal } from './refusal.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
+import { finishClose } from './close.js';
+import { onPathValidated } from './pm/local-addresses.js';
 
 export function findFrame<T extends Frame['type']>(frames: Frame[], type: T): Extract<Frame, { type: T }> | undefined {
   return frames.find((f) => f.type === type) as Extract<Frame, { type: T }> | undefined;
@@ -119,7 +121,7 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
     // A pinned client completes the handshake only with the key it was
     // given; whoever else answered gets nothing more (not even a CLOSE).
     countDrop(conn.drops, 'server-key-mismatch');
-    conn.finishClose({
+    finishClose(conn, {
       type: 'closed',
       code: CloseCode.SERVER_KEY_MISMATCH,
       errorCode: 0,
@@ -144,7 +146,7 @@ export function handleHandshake(conn: Connection, frames: Frame[], local: Socket
   // (docs/bench.md, "Issue 11: datagrams per handshake").
   path0.ackImmediately = true;
   conn.addPath(path0);
-  conn.onPathValidated(path0);
+  onPathValidated(conn, path0);
   conn.initialQueue = [];
   conn.initialNextAt = Infinity;
   conn.pendingControl.push({ type: 'reset_token', token: conn.resetToken });

@@ -14,7 +14,7 @@ import { INTEGRITY_LIMIT } from './crypto/key-phases.js';
 import { TAG16 } from './crypto/tokens.js';
 import { AssemblerError } from './data/assembler.js';
 import type { Connection } from './connection.js';
-import { sameAddress } from './connection.js';
+import { sameAddress } from './address.js';
 import { macEqual } from './crypto/macs.js';
 import { onAddAddress, onRemoveAddress } from './pm/peer-addresses.js';
 import { CloseCode, TransportError, closeCodeForPeer } from './errors.js';
@@ -27,6 +27,8 @@ import { onPacketOnPath } from './liveness.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
 import type { SocketAddress } from './types.js';
+import { bestPto, protocolViolation, startDraining } from './close.js';
+import { onPathValidated } from './pm/local-addresses.js';
 
 
 export function handleDatagram(
@@ -68,7 +70,7 @@ export function handleDatagram(
   // Authenticate before anything else: a packet that does not open leaves
   // no trace but this counter (no packet number recorded, no timer moved,
   // no address noted).
-  const plain = protection.open(data, reader.pos, header.keyPhase, header.pathId, header.packetNumber, now, conn.bestPto());
+  const plain = protection.open(data, reader.pos, header.keyPhase, header.pathId, header.packetNumber, now, bestPto(conn));
   if (plain === null) {
     countDrop(conn.drops, 'auth-failed');
     // "If the total number of received packets that fail authentication
@@ -90,7 +92,7 @@ export function handleDatagram(
   try {
     const kinds = scanFrames(r);
     if (plain.length === 0) {
-      conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, 'packet without frames');
+      protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, 'packet without frames');
       return;
     }
     if ((kinds & Scan.Other) === 0 && handleShortInPlace(conn, header, r, kinds, local, remote, data.length, now)) return;
@@ -101,7 +103,7 @@ export function handleDatagram(
     if (!(err instanceof WireError)) throw err;
     // The peer itself sent it (it authenticated): RFC 9000 §12.4 makes a
     // badly encoded frame a connection error.
-    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, `bad frame: ${err.code}`);
+    protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, `bad frame: ${err.code}`);
     return;
   }
   handleShort(conn, header, frames, local, remote, data.length, now);
@@ -432,7 +434,7 @@ function handleFrame(conn: Connection, path: PathState, frame: Frame, now: numbe
         code = CloseCode.PROTOCOL_VIOLATION;
         reason = `the peer closed without error before its FIN (${a.contiguousEnd} bytes received${a.finOffset === null ? ', no FIN' : ` of ${a.finOffset}`})`;
       }
-      conn.startDraining({ type: 'closed', code, errorCode, reason, remote: true });
+      startDraining(conn, { type: 'closed', code, errorCode, reason, remote: true });
       return;
     }
     case 'reset_token':
@@ -452,7 +454,7 @@ function onData(conn: Connection, frame: Extract<Frame, { type: 'data' }>): void
   // acknowledge) a packet with DATA on a path we have not validated.
   const end = frame.offset + frame.data.length;
   if (!conn.receiveWindow.checkLimit(end)) {
-    conn.protocolViolation(TransportError.FLOW_CONTROL_ERROR, 'flow control limit exceeded');
+    protocolViolation(conn, TransportError.FLOW_CONTROL_ERROR, 'flow control limit exceeded');
     return;
   }
   const before = conn.assembler.contiguousEnd;
@@ -462,7 +464,7 @@ function onData(conn: Connection, frame: Extract<Frame, { type: 'data' }>): void
   } catch (err) {
     if (err instanceof AssemblerError) {
       if (err.code === 'DATA_TOO_FRAGMENTED') countDrop(conn.drops, 'reassembly-cap');
-      conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, err.message);
+      protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, err.message);
       return;
     }
     throw err;
@@ -503,7 +505,7 @@ function onPathResponse(
     // instead: its ACK is the first sample, a round trip from now.
     path.setState('active', now);
     path.probesPending = 1;
-    conn.onPathValidated(path);
+    onPathValidated(conn, path);
     conn.emit({ type: 'path-up', path: path.info() });
     retireFirstContact(conn, now);
   } else if (path.state === 'failed' || path.state === 'suspect') {

@@ -11,6 +11,7 @@ import type { SentPacket } from './path/sent-packets.js';
 import { TransportError } from './errors.js';
 import { ackRevives, acksPacket } from './liveness.js';
 import { countDrop } from './stats.js';
+import { protocolViolation } from './close.js';
 
 /** An ACK frame for path `frame.pathId`, which may have arrived on any path. */
 export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack' }>, now: number, arrival: PathState): void {
@@ -29,7 +30,7 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
   // numbers when sending packets to detect this behavior."
   if (largest >= path.nextPacketNumber || acksSkipped(path, frame.ranges)) {
     countDrop(conn.drops, largest >= path.nextPacketNumber ? 'ack-of-unsent' : 'optimistic-ack');
-    conn.protocolViolation(TransportError.PROTOCOL_VIOLATION, `ACK of packet ${largest >= path.nextPacketNumber ? largest : 'skipped'} on path ${path.id}, never sent`);
+    protocolViolation(conn, TransportError.PROTOCOL_VIOLATION, `ACK of packet ${largest >= path.nextPacketNumber ? largest : 'skipped'} on path ${path.id}, never sent`);
     return;
   }
   // An acknowledged packet of the current key phase lets the next key update start.

@@ -18,9 +18,10 @@ import { encodeFrame, frameLength } from '../wire/frames.js';
 import { encodeHeader, headerLength } from '../wire/header.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
-import { sameAddress } from './connection.js';
+import { sameAddress } from './address.js';
 import { CloseCode, TransportError } from './errors.js';
 import type { SocketAddress } from './types.js';
+import { finishClose } from './close.js';
 
 /** Why an address pair or a handshake was refused. */
 export type RefusalReason =
@@ -42,7 +43,7 @@ export function refusePair(conn: Connection, local: SocketAddress, remote: Socke
   (conn.refusedPairs = ownSet(conn.refusedPairs)).add(index);
   conn.counters.refusals++;
   if (conn.refusedPairs.size < conn.firstContact.length) return;
-  conn.finishClose({
+  finishClose(conn, {
     type: 'closed',
     code: CloseCode.REFUSED,
     errorCode: 0,

@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import { countSent, sealedPacket } from './packet-writer.js';
 import { countDrop } from './stats.js';
 import type { Transmit } from './types.js';
+import { bestPto } from './close.js';
 
 
 export function sendInitial(conn: Connection, now: number): Transmit | null {
@@ -73,7 +74,7 @@ export function sendClose(conn: Connection): Transmit | null {
   // RFC 9000 §10.2: "The closing and draining states SHOULD persist for at
   // least three times the current PTO interval": counted from the CLOSE
   // actually sent, however late the io loop got to it.
-  if (conn.closeQueue.length === 0) conn.drainUntil = Math.max(conn.drainUntil, conn.now + 3 * conn.bestPto());
+  if (conn.closeQueue.length === 0) conn.drainUntil = Math.max(conn.drainUntil, conn.now + 3 * bestPto(conn));
   return { data: buf, local: path.local, remote: path.remote };
 }
 

@@ -11,6 +11,7 @@ import { migrationDue } from './send.js';
 import { pacingDeadline } from './send-data.js';
 import { VALIDATION_ATTEMPTS } from './path/path-state.js';
 import { livenessPingDue, noWorkingPathDeadline, onOverdue, overdueDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
+import { finishClose } from './close.js';
 
 /** The earlier of `t` and `v` (null: no deadline). A function, not a closure per call. */
 function earlier(t: number, v: number | null): number {
@@ -70,14 +71,14 @@ export function handleTimeout(conn: Connection, now: number): void {
     // A CLOSE not yet sent (the io loop was late) keeps the connection: the
     // closing period starts when the CLOSE leaves (sendClose).
     if (now >= conn.drainUntil && (conn.state === 'draining' || conn.closeQueue.length === 0)) {
-      conn.finishClose({ type: 'closed', code: CloseCode.NO_ERROR, errorCode: 0, reason: '', remote: false });
+      finishClose(conn, { type: 'closed', code: CloseCode.NO_ERROR, errorCode: 0, reason: '', remote: false });
     }
     return;
   }
   // The handshake has its own deadline; the idle timeout starts after it.
   if (conn.state !== 'handshake' && conn.options.idleTimeout > 0 && now >= conn.lastActivity + conn.options.idleTimeout) {
     // RFC 9000 §10.1: the connection is silently closed.
-    conn.finishClose({
+    finishClose(conn, {
       type: 'closed',
       code: CloseCode.IDLE_TIMEOUT,
       errorCode: 0,
@@ -91,7 +92,7 @@ export function handleTimeout(conn: Connection, now: number): void {
     // We hear the peer, but it has acknowledged nothing of ours for the
     // idle timeout: no path works our way. Closed silently like the idle
     // timeout; the peer, hearing nothing from us, idles out.
-    conn.finishClose({
+    finishClose(conn, {
       type: 'closed',
       code: CloseCode.NO_WORKING_PATH,
       errorCode: 0,
@@ -105,12 +106,12 @@ export function handleTimeout(conn: Connection, now: number): void {
       // A half-open server connection the client never confirmed ends
       // silently: the application never heard of it.
       if (now >= conn.handshakeDeadline) {
-        conn.finishClose({ type: 'closed', code: CloseCode.HANDSHAKE_TIMEOUT, errorCode: 0, reason: 'the client never confirmed the handshake', remote: false });
+        finishClose(conn, { type: 'closed', code: CloseCode.HANDSHAKE_TIMEOUT, errorCode: 0, reason: 'the client never confirmed the handshake', remote: false });
       }
       return;
     }
     if (now >= conn.handshakeDeadline) {
-      conn.finishClose({
+      finishClose(conn, {
         type: 'closed',
         code: CloseCode.HANDSHAKE_TIMEOUT,
         errorCode: 0,

@@ -99,3 +99,17 @@ export function decodeCid(configId: number, cipher: BlockCipher, blockLength: nu
   if (cid.length !== 1 + blockLength || configIdOf(cid) !== configId) return null;
   return cipher.open(cid.subarray(1));
 }
+
+/**
+ * A client's first destination CID: random, but for the first octet's top
+ * three bits, 0b111, which "signify the connection ID is unroutable"
+ * (draft-ietf-quic-load-balancers §2.2): a QUIC-LB balancer reads every
+ * packet of ours as a short header, and routes this one, which names no
+ * server yet, by its 4-tuple instead of decoding a server ID from chance
+ * bytes. The low five bits self-describe the length, as the draft requires
+ * of 0b111 CIDs.
+ */
+export function unroutableCid(bytes: Uint8Array): Uint8Array {
+  bytes[0] = 0xe0 | ((bytes.length - 1) & 0x1f);
+  return bytes;
+}

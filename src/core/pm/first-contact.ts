@@ -1,5 +1,6 @@
 /**
- * Client: the server's addresses after first contact.
+ * Client: the pairs first contact tries, and the server's addresses after
+ * first contact.
  *
  * The addresses a client starts with are for first contact: a DNS name may
  * give one address per host of a fleet, and a cluster's public port only
@@ -23,7 +24,7 @@
  * was given.
  */
 import type { Connection } from '../connection.js';
-import { sameAddress } from '../connection.js';
+import { addressFamily, sameAddress } from '../address.js';
 import { abandonPath } from '../recovery.js';
 import type { PathState } from '../path/path-state.js';
 import type { SocketAddress } from '../types.js';
@@ -83,4 +84,28 @@ export function retireFirstContact(conn: Connection, now: number): void {
     if (path.state === 'closed' || isAdvertised(list, path.remote)) continue;
     retire(conn, path, now, 'server-moved');
   }
+}
+
+/** Most first-contact targets (each costs one 1200-byte Initial per round). */
+const MAX_FIRST_CONTACT = 16;
+
+/**
+ * First contact: the Initial goes out at once over every pair of a local
+ * and a server address of the same family, and the first pair to answer
+ * becomes path 0. Trying every local address matters: a local address may
+ * reach no server address at all (its ISP is down, or drops sources that
+ * belong to another ISP), and waiting for a timeout per address is what
+ * makes a dual-homed client slow when its first uplink is dead.
+ */
+export function firstContactTargets(
+  locals: SocketAddress[],
+  remotes: SocketAddress[],
+): Array<{ local: SocketAddress; remote: SocketAddress }> {
+  const out: Array<{ local: SocketAddress; remote: SocketAddress }> = [];
+  for (const remote of remotes) {
+    for (const local of locals) {
+      if (addressFamily(local.address) === addressFamily(remote.address)) out.push({ local, remote });
+    }
+  }
+  return out.slice(0, MAX_FIRST_CONTACT);
 }

@@ -9,7 +9,7 @@
  */
 import { ownMap } from '../empty.js';
 import type { Connection } from '../connection.js';
-import { addressFamily } from '../connection.js';
+import { addressFamily } from '../address.js';
 import { MAX_PATH_ID } from '../crypto/aead.js';
 import type { SocketAddress } from '../types.js';
 

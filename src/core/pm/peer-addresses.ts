@@ -13,7 +13,7 @@
 import { ownMap } from '../empty.js';
 import type { Frame } from '../../wire/types.js';
 import type { Connection } from '../connection.js';
-import { sameAddress } from '../connection.js';
+import { sameAddress } from '../address.js';
 import { abandonPath } from '../recovery.js';
 import { countDrop } from '../stats.js';
 import type { SocketAddress } from '../types.js';
