@@ -12,7 +12,8 @@
  *   half-open handshakes;
  * - without a cookie, a source over its half-open share is dropped.
  */
-import { decodeFrame, encodeFrame, frameLength, FrameType } from '../wire/frames.js';
+import { encodeFrame, frameLength, FrameType } from '../wire/frames.js';
+import { decodeFrame } from '../wire/frame-decode.js';
 import { decodeHeader, encodeHeader, headerLength } from '../wire/header.js';
 import { Reader } from '../wire/varint.js';
 import { MIN_INITIAL_SIZE, PacketType, type Frame, type PacketHeader } from '../wire/types.js';

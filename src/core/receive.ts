@@ -5,7 +5,8 @@
 import { aeadLimitReached } from './aead-limit.js';
 import { Reader } from '../wire/varint.js';
 import { decodeHeader } from '../wire/header.js';
-import { decodeFrame, isAckElicitingFrame } from '../wire/frames.js';
+import { isAckElicitingFrame } from '../wire/frames.js';
+import { decodeFrame } from '../wire/frame-decode.js';
 import { Scan, readFrameInPlace, scanFrames } from '../wire/frame-reader.js';
 import { WireError } from '../wire/errors.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';

@@ -10,7 +10,8 @@
  * says so, and the caller decodes the whole packet with `decodeFrame`,
  * which then reports any error in the same order as before.
  */
-import { FrameType, PING_FRAME, readAckInto, readDataHeader, readDataInto, type AckFrame, type DataFrame } from './frames.js';
+import { FrameType, PING_FRAME } from './frames.js';
+import { readAckInto, readDataHeader, readDataInto, type AckFrame, type DataFrame } from './frame-decode.js';
 import type { Frame } from './types.js';
 import type { Reader } from './varint.js';
 

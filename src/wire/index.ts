@@ -17,11 +17,11 @@ export {
   MAX_ACK_RANGE_COUNT,
   frameLength,
   encodeFrame,
-  decodeFrame,
   ackFrameLength,
   dataFrameHeaderLength,
   writeDataFrameHeader,
 } from './frames.js';
+export { decodeFrame } from './frame-decode.js';
 export { decodePacket, encodePacket, packetLength } from './packet.js';
 export type { DecodedPacket } from './packet.js';
 export { canonicalIp, formatIpv4, formatIpv6 } from './ip.js';

@@ -3,7 +3,8 @@
  * the datagram (no length field: one packet per datagram).
  */
 import { WireError } from './errors.js';
-import { frameLength, decodeFrame, writeFrame } from './frames.js';
+import { frameLength, writeFrame } from './frames.js';
+import { decodeFrame } from './frame-decode.js';
 import { decodeHeader, encodeHeader, headerLength } from './header.js';
 import type { Frame, PacketHeader } from './types.js';
 import { Reader } from './varint.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalIp, formatIpv6 } from '../../src/wire/ip.js';
-import { decodeFrame, encodeFrame, frameLength } from '../../src/wire/frames.js';
+import { encodeFrame, frameLength } from '../../src/wire/frames.js';
+import { decodeFrame } from '../../src/wire/frame-decode.js';
 import { Reader } from '../../src/wire/varint.js';
 import { WireError } from '../../src/wire/errors.js';
 

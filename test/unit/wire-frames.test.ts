@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   ackFrameLength,
   dataFrameHeaderLength,
-  decodeFrame,
   encodeFrame,
   frameLength,
   writeDataFrameHeader,
 } from '../../src/wire/frames.js';
+import { decodeFrame } from '../../src/wire/frame-decode.js';
 import { Reader } from '../../src/wire/varint.js';
 import { WireError } from '../../src/wire/errors.js';
 import type { Frame } from '../../src/wire/types.js';

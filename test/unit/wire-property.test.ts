@@ -6,7 +6,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../lab/random.js';
-import { decodeFrame, encodeFrame, frameLength } from '../../src/wire/frames.js';
+import { encodeFrame, frameLength } from '../../src/wire/frames.js';
+import { decodeFrame } from '../../src/wire/frame-decode.js';
 import { Scan, readFrameInPlace, scanFrames } from '../../src/wire/frame-reader.js';
 import { formatIpv4, formatIpv6 } from '../../src/wire/ip.js';
 import { decodePacket, encodePacket } from '../../src/wire/packet.js';
