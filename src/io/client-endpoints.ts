@@ -73,6 +73,8 @@ class SharedClientEndpoint implements EndpointHandler {
   /** Leases being set up (binding, connecting sockets). */
   private pending = 0;
   private refedCount = 0;
+  /** Whether the endpoint was last told ref() (true: a new UdpEndpoint starts refed). */
+  private endpointRefed = true;
   /** Connections that ended but may still send (their CLOSE) and drain: their connected sockets are released once the core forgets them. */
   private leaving: Member[] = [];
   private closed = false;
@@ -162,9 +164,19 @@ class SharedClientEndpoint implements EndpointHandler {
     this.applyRef();
   }
 
-  /** The sockets and the timer keep the process alive while any connection wants them to. */
+  /**
+   * The sockets and the timer keep the process alive while any connection
+   * wants them to. The endpoint hears only the changes: ref() and unref()
+   * walk every socket (one per local address and one per server address
+   * beside each: 3–6 µs with the bench's 16 sources), and every lease and
+   * every release called one. Sockets and timers the endpoint makes later
+   * follow its own flag.
+   */
   private applyRef(): void {
-    if (this.refedCount > 0) this.endpoint.ref();
+    const wanted = this.refedCount > 0;
+    if (wanted === this.endpointRefed) return;
+    this.endpointRefed = wanted;
+    if (wanted) this.endpoint.ref();
     else this.endpoint.unref();
   }
 
