@@ -97,6 +97,25 @@ describe(`performance matrix, ${DEFAULT_CC} with ${DEFAULT_SCHEDULER}`, () => {
     expect(r.goodputBps, msg).toBeGreaterThanOrEqual(0.96 * 150e6);
   });
 
+  it('unbalanced-1M with bbr: BBR\'s startup queue on the slow path turns no path suspect on the receiver\'s side', { timeout: TIMEOUT }, () => {
+    // The receiver's PINGs on the 20 Mbit/s path came back 83, 109, then
+    // 155 ms after they left, as the sender's startup filled the queue; the
+    // smoothed RTT (84 ms) trailed, and the oldest PING was judged overdue
+    // 2 ms before its ACK came. The overdue deadline now counts from the
+    // latest RTT sample when it is the longer.
+    let receiverSuspicions = -1;
+    const { cfg, r } = run('unbalanced-1M', 'bbr', 'min-rtt', SEED, {
+      onEnd: (_conn, _competitor, receiver) => {
+        receiverSuspicions = receiver!.counters.earlySuspicions + receiver!.pathList.reduce((n, p) => n + p.counters.ptoCount, 0);
+      },
+    });
+    const msg = `${describeRun(cfg, r)}; receiver: ${receiverSuspicions} suspicions and PTOs`;
+    console.log(msg);
+    expect(receiverSuspicions, msg).toBe(0);
+    // More than the 100 Mbit/s path alone carries.
+    expect(r.goodputBps, msg).toBeGreaterThan(100e6);
+  });
+
   it('bufferbloat (500 ms buffers): the queueing delay mpudp adds is reported, and smaller with bbr than with cubic', { timeout: TIMEOUT }, () => {
     const bbr = run('bufferbloat', 'bbr');
     // Cubic's slow start doubles the RTT every round trip, 20 → 300 ms: the

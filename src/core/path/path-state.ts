@@ -381,13 +381,24 @@ export class PathState {
    * went unnoticed for hundreds of ms (the longest stall of the flapping
    * lab test, issue #15). An early suspicion costs little: each packet is
    * reinjected once, and the next ACK makes the path active again.
+   *
+   * The RTT it counts from is the smoothed one or the latest sample,
+   * whichever is longer: while the peer's slow start fills the queue of a
+   * path we only receive on, the RTT of our PINGs doubles in a round trip
+   * or two and the smoothed RTT trails it (unbalanced-1M, BBR: smoothed
+   * 84 ms, latest 109 ms, and the ACK of the oldest PING came 155 ms after
+   * it, 2 ms after the smoothed deadline; docs/bench.md, "Issue 12: the
+   * last early suspicion"). A path that dies is still noticed about
+   * 4·rttvar after its ACKs stop: its latest sample is then no older
+   * than the last ACK.
    */
   suspectDeadline(): number | null {
     if (this.state !== 'active' || this.sent.ackElicitingInFlight === 0) return null;
     const sentAt = this.sent.oldestAckElicitingSentAt();
     if (sentAt < 0) return null;
-    const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * this.rtt.smoothed, 2));
-    return sentAt + this.rtt.smoothed + variation + MAX_ACK_DELAY;
+    const rtt = this.rtt.smoothed;
+    const variation = Math.min(Math.max(4 * this.rtt.rttvar, 2), Math.max(2 * rtt, 2));
+    return sentAt + Math.max(rtt, this.rtt.latest) + variation + MAX_ACK_DELAY;
   }
 
   /**
