@@ -18,7 +18,10 @@
  * Flushes are coalesced: any number of requests in one turn of the event loop
  * (many datagrams read in one poll phase, many writes) run one flush from
  * `setImmediate`, which also batches the core's acknowledgements. A flush
- * never runs inside another one.
+ * never runs inside another one. A scheduled flush hands out its events one
+ * setImmediate callback ahead of its transmits, so what the application
+ * does in the microtasks between (after an `await` of an event) leaves in
+ * the same datagrams.
  */
 import { RandomPool } from './random-pool.js';
 import type { Connection } from '../core/connection.js';
