@@ -3,6 +3,7 @@
  * client the connected sockets beside each (peer-sockets.ts), counted per
  * connection that relies on them.
  */
+import type { Socket as DgramSocket } from 'node:dgram';
 import type { SocketAddress } from '../core/types.js';
 import type { PeerSockets } from './peer-sockets.js';
 import type { BoundSocket } from './socket-binder.js';
@@ -122,10 +123,19 @@ export class LocalSockets {
     }
   }
 
-  /** Forgets every socket and hands them back to close. */
-  takeAll(): BoundSocket[] {
-    const all = [...this.byAddress.values()];
+  /** Forgets and closes every socket (with their connected ones, and `others`); resolves once all closed. */
+  closeAll(others: readonly DgramSocket[] = []): Promise<void> {
+    const all = [...this.byAddress.values(), ...others.map((socket) => ({ socket, peers: null }))];
     this.byAddress.clear();
-    return all;
+    return Promise.all(
+      all.map((b) => new Promise<void>((resolve) => {
+        void b.peers?.close();
+        try {
+          b.socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      })),
+    ).then(() => undefined);
   }
 }

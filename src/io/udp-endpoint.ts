@@ -491,8 +491,7 @@ export class UdpEndpoint {
     this.counters.timeouts++;
     this.call(() => this.core.handleTimeout(this.clock.now()));
     // A flush is queued in this check phase already (a datagram came in the
-    // poll phase): it runs after this, with the events one callback ahead of
-    // the transmits, so what the application does on them rides along.
+    // poll phase): it runs next, events first, and sends for both.
     if (this.flushScheduled) return;
     this.flush();
   };
@@ -572,17 +571,7 @@ export class UdpEndpoint {
     this.keyPool.close();
     this.watch?.stop();
     this.timer.stop();
-    const sockets = [...this.sockets.takeAll(), ...this.sharedPort.close().map((socket) => ({ socket, peers: null }))];
-    return Promise.all(
-      sockets.map((b) => new Promise<void>((resolve) => {
-        void b.peers?.close();
-        try {
-          b.socket.close(() => resolve());
-        } catch {
-          resolve();
-        }
-      })),
-    ).then(() => undefined);
+    return this.sockets.closeAll(this.sharedPort.close());
   }
 
   /** The core's counters; still read after a fault stopped it (reading them changes nothing). */
