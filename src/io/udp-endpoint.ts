@@ -386,13 +386,7 @@ export class UdpEndpoint {
 
   /** The events of a scheduled flush, one callback ahead of its transmits. */
   private readonly runScheduledEvents = (): void => {
-    if (this.closed || this.flushing) return;
-    this.beforeTransmits = true;
-    try {
-      this.drainEvents();
-    } finally {
-      this.beforeTransmits = false;
-    }
+    if (!this.closed && !this.flushing) this.drainEventsBeforeTransmits();
   };
 
   private readonly runScheduledFlush = (): void => {
@@ -410,12 +404,7 @@ export class UdpEndpoint {
     this.flushing = true;
     this.counters.flushes++;
     try {
-      this.beforeTransmits = true;
-      try {
-        this.drainEvents();
-      } finally {
-        this.beforeTransmits = false;
-      }
+      this.drainEventsBeforeTransmits();
       const more = this.drainTransmits(this.clock.now());
       this.drainEvents();
       if (more) this.requestFlush();
@@ -424,6 +413,16 @@ export class UdpEndpoint {
       this.armTimer();
     }
     this.handler.flushed?.();
+  }
+
+  /** drainEvents() while a request for a flush is left to the transmits that follow. */
+  private drainEventsBeforeTransmits(): void {
+    this.beforeTransmits = true;
+    try {
+      this.drainEvents();
+    } finally {
+      this.beforeTransmits = false;
+    }
   }
 
   /** Hands every event to the handler (which may run application code). */
