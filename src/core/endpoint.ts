@@ -312,6 +312,16 @@ export class EndpointCore {
     }
   }
 
+  private forgotten = 0;
+
+  /**
+   * Connections forgotten so far: what the io layer keeps for a connection
+   * until the core lets it go needs looking at only when this moved.
+   */
+  get forgottenCount(): number {
+    return this.forgotten;
+  }
+
   /** Whether the endpoint still holds `connection` (a closed one may still send its CLOSE and drain). */
   holds(connection: Connection): boolean {
     return this.entries.has(connection);
@@ -478,6 +488,7 @@ export class EndpointCore {
     this.busy.delete(entry);
     this.deadlines.remove(entry);
     this.recount(entry);
+    this.forgotten++;
   }
 
   /**
