@@ -19,8 +19,8 @@
  * In sibling modules: what becomes of an Initial (admission.ts), the
  * resets sent (stateless-reset.ts), the Map key of a CID (bytes-key.ts).
  */
-import { peekDcid, peekPacketType } from '../wire/header.js';
-import { PacketType } from '../wire/types.js';
+import { dcidEquals, peekDcid, peekPacketType } from '../wire/header.js';
+import { CID_LENGTH, PacketType } from '../wire/types.js';
 import { CidFormat } from './cid/format.js';
 import { DeadlineHeap, type HeapItem } from './deadline-heap.js';
 import { Connection } from './connection.js';
@@ -77,6 +77,13 @@ export class EndpointCore {
   /** Connections by the peer's stateless reset token. */
   private readonly byResetToken = new Map<string, Entry>();
   /** Every live connection. */
+  /**
+   * The connection the last looked-up datagram went to, and its CID (a
+   * copy): a transfer's datagrams follow each other to one connection, and
+   * find it again by comparing bytes, without building a Map key.
+   */
+  private lastEntry: Entry | null = null;
+  private readonly lastCid = new Uint8Array(CID_LENGTH);
   private readonly entries = new Map<Connection, Entry>();
   /** Connections that may have datagrams or events to give (their deadline is refreshed before it is read). */
   private readonly busy = new Set<Entry>();
@@ -201,6 +208,12 @@ export class EndpointCore {
 
   handleDatagram(data: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
     this.now = Math.max(this.now, now);
+    const last = this.lastEntry;
+    if (last !== null && dcidEquals(data, this.lastCid)) {
+      this.guard(last, now, onDatagram, data, local, remote);
+      this.settle(last);
+      return;
+    }
     const dcid = peekDcid(data);
     if (dcid === null) {
       countDrop(this.drops, 'decode');
@@ -208,6 +221,8 @@ export class EndpointCore {
     }
     const entry = this.byCid.get(bytesKey(dcid));
     if (entry !== undefined) {
+      this.lastEntry = entry;
+      this.lastCid.set(dcid);
       this.guard(entry, now, onDatagram, data, local, remote);
       this.settle(entry);
       return;
@@ -425,6 +440,7 @@ export class EndpointCore {
   private register(connection: Connection, keys: string[], halfOpenFrom: string | null, announced: boolean): Entry {
     const entry: Entry = { connection, deadline: 0, heapIndex: -1, live: false, keys, halfOpenFrom, announced, resetKey: null };
     for (const k of keys) this.byCid.set(k, entry);
+    this.lastEntry = null; // a key may have moved to this entry
     this.entries.set(connection, entry);
     this.busy.add(entry);
     this.recount(entry);
@@ -489,6 +505,7 @@ export class EndpointCore {
     this.deadlines.remove(entry);
     this.recount(entry);
     this.forgotten++;
+    if (this.lastEntry === entry) this.lastEntry = null;
   }
 
   /**

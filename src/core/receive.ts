@@ -4,7 +4,7 @@
  */
 import { aeadLimitReached } from './aead-limit.js';
 import { Reader } from '../wire/varint.js';
-import { decodeHeader } from '../wire/header.js';
+import { decodeHeader, readShortHeader } from '../wire/header.js';
 import { isAckElicitingFrame } from '../wire/frames.js';
 import { decodeFrame } from '../wire/frame-decode.js';
 import { Scan, readFrameInPlace, scanFrames } from '../wire/frame-reader.js';
@@ -32,6 +32,9 @@ import { bestPto, protocolViolation, startDraining } from './close.js';
 import { onPathValidated } from './pm/local-addresses.js';
 
 
+/** The Short header being handled (handleDatagram is not re-entered; nothing keeps it). */
+const SHORT_HEADER: PacketHeader = { type: PacketType.Short, dcid: new Uint8Array(0), pathId: 0, packetNumber: 0, keyPhase: false };
+
 export function handleDatagram(
   conn: Connection,
   data: Uint8Array,
@@ -42,7 +45,7 @@ export function handleDatagram(
   const reader = new Reader(data);
   let header: PacketHeader;
   try {
-    header = decodeHeader(reader);
+    header = readShortHeader(reader, SHORT_HEADER) ?? decodeHeader(reader);
   } catch (err) {
     if (err instanceof WireError) {
       countDrop(conn.drops, 'decode');

@@ -85,11 +85,34 @@ export function decodeHeader(reader: Reader): PacketHeader {
   return { type: type as PacketType, dcid, pathId, packetNumber, keyPhase: (first & KEY_PHASE_BIT) !== 0 };
 }
 
+/**
+ * Reads a Short header into `out` and returns it, or returns null having
+ * read nothing for another packet type: the receive path's header, with no
+ * header object and no dcid view (the endpoint matched the dcid already;
+ * `out.dcid` is left as it is). Throws as decodeHeader does.
+ */
+export function readShortHeader(reader: Reader, out: PacketHeader): PacketHeader | null {
+  if (reader.remaining < 1 || typeOf(reader.buf[reader.pos]!) !== PacketType.Short) return null;
+  const first = reader.u8();
+  reader.skip(CID_LENGTH);
+  out.pathId = reader.varint();
+  out.packetNumber = reader.varint();
+  out.keyPhase = (first & KEY_PHASE_BIT) !== 0;
+  return out;
+}
+
 /** The dcid of `datagram` as a view (no copy), or null if it cannot be a packet of ours. */
 export function peekDcid(datagram: Uint8Array): Uint8Array | null {
   if (!(datagram instanceof Uint8Array) || datagram.length < 1 + CID_LENGTH) return null;
   if (typeOf(datagram[0]!) < 0) return null;
   return datagram.subarray(1, 1 + CID_LENGTH);
+}
+
+/** Whether `datagram` could be a packet of ours (as peekDcid) whose dcid is `cid`, compared in place. */
+export function dcidEquals(datagram: Uint8Array, cid: Uint8Array): boolean {
+  if (datagram.length < 1 + CID_LENGTH || typeOf(datagram[0]!) < 0) return false;
+  for (let i = 0; i < CID_LENGTH; i++) if (datagram[1 + i] !== cid[i]) return false;
+  return true;
 }
 
 /** The packet type of `datagram` from its first byte, or null if that byte is invalid. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHeader, encodeHeader, headerLength, peekDcid, peekPacketType } from '../../src/wire/header.js';
+import { dcidEquals, decodeHeader, encodeHeader, headerLength, peekDcid, peekPacketType, readShortHeader } from '../../src/wire/header.js';
 import { Reader } from '../../src/wire/varint.js';
 import { WireError } from '../../src/wire/errors.js';
 import { PacketType } from '../../src/wire/types.js';
@@ -86,5 +86,39 @@ describe('packet header', () => {
     expect(codeOf(() => encodeHeader(ok, new Uint8Array(10), 0))).toBe('WIRE_BUFFER_TOO_SMALL');
     expect(codeOf(() => encodeHeader(ok, buf, 30))).toBe('WIRE_BUFFER_TOO_SMALL');
     expect(buf.every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe('the receive path’s Short header and dcid shortcuts', () => {
+  it('readShortHeader reads what decodeHeader reads of a Short header, into the object given, and nothing of another type', () => {
+    const out: PacketHeader = { type: PacketType.Short, dcid: new Uint8Array(0), pathId: -1, packetNumber: -1, keyPhase: false };
+    for (const [bytes, want] of golden) {
+      const r = new Reader(hex(bytes));
+      const got = readShortHeader(r, out);
+      if (want.type !== PacketType.Short) {
+        expect(got).toBeNull();
+        expect(r.pos).toBe(0);
+        continue;
+      }
+      expect(got).toBe(out);
+      expect({ pathId: out.pathId, packetNumber: out.packetNumber, keyPhase: out.keyPhase }).toEqual({ pathId: want.pathId, packetNumber: want.packetNumber, keyPhase: want.keyPhase });
+      const d = new Reader(hex(bytes));
+      decodeHeader(d);
+      expect(r.pos).toBe(d.pos);
+    }
+    // Truncated: the same error as decodeHeader.
+    expect(codeOf(() => readShortHeader(new Reader(hex('42 01020304')), out))).toBe('WIRE_TRUNCATED');
+    expect(codeOf(() => decodeHeader(new Reader(hex('42 01020304'))))).toBe('WIRE_TRUNCATED');
+  });
+
+  it('dcidEquals matches the dcid peekDcid sees, in place, and only for a valid first byte', () => {
+    for (const [bytes] of golden) {
+      const b = hex(bytes);
+      expect(dcidEquals(b, dcid)).toBe(true);
+      expect(dcidEquals(b, hex('0102030405060709'))).toBe(false);
+      expect(toHex(peekDcid(b)!)).toBe(toHex(dcid));
+    }
+    expect(dcidEquals(hex('00 0102030405060708 00 00'), dcid)).toBe(peekDcid(hex('00 0102030405060708 00 00')) !== null);
+    expect(dcidEquals(hex('42 01020304050607'), dcid)).toBe(false);
   });
 });
