@@ -76,7 +76,6 @@ export class EndpointCore {
   private readonly byCid = new Map<string, Entry>();
   /** Connections by the peer's stateless reset token. */
   private readonly byResetToken = new Map<string, Entry>();
-  /** Every live connection. */
   /**
    * The connection the last looked-up datagram went to, and its CID (a
    * copy): a transfer's datagrams follow each other to one connection, and
@@ -84,6 +83,7 @@ export class EndpointCore {
    */
   private lastEntry: Entry | null = null;
   private readonly lastCid = new Uint8Array(CID_LENGTH);
+  /** Every live connection. */
   private readonly entries = new Map<Connection, Entry>();
   /** Connections that may have datagrams or events to give (their deadline is refreshed before it is read). */
   private readonly busy = new Set<Entry>();
