@@ -34,5 +34,7 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, 
     previous = h.digest();
     out.set(previous, (i - 1) * HASH_LENGTH);
   }
-  return out.subarray(0, length);
+  // A whole number of blocks (a 32-byte secret) is returned as it is: a
+  // view would move a small array's bytes out of V8's heap (aead.ts).
+  return length === out.length ? out : out.subarray(0, length);
 }

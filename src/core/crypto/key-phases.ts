@@ -78,9 +78,11 @@ export class KeyPhases {
     /** Packets sealed under one key before an update. */
     readonly packetsPerKey: number = DEFAULT_PACKETS_PER_KEY,
   ) {
-    this.sendSecret = sendSecret;
+    // Copies: the handshake's secrets are views of its 96-byte output,
+    // which a copy lets go (and a 32-byte copy stays in V8's heap, aead.ts).
+    this.sendSecret = new Uint8Array(sendSecret);
     this.sendKey = packetKey(cipher, sendSecret);
-    this.recvSecret = recvSecret;
+    this.recvSecret = new Uint8Array(recvSecret);
     this.recvKey = packetKey(cipher, recvSecret);
   }
 
