@@ -17,23 +17,24 @@
  * stateless reset, and recognizes the peers' resets by their tokens.
  *
  * In sibling modules: what becomes of an Initial (admission.ts), the
- * resets sent (stateless-reset.ts), the Map key of a CID (bytes-key.ts).
+ * resets sent (stateless-reset.ts), the connections by CID (cid-table.ts).
  */
-import { dcidEquals, peekDcid, peekPacketType } from '../wire/header.js';
-import { CID_LENGTH, PacketType } from '../wire/types.js';
+import { peekDcid, peekPacketType } from '../wire/header.js';
+import { PacketType } from '../wire/types.js';
+import { CidTable } from './cid-table.js';
 import { CidFormat } from './cid/format.js';
 import { DeadlineHeap, type HeapItem } from './deadline-heap.js';
 import { Connection } from './connection.js';
 import { fingerprint, x25519KeyPair, type X25519KeyPair } from './crypto/keys.js';
-import { EndpointTokens, TAG16 } from './crypto/tokens.js';
+import { EndpointTokens } from './crypto/tokens.js';
 import type { HelloFrame } from './handshake.js';
 import { encodeRefusal } from './refusal.js';
-import { DEFAULT_OPTIONS, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
+import { resolveOptions, type ClientConfig, type ConnectionOptions, type EndpointConfig } from './options.js';
 import { countDrop } from './stats.js';
 import { bytesKey } from './bytes-key.js';
 import type { EndpointStats } from './endpoint-stats.js';
 import { Admission } from './admission.js';
-import { MIN_RESET_SIZE, StatelessResets } from './stateless-reset.js';
+import { PeerResetTokens, StatelessResets } from './stateless-reset.js';
 import type { ConnectionEvent, SocketAddress, Transmit } from './types.js';
 
 export type EndpointEvent =
@@ -72,17 +73,10 @@ const nextTransmit = (c: Connection, now: number): Transmit | null => c.pollTran
 const nextDeadline = (c: Connection): number | null => c.pollTimeout();
 
 export class EndpointCore {
-  /** Connections by CID key. */
-  private readonly byCid = new Map<string, Entry>();
+  /** Connections by CID (cid-table.ts). */
+  private readonly byCid = new CidTable<Entry>();
   /** Connections by the peer's stateless reset token. */
-  private readonly byResetToken = new Map<string, Entry>();
-  /**
-   * The connection the last looked-up datagram went to, and its CID (a
-   * copy): a transfer's datagrams follow each other to one connection, and
-   * find it again by comparing bytes, without building a Map key.
-   */
-  private lastEntry: Entry | null = null;
-  private readonly lastCid = new Uint8Array(CID_LENGTH);
+  private readonly byResetToken = new PeerResetTokens<Entry>();
   /** Every live connection. */
   private readonly entries = new Map<Connection, Entry>();
   /** Connections that may have datagrams or events to give (their deadline is refreshed before it is read). */
@@ -91,6 +85,8 @@ export class EndpointCore {
   private readonly deadlines = new DeadlineHeap<Entry>();
   /** Announced connections that have not emitted 'closed' (connectionCount). */
   private live = 0;
+  /** Connections forgotten (forgottenCount). */
+  private forgotten = 0;
   /** Endpoint-level datagrams (retries, stateless resets). */
   private readonly outbox: Transmit[] = [];
   /** Endpoint-level events. */
@@ -131,10 +127,10 @@ export class EndpointCore {
     const secret = config.server ? (config.staticKey ?? config.random(32)) : config.random(32);
     this.staticKey = config.server ? x25519KeyPair(secret) : null;
     this.tokens = new EndpointTokens(cookieKey, secret);
-    this.serverOptions = { ...DEFAULT_OPTIONS, ...config.connectionDefaults };
+    this.serverOptions = resolveOptions(config.connectionDefaults);
     this.localAddresses = (config.localAddresses ?? []).map((a) => ({ ...a }));
     this.admission = new Admission(config, this.tokens, this.drops);
-    this.resets = new StatelessResets(this.tokens, config.random, (cid) => this.issuedHere(cid), this.drops);
+    this.resets = new StatelessResets(this.tokens, config.random, (cid) => this.cidFormat.issued(cid), this.drops);
   }
 
   /** Server: the fingerprint of its long-term key (what clients pin), else null. */
@@ -178,7 +174,7 @@ export class EndpointCore {
   private issueCid(): Uint8Array {
     for (;;) {
       const cid = this.cidFormat.issue(this.config.random);
-      if (!this.byCid.has(bytesKey(cid))) return cid;
+      if (!this.byCid.has(cid)) return cid;
       this.counters.cidCollisions++;
     }
   }
@@ -187,7 +183,7 @@ export class EndpointCore {
   connect(config: ClientConfig, now: number): Connection {
     this.now = Math.max(this.now, now);
     const { localAddresses, remoteAddresses, backupAddresses, serverFingerprint, ...rest } = config;
-    const options: ConnectionOptions = { ...DEFAULT_OPTIONS, ...this.config.connectionDefaults, ...stripUndefined(rest) };
+    const options = resolveOptions(this.config.connectionDefaults, rest);
     const localCid = this.issueCid();
     const connection = new Connection({
       role: 'client',
@@ -208,8 +204,8 @@ export class EndpointCore {
 
   handleDatagram(data: Uint8Array, local: SocketAddress, remote: SocketAddress, now: number): void {
     this.now = Math.max(this.now, now);
-    const last = this.lastEntry;
-    if (last !== null && dcidEquals(data, this.lastCid)) {
+    const last = this.byCid.lastFor(data);
+    if (last !== null) {
       this.guard(last, now, onDatagram, data, local, remote);
       this.settle(last);
       return;
@@ -219,10 +215,8 @@ export class EndpointCore {
       countDrop(this.drops, 'decode');
       return;
     }
-    const entry = this.byCid.get(bytesKey(dcid));
+    const entry = this.byCid.get(dcid);
     if (entry !== undefined) {
-      this.lastEntry = entry;
-      this.lastCid.set(dcid);
       this.guard(entry, now, onDatagram, data, local, remote);
       this.settle(entry);
       return;
@@ -327,12 +321,7 @@ export class EndpointCore {
     }
   }
 
-  private forgotten = 0;
-
-  /**
-   * Connections forgotten so far: what the io layer keeps for a connection
-   * until the core lets it go needs looking at only when this moved.
-   */
+  /** Connections forgotten so far: what the io layer keeps for one needs looking at only when this moved. */
   get forgottenCount(): number {
     return this.forgotten;
   }
@@ -439,8 +428,7 @@ export class EndpointCore {
 
   private register(connection: Connection, keys: string[], halfOpenFrom: string | null, announced: boolean): Entry {
     const entry: Entry = { connection, deadline: 0, heapIndex: -1, live: false, keys, halfOpenFrom, announced, resetKey: null };
-    for (const k of keys) this.byCid.set(k, entry);
-    this.lastEntry = null; // a key may have moved to this entry
+    this.byCid.add(keys, entry);
     this.entries.set(connection, entry);
     this.busy.add(entry);
     this.recount(entry);
@@ -453,10 +441,7 @@ export class EndpointCore {
     const conn = entry.connection;
     if (entry.halfOpenFrom !== null && (conn.handshakeConfirmed || conn.isClosed)) this.leaveHalfOpen(entry);
     const token = conn.peerResetToken;
-    if (token !== null && entry.resetKey === null && !conn.isClosed) {
-      entry.resetKey = bytesKey(token);
-      this.byResetToken.set(entry.resetKey, entry);
-    }
+    if (token !== null && !conn.isClosed) this.byResetToken.note(entry, token);
     this.touchEntry(entry);
   }
 
@@ -495,17 +480,14 @@ export class EndpointCore {
   }
 
   private forget(entry: Entry): void {
-    for (const k of entry.keys) {
-      if (this.byCid.get(k) === entry) this.byCid.delete(k);
-    }
-    if (entry.resetKey !== null && this.byResetToken.get(entry.resetKey) === entry) this.byResetToken.delete(entry.resetKey);
+    this.byCid.remove(entry.keys, entry);
+    this.byResetToken.forget(entry);
     if (entry.halfOpenFrom !== null) this.leaveHalfOpen(entry);
     this.entries.delete(entry.connection);
     this.busy.delete(entry);
     this.deadlines.remove(entry);
     this.recount(entry);
     this.forgotten++;
-    if (this.lastEntry === entry) this.lastEntry = null;
   }
 
   /**
@@ -602,26 +584,13 @@ export class EndpointCore {
     this.outbox.push({ data: reset, local, remote });
   }
 
-  /** Whether `cid` is one this endpoint's CID format issues (its server ID, its worker slot). */
-  private issuedHere(cid: Uint8Array): boolean {
-    const parsed = this.cidFormat.parse(cid);
-    return parsed !== null && parsed.slot === this.cidFormat.config.slot;
-  }
-
   /** A datagram ending in a peer's reset token: that peer lost the connection. */
   private onStatelessReset(data: Uint8Array, now: number): boolean {
-    if (data.length < MIN_RESET_SIZE || this.byResetToken.size === 0) return false;
-    const entry = this.byResetToken.get(bytesKey(data.subarray(data.length - TAG16)));
+    const entry = this.byResetToken.match(data);
     if (entry === undefined) return false;
     this.guard(entry, now, () => entry.connection.onStatelessReset(now));
     countDrop(this.drops, 'stateless-reset');
     this.settle(entry);
     return true;
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

@@ -89,6 +89,16 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   keyUpdateInterval: DEFAULT_PACKETS_PER_KEY,
 };
 
+/**
+ * A connection's options: the defaults, then the endpoint's, then the
+ * connection's own, where an option given as undefined keeps what is below it.
+ */
+export function resolveOptions(endpoint: Partial<ConnectionOptions> | undefined, own: Partial<ConnectionOptions> = {}): ConnectionOptions {
+  const out: ConnectionOptions = { ...DEFAULT_OPTIONS, ...endpoint };
+  for (const [k, v] of Object.entries(own)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
+}
+
 /** What a client connection is built from. */
 export interface ClientConfig extends Partial<ConnectionOptions> {
   /** The client's own addresses (each bound by the io layer). */

@@ -5,11 +5,13 @@
  * packet: our first byte, random bytes, and the token of the CID the
  * packet was sent to. It is always shorter than the packet that triggered
  * it, so two endpoints that both lost their state cannot keep resetting
- * each other; and it is rate-limited.
+ * each other; and it is rate-limited. Below: the peers' tokens, which
+ * tell a connection its peer lost it.
  */
 import { CID_LENGTH, PacketType } from '../wire/types.js';
 import { TAG16, type EndpointTokens } from './crypto/tokens.js';
 import { countDrop } from './stats.js';
+import { bytesKey } from './bytes-key.js';
 
 /** Smallest stateless reset we send, and the datagram must be longer than it (RFC 9000 §10.3.3: smaller than what triggered it). */
 export const MIN_RESET_SIZE = 1 + CID_LENGTH + 4 + TAG16;
@@ -65,5 +67,32 @@ export class StatelessResets {
     buf[0] = 0x40 | PacketType.Short | (buf[1]! & 0x04);
     buf.set(this.tokens.resetToken(dcid), size - TAG16);
     return buf;
+  }
+}
+
+/**
+ * The peers' reset tokens (RFC 9000 §10.3.1: "An endpoint detects a
+ * potential stateless reset using the trailing 16 bytes of the UDP
+ * datagram"): a datagram for no known connection that ends in one of them
+ * tells that connection its peer lost it. Each entry keeps its own key.
+ */
+export class PeerResetTokens<E extends { resetKey: string | null }> {
+  private readonly byToken = new Map<string, E>();
+
+  /** Files `entry` under `token`, once. */
+  note(entry: E, token: Uint8Array): void {
+    if (entry.resetKey !== null) return;
+    entry.resetKey = bytesKey(token);
+    this.byToken.set(entry.resetKey, entry);
+  }
+
+  forget(entry: E): void {
+    if (entry.resetKey !== null && this.byToken.get(entry.resetKey) === entry) this.byToken.delete(entry.resetKey);
+  }
+
+  /** The entry whose peer's token ends `datagram`, if any. */
+  match(datagram: Uint8Array): E | undefined {
+    if (datagram.length < MIN_RESET_SIZE || this.byToken.size === 0) return undefined;
+    return this.byToken.get(bytesKey(datagram.subarray(datagram.length - TAG16)));
   }
 }

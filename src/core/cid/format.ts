@@ -137,6 +137,12 @@ export class CidFormat {
     return { serverId, slot: this.slot !== null ? block[this.serverId.length]! : null };
   }
 
+  /** Whether `cid` is one this format issues: this host's server ID and this worker's slot. */
+  issued(cid: Uint8Array): boolean {
+    const parsed = this.parse(cid);
+    return parsed !== null && parsed.slot === this.slot;
+  }
+
   /** The slot of the worker that owns `cid`, or null (not a CID of this host's cluster). */
   slotOf(cid: Uint8Array): number | null {
     return this.slot === null ? null : (this.parse(cid)?.slot ?? null);
