@@ -13,14 +13,14 @@ interface ProfileNode {
 }
 
 /** Bytes allocated by each site (function < caller) while `run` ran. */
-export async function allocationSites(run: () => void): Promise<Map<string, number>> {
+export async function allocationSites(run: () => unknown): Promise<Map<string, number>> {
   const session = new Session();
   session.connect();
   const post = <T>(method: string, params?: object): Promise<T> =>
     new Promise((ok, fail) => session.post(method, params ?? {}, (err, res) => (err ? fail(err) : ok(res as T))));
   await post('HeapProfiler.enable');
   await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
-  run();
+  await run();
   const { profile } = await post<{ profile: { head: ProfileNode } }>('HeapProfiler.stopSampling');
   session.disconnect();
   const sites = new Map<string, number>();

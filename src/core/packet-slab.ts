@@ -7,8 +7,10 @@
  * Transmit is never written again: the cursor only moves forward, and a
  * full slab is dropped (the garbage collector frees it when the last
  * packet cut from it is gone) and a new one begun. A packet being built
- * takes room for its largest size; finish() gives back what it did not use
- * (`trim`), so the next packet follows right after it. A packet abandoned
+ * takes room for its largest size and is written in place, at absolute
+ * offsets of the slab; finish() cuts the one view of it that leaves in its
+ * Transmit and gives back what it did not use, so the next packet follows
+ * right after it. A packet abandoned
  * before it was sealed keeps its piece: nothing holds it, and nothing
  * reads it.
  *
@@ -26,25 +28,43 @@ let cursor = 0;
 /** Counters for tests and the bench: slabs begun (including the first). */
 export const slabStats = { slabs: 1 };
 
-/** A piece of `size` bytes no Transmit holds, for one packet. */
-export function takePacketBuffer(size: number): Uint8Array {
-  if (size > SLAB_SIZE) return new Uint8Array(size);
+/**
+ * Takes room for one packet of at most `size` bytes: afterwards
+ * `packetRoom.buf` is the buffer to write it in (the slab, or a buffer of
+ * its own for a packet larger than a slab) and `packetRoom.start` where in
+ * it the packet begins. The packet is written in place, at absolute
+ * offsets: no view of the slab per packet until cutPacket().
+ */
+export function takePacketRoom(size: number): void {
+  if (size > SLAB_SIZE) {
+    packetRoom.buf = new Uint8Array(size);
+    packetRoom.start = 0;
+    return;
+  }
   if (cursor + size > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);
     cursor = 0;
     slabStats.slabs++;
   }
-  const piece = slab.subarray(cursor, cursor + size);
+  packetRoom.buf = slab;
+  packetRoom.start = cursor;
+  lastStart = cursor;
   cursor += size;
-  return piece;
 }
 
+/** Where the last takePacketRoom() put its packet (read it at once: the next call moves it). */
+export const packetRoom = { buf: slab, start: 0 };
+
+/** Start of the last room taken in the current slab. */
+let lastStart = -1;
+
 /**
- * The packet in `piece` (the last one taken) uses only its first `used`
- * bytes: the rest goes back to the slab. Returns the packet's bytes.
- * A piece that is not the last one taken keeps its room.
+ * The packet at `buf[start, start + used)`, its room taken by
+ * takePacketRoom(): the bytes it does not use go back to the slab if it
+ * was the last room taken (the next packet follows right after it).
+ * Returns the packet's bytes, the one view made of it.
  */
-export function trimPacketBuffer(piece: Uint8Array, used: number): Uint8Array {
-  if (piece.buffer === slab.buffer && piece.byteOffset + piece.length === cursor) cursor = piece.byteOffset + used;
-  return piece.subarray(0, used);
+export function cutPacket(buf: Uint8Array, start: number, used: number): Uint8Array {
+  if (buf === slab && start === lastStart) cursor = start + used;
+  return buf.subarray(start, start + used);
 }

@@ -7,7 +7,7 @@
 import { aeadLimitReached } from './aead-limit.js';
 import { PING_FRAME, ackFrameLength, encodeFrame, frameLength, isAckElicitingFrame, dataFrameHeaderLength, writeAckFrame, writeDataFrameHeader } from '../wire/frames.js';
 import { encodeHeader, headerLength, writeShortHeader } from '../wire/header.js';
-import { takePacketBuffer, trimPacketBuffer } from './packet-slab.js';
+import { cutPacket, packetRoom, takePacketRoom } from './packet-slab.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { onPacketSent } from './cc/feedback.js';
@@ -22,10 +22,14 @@ const DATA_HEADER_RESERVE = 11;
 
 /**
  * A packet being built on one path: header, then frames, with room kept at
- * the end for the AEAD tag that finish() seals into the same buffer.
+ * the end for the AEAD tag that finish() seals into the same buffer. It is
+ * written in place in the packet slab (packet-slab.ts): `buf` is the slab,
+ * the packet begins at `start`, and every position is absolute.
  */
 export class PacketWriter {
   readonly buf: Uint8Array;
+  /** Where the packet begins in `buf`. */
+  readonly start: number;
   pos: number;
   readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false, acks: null };
   ackEliciting = false;
@@ -39,10 +43,12 @@ export class PacketWriter {
     readonly path: PathState,
     readonly limit: number,
   ) {
-    this.buf = takePacketBuffer(limit);
-    this.pos = writeShortHeader(this.buf, conn.remoteCid, path.id, path.nextPacketNumber, conn.protection!.keyPhase);
+    takePacketRoom(limit);
+    this.buf = packetRoom.buf;
+    this.start = packetRoom.start;
+    this.pos = writeShortHeader(this.buf, conn.remoteCid, path.id, path.nextPacketNumber, conn.protection!.keyPhase, this.start);
     this.headerEnd = this.pos;
-    this.frameLimit = limit - TAG_LENGTH;
+    this.frameLimit = this.start + limit - TAG_LENGTH;
   }
 
   get room(): number {
@@ -211,7 +217,7 @@ export function addData(conn: Connection, w: PacketWriter, isNewDataAllowed: boo
 export function finish(conn: Connection, w: PacketWriter, now: number, inFlight: boolean): Transmit {
   const path = w.path;
   const pn = path.nextPacketNumber++;
-  const size = seal(conn, w.buf, w.headerEnd, w.pos, path, pn);
+  const size = seal(conn, w.buf, w.start, w.headerEnd, w.pos, path, pn);
   if (w.ackEliciting) {
     const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
     if (inFlight) notePacingLateness(conn, path, now);
@@ -225,7 +231,7 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   }
   if (!path.validated) path.unvalidatedBytesSent += size;
   countSent(conn, path, size);
-  return { data: trimPacketBuffer(w.buf, size), local: path.local, remote: path.remote };
+  return { data: cutPacket(w.buf, w.start, size), local: path.local, remote: path.remote };
 }
 
 /**
@@ -272,10 +278,10 @@ function skipInterval(conn: Connection): number {
   return 128 + (((r[0]! << 8) | r[1]!) % 1024);
 }
 
-/** AEAD-protects one packet in place; starts a key update when one is due. */
-function seal(conn: Connection, buf: Uint8Array, headerEnd: number, payloadEnd: number, path: PathState, pn: number): number {
+/** AEAD-protects one packet in place (it begins at `start` in `buf`); starts a key update when one is due. */
+function seal(conn: Connection, buf: Uint8Array, start: number, headerEnd: number, payloadEnd: number, path: PathState, pn: number): number {
   const protection = conn.protection!;
-  const size = protection.seal(buf, headerEnd, payloadEnd, path.id, pn);
+  const size = protection.seal(buf, headerEnd, payloadEnd, path.id, pn, start);
   maybeSkip(conn, path);
   if (protection.updateDue) protection.initiateUpdate();
   else if (protection.sendLimitReached && conn.state === 'established') aeadLimitReached(conn);
@@ -302,7 +308,7 @@ export function sealedPacket(conn: Connection, path: PathState, frames: readonly
   let pos = headerEnd;
   for (const f of frames) pos = encodeFrame(f, buf, pos);
   path.nextPacketNumber++;
-  seal(conn, buf, headerEnd, pos, path, header.packetNumber);
+  seal(conn, buf, 0, headerEnd, pos, path, header.packetNumber);
   return buf;
 }
 

@@ -62,15 +62,15 @@ export function encodeHeader(h: PacketHeader, buf: Uint8Array, offset: number): 
 }
 
 /**
- * Writes a Short header at offset 0 of `buf` from values the core already
+ * Writes a Short header at `start` in `buf` from values the core already
  * holds valid (a CID_LENGTH-byte dcid, varint-sized path ID and packet
  * number): the hot path's header, with no header object and no checks.
- * Returns the header's length. Same bytes as encodeHeader.
+ * Returns where the header ends. Same bytes as encodeHeader.
  */
-export function writeShortHeader(buf: Uint8Array, dcid: Uint8Array, pathId: number, packetNumber: number, keyPhase: boolean): number {
-  buf[0] = FIXED_BITS | (keyPhase ? KEY_PHASE_BIT : 0) | PacketType.Short;
-  buf.set(dcid, 1);
-  const pos = putVarint(buf, 1 + CID_LENGTH, pathId);
+export function writeShortHeader(buf: Uint8Array, dcid: Uint8Array, pathId: number, packetNumber: number, keyPhase: boolean, start = 0): number {
+  buf[start] = FIXED_BITS | (keyPhase ? KEY_PHASE_BIT : 0) | PacketType.Short;
+  buf.set(dcid, start + 1);
+  const pos = putVarint(buf, start + 1 + CID_LENGTH, pathId);
   return putVarint(buf, pos, packetNumber);
 }
 

@@ -61,6 +61,26 @@ interface AeadDecipher {
 /** Scratch nonce, rebuilt for every packet (the core is synchronous). */
 const nonce = Buffer.alloc(IV_LENGTH);
 
+/** Longest header or tag copyOut() serves from scratch. */
+const SCRATCH_MAX = 64;
+/** Scratch arrays by length (the AAD and the tag must be whole arrays of their exact length). */
+const scratch: Uint8Array[] = [];
+
+/**
+ * A copy of `buf[from, to)` in a scratch array of that length, reused by the
+ * next call: node's crypto copies an AAD and a tag when handed them, and a
+ * view of the packet instead (subarray) is an object per call, two or
+ * three per packet (docs/bench.md, "Views per packet").
+ */
+function copyOut(buf: Uint8Array, from: number, to: number): Uint8Array {
+  const length = to - from;
+  if (length > SCRATCH_MAX) return buf.subarray(from, to);
+  let out = scratch[length];
+  if (out === undefined) out = scratch[length] = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = buf[from + i]!;
+  return out;
+}
+
 export class PacketKey {
   /**
    * Key and IV, each a copy of its own (they may be views of a larger
@@ -84,19 +104,20 @@ export class PacketKey {
   }
 
   /**
-   * Seals the packet in `buf`: the header is [0, headerEnd), the frames
-   * [headerEnd, payloadEnd); the tag goes to [payloadEnd, payloadEnd + 16),
-   * which must fit in `buf`. Returns the sealed packet's length.
+   * Seals the packet in `buf` that begins at `start`: the header is
+   * [start, headerEnd), the frames [headerEnd, payloadEnd); the tag goes to
+   * [payloadEnd, payloadEnd + 16), which must fit in `buf`. Returns the
+   * sealed packet's length.
    */
-  seal(buf: Uint8Array, headerEnd: number, payloadEnd: number, pathId: number, packetNumber: number): number {
+  seal(buf: Uint8Array, headerEnd: number, payloadEnd: number, pathId: number, packetNumber: number, start = 0): number {
     this.setNonce(pathId, packetNumber);
     const c = createCipheriv(this.cipher as 'aes-128-gcm', this.key, nonce) as unknown as AeadCipher;
-    c.setAAD(buf.subarray(0, headerEnd));
+    c.setAAD(copyOut(buf, start, headerEnd));
     const out = c.update(buf.subarray(headerEnd, payloadEnd));
     c.final();
     buf.set(out, headerEnd);
     buf.set(c.getAuthTag(), payloadEnd);
-    return payloadEnd + TAG_LENGTH;
+    return payloadEnd + TAG_LENGTH - start;
   }
 
   /**
@@ -108,8 +129,8 @@ export class PacketKey {
     if (end < headerEnd) return null;
     this.setNonce(pathId, packetNumber);
     const d = createDecipheriv(this.cipher as 'aes-128-gcm', this.key, nonce) as unknown as AeadDecipher;
-    d.setAAD(packet.subarray(0, headerEnd));
-    d.setAuthTag(packet.subarray(end));
+    d.setAAD(copyOut(packet, 0, headerEnd));
+    d.setAuthTag(copyOut(packet, end, packet.length));
     const plain = d.update(packet.subarray(headerEnd, end));
     try {
       d.final();

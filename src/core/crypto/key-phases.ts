@@ -97,10 +97,10 @@ export class KeyPhases {
   }
 
   /** Seals one packet (see PacketKey.seal) and counts it against the key's limit. */
-  seal(buf: Uint8Array, headerEnd: number, payloadEnd: number, pathId: number, packetNumber: number): number {
+  seal(buf: Uint8Array, headerEnd: number, payloadEnd: number, pathId: number, packetNumber: number, start = 0): number {
     if (!this.sendStart.has(pathId)) this.sendStart.set(pathId, packetNumber);
     this.sealedWithKey++;
-    return this.sendKey.seal(buf, headerEnd, payloadEnd, pathId, packetNumber);
+    return this.sendKey.seal(buf, headerEnd, payloadEnd, pathId, packetNumber, start);
   }
 
   /** The peer acknowledged packets of `pathId` up to `largest`. */
