@@ -21,6 +21,7 @@
  */
 import { peekDcid, peekPacketType } from '../wire/header.js';
 import { PacketType } from '../wire/types.js';
+import { BusyList, type BusyMember } from './busy-list.js';
 import { CidTable } from './cid-table.js';
 import { CidFormat } from './cid/format.js';
 import { DeadlineHeap, type HeapItem } from './deadline-heap.js';
@@ -48,7 +49,7 @@ export type { EndpointStats } from './endpoint-stats.js';
 export const DEFAULT_MAX_CONNECTIONS = 100_000;
 
 /** One connection as the endpoint tracks it. */
-interface Entry extends HeapItem {
+interface Entry extends HeapItem, BusyMember {
   connection: Connection;
   /** Cached pollTimeout() of the connection (valid while heapIndex ≥ 0), refreshed whenever it is touched. */
   deadline: number;
@@ -64,6 +65,8 @@ interface Entry extends HeapItem {
   announced: boolean;
   /** The peer's stateless reset token under which it is indexed, if any. */
   resetKey: string | null;
+  /** Its place in the busy list; -1 while it is not busy. */
+  busyIndex: number;
 }
 
 /** The per-datagram calls into a connection, for guard(): module functions, not a closure per call. */
@@ -80,7 +83,9 @@ export class EndpointCore {
   /** Every live connection. */
   private readonly entries = new Map<Connection, Entry>();
   /** Connections that may have datagrams or events to give (their deadline is refreshed before it is read). */
-  private readonly busy = new Set<Entry>();
+  private readonly busy = new BusyList<Entry>();
+  /** pollTransmit's round robin: the busy list's index of the connection asked next. */
+  private busyCursor = 0;
   /** Connections by their next deadline, those in `busy` possibly stale. */
   private readonly deadlines = new DeadlineHeap<Entry>();
   /** Announced connections that have not emitted 'closed' (connectionCount). */
@@ -247,23 +252,22 @@ export class EndpointCore {
     const own = this.outbox.shift();
     this.lastTransmitStateless = own !== undefined;
     if (own !== undefined) return own;
-    for (const entry of this.busy) {
+    const busy = this.busy;
+    while (busy.size > 0) {
+      if (this.busyCursor >= busy.size) this.busyCursor = 0;
+      const entry = busy.at(this.busyCursor);
       const t = this.guard(entry, now, nextTransmit);
       if (t !== null && t !== undefined) {
         // Round robin: the next datagram comes from the next busy connection,
         // so one with much to send cannot hold the io layer's per-flush
         // budget while others (an ACK, a retransmission) wait behind it.
-        // Alone in the set it stays put: a delete and re-add per datagram
-        // fills the set's table with holes and rebuilds it every few packets.
-        if (this.busy.size > 1) {
-          this.busy.delete(entry);
-          this.busy.add(entry);
-        }
+        this.busyCursor++;
         return t;
       }
       this.drainEvents(entry);
       this.refreshDeadline(entry, now);
-      this.busy.delete(entry);
+      // The last busy connection moves into its place: the cursor stays.
+      busy.delete(entry);
       if (entry.connection.isClosed && (entry.connection.closedEmitted || !entry.announced)) this.forget(entry);
     }
     return null;
@@ -271,7 +275,8 @@ export class EndpointCore {
 
   /** The earliest deadline of any connection: those touched since they were last asked are asked again, the others' are known. */
   pollTimeout(): number | null {
-    for (const entry of this.busy) this.refreshDeadline(entry, this.now);
+    const busy = this.busy;
+    for (let i = 0; i < busy.size; i++) this.refreshDeadline(busy.at(i), this.now);
     return this.deadlines.peek()?.deadline ?? null;
   }
 
@@ -283,7 +288,8 @@ export class EndpointCore {
 
   pollEvent(): EndpointEvent | null {
     if (this.events.length === 0) {
-      for (const entry of this.busy) this.drainEvents(entry);
+      const busy = this.busy;
+      for (let i = 0; i < busy.size; i++) this.drainEvents(busy.at(i));
     }
     return this.events.shift() ?? null;
   }
@@ -427,7 +433,7 @@ export class EndpointCore {
   }
 
   private register(connection: Connection, keys: string[], halfOpenFrom: string | null, announced: boolean): Entry {
-    const entry: Entry = { connection, deadline: 0, heapIndex: -1, live: false, keys, halfOpenFrom, announced, resetKey: null };
+    const entry: Entry = { connection, deadline: 0, heapIndex: -1, live: false, keys, halfOpenFrom, announced, resetKey: null, busyIndex: -1 };
     this.byCid.add(keys, entry);
     this.entries.set(connection, entry);
     this.busy.add(entry);
