@@ -31,7 +31,7 @@ export class PacketWriter {
   /** Where the packet begins in `buf`. */
   readonly start: number;
   pos: number;
-  readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false, acks: null };
+  readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false, ackPathId: -1, ackLargest: 0, moreAcks: null };
   ackEliciting = false;
   /** Where the frames start. */
   readonly headerEnd: number;
@@ -89,7 +89,12 @@ export function addAcks(conn: Connection, w: PacketWriter, now: number, force: b
     if (writeAck(w, p, now) && routed) {
       p.received.onAckSent(now);
       p.ackImmediately = false;
-      (w.meta.acks ??= []).push(p.id, p.received.liveRanges[0]!.largest);
+      const largest = p.received.liveRanges[0]!.largest;
+      const meta = w.meta;
+      if (meta.ackPathId < 0) {
+        meta.ackPathId = p.id;
+        meta.ackLargest = largest;
+      } else (meta.moreAcks ??= []).push(p.id, largest);
     }
   }
 }

@@ -27,10 +27,13 @@ import { onServerAdvertised, retireFirstContact } from './pm/first-contact.js';
 import { onPacketOnPath } from './liveness.js';
 import { onAckFrame, recoverPath, abandonPath } from './recovery.js';
 import { countDrop } from './stats.js';
-import type { SocketAddress } from './types.js';
+import type { ConnectionEvent, SocketAddress } from './types.js';
 import { bestPto, protocolViolation, startDraining } from './close.js';
 import { onPathValidated } from './pm/local-addresses.js';
 
+
+/** The one 'readable' event every connection emits (events are never written to). */
+const READABLE: ConnectionEvent = Object.freeze({ type: 'readable' });
 
 /** The Short header being handled (handleDatagram is not re-entered; nothing keeps it). */
 const SHORT_HEADER: PacketHeader = { type: PacketType.Short, dcid: new Uint8Array(0), pathId: 0, packetNumber: 0, keyPhase: false };
@@ -476,7 +479,7 @@ function onData(conn: Connection, frame: Extract<Frame, { type: 'data' }>): void
   conn.counters.dataBytesDuplicate += frame.data.length - stored;
   if (conn.assembler.contiguousEnd > before && !conn.readableSignalled) {
     conn.readableSignalled = true;
-    conn.emit({ type: 'readable' });
+    conn.emit(READABLE);
   }
   if (frame.fin || conn.assembler.finOffset !== null) conn.checkEnd();
 }

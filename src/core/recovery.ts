@@ -61,7 +61,7 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
   for (const p of result.acked) {
     const meta = p.meta;
     if (meta.dataOffset >= 0) conn.sendBuffer.onAcked(meta.dataOffset, meta.dataLength, meta.dataFin);
-    if (meta.acks !== null) forgetAcked(conn, meta.acks);
+    if (meta.ackPathId >= 0) forgetAcked(conn, meta);
   }
   // Path MTU discovery hears of the acknowledged packets before the lost
   // ones: its black-hole rule counts only full-size losses sent after the
@@ -87,8 +87,10 @@ export function onAckFrame(conn: Connection, frame: Extract<Frame, { type: 'ack'
  * it every permanent gap (a lost packet, a skipped number) stays in every
  * ACK frame until 32 ranges crowd the data out of our packets.
  */
-function forgetAcked(conn: Connection, acks: number[]): void {
-  for (let i = 0; i < acks.length; i += 2) conn.pathsById.get(acks[i]!)?.received.forgetBelow(acks[i + 1]!);
+function forgetAcked(conn: Connection, meta: PacketMeta): void {
+  conn.pathsById.get(meta.ackPathId)?.received.forgetBelow(meta.ackLargest);
+  const more = meta.moreAcks;
+  if (more !== null) for (let i = 0; i < more.length; i += 2) conn.pathsById.get(more[i]!)?.received.forgetBelow(more[i + 1]!);
 }
 
 /** Does any range cover a packet number `path` skipped on purpose? */
@@ -100,7 +102,7 @@ function acksSkipped(path: PathState, ranges: readonly { smallest: number; large
 }
 
 /** Packets of `path` declared lost: their bytes and control frames go back in the queues. */
-export function onLost(conn: Connection, path: PathState, lost: SentPacket<PacketMeta>[], now: number): void {
+export function onLost(conn: Connection, path: PathState, lost: readonly SentPacket<PacketMeta>[], now: number): void {
   if (lost.length === 0) return;
   for (const p of lost) {
     // A lost MTU probe says the path does not carry its size, nothing more (path/pmtud.ts).

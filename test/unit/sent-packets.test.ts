@@ -322,7 +322,7 @@ describe('persistentCongestion (RFC 9002 §7.6)', () => {
   }
   const sendTimes = [0, 1, 2, 3, 4, 5, 6, 8, 12]; // packets 1..9
 
-  function run(ackedExtra: number[]): { lost: SentPacket<null>[]; rtt: RttEstimator } {
+  function run(ackedExtra: number[]): { lost: readonly SentPacket<null>[]; rtt: RttEstimator } {
     const sp = new SentPackets<null>();
     const rtt = new RttEstimator();
     sendTimes.forEach((t, i) => sp.onSent(i + 1, t, 1000, true, true, null));

@@ -36,6 +36,8 @@ export class AssemblerError extends Error {
 
 /** Compact the in-order FIFO once this many consumed slots lead it. */
 const COMPACT_THRESHOLD = 64;
+/** A drained ready queue up to this long keeps its array (about 150 bytes). */
+const KEPT_SLOTS = 16;
 /** Pieces shorter than this are copied and coalesced with their neighbours. */
 export const SMALL_PIECE = 512;
 /** Largest buffer small pieces are coalesced into. */
@@ -57,9 +59,16 @@ function own(piece: Uint8Array): Uint8Array {
 }
 
 export class Assembler {
-  /** In-order chunks not yet read, from `head`; the first starts at `consumed`. */
+  /**
+   * In-order chunks not yet read: ready[head, readyEnd); the first starts at
+   * `consumed`. The end is counted apart from the array's length so that a
+   * drained queue keeps its small backing store: `length = 0` gave it up,
+   * and the next packet's push made a new one (150 bytes a packet received
+   * by a reader that keeps up).
+   */
   private ready: Uint8Array[] = [];
   private head = 0;
+  private readyEnd = 0;
   /** Buffer that small in-order pieces are coalesced into, and its used length. */
   private tail: Uint8Array | null = null;
   private tailUsed = 0;
@@ -181,18 +190,22 @@ export class Assembler {
    * call may return fewer bytes than are readable: call again.
    */
   read(maxBytes = Infinity): Uint8Array | null {
-    if (this.head >= this.ready.length || !(maxBytes >= 1)) return null;
+    if (this.head >= this.readyEnd || !(maxBytes >= 1)) return null;
     const chunk = this.ready[this.head]!;
     let out: Uint8Array;
     if (chunk.length <= maxBytes) {
       out = chunk;
       this.ready[this.head] = EMPTY; // drop the reference
       this.head++;
-      if (this.head === this.ready.length) {
-        this.ready.length = 0;
+      if (this.head === this.readyEnd) {
+        // Drained (every slot read holds EMPTY). A queue that grew long gives its store back.
+        if (this.readyEnd > KEPT_SLOTS) this.ready = [];
         this.head = 0;
-      } else if (this.head >= COMPACT_THRESHOLD && this.head * 2 >= this.ready.length) {
-        this.ready.splice(0, this.head);
+        this.readyEnd = 0;
+      } else if (this.head >= COMPACT_THRESHOLD && this.head * 2 >= this.readyEnd) {
+        this.ready.copyWithin(0, this.head, this.readyEnd);
+        this.readyEnd -= this.head;
+        this.ready.length = this.readyEnd;
         this.head = 0;
       }
     } else {
@@ -235,6 +248,16 @@ export class Assembler {
     // Chunks that now continue the in-order bytes move into order: one walk
     // along their run, then one split drops them from the tree unvisited
     // (a whole window of chunks can move at once, so never one removal each).
+    // With no chunk held (data in order, the usual case) there is no walk:
+    // no closure and no stack per packet.
+    if (this.pending.size > 0) this.moveRunIntoOrder(cursor);
+    if (end > this.highest) this.highest = end;
+    this.stored += added;
+    return added;
+  }
+
+  /** The chunks that continue the in-order bytes from `cursor` move into order. */
+  private moveRunIntoOrder(cursor: number): void {
     let runEnd = cursor;
     let moved = 0;
     this.pending.forEachWhile((co, bytes) => {
@@ -248,9 +271,6 @@ export class Assembler {
       this.pending.dropBelow(runEnd, moved);
       this.contiguous = runEnd;
     }
-    if (end > this.highest) this.highest = end;
-    this.stored += added;
-    return added;
   }
 
   /** [start, end) lies beyond a gap: store the parts of it no chunk holds yet. */
@@ -312,13 +332,13 @@ export class Assembler {
       this.appendChunk(own(piece));
       return;
     }
-    const last = this.ready.length > this.head ? this.ready[this.ready.length - 1]! : null;
+    const last = this.readyEnd > this.head ? this.ready[this.readyEnd - 1]! : null;
     const tail = this.tail;
     if (tail !== null && last !== null && last.buffer === tail.buffer && last.byteOffset + last.length === tail.byteOffset + this.tailUsed && this.tailUsed + piece.length <= tail.length) {
       // Extend the last chunk in place.
       tail.set(piece, this.tailUsed);
       this.tailUsed += piece.length;
-      this.ready[this.ready.length - 1] = tail.subarray(last.byteOffset - tail.byteOffset, this.tailUsed);
+      this.ready[this.readyEnd - 1] = tail.subarray(last.byteOffset - tail.byteOffset, this.tailUsed);
       return;
     }
     if (tail === null || this.tailUsed + piece.length > tail.length) {
@@ -327,7 +347,7 @@ export class Assembler {
     }
     const buf = this.tail!;
     buf.set(piece, this.tailUsed);
-    this.ready.push(buf.subarray(this.tailUsed, this.tailUsed + piece.length));
+    this.ready[this.readyEnd++] = buf.subarray(this.tailUsed, this.tailUsed + piece.length);
     this.tailUsed += piece.length;
   }
 
@@ -337,7 +357,7 @@ export class Assembler {
       this.append(chunk);
       return;
     }
-    this.ready.push(chunk);
+    this.ready[this.readyEnd++] = chunk;
   }
 }
 

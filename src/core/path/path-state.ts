@@ -31,8 +31,15 @@ export interface PacketMeta {
   control: Frame[] | null;
   /** The packet carried a receive-window update (re-sent if lost). */
   windowUpdate: boolean;
-  /** ACK frames it carried, as [path ID, largest acknowledged] pairs, flat (for ACK of ACK), or null. */
-  acks: number[] | null;
+  /**
+   * The first ACK frame it carried (for ACK of ACK): its path ID, or -1
+   * for none, and the largest packet number it acknowledged. Two numbers,
+   * not an array: nearly every packet carries one ACK frame or none.
+   */
+  ackPathId: number;
+  ackLargest: number;
+  /** Any further ACK frames, as [path ID, largest acknowledged] pairs, flat, or null. */
+  moreAcks: number[] | null;
 }
 
 /** Largest delay we take before acknowledging (ms); also what the peer assumes. */

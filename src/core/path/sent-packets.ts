@@ -103,12 +103,18 @@ export interface SpuriousLoss {
 }
 
 const NO_SPURIOUS: readonly SpuriousLoss[] = Object.freeze([]);
+/**
+ * What an ACK or a loss check returns when it found no packet: one frozen
+ * empty array for every path, not a new one per ACK (most ACKs declare
+ * nothing lost).
+ */
+const NONE: readonly SentPacket<never>[] = Object.freeze([]);
 
 export interface AckResult<M> {
   /** Newly acknowledged packets, ascending packet number; removed from tracking. */
-  acked: SentPacket<M>[];
+  acked: readonly SentPacket<M>[];
   /** Packets declared lost by this ACK, ascending packet number; removed from tracking. */
-  lost: SentPacket<M>[];
+  lost: readonly SentPacket<M>[];
   /** An RTT sample was taken and fed to the estimator. */
   rttUpdated: boolean;
   /** Send time of the largest newly acknowledged packet (recovery exit, ECN), or null. */
@@ -231,12 +237,12 @@ export class SentPackets<M> {
     ackDelayMs: number,
     maxAckDelay: number,
   ): AckResult<M> {
-    const acked: SentPacket<M>[] = [];
+    let acked: SentPacket<M>[] | null = null;
     let ackedUnsent = false;
     let largestNewly: SentPacket<M> | undefined;
     let ackEliciting = false;
     if (ranges.length === 0) {
-      return { acked, lost: [], rttUpdated: false, largestNewlyAckedTimeSent: null, ackedUnsent, spurious: NO_SPURIOUS };
+      return { acked: NONE, lost: NONE, rttUpdated: false, largestNewlyAckedTimeSent: null, ackedUnsent, spurious: NO_SPURIOUS };
     }
     const largestInAck = ranges[0]!.largest;
     const largestSent = this.largestSent ?? -1;
@@ -267,13 +273,13 @@ export class SentPackets<M> {
         if (p === undefined) continue;
         this.slots[idx] = undefined;
         this.forget(p);
-        acked.push(p);
+        (acked ??= []).push(p);
         if (largestNewly === undefined) largestNewly = p;
         if (p.ackEliciting) ackEliciting = true;
       }
     }
     this.trimHead();
-    acked.reverse();
+    acked?.reverse();
     const spurious = this.recentlyLost.length === 0 ? NO_SPURIOUS : this.findSpurious(ranges, largestAckedBefore, now, ackDelayMs, maxAckDelay, rtt);
 
     // RFC 9002 §5.1: "An endpoint generates an RTT sample on receiving an ACK frame
@@ -287,7 +293,7 @@ export class SentPackets<M> {
     }
     const lost = this.detectLost(now, rtt);
     return {
-      acked,
+      acked: acked ?? NONE,
       lost,
       rttUpdated,
       largestNewlyAckedTimeSent: largestNewly === undefined ? null : largestNewly.timeSent,
@@ -346,11 +352,11 @@ export class SentPackets<M> {
    * Every tracked packet (in flight or not) below the largest acknowledged is
    * considered; callers skip congestion reaction for `inFlight === false` ones.
    */
-  detectLost(now: number, rtt: RttEstimator): SentPacket<M>[] {
+  detectLost(now: number, rtt: RttEstimator): readonly SentPacket<M>[] {
     this.lossTime = null;
-    const lost: SentPacket<M>[] = [];
+    let lost: SentPacket<M>[] | null = null;
     const largestAcked = this.largestAcked;
-    if (largestAcked === null || this.len === 0) return lost;
+    if (largestAcked === null || this.len === 0) return NONE;
     const delay = lossDelay(rtt, this.timeThreshold);
     const threshold = this.packetThreshold;
     // "Packets sent before this time are deemed lost." Compared as
@@ -367,7 +373,7 @@ export class SentPackets<M> {
       if (p.timeSent + delay <= now || largestAcked >= pn + threshold) {
         this.slots[idx] = undefined;
         this.forget(p);
-        lost.push(p);
+        (lost ??= []).push(p);
         this.remember(p, now);
       } else {
         // §6.1.2: "If packets sent prior to the largest acknowledged packet cannot
@@ -377,7 +383,7 @@ export class SentPackets<M> {
       }
     }
     this.trimHead();
-    return lost;
+    return lost ?? NONE;
   }
 
   /** Path failed: returns every tracked packet (ascending) and clears all tracking. */
