@@ -5,7 +5,7 @@
  * counted, tracked for loss detection and paced.
  */
 import { aeadLimitReached } from './aead-limit.js';
-import { PING_FRAME, ackFrameLength, encodeFrame, frameLength, isAckElicitingFrame, dataFrameHeaderLength, writeAckFrame, writeDataFrameHeader } from '../wire/frames.js';
+import { PING_FRAME, ackFrameLength, dataAckFrameLength, encodeFrame, frameLength, isAckElicitingFrame, dataFrameHeaderLength, writeAckFrame, writeDataAckFrame, writeDataFrameHeader } from '../wire/frames.js';
 import { encodeHeader, headerLength, writeShortHeader } from '../wire/header.js';
 import { cutPacket, packetRoom, takePacketRoom } from './packet-slab.js';
 import { PacketType, type Frame, type PacketHeader } from '../wire/types.js';
@@ -16,6 +16,8 @@ import { livenessPingDue, responseRetryDue, validationDue } from './liveness.js'
 import type { PacketMeta, PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
 
+/** Bytes of a PING frame. */
+const PING_LENGTH = 1;
 /** Room kept for a DATA frame header (type, 8-byte offset, 2-byte length). */
 const DATA_HEADER_RESERVE = 11;
 
@@ -25,30 +27,47 @@ const DATA_HEADER_RESERVE = 11;
  * the end for the AEAD tag that finish() seals into the same buffer. It is
  * written in place in the packet slab (packet-slab.ts): `buf` is the slab,
  * the packet begins at `start`, and every position is absolute.
+ *
+ * There is one writer (beginPacket): the core is synchronous and builds one
+ * packet at a time, so a packet costs no writer object. What the packet
+ * carries is noted in `meta`, a scratch record too; finish() copies it into
+ * a record of its own only for a packet that is tracked (ack-eliciting), so
+ * an ACK-only packet costs no record either.
  */
 export class PacketWriter {
-  readonly buf: Uint8Array;
+  buf: Uint8Array = EMPTY_BUFFER;
   /** Where the packet begins in `buf`. */
-  readonly start: number;
-  pos: number;
+  start = 0;
+  pos = 0;
+  /** What the packet carries so far (copied by finish() for the sent-packet record). */
   readonly meta: PacketMeta = { dataOffset: -1, dataLength: 0, dataFin: false, control: null, windowUpdate: false, ackPathId: -1, ackLargest: 0, moreAcks: null };
   ackEliciting = false;
   /** Where the frames start. */
-  readonly headerEnd: number;
+  headerEnd = 0;
   /** Where the frames must end: the tag follows. */
-  readonly frameLimit: number;
+  frameLimit = 0;
+  /** The path it goes out on. */
+  path: PathState = null as unknown as PathState;
 
-  constructor(
-    conn: Connection,
-    readonly path: PathState,
-    readonly limit: number,
-  ) {
+  /** Starts a packet on `path` of at most `limit` bytes: its header is written, nothing else. */
+  begin(conn: Connection, path: PathState, limit: number): void {
     takePacketRoom(limit);
     this.buf = packetRoom.buf;
     this.start = packetRoom.start;
+    this.path = path;
     this.pos = writeShortHeader(this.buf, conn.remoteCid, path.id, path.nextPacketNumber, conn.protection!.keyPhase, this.start);
     this.headerEnd = this.pos;
     this.frameLimit = this.start + limit - TAG_LENGTH;
+    this.ackEliciting = false;
+    const m = this.meta;
+    m.dataOffset = -1;
+    m.dataLength = 0;
+    m.dataFin = false;
+    m.control = null;
+    m.windowUpdate = false;
+    m.ackPathId = -1;
+    m.ackLargest = 0;
+    m.moreAcks = null;
   }
 
   get room(): number {
@@ -67,6 +86,21 @@ export class PacketWriter {
   get isEmpty(): boolean {
     return this.pos === this.headerEnd;
   }
+}
+
+const EMPTY_BUFFER = new Uint8Array(0);
+/** The one writer (the core builds one packet at a time). */
+const writer = new PacketWriter();
+
+/** The writer, begun for a packet on `path` of at most `limit` bytes. What it held before is gone. */
+export function beginPacket(conn: Connection, path: PathState, limit: number): PacketWriter {
+  writer.begin(conn, path, limit);
+  return writer;
+}
+
+/** A record of its own of what the packet carried (the writer's is reused). */
+function ownMeta(m: PacketMeta): PacketMeta {
+  return { dataOffset: m.dataOffset, dataLength: m.dataLength, dataFin: m.dataFin, control: m.control, windowUpdate: m.windowUpdate, ackPathId: m.ackPathId, ackLargest: m.ackLargest, moreAcks: m.moreAcks };
 }
 
 /** Largest packet `path` may send now: its discovered MTU (path/pmtud.ts), within the amplification limit before validation. */
@@ -135,22 +169,23 @@ export function ackRoute(conn: Connection, path: PathState): PathState | null {
 export function addDataAck(conn: Connection, w: PacketWriter): void {
   const cumulative = conn.assembler.contiguousEnd;
   if (!conn.windowUpdatePending && cumulative === conn.lastDataAckSent) return;
-  const frame: Frame = { type: 'data_ack', cumulative, maxData: conn.receiveWindow.maxData };
+  const maxData = conn.receiveWindow.maxData;
+  const length = dataAckFrameLength(cumulative, maxData);
+  if (length > w.room) return;
   // With room for the PING below, or the update waits for the next packet.
-  const update = conn.windowUpdatePending && w.room >= frameLength(frame) + frameLength(PING_FRAME);
+  const update = conn.windowUpdatePending && w.room >= length + PING_LENGTH;
   // A window update must arrive, so its packet is ack-eliciting and it is
   // re-sent if lost. A DATA_ACK is not ack-eliciting (isAckElicitingFrame):
   // the PING after it asks for the ACK. Without it a peer with nothing to
   // send on this path never acknowledged the update, our PTO fired and the
   // path turned suspect with nothing lost.
-  if (w.add(frame)) {
-    conn.lastDataAckSent = cumulative;
-    if (update) {
-      w.add(PING_FRAME);
-      conn.windowUpdatePending = false;
-      conn.receiveWindow.markAdvertised();
-      w.meta.windowUpdate = true;
-    }
+  w.pos = writeDataAckFrame(w.buf, w.pos, cumulative, maxData);
+  conn.lastDataAckSent = cumulative;
+  if (update) {
+    w.add(PING_FRAME);
+    conn.windowUpdatePending = false;
+    conn.receiveWindow.markAdvertised();
+    w.meta.windowUpdate = true;
   }
 }
 
@@ -224,7 +259,7 @@ export function finish(conn: Connection, w: PacketWriter, now: number, inFlight:
   const pn = path.nextPacketNumber++;
   const size = seal(conn, w.buf, w.start, w.headerEnd, w.pos, path, pn);
   if (w.ackEliciting) {
-    const packet = path.sent.onSent(pn, now, size, true, inFlight, w.meta);
+    const packet = path.sent.onSent(pn, now, size, true, inFlight, ownMeta(w.meta));
     if (inFlight) notePacingLateness(conn, path, now);
     path.lastAckElicitingSentAt = now;
     // From here on we wait for an acknowledgement (liveness.ts, noWorkingPathDeadline).

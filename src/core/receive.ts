@@ -35,6 +35,14 @@ import { onPathValidated } from './pm/local-addresses.js';
 /** The one 'readable' event every connection emits (events are never written to). */
 const READABLE: ConnectionEvent = Object.freeze({ type: 'readable' });
 
+/**
+ * The readers of the datagram and of its frames in the clear, reset for
+ * each datagram (handleDatagram is not re-entered, and nothing keeps a
+ * reader: what a frame holds is a view of the bytes, not of the reader).
+ */
+const DATAGRAM_READER = new Reader(new Uint8Array(0));
+const FRAME_READER = new Reader(new Uint8Array(0));
+
 /** The Short header being handled (handleDatagram is not re-entered; nothing keeps it). */
 const SHORT_HEADER: PacketHeader = { type: PacketType.Short, dcid: new Uint8Array(0), pathId: 0, packetNumber: 0, keyPhase: false };
 
@@ -45,7 +53,7 @@ export function handleDatagram(
   remote: SocketAddress,
   now: number,
 ): void {
-  const reader = new Reader(data);
+  const reader = DATAGRAM_READER.reset(data);
   let header: PacketHeader;
   try {
     header = readShortHeader(reader, SHORT_HEADER) ?? decodeHeader(reader);
@@ -94,7 +102,7 @@ export function handleDatagram(
   // Two passes (wire/frame-reader.ts): a scan validates the frames and says
   // what kinds the packet holds; a packet of the bulk path's frames alone,
   // on a path in its usual state, is then handled frame by frame in place.
-  const r = new Reader(plain);
+  const r = FRAME_READER.reset(plain);
   let frames: Frame[];
   try {
     const kinds = scanFrames(r);

@@ -5,7 +5,7 @@
 import { ownMap } from './empty.js';
 import { PING_FRAME, dataFrameHeaderLength, writeDataFrameHeader } from '../wire/frames.js';
 import type { Connection } from './connection.js';
-import { PacketWriter, addAcks, addData, addDataAck, addPendingControl, finish, packetLimit } from './packet-writer.js';
+import { beginPacket, addAcks, addData, addDataAck, addPendingControl, finish, packetLimit } from './packet-writer.js';
 import type { PathState } from './path/path-state.js';
 import type { SchedulerPath } from './sched/scheduler.js';
 import type { Transmit } from './types.js';
@@ -19,17 +19,24 @@ import type { Transmit } from './types.js';
  */
 function schedulerView(conn: Connection, now: number, size: number, peek = false): SchedulerPath[] {
   const view = conn.schedulerView;
+  // Index loops: per packet, the three for-of loops here cost an array
+  // iterator each that V8 did not optimise away (bench/alloc-sites.ts).
+  const paths = conn.pathList;
   let n = 0;
   let anyActive = false;
-  for (const p of conn.pathList) if (p.state === 'active' && p.validated) anyActive = true;
+  for (let i = 0; i < paths.length; i++) if (paths[i]!.state === 'active' && paths[i]!.validated) anyActive = true;
   const bottlenecks = conn.coupledGroup.bottlenecks;
   // A path with no RTT sample yet (validated by an answer that may be
   // seconds old, or moved to new addresses) waits for its first
   // acknowledgement while a path that has one can carry the data: it may
   // work in one direction only (issue #15).
   let anySampled = false;
-  for (const p of conn.pathList) if (p.carriesData && p.rtt.hasSample && (p.state === 'active' || !anyActive)) anySampled = true;
-  for (const p of conn.pathList) {
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i]!;
+    if (p.carriesData && p.rtt.hasSample && (p.state === 'active' || !anyActive)) anySampled = true;
+  }
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i]!;
     if (!p.carriesData) continue;
     // Suspect paths carry data only when nothing better is left.
     if (p.state === 'suspect' && anyActive) continue;
@@ -110,7 +117,7 @@ export function sendData(conn: Connection, now: number): Transmit | null {
   const path = conn.pathsById.get(id);
   if (path === undefined || !path.carriesData) return null;
   opportunisticReinjection(conn, path, now);
-  const w = new PacketWriter(conn, path, packetLimit(conn, path));
+  const w = beginPacket(conn, path, packetLimit(conn, path));
   addAcks(conn, w, now, true);
   addDataAck(conn, w);
   addPendingControl(conn, w);
@@ -133,7 +140,7 @@ function sendTrickle(conn: Connection, now: number, size: number): Transmit | nu
   for (const path of conn.pathList) {
     if (!bottlenecks.trickleDue(path.id, now) || !path.carriesData || path.state !== 'active') continue;
     if (path.windowRoom < size || path.pacingDelay(now, size) !== 0) continue;
-    const w = new PacketWriter(conn, path, packetLimit(conn, path));
+    const w = beginPacket(conn, path, packetLimit(conn, path));
     addAcks(conn, w, now, true);
     addDataAck(conn, w);
     addData(conn, w, true);
@@ -173,7 +180,7 @@ function sendRedundantCopy(conn: Connection, now: number, size: number): Transmi
     if (path.pacingDelay(now, size) !== 0) continue;
     const seg = q.shift()!;
     if (seg.offset < conn.sendBuffer.ackedBelow) continue;
-    const w = new PacketWriter(conn, path, packetLimit(conn, path));
+    const w = beginPacket(conn, path, packetLimit(conn, path));
     addAcks(conn, w, now, true);
     if (dataFrameHeaderLength(seg.offset, seg.length) + seg.length > w.room) continue;
     w.pos = writeDataFrameHeader(w.buf, w.pos, seg.offset, seg.length, seg.fin);

@@ -8,7 +8,7 @@
  */
 import type { Connection } from './connection.js';
 import { PING_FRAME } from '../wire/frames.js';
-import { PacketWriter, finish } from './packet-writer.js';
+import { beginPacket, finish } from './packet-writer.js';
 import type { PathState } from './path/path-state.js';
 import type { Transmit } from './types.js';
 
@@ -16,7 +16,7 @@ export function sendMtuProbe(conn: Connection, path: PathState, now: number): Tr
   if (!path.validated || path.state !== 'active') return null;
   const size = path.mtu.probeDue(now);
   if (size === 0 || size > path.amplificationRoom) return null;
-  const w = new PacketWriter(conn, path, size);
+  const w = beginPacket(conn, path, size);
   if (!w.add(PING_FRAME)) return null;
   const room = w.room;
   if (room > 0) w.add({ type: 'padding', length: room });

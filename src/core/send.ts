@@ -9,7 +9,7 @@ import { PING_FRAME } from '../wire/frames.js';
 import type { Frame } from '../wire/types.js';
 import type { Connection } from './connection.js';
 import { FAILED_PROBE_MAX, UNVALIDATED_PROBE_MAX, type PathState } from './path/path-state.js';
-import { PacketWriter, ackRoute, addAcks, addData, addDataAck, addPendingControl, addValidation, challengeDue, countSent, finish, packetLimit, sealedPacket } from './packet-writer.js';
+import { beginPacket, ackRoute, addAcks, addData, addDataAck, addPendingControl, addValidation, challengeDue, countSent, finish, packetLimit, sealedPacket } from './packet-writer.js';
 import { livenessPingDue, probeDue, responseRetryDue, validationDue } from './liveness.js';
 import { forgetProbes } from './recovery.js';
 import { sendData } from './send-data.js';
@@ -150,7 +150,7 @@ function sendControl(conn: Connection, path: PathState, now: number): Transmit |
   // Such a path tracks only its latest packet: one that stays dead for
   // hours (a pair with no route) does not pile up its probes.
   if (probing) forgetProbes(conn, path);
-  const w = new PacketWriter(conn, path, limit);
+  const w = beginPacket(conn, path, limit);
   // A liveness ping carries this path's own ACK on itself (addAcks sees pingDue).
   addAcks(conn, w, now, true);
   // The window's edge rides with every ACK: a receiver that only ACKs must

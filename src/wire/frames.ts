@@ -167,6 +167,21 @@ export function writeDataFrameHeader(buf: Uint8Array, pos: number, offset: numbe
   return putVarint(buf, putVarint(buf, pos + 1, offset), length);
 }
 
+/** Bytes of a DATA_ACK frame: the same as frameLength() of one, without the frame object. */
+export function dataAckFrameLength(cumulative: number, maxData: number): number {
+  return 1 + varintLength(cumulative) + varintLength(maxData);
+}
+
+/**
+ * Writes a DATA_ACK frame at `pos` from values the core holds valid (the
+ * same bytes as encodeFrame of one, with no frame object); the caller made
+ * room (dataAckFrameLength). Returns the position after it.
+ */
+export function writeDataAckFrame(buf: Uint8Array, pos: number, cumulative: number, maxData: number): number {
+  buf[pos] = FrameType.DataAck;
+  return putVarint(buf, putVarint(buf, pos + 1, cumulative), maxData);
+}
+
 /** The PING frame: it has no fields, so one object serves every packet (never written). */
 export const PING_FRAME: Frame = Object.freeze({ type: 'ping' as const });
 

@@ -102,12 +102,12 @@ export function readVarint(reader: Reader): number {
  * WIRE_TRUNCATED past `end`, so decoders built on it are total.
  */
 export class Reader {
-  /** The underlying bytes. */
-  readonly buf: Uint8Array;
+  /** The underlying bytes (reset() alone moves it). */
+  buf: Uint8Array;
   /** Next byte to read. */
   pos: number;
-  /** One past the last readable byte. */
-  readonly end: number;
+  /** One past the last readable byte (reset() alone moves it). */
+  end: number;
 
   constructor(buf: Uint8Array, pos = 0, end = buf.length) {
     if (!(buf instanceof Uint8Array)) throw new WireError('WIRE_BAD_VALUE', 'reader input is not a Uint8Array');
@@ -117,6 +117,18 @@ export class Reader {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
+  }
+
+  /**
+   * Reads `buf` from its start to its end, as a new Reader(buf) would: the
+   * receive path reuses two readers instead of making two per datagram.
+   */
+  reset(buf: Uint8Array): this {
+    if (!(buf instanceof Uint8Array)) throw new WireError('WIRE_BAD_VALUE', 'reader input is not a Uint8Array');
+    this.buf = buf;
+    this.pos = 0;
+    this.end = buf.length;
+    return this;
   }
 
   /** Bytes left to read. */

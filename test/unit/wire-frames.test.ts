@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   ackFrameLength,
+  dataAckFrameLength,
   dataFrameHeaderLength,
   encodeFrame,
   frameLength,
+  writeDataAckFrame,
   writeDataFrameHeader,
 } from '../../src/wire/frames.js';
 import { decodeFrame } from '../../src/wire/frame-decode.js';
@@ -319,6 +321,25 @@ describe('hot-path helpers', () => {
     expect(writeDataFrameHeader(buf, 0, 0, 7, false)).toBe(3);
     expect(codeOf(() => dataFrameHeaderLength(-1, 0))).toBe('WIRE_VARINT_RANGE');
     expect(codeOf(() => dataFrameHeaderLength(Number.MAX_SAFE_INTEGER, 1))).toBe('WIRE_BAD_VALUE');
+  });
+
+  it('writeDataAckFrame and dataAckFrameLength equal encodeFrame and frameLength, at every varint size', () => {
+    for (const [cumulative, maxData] of [
+      [0, 0],
+      [63, 64],
+      [16383, 16384],
+      [1_073_741_823, 1_073_741_824],
+      [2 ** 40, Number.MAX_SAFE_INTEGER],
+    ] as const) {
+      const frame: Frame = { type: 'data_ack', cumulative, maxData };
+      const expected = new Uint8Array(frameLength(frame) + 2);
+      const end = encodeFrame(frame, expected, 1);
+      expect(dataAckFrameLength(cumulative, maxData)).toBe(frameLength(frame));
+      const buf = new Uint8Array(expected.length);
+      expect(writeDataAckFrame(buf, 1, cumulative, maxData)).toBe(end);
+      expect(toHex(buf)).toBe(toHex(expected));
+      expect(decodeFrame(new Reader(buf, 1, end))).toEqual(frame);
+    }
   });
 
   it('ackFrameLength equals frameLength', () => {

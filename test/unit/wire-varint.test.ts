@@ -97,6 +97,17 @@ describe('Reader', () => {
     expect(r2.pos).toBe(1);
   });
 
+  it('reset() reads a new buffer from its start to its end, as a new Reader would', () => {
+    const r = new Reader(hex('0102030405'), 2, 4);
+    expect(r.u8()).toBe(3);
+    r.reset(hex('aabb'));
+    expect(r.pos).toBe(0);
+    expect(r.remaining).toBe(2);
+    expect(r.u16()).toBe(0xaabb);
+    expect(codeOf(() => r.u8())).toBe('WIRE_TRUNCATED');
+    expect(codeOf(() => r.reset('x' as unknown as Uint8Array))).toBe('WIRE_BAD_VALUE');
+  });
+
   it('starts at pos and checks its bounds', () => {
     const r = new Reader(hex('0102030405'), 2, 4);
     expect(r.remaining).toBe(2);
