@@ -70,7 +70,7 @@ const scratch: Uint8Array[] = [];
  * A copy of `buf[from, to)` in a scratch array of that length, reused by the
  * next call: node's crypto copies an AAD and a tag when handed them, and a
  * view of the packet instead (subarray) is an object per call, two or
- * three per packet (docs/bench.md, "Views per packet").
+ * three per packet (docs/bench.md, "Landed: fewer views per packet").
  */
 function copyOut(buf: Uint8Array, from: number, to: number): Uint8Array {
   const length = to - from;
