@@ -51,8 +51,8 @@ export interface SuiteConfig {
 }
 
 export const FULL: SuiteConfig = {
-  loopback: { rounds: 3, seconds: 4 },
-  veth: { rounds: 3, seconds: 4 },
+  loopback: { rounds: 5, seconds: 4, warmupSeconds: 1 },
+  veth: { rounds: 3, seconds: 4, warmupSeconds: 1 },
   lab: { rounds: 2, seconds: 5, outagesMs: [3000, 10_000], failoverRounds: 2, preMs: 3000, postMs: 5000 },
   labDelay: { rounds: 2, seconds: 8, sharedSeconds: 20 },
   latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },

@@ -18,6 +18,20 @@ export interface LoopbackConfig {
   rounds: number;
   /** Seconds each transfer sends. */
   seconds: number;
+  /** Seconds of the one unmeasured transfer of each kind before the rounds (0: none). */
+  warmupSeconds?: number;
+}
+
+/**
+ * One unmeasured transfer of each kind, so that the long-lived server's JIT
+ * has compiled every transport's receive path before the measured rounds,
+ * as it has in a server that has run for a while. Without it the first
+ * round measured mpudp's cold server: 728–848 Mbit/s against 900–992 in
+ * the rounds after it, in three runs of 2026-12-04 (docs/bench.md).
+ */
+export async function warmUp(kinds: readonly Kind[], seconds: number, clientArgs: (kind: Kind) => string[], opts: { ns?: string } = {}): Promise<void> {
+  if (seconds <= 0) return;
+  for (const kind of kinds) await runClientRole(clientArgs(kind), { ...opts, timeoutMs: seconds * 1000 + 60_000, name: `${LABEL[kind]} warm-up client` });
 }
 
 export type Kind = 'udp' | 'udpSealed' | 'tcp' | 'mpudp1' | 'mpudp2';
@@ -87,6 +101,7 @@ export async function loopback(cfg: LoopbackConfig): Promise<Section> {
   const server = await startServer(['--port', String(port), '--address', '127.0.0.1,127.0.0.2', '--no-advertise']);
   const runs: BulkRun[] = [];
   try {
+    await warmUp(KINDS, cfg.warmupSeconds ?? 0, (kind) => args(kind, port, cfg.warmupSeconds ?? 0));
     for (let round = 0; round < cfg.rounds; round++) {
       for (const kind of KINDS) {
         const r = await runClientRole(args(kind, port, cfg.seconds), { timeoutMs: cfg.seconds * 1000 + 60_000 });
@@ -210,7 +225,7 @@ export function summarize(cfg: LoopbackConfig, runs: BulkRun[], ms: number): Sec
     id: 'loopback',
     title: '1–2. Loopback bulk: one path and two paths',
     method:
-      `Sender (\`mpudp bench client\`) and receiver (\`mpudp bench server\`) in separate processes on loopback; ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP, mpudp over one path (127.0.0.1) and mpudp over two paths (127.0.0.1 and 127.0.0.2 to the same two addresses, paired), in that order. ` +
+      `Sender (\`mpudp bench client\`) and receiver (\`mpudp bench server\`) in separate processes on loopback; after one unmeasured ${cfg.warmupSeconds ?? 0} s transfer of each kind (the server's warm-up), ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP, mpudp over one path (127.0.0.1) and mpudp over two paths (127.0.0.1 and 127.0.0.2 to the same two addresses, paired), in that order. ` +
       'Goodput is what the receiving application got, from its first byte to its last. The raw dgram baseline blasts 1472-byte datagrams from one process to another with 4 MiB socket buffers, no reliability and no congestion control; its goodput is what arrived. The sealed blast does the same, but seals each datagram (into a new buffer) with AES-128-GCM, mpudp\'s default packet protection, and the receiver opens it: the ceiling for a protected transport. ' +
       'mpudp starts each path at 1200-byte datagrams and reaches 1472 by path MTU discovery (its default ceiling) within a round trip. Ratios are the median of per-round ratios; CPU is user + system time of both processes during the transfer.',
     figures,

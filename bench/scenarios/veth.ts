@@ -19,13 +19,15 @@ import type { RoleProcess } from '../../lab/harness/process.js';
 import { fmt, table, type Figure, type Section } from '../lib/report.js';
 import { median, ratio } from '../lib/stats.js';
 import { CLIENT, PORT, SERVER } from './lab-setup.js';
-import { LABEL, args, cpuTable, perRoundRatios, reduce, roundsRange, type BulkRun, type Kind } from './loopback.js';
+import { LABEL, args, cpuTable, perRoundRatios, reduce, roundsRange, warmUp, type BulkRun, type Kind } from './loopback.js';
 
 export interface VethConfig {
   /** Rounds of (raw dgram, sealed dgram, TCP, mpudp 1 path). */
   rounds: number;
   /** Seconds each transfer sends. */
   seconds: number;
+  /** Seconds of the one unmeasured transfer of each kind before the rounds (loopback.ts warmUp; 0: none). */
+  warmupSeconds?: number;
   /** Namespace prefix (default mpudp-v<pid>). */
   prefix?: string;
 }
@@ -47,6 +49,7 @@ export async function veth(cfg: VethConfig): Promise<Section> {
     // Unshaped: ISP A's tbf off on both ends (the veth's default qdisc takes over).
     for (const ns of [lab.cli, lab.srv]) run('tc', ['-n', ns, 'qdisc', 'del', 'dev', 'isp-a', 'root']);
     server = await startServer(['--port', String(PORT), '--address', SERVER.a, '--no-advertise'], { ns: lab.srv });
+    await warmUp(KINDS, cfg.warmupSeconds ?? 0, (kind) => args(kind, PORT, cfg.warmupSeconds ?? 0, SERVER.a, CLIENT.a), { ns: lab.cli });
     for (let round = 0; round < cfg.rounds; round++) {
       for (const kind of KINDS) {
         const r = await runClientRole(args(kind, PORT, cfg.seconds, SERVER.a, CLIENT.a), { ns: lab.cli, timeoutMs: cfg.seconds * 1000 + 60_000, name: `${LABEL[kind]} client` });
@@ -118,7 +121,7 @@ export function summarizeVeth(cfg: VethConfig, runs: VethRun[], ms: number): Sec
     id: 'veth',
     title: TITLE,
     method:
-      `Two namespaces joined by one veth pair with MTU 1500 and no qdisc shaping (the lab's ISP A, lab/harness/lab.sh, its tbf removed on both ends); sender (\`mpudp bench client\`) in one, receiver in the other; ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP and mpudp over one path, in that order. ` +
+      `Two namespaces joined by one veth pair with MTU 1500 and no qdisc shaping (the lab's ISP A, lab/harness/lab.sh, its tbf removed on both ends); sender (\`mpudp bench client\`) in one, receiver in the other; after one unmeasured ${cfg.warmupSeconds ?? 0} s transfer of each kind (the server's warm-up), ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP and mpudp over one path, in that order. ` +
       'Both blasts send 1472-byte datagrams (the MTU\'s UDP payload); the sealed one seals each with AES-128-GCM, mpudp\'s default protection, and the receiver opens it. mpudp starts at 1200 bytes and reaches the MTU by its path MTU discovery (the size reached is in the table). Ratios are the median of per-round ratios; CPU is user + system time of both processes during the transfer.',
     figures,
     extra: ['Per round:', detail, 'CPU (medians):', cpu],
