@@ -273,7 +273,10 @@ export class SentPackets<M> {
         if (p === undefined) continue;
         this.slots[idx] = undefined;
         this.forget(p);
-        (acked ??= []).push(p);
+        // A literal of one: an ACK of a single packet (a request's, a
+        // response's) gets an array of its size, not push()'s 17 slots.
+        if (acked === null) acked = [p];
+        else acked.push(p);
         if (largestNewly === undefined) largestNewly = p;
         if (p.ackEliciting) ackEliciting = true;
       }
@@ -373,7 +376,8 @@ export class SentPackets<M> {
       if (p.timeSent + delay <= now || largestAcked >= pn + threshold) {
         this.slots[idx] = undefined;
         this.forget(p);
-        (lost ??= []).push(p);
+        if (lost === null) lost = [p];
+        else lost.push(p);
         this.remember(p, now);
       } else {
         // §6.1.2: "If packets sent prior to the largest acknowledged packet cannot
