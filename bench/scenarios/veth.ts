@@ -121,7 +121,7 @@ export function summarizeVeth(cfg: VethConfig, runs: VethRun[], ms: number): Sec
     id: 'veth',
     title: TITLE,
     method:
-      `Two namespaces joined by one veth pair with MTU 1500 and no qdisc shaping (the lab's ISP A, lab/harness/lab.sh, its tbf removed on both ends); sender (\`mpudp bench client\`) in one, receiver in the other; after one unmeasured ${cfg.warmupSeconds ?? 0} s transfer of each kind (the server's warm-up), ${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP and mpudp over one path, in that order. ` +
+      `Two namespaces joined by one veth pair with MTU 1500 and no qdisc shaping (the lab's ISP A, lab/harness/lab.sh, its tbf removed on both ends); sender (\`mpudp bench client\`) in one, receiver in the other; ${cfg.warmupSeconds ? `after one unmeasured ${cfg.warmupSeconds} s transfer of each kind (the server's warm-up), ` : ''}${cfg.rounds} round(s), each sending for ${cfg.seconds} s with raw dgram, sealed raw dgram, Node TCP and mpudp over one path, in that order. ` +
       'Both blasts send 1472-byte datagrams (the MTU\'s UDP payload); the sealed one seals each with AES-128-GCM, mpudp\'s default protection, and the receiver opens it. mpudp starts at 1200 bytes and reaches the MTU by its path MTU discovery (the size reached is in the table). Ratios are the median of per-round ratios; CPU is user + system time of both processes during the transfer.',
     figures,
     extra: ['Per round:', detail, 'CPU (medians):', cpu],
