@@ -54,6 +54,14 @@ describe('address watch', () => {
         hostAddresses.push('127.0.0.2'); // and comes back
       }
     }
+    // The path from 127.0.0.2 comes back while the connection is open: a new
+    // path, active. Asked before the FINs: once both ends have closed, a
+    // path that a loaded host left suspect (its last packets overdue) is
+    // never looked at again, and waiting for it after the reply timed out
+    // in one run of eight of the integration tests.
+    const goneId = (): number | undefined => downs.find((d) => d.localAddress === '127.0.0.2')?.id;
+    const returned = (): boolean => goneId() !== undefined && client.paths.some((p) => p.localAddress === '127.0.0.2' && p.state === 'active' && p.id !== goneId());
+    await until(returned, 10_000, 'a new path from 127.0.0.2 to be active');
     client.end();
     await once(client, 'end');
     expect(reply).toBe(sent.digest('hex'));
@@ -61,12 +69,9 @@ describe('address watch', () => {
     // After it came back, a path from 127.0.0.2 validated again.
     const back = ups.filter((p) => p.localAddress === '127.0.0.2');
     expect(back.length).toBeGreaterThan(0);
-    // It carried data, and it is active, or becomes so: a loaded host can
-    // leave its last packets overdue at the moment the reply arrives (the
-    // path is then suspect until their acknowledgements come).
-    const again = client.paths.filter((p) => p.localAddress === '127.0.0.2' && p.id !== downs[0]!.id);
+    // It carried data.
+    const again = client.paths.filter((p) => p.localAddress === '127.0.0.2' && p.id !== goneId());
     expect(again.some((p) => p.bytesSent > 0)).toBe(true);
-    await until(() => client.paths.some((p) => p.localAddress === '127.0.0.2' && p.state === 'active'), 5_000, 'the path from 127.0.0.2 to be active');
     client.destroy();
     server.close();
   }, 60_000);

@@ -33,6 +33,11 @@ export interface PathSummary {
   /** Datagram size the path sends now (path MTU discovery), and the probes it sent. */
   mtu: number;
   mtuProbes: number;
+  /** Of those probes, the ones acknowledged and the ones lost; the black holes that sent the path back to 1200 bytes; its probe timeouts. */
+  mtuProbesAcked: number;
+  mtuProbesLost: number;
+  mtuBlackHoles: number;
+  ptoCount: number;
 }
 
 /** Every path of `socket`, with its counters. */
@@ -59,6 +64,10 @@ export function pathSummary(socket: MultipathSocket): PathSummary[] {
       cwnd: p.congestionWindow,
       mtu: p.mtu,
       mtuProbes: s?.mtuProbesSent ?? 0,
+      mtuProbesAcked: s?.mtuProbesAcked ?? 0,
+      mtuProbesLost: s?.mtuProbesLost ?? 0,
+      mtuBlackHoles: s?.mtuBlackHoles ?? 0,
+      ptoCount: s?.ptoCount ?? 0,
     };
   });
 }
