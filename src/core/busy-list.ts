@@ -8,8 +8,8 @@
  * table, which a delete leaves a hole in, was rebuilt every few add/delete
  * cycles: about 240 bytes of garbage per 1 KiB round trip
  * (bench/rr-alloc.ts). Removing moves the last member into the hole, so the
- * order is not the order of arrival; the endpoint's round robin goes by a
- * cursor instead (EndpointCore.pollTransmit).
+ * order is not the order of arrival; a round robin goes by the list's
+ * cursor instead (`next`, `advance`: EndpointCore.pollTransmit).
  */
 
 /** A member carries its own place in the list: -1 while it is not in one. */
@@ -22,10 +22,28 @@ export class BusyList<T extends BusyMember> {
   private readonly items: T[] = [];
   /** Number of members. */
   size = 0;
+  /** The round robin's place: the member next() returns. */
+  private cursor = 0;
 
   /** The member at `i` (0 ≤ i < size). */
   at(i: number): T {
     return this.items[i]!;
+  }
+
+  /**
+   * The member whose turn it is, or undefined if the list is empty. It
+   * stays the one next() returns until advance() or its delete(): then the
+   * member moved into its place has the turn.
+   */
+  next(): T | undefined {
+    if (this.size === 0) return undefined;
+    if (this.cursor >= this.size) this.cursor = 0;
+    return this.items[this.cursor];
+  }
+
+  /** The turn passes to the next member. */
+  advance(): void {
+    this.cursor++;
   }
 
   has(member: T): boolean {

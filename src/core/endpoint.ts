@@ -84,8 +84,6 @@ export class EndpointCore {
   private readonly entries = new Map<Connection, Entry>();
   /** Connections that may have datagrams or events to give (their deadline is refreshed before it is read). */
   private readonly busy = new BusyList<Entry>();
-  /** pollTransmit's round robin: the busy list's index of the connection asked next. */
-  private busyCursor = 0;
   /** Connections by their next deadline, those in `busy` possibly stale. */
   private readonly deadlines = new DeadlineHeap<Entry>();
   /** Announced connections that have not emitted 'closed' (connectionCount). */
@@ -252,22 +250,18 @@ export class EndpointCore {
     const own = this.outbox.shift();
     this.lastTransmitStateless = own !== undefined;
     if (own !== undefined) return own;
-    const busy = this.busy;
-    while (busy.size > 0) {
-      if (this.busyCursor >= busy.size) this.busyCursor = 0;
-      const entry = busy.at(this.busyCursor);
+    for (let entry = this.busy.next(); entry !== undefined; entry = this.busy.next()) {
       const t = this.guard(entry, now, nextTransmit);
       if (t !== null && t !== undefined) {
         // Round robin: the next datagram comes from the next busy connection,
         // so one with much to send cannot hold the io layer's per-flush
         // budget while others (an ACK, a retransmission) wait behind it.
-        this.busyCursor++;
+        this.busy.advance();
         return t;
       }
       this.drainEvents(entry);
       this.refreshDeadline(entry, now);
-      // The last busy connection moves into its place: the cursor stays.
-      busy.delete(entry);
+      this.busy.delete(entry);
       if (entry.connection.isClosed && (entry.connection.closedEmitted || !entry.announced)) this.forget(entry);
     }
     return null;

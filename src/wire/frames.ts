@@ -167,15 +167,15 @@ export function writeDataFrameHeader(buf: Uint8Array, pos: number, offset: numbe
   return putVarint(buf, putVarint(buf, pos + 1, offset), length);
 }
 
-/** Bytes of a DATA_ACK frame: the same as frameLength() of one, without the frame object. */
+/** Bytes of a DATA_ACK frame (frameLength() of one, and the hot path's, without a frame object). */
 export function dataAckFrameLength(cumulative: number, maxData: number): number {
   return 1 + varintLength(cumulative) + varintLength(maxData);
 }
 
 /**
- * Writes a DATA_ACK frame at `pos` from values the core holds valid (the
- * same bytes as encodeFrame of one, with no frame object); the caller made
- * room (dataAckFrameLength). Returns the position after it.
+ * Writes a DATA_ACK frame at `pos` (encodeFrame's, and the hot path's
+ * without a frame object); the caller made room (dataAckFrameLength).
+ * Returns the position after it.
  */
 export function writeDataAckFrame(buf: Uint8Array, pos: number, cumulative: number, maxData: number): number {
   buf[pos] = FrameType.DataAck;
@@ -210,7 +210,7 @@ export function frameLength(frame: Frame): number {
     case 'ack':
       return ackFrameLength(frame.pathId, frame.ackDelay, frame.ranges);
     case 'data_ack':
-      return 1 + varintLength(frame.cumulative) + varintLength(frame.maxData);
+      return dataAckFrameLength(frame.cumulative, frame.maxData);
     case 'data':
       if (!(frame.data instanceof Uint8Array)) badValue('data must be a Uint8Array');
       checkBool(frame.fin, 'fin');
@@ -299,8 +299,7 @@ export function writeFrame(frame: Frame, buf: Uint8Array, pos: number): number {
     case 'ack':
       return writeAckFrame(buf, pos, frame.pathId, frame.ackDelay, frame.ranges);
     case 'data_ack':
-      buf[pos] = FrameType.DataAck;
-      return putVarint(buf, putVarint(buf, pos + 1, frame.cumulative), frame.maxData);
+      return writeDataAckFrame(buf, pos, frame.cumulative, frame.maxData);
     case 'data': {
       buf[pos] = frame.fin ? FrameType.DataFin : FrameType.Data;
       const p = putVarint(buf, putVarint(buf, pos + 1, frame.offset), frame.data.length);

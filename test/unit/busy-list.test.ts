@@ -51,6 +51,27 @@ describe('BusyList', () => {
     expect(members(list)).toEqual([...model].map((m) => m.id).sort((a, b) => a - b));
   });
 
+  it('next() and advance() give each member its turn, and a deleted member hands its turn to the one moved into its place', () => {
+    const list = new BusyList<M>();
+    expect(list.next()).toBeUndefined();
+    const ms = [1, 2, 3].map((id) => ({ id, busyIndex: -1 }));
+    for (const m of ms) list.add(m);
+    const turns: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      turns.push(list.next()!.id);
+      list.advance();
+    }
+    expect(turns).toEqual([1, 2, 3, 1, 2, 3]);
+    // Member 1 has the turn; deleting it gives the turn to 3 (moved into its slot).
+    expect(list.next()!.id).toBe(1);
+    list.delete(ms[0]!);
+    expect(list.next()!.id).toBe(3);
+    list.advance();
+    expect(list.next()!.id).toBe(2);
+    list.advance();
+    expect(list.next()!.id).toBe(3); // wraps
+  });
+
   it('keeps no reference to a member it let go (a forgotten connection must be collectable)', () => {
     const list = new BusyList<M>();
     const a = { id: 1, busyIndex: -1 };
