@@ -48,6 +48,12 @@ export type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './en
 const TRANSMIT_BUDGET = 256;
 const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
 
+/** Runs a callback after the running code's microtasks (UdpEndpoint.onDatagram). */
+const RESOLVED = Promise.resolve();
+const rethrow = (err: unknown): never => {
+  throw err;
+};
+
 export class UdpEndpoint {
   /** The sans-IO endpoint this loop drives. */
   readonly core: EndpointCore;
@@ -71,6 +77,12 @@ export class UdpEndpoint {
   private flushing = false;
   /** The running flush is dispatching events and has not polled transmits yet. */
   private beforeTransmits = false;
+  /** Datagrams handed to the core in this turn of the event loop so far. */
+  private turnDatagrams = 0;
+  /** Datagrams read in the last turn that read any (onDatagram: 1 is request/response traffic). */
+  private lastTurnDatagrams = 0;
+  /** A datagram of this turn was flushed as it came (onDatagram); the others wait for the turn's end. */
+  private inlineTurn = false;
   /** close() was called: no more flushes, timers or sends. */
   private closed = false;
   /** The endpoint core threw (fault-capture.ts): no call goes into it any more. */
@@ -216,7 +228,60 @@ export class UdpEndpoint {
       this.endpointFault(err);
       return;
     }
+    this.turnDatagrams++;
+    // One datagram a turn (request/response): flushed at once, inside the
+    // read. Waiting for the turn's check phase as a burst does cost the
+    // answer a read that finds nothing, the way out of the poll phase and
+    // two immediates (docs/bench.md, "Issue 11: the round trip's critical
+    // path"). A second datagram in the same turn goes back to waiting, and
+    // so does the next turn, until a turn reads one datagram again.
+    if (this.lastTurnDatagrams === 1 && !this.inlineTurn && !this.flushScheduled && !this.flushing && !this.beforeTransmits) {
+      this.inlineTurn = true;
+      setImmediate(this.endInlineTurn);
+      // The events now; the transmits once Node has run the microtasks that
+      // follow this read: an application that answers 'data' at once, or
+      // after one `await`, rides in these datagrams. Any other event (a
+      // handshake's end, a FIN, a close) may set off a chain of ticks and
+      // promises (a stream ending itself, say), and waits for the turn's
+      // check phase, as in requestFlush.
+      this.beforeTransmits = true;
+      let dataOnly = false;
+      try {
+        dataOnly = this.drainEvents();
+      } finally {
+        if (dataOnly) void RESOLVED.then(this.runInlineFlush);
+        else {
+          this.beforeTransmits = false;
+          this.requestFlush();
+        }
+      }
+      return;
+    }
     this.requestFlush();
+  }
+
+  /** The transmits of an inline flush, after the microtasks of its read. */
+  private readonly runInlineFlush = (): void => {
+    this.beforeTransmits = false;
+    try {
+      this.flush();
+    } catch (err) {
+      // An application's handler threw: as from a setImmediate, uncaught (not a rejected promise).
+      process.nextTick(rethrow, err);
+    }
+  };
+
+  /** The check phase of a turn with an inline flush: the turn's datagrams are counted. */
+  private readonly endInlineTurn = (): void => {
+    this.inlineTurn = false;
+    this.countTurn();
+  };
+
+  /** The turn's reads end: their count says whether the next turn's first datagram is flushed as it comes. */
+  private countTurn(): void {
+    if (this.turnDatagrams === 0) return;
+    this.lastTurnDatagrams = this.turnDatagrams;
+    this.turnDatagrams = 0;
   }
 
   /** Starts reading a bound socket and sizes its kernel buffers. */
@@ -391,6 +456,7 @@ export class UdpEndpoint {
 
   private readonly runScheduledFlush = (): void => {
     this.flushScheduled = false;
+    this.countTurn();
     this.flush();
   };
 
@@ -425,14 +491,25 @@ export class UdpEndpoint {
     }
   }
 
-  /** Hands every event to the handler (which may run application code). */
-  private drainEvents(): void {
+  /**
+   * Hands every event to the handler (which may run application code);
+   * true if they were all about the flow of bytes ('readable', 'writable').
+   */
+  private drainEvents(): boolean {
+    let dataOnly = true;
     while (!this.closed) {
       const event = this.call(this.pollEventCall);
-      if (!event) return;
-      if (event.type === 'accepted') this.handler.accepted(event.connection);
-      else this.handler.connectionEvent(event.connection, event.event);
+      if (!event) break;
+      if (event.type === 'accepted') {
+        dataOnly = false;
+        this.handler.accepted(event.connection);
+      } else {
+        const type = event.event.type;
+        if (type !== 'readable' && type !== 'writable') dataOnly = false;
+        this.handler.connectionEvent(event.connection, event.event);
+      }
     }
+    return dataOnly && !this.closed;
   }
 
   /** Sends up to TRANSMIT_BUDGET datagrams; true if the core may have more. */
