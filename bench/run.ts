@@ -55,7 +55,7 @@ export const FULL: SuiteConfig = {
   veth: { rounds: 3, seconds: 4, warmupSeconds: 1 },
   lab: { rounds: 2, seconds: 5, outagesMs: [3000, 10_000], failoverRounds: 2, preMs: 3000, postMs: 5000 },
   labDelay: { rounds: 2, seconds: 8, sharedSeconds: 20 },
-  latency: { rounds: 3, seconds: 3, warmup: 2000, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
+  latency: { rounds: 3, seconds: 3, warmup: 20_000, warmupSeconds: 2, lossSeconds: 6, delayA: 2, delayB: 4, loss: 0.01 },
   scale: { connectSeconds: 3, concurrency: 64, idle: [{ n: 1000 }, { n: 10_000, keepAliveS: 15 }], openSeconds: 60, settleMs: 2000, idleCpuMs: 1000, transfers: 1000, transferBytes: 64 * 1024 },
   scaleout: { clientProcesses: 2, connectSeconds: 3, concurrency: 32, transfers: 100, transferBytes: 1024 * 1024, rounds: 2, settleMs: 2000, oneWorker: true },
   flapping: { periodMs: 2000, moves: 5, preMs: 3000, postMs: 3000, rounds: 2, binMs: 10 },

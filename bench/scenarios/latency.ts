@@ -25,6 +25,11 @@ export interface LatencyConfig {
   seconds: number;
   /** Loopback round trips not measured (JIT warm-up). */
   warmup: number;
+  /**
+   * Seconds added to each loopback run for its warm-up round trips (a
+   * run's time counts them), so that about `seconds` are measured.
+   */
+  warmupSeconds?: number;
   /** Seconds of round trips per emulated run. */
   lossSeconds: number;
   /** One-way delay of emulated ISP A and B (ms). */
@@ -81,8 +86,9 @@ export async function latency(cfg: LatencyConfig): Promise<Section> {
     try {
       for (let round = 0; round < cfg.rounds; round++) {
         for (const kind of LOOPBACK_KINDS) {
-          const r = await runClientRole(['127.0.0.1', '--port', String(port), ...LOOPBACK_ARGS[kind], ...rrArgs(cfg.seconds, cfg.warmup, cfg.count)], {
-            timeoutMs: cfg.seconds * 1000 + 60_000,
+          const seconds = cfg.seconds + (cfg.warmupSeconds ?? 0);
+          const r = await runClientRole(['127.0.0.1', '--port', String(port), ...LOOPBACK_ARGS[kind], ...rrArgs(seconds, cfg.warmup, cfg.count)], {
+            timeoutMs: seconds * 1000 + 60_000,
           });
           runs.push(reduce(`${kind}-loopback`, round, r));
         }
@@ -228,7 +234,7 @@ export function summarize(cfg: LatencyConfig, runs: RrRun[], emulatorDrops: Reco
     id: 'latency',
     title: '5. Latency: 1 KiB request/response',
     method:
-      `The client sends 1 KiB, the server echoes it, the client waits for all 1024 bytes before the next request; Nagle off for TCP. Loopback: ${cfg.rounds} round(s) of ${cfg.seconds} s each for a raw node:dgram ping-pong of 1 KiB datagrams (the floor: two processes, no protocol), the same sealed with AES-128-GCM per datagram on both ends (the floor for a protected transport), Node TCP and mpudp (one path), the first ${cfg.warmup} round trips not measured; ratios are the median of per-round ratios. ` +
+      `The client sends 1 KiB, the server echoes it, the client waits for all 1024 bytes before the next request; Nagle off for TCP. Loopback: ${cfg.rounds} round(s) of ${cfg.seconds} s each for a raw node:dgram ping-pong of 1 KiB datagrams (the floor: two processes, no protocol), the same sealed with AES-128-GCM per datagram on both ends (the floor for a protected transport), Node TCP and mpudp (one path), the first ${cfg.warmup} round trips not measured${cfg.warmupSeconds ? ` (each run lasts ${cfg.seconds + cfg.warmupSeconds} s with them): a fresh client process's JIT is still optimizing mpudp's code for about a second after its first round trips, which 2,000 did not cover (docs/bench.md)` : ''}; ratios are the median of per-round ratios. ` +
       `Emulated: two IspEmulator relays (lab/emulator) in front of the server, ISP A ${cfg.delayA} ms and ISP B ${cfg.delayB} ms one way, one mpudp path through each (paired addresses, the server does not advertise its own), ${cfg.lossSeconds} s per run; loss is random, ${cfg.loss * 100} % in each direction of each ISP; the scheduler is set on both ends.`,
     figures,
     extra: [detail, `Datagrams dropped by the emulators' loss: ${JSON.stringify(emulatorDrops)}`],
