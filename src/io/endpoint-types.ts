@@ -96,3 +96,27 @@ export interface UdpEndpointStats {
   cluster?: ClusterStats;
 }
 
+/** The io layer's own counters (all but the core's and the cluster's), as a UdpEndpoint keeps them. */
+export type IoCounters = Omit<UdpEndpointStats, 'core' | 'cluster'>;
+
+/** Counters of a new endpoint: all zero. */
+export function newIoCounters(): IoCounters {
+  return {
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    datagramsSent: 0,
+    bytesSent: 0,
+    sendErrors: {},
+    pathErrors: {},
+    connectedSockets: 0,
+    drops: {},
+    bufferSizeCapped: 0,
+    addressesLost: 0,
+    addressesGained: 0,
+    socketErrors: 0,
+    coreExceptions: 0,
+    flushes: 0,
+    timeouts: 0,
+  };
+}
+

@@ -21,7 +21,9 @@
  * never runs inside another one. A scheduled flush hands out its events one
  * setImmediate callback ahead of its transmits, so what the application
  * does in the microtasks between (after an `await` of an event) leaves in
- * the same datagrams.
+ * the same datagrams. A turn after one that read a single datagram
+ * (request/response) flushes its first datagram inside its read instead
+ * (read-turns.ts): events at once, transmits after the read's microtasks.
  */
 import { RandomPool } from './random-pool.js';
 import type { Connection } from '../core/connection.js';
@@ -33,7 +35,7 @@ import { systemClock, type Clock } from './clock.js';
 import { linkMtu } from './link-mtu.js';
 import { SocketBinder, type BoundSocket } from './socket-binder.js';
 import { LocalSockets, type PeerPair } from './local-sockets.js';
-import type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
+import { newIoCounters, type EndpointHandler, type IoCounters, type UdpEndpointOptions, type UdpEndpointStats } from './endpoint-types.js';
 import type { ClusterRouter } from './cluster-router.js';
 import { SharedPort } from './shared-port.js';
 import { InterfaceWatch, type AddressSource } from './interface-watch.js';
@@ -41,6 +43,7 @@ import type { PeerHooks } from './peer-sockets.js';
 import { FAULT, asError, type Fault } from './fault-capture.js';
 import { KeyPairPool } from './key-pool.js';
 import { CoreTimer } from './core-timer.js';
+import { ReadTurns } from './read-turns.js';
 
 export type { EndpointHandler, UdpEndpointOptions, UdpEndpointStats } from './endpoint-types.js';
 
@@ -77,12 +80,8 @@ export class UdpEndpoint {
   private flushing = false;
   /** The running flush is dispatching events and has not polled transmits yet. */
   private beforeTransmits = false;
-  /** Datagrams handed to the core in this turn of the event loop so far. */
-  private turnDatagrams = 0;
-  /** Datagrams read in the last turn that read any (onDatagram: 1 is request/response traffic). */
-  private lastTurnDatagrams = 0;
-  /** A datagram of this turn was flushed as it came (onDatagram); the others wait for the turn's end. */
-  private inlineTurn = false;
+  /** Which datagram is flushed inside its read (read-turns.ts). */
+  private readonly turns = new ReadTurns();
   /** close() was called: no more flushes, timers or sends. */
   private closed = false;
   /** The endpoint core threw (fault-capture.ts): no call goes into it any more. */
@@ -103,23 +102,7 @@ export class UdpEndpoint {
   private readonly connectionCountCall = (): number => this.core.connectionCount;
   private readonly touchCall = (): void => this.core.touch(this.touched!);
   /** Counters (the core's are added by stats()). */
-  private readonly counters: Omit<UdpEndpointStats, 'core'> = {
-    datagramsReceived: 0,
-    bytesReceived: 0,
-    datagramsSent: 0,
-    bytesSent: 0,
-    sendErrors: {},
-    pathErrors: {},
-    connectedSockets: 0,
-    drops: {},
-    bufferSizeCapped: 0,
-    addressesLost: 0,
-    addressesGained: 0,
-    socketErrors: 0,
-    coreExceptions: 0,
-    flushes: 0,
-    timeouts: 0,
-  };
+  private readonly counters: IoCounters = newIoCounters();
 
   constructor(options: UdpEndpointOptions) {
     this.handler = options.handler;
@@ -228,16 +211,9 @@ export class UdpEndpoint {
       this.endpointFault(err);
       return;
     }
-    this.turnDatagrams++;
-    // One datagram a turn (request/response): flushed at once, inside the
-    // read. Waiting for the turn's check phase as a burst does cost the
-    // answer a read that finds nothing, the way out of the poll phase and
-    // two immediates (docs/bench.md, "Issue 11: the round trip's critical
-    // path"). A second datagram in the same turn goes back to waiting, and
-    // so does the next turn, until a turn reads one datagram again.
-    if (this.lastTurnDatagrams === 1 && !this.inlineTurn && !this.flushScheduled && !this.flushing && !this.beforeTransmits) {
-      this.inlineTurn = true;
-      setImmediate(this.endInlineTurn);
+    // Request/response traffic: flushed inside the read (read-turns.ts).
+    if (this.turns.arrived(!this.flushScheduled && !this.flushing && !this.beforeTransmits)) {
+      setImmediate(this.endTurn);
       // The events now; the transmits once Node has run the microtasks that
       // follow this read: an application that answers 'data' at once, or
       // after one `await`, rides in these datagrams. Any other event (a
@@ -271,18 +247,8 @@ export class UdpEndpoint {
     }
   };
 
-  /** The check phase of a turn with an inline flush: the turn's datagrams are counted. */
-  private readonly endInlineTurn = (): void => {
-    this.inlineTurn = false;
-    this.countTurn();
-  };
-
-  /** The turn's reads end: their count says whether the next turn's first datagram is flushed as it comes. */
-  private countTurn(): void {
-    if (this.turnDatagrams === 0) return;
-    this.lastTurnDatagrams = this.turnDatagrams;
-    this.turnDatagrams = 0;
-  }
+  /** The check phase of a turn with an inline flush. */
+  private readonly endTurn = (): void => this.turns.end();
 
   /** Starts reading a bound socket and sizes its kernel buffers. */
   private adopt(bound: BoundSocket): void {
@@ -456,7 +422,7 @@ export class UdpEndpoint {
 
   private readonly runScheduledFlush = (): void => {
     this.flushScheduled = false;
-    this.countTurn();
+    this.turns.end();
     this.flush();
   };
 
